@@ -1,0 +1,60 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3kit/s3kit/storage"
+)
+
+// bucket is created once per run; every storage gets a location of its own.
+var bucket = fmt.Sprintf("s3kit-it-%d-%04d", time.Now().Unix(), rand.IntN(10000))
+
+func TestMain(m *testing.M) {
+	for _, v := range []string{"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if os.Getenv(v) == "" {
+			fmt.Fprintf(os.Stderr, "integration: %s is not set; start the server with eval \"$(../shared/s3server/start.sh)\"\n", v)
+			os.Exit(1)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	st, err := storage.New(ctx, storage.Options{BucketName: bucket})
+	if err == nil {
+		_, err = st.Client().(*s3.Client).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)})
+	}
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "integration: creating bucket %s at %s: %v\n", bucket, os.Getenv("AWS_S3_ENDPOINT_URL"), err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+var seq atomic.Int64
+
+// newStorage is the storagetest harness for the real server: the
+// connection comes from the environment, as it would in production.
+func newStorage(t *testing.T, opts storage.Options) *storage.Storage {
+	t.Helper()
+	loc := fmt.Sprintf("t%d", seq.Add(1))
+	if opts.Location != "" {
+		loc += "/" + opts.Location
+	}
+	opts.Location = loc
+	opts.BucketName = bucket
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := storage.New(ctx, opts)
+	if err != nil {
+		t.Fatalf("storage.New: %v", err)
+	}
+	return st
+}

@@ -1,0 +1,142 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Sentinel errors. Test for them with errors.Is; every error a Storage
+// method returns for a named object is an *Error that wraps one of them
+// when it applies.
+var (
+	// ErrNotExist means the object does not exist. It is fs.ErrNotExist,
+	// so errors.Is(err, fs.ErrNotExist) holds as well.
+	ErrNotExist = fs.ErrNotExist
+
+	// ErrExist means the object exists and the call was asked not to
+	// replace or rename it (ConflictFail). It is fs.ErrExist.
+	ErrExist = fs.ErrExist
+
+	// ErrInvalidName means a name was rejected by the name cleaner:
+	// traversal, an absolute path, a backslash, control or bidi
+	// characters, invalid UTF-8, an empty name or a key over 1024 bytes.
+	ErrInvalidName = errors.New("storage: invalid name")
+)
+
+// Error records a failed operation on one key. The sentinel it stands for
+// (ErrNotExist, ErrExist, ErrInvalidName) is matched by errors.Is; the
+// underlying SDK error, when there is one, is reachable with errors.As
+// (for example *smithy.GenericAPIError or *types.NoSuchKey).
+type Error struct {
+	Op  string // the Storage method: "save", "open", "stat", "delete", ...
+	Key string // the S3 key, or the raw name when it was rejected
+	Err error  // the underlying cause; may be nil when kind says it all
+
+	kind error // ErrNotExist, ErrExist, ErrInvalidName or nil
+}
+
+// Error formats the error as "storage: op "key": cause".
+func (e *Error) Error() string {
+	switch {
+	case e.kind != nil && e.Err != nil:
+		return fmt.Sprintf("storage: %s %q: %v: %v", e.Op, e.Key, trimPrefix(e.kind), e.Err)
+	case e.kind != nil:
+		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, trimPrefix(e.kind))
+	default:
+		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, e.Err)
+	}
+}
+
+// Unwrap returns the sentinel and the underlying error, so that both
+// errors.Is(err, ErrNotExist) and errors.As(err, &apiErr) work.
+func (e *Error) Unwrap() []error {
+	switch {
+	case e.kind != nil && e.Err != nil:
+		return []error{e.kind, e.Err}
+	case e.kind != nil:
+		return []error{e.kind}
+	default:
+		return []error{e.Err}
+	}
+}
+
+func trimPrefix(err error) string {
+	s := err.Error()
+	const p = "storage: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// opError wraps err once with op and key, classifying S3 error codes. An
+// err that is already an *Error is returned as is.
+func opError(op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Op: op, Key: key, Err: err, kind: kindOf(err)}
+}
+
+func nameError(op, name string) error {
+	return &Error{Op: op, Key: name, kind: ErrInvalidName}
+}
+
+// errPrecondition and errNotImplemented are internal kinds that drive the
+// conditional-write logic; callers never see them as sentinels.
+var (
+	errPrecondition    = errors.New("storage: precondition failed")
+	errNotImplemented  = errors.New("storage: not implemented by the server")
+	errConditionalBusy = errors.New("storage: conflicting conditional write in progress")
+)
+
+// kindOf is the one place that maps S3 error codes and statuses to
+// sentinels.
+func kindOf(err error) error {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchKey", "NotFound":
+			return ErrNotExist
+		case "PreconditionFailed":
+			return errPrecondition
+		case "ConditionalRequestConflict":
+			return errConditionalBusy
+		case "NotImplemented":
+			return errNotImplemented
+		case "NoSuchBucket", "NoSuchUpload":
+			return nil
+		}
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusNotFound:
+			// A HEAD has no body, so a missing key only shows as 404.
+			return ErrNotExist
+		case http.StatusPreconditionFailed:
+			return errPrecondition
+		case http.StatusNotImplemented:
+			return errNotImplemented
+		}
+	}
+	return nil
+}
+
+// isKind reports whether err was classified as kind.
+func isKind(err, kind error) bool {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.kind == kind
+	}
+	return kindOf(err) == kind
+}

@@ -1,0 +1,257 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxKeyLen is the longest S3 key, in bytes, that a name may map to.
+const MaxKeyLen = 1024
+
+// CleanName is the one name cleaner. It returns name normalised the way
+// django-storages' clean_name does (empty and "." segments dropped, so
+// "a//b" and "./a" become "a/b" and "a"; a trailing "/" kept), or
+// ErrInvalidName when the name is hostile: a ".." segment, a leading "/",
+// any backslash, NUL or another control character, a bidi control
+// character, or invalid UTF-8. The empty name cleans to "".
+//
+// Unlike the reference, which clamps traversal silently when location is
+// empty, CleanName rejects it whatever the location.
+func CleanName(name string) (string, error) {
+	if !utf8.ValidString(name) || strings.HasPrefix(name, "/") {
+		return "", ErrInvalidName
+	}
+	for _, r := range name {
+		if badRune(r) {
+			return "", ErrInvalidName
+		}
+	}
+	dirty := false
+	for rest := name; rest != ""; {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
+		switch seg {
+		case "..":
+			return "", ErrInvalidName
+		case "", ".":
+			dirty = true
+		}
+	}
+	if !dirty {
+		return name, nil // the common case allocates nothing
+	}
+	var b strings.Builder
+	b.Grow(len(name))
+	for rest := name; rest != ""; {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
+		if seg == "" || seg == "." {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(seg)
+	}
+	if b.Len() > 0 && strings.HasSuffix(name, "/") {
+		b.WriteByte('/')
+	}
+	return b.String(), nil
+}
+
+// badRune reports characters no name may hold: C0 and C1 controls, DEL,
+// the backslash (a path separator on Windows, and a traversal trick
+// elsewhere) and the bidi controls that make "gpj.exe" read as "exe.jpg".
+func badRune(r rune) bool {
+	switch {
+	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == '\\':
+		return true
+	case r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == utf8.RuneError:
+		return true
+	}
+	return false
+}
+
+// key maps a cleaned name to its S3 key under the storage's location.
+func (s *Storage) key(name string) string {
+	if s.location == "" {
+		return name
+	}
+	if name == "" {
+		return s.location + "/"
+	}
+	return s.location + "/" + name
+}
+
+// objectKey cleans name and maps it to the key of a file (not a
+// directory): the result is never empty, never ends in "/", and fits in
+// MaxKeyLen bytes.
+func (s *Storage) objectKey(op, name string) (clean, key string, err error) {
+	clean, err = CleanName(name)
+	if err != nil || clean == "" || strings.HasSuffix(clean, "/") {
+		return "", "", nameError(op, name)
+	}
+	key = s.key(clean)
+	if len(key) > MaxKeyLen {
+		return "", "", nameError(op, name)
+	}
+	return clean, key, nil
+}
+
+// dirPrefix cleans a directory name and returns the key prefix that lists
+// it: "" for the root of an empty location, otherwise ending in "/".
+func (s *Storage) dirPrefix(op, name string) (string, error) {
+	clean, err := CleanName(name)
+	if err != nil {
+		return "", nameError(op, name)
+	}
+	clean = strings.TrimSuffix(clean, "/")
+	if clean == "" {
+		if s.location == "" {
+			return "", nil
+		}
+		return s.location + "/", nil
+	}
+	p := s.key(clean) + "/"
+	if len(p) > MaxKeyLen {
+		return "", nameError(op, name)
+	}
+	return p, nil
+}
+
+// ValidName turns a client-supplied file name into one fit to store, the
+// way Django's get_valid_name does, after taking the base name (the part
+// after the last "/" or "\", since some browsers send a whole Windows
+// path): surrounding spaces trimmed, inner spaces turned to "_", and every
+// character but letters, digits, "_", "-" and "." dropped. A result of "",
+// "." or ".." is ErrInvalidName.
+func ValidName(name string) (string, error) {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.TrimSpace(name)
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == ' ':
+			b.WriteByte('_')
+		case r == '_' || r == '-' || r == '.' || r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		case r >= utf8.RuneSelf && r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsNumber(r)):
+			b.WriteRune(r)
+		}
+	}
+	s := b.String()
+	if s == "" || s == "." || s == ".." {
+		return "", fmt.Errorf("%w: %q has no usable characters", ErrInvalidName, name)
+	}
+	return s, nil
+}
+
+// splitExt splits a base name into root and extension like Python's
+// os.path.splitext: the extension starts at the last dot, leading dots do
+// not count, so ".bashrc" has none and "a.tar.gz" has ".gz".
+func splitExt(base string) (root, ext string) {
+	i := strings.LastIndexByte(base, '.')
+	if i <= 0 || strings.Trim(base[:i], ".") == "" {
+		return base, ""
+	}
+	return base[:i], base[i:]
+}
+
+const suffixChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// alternativeName returns name with "_" and 7 random characters of
+// [A-Za-z0-9] inserted before its last extension, the root truncated so
+// that the name has at most maxLen runes (0: no limit) and its key at most
+// MaxKeyLen bytes. It fails when nothing of the root would be left.
+func (s *Storage) alternativeName(name string, maxLen int) (string, error) {
+	dir, base := "", name
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		dir, base = name[:i+1], name[i+1:]
+	}
+	root, ext := splitExt(base)
+	var sfx [8]byte
+	sfx[0] = '_'
+	for i := 1; i < len(sfx); i++ {
+		sfx[i] = suffixChars[rand.IntN(len(suffixChars))]
+	}
+	return s.fitName(dir, root, string(sfx[:])+ext, maxLen)
+}
+
+// fitName joins dir+root+tail, cutting runes from the end of root until
+// the name fits maxLen runes and its key fits MaxKeyLen bytes.
+func (s *Storage) fitName(dir, root, tail string, maxLen int) (string, error) {
+	over := 0
+	if maxLen > 0 {
+		over = utf8.RuneCountInString(dir) + utf8.RuneCountInString(root) + utf8.RuneCountInString(tail) - maxLen
+	}
+	for over > 0 && root != "" {
+		_, n := utf8.DecodeLastRuneInString(root)
+		root = root[:len(root)-n]
+		over--
+	}
+	for len(s.key(dir+root+tail)) > MaxKeyLen && root != "" {
+		_, n := utf8.DecodeLastRuneInString(root)
+		root = root[:len(root)-n]
+	}
+	if root == "" || over > 0 {
+		return "", fmt.Errorf("%w: no room left in %d characters for a unique name for %q", ErrInvalidName, maxLen, dir+root+tail)
+	}
+	return dir + root + tail, nil
+}
+
+// AvailableName returns a name free for a new object, like Django's
+// get_available_name: with file_overwrite on it is name itself (truncated
+// to maxLen runes when maxLen > 0); otherwise, while the name is taken, a
+// "_" and 7 random characters go before the extension. It is advisory:
+// another writer may take the name before it is used. Save does not rely
+// on it: with file_overwrite off it writes with a conditional create and
+// picks a new name when it loses the race.
+func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (string, error) {
+	clean, _, err := s.objectKey("available-name", name)
+	if err != nil {
+		return "", err
+	}
+	if s.overwrite {
+		dir, base := "", clean
+		if i := strings.LastIndexByte(clean, '/'); i >= 0 {
+			dir, base = clean[:i+1], clean[i+1:]
+		}
+		root, ext := splitExt(base)
+		n, err := s.fitName(dir, root, ext, maxLen)
+		if err != nil {
+			return "", opError("available-name", s.key(clean), err)
+		}
+		return n, nil
+	}
+	candidate := clean
+	if maxLen > 0 && utf8.RuneCountInString(candidate) > maxLen {
+		if candidate, err = s.alternativeName(clean, maxLen); err != nil {
+			return "", opError("available-name", s.key(clean), err)
+		}
+	}
+	for range maxNameAttempts {
+		ok, err := s.Exists(ctx, candidate)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			return candidate, nil
+		}
+		if candidate, err = s.alternativeName(clean, maxLen); err != nil {
+			return "", opError("available-name", s.key(clean), err)
+		}
+	}
+	return "", opError("available-name", s.key(clean), fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+// maxNameAttempts bounds the search for a free name. With 62^7 suffixes a
+// collision is a sign of something else (a hostile peer, a broken server).
+const maxNameAttempts = 16

@@ -1,0 +1,447 @@
+package storage
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// File is an open object: an io.ReadSeekCloser and io.ReaderAt over its
+// bytes that fetches them with ranged GETs, so it can be handed to
+// http.ServeContent. Every GET after the first carries If-Match with the
+// ETag seen at Open, so a File never mixes two versions of an object.
+//
+// When the storage has Gzip on and the object is stored with
+// Content-Encoding gzip, File reads the original bytes: Read decompresses,
+// a seek backwards starts again from the first byte and a seek from the
+// end reads the whole object once to learn its size.
+//
+// A File is not safe for concurrent use, except ReadAt.
+type File struct {
+	s    *Storage
+	ctx  context.Context
+	info Info
+
+	pos     int64
+	body    io.ReadCloser // current response body, positioned at bodyPos
+	bodyPos int64
+	closed  bool
+
+	decode  bool         // gzip: positions are in decoded bytes
+	zr      *gzip.Reader // over body, when decode
+	dsize   int64        // decoded size, -1 until known
+	readErr error
+}
+
+// Open opens name for reading. The first GET is sent here, so a missing
+// object fails now with ErrNotExist, and its body serves the first reads.
+func (s *Storage) Open(ctx context.Context, name string) (*File, error) {
+	clean, key, err := s.objectKey("open", name)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.client.GetObject(ctx, s.getInput(key))
+	if err != nil {
+		return nil, opError("open", key, err)
+	}
+	f := &File{s: s, ctx: ctx, body: out.Body, dsize: -1}
+	f.info = Info{
+		Name: clean, Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: utcSecond(out.LastModified),
+		ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
+		ContentDisposition: aws.ToString(out.ContentDisposition), CacheControl: aws.ToString(out.CacheControl),
+		ETag: aws.ToString(out.ETag), Metadata: out.Metadata,
+	}
+	f.decode = s.gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
+	return f, nil
+}
+
+func (s *Storage) getInput(key string) *s3.GetObjectInput {
+	return &s3.GetObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
+		SSECustomerKey:       str0(s.params.SSECustomerKey),
+		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
+	}
+}
+
+func utcSecond(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+// Info returns what Open learned of the object. Size is the stored size.
+func (f *File) Info() Info { return f.info }
+
+// Name returns the object's name, relative to the location.
+func (f *File) Name() string { return f.info.Name }
+
+// Size returns the number of bytes Read yields: the stored size, or for a
+// decoded gzip object its original size (found by reading it once).
+func (f *File) Size() (int64, error) {
+	if !f.decode {
+		return f.info.Size, nil
+	}
+	if f.dsize < 0 {
+		n, err := f.decodedSize()
+		if err != nil {
+			return 0, err
+		}
+		f.dsize = n
+	}
+	return f.dsize, nil
+}
+
+// ModTime returns the last modification time, UTC, to the second.
+func (f *File) ModTime() time.Time { return f.info.ModTime }
+
+// ContentType returns the stored Content-Type.
+func (f *File) ContentType() string { return f.info.ContentType }
+
+// ETag returns the object's ETag, quoted as S3 sends it.
+func (f *File) ETag() string { return f.info.ETag }
+
+// Read reads from the current position.
+func (f *File) Read(p []byte) (int, error) {
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	if f.decode {
+		return f.readDecoded(p)
+	}
+	if f.pos >= f.info.Size || len(p) == 0 {
+		if f.pos >= f.info.Size {
+			return 0, io.EOF
+		}
+		return 0, nil
+	}
+	if f.body == nil || f.bodyPos != f.pos {
+		if err := f.reopen(f.pos); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.body.Read(p)
+	f.pos += int64(n)
+	f.bodyPos += int64(n)
+	if err == io.EOF && f.pos < f.info.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	if err != nil && err != io.EOF {
+		err = opError("read", f.info.Key, err)
+	}
+	return n, err
+}
+
+// reopen replaces the body with a ranged GET from off.
+func (f *File) reopen(off int64) error {
+	f.closeBody()
+	in := f.s.getInput(f.info.Key)
+	in.IfMatch = aws.String(f.info.ETag)
+	if off > 0 {
+		in.Range = aws.String("bytes=" + strconv.FormatInt(off, 10) + "-")
+	}
+	out, err := f.s.client.GetObject(f.ctx, in)
+	if err != nil {
+		return opError("read", f.info.Key, err)
+	}
+	f.body, f.bodyPos = out.Body, off
+	return nil
+}
+
+func (f *File) closeBody() {
+	if f.body != nil {
+		f.body.Close()
+		f.body = nil
+	}
+	f.zr = nil
+}
+
+// Seek sets the position for the next Read. It sends nothing; the next
+// Read does.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	var abs int64
+	switch whence {
+	case io.SeekStart:
+		abs = offset
+	case io.SeekCurrent:
+		abs = f.pos + offset
+	case io.SeekEnd:
+		size, err := f.Size()
+		if err != nil {
+			return 0, err
+		}
+		abs = size + offset
+	default:
+		return 0, errors.New("storage: seek: invalid whence")
+	}
+	if abs < 0 {
+		return 0, errors.New("storage: seek: negative position")
+	}
+	f.pos = abs
+	return abs, nil
+}
+
+// ReadAt reads len(p) bytes at off with one ranged GET, independently of
+// the position. It may be called concurrently. For a decoded gzip object
+// it reads from the start on a fresh stream.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if f.closed {
+		return 0, fs.ErrClosed
+	}
+	if off < 0 {
+		return 0, errors.New("storage: readat: negative offset")
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if f.decode {
+		return f.readAtDecoded(p, off)
+	}
+	if off >= f.info.Size {
+		return 0, io.EOF
+	}
+	end := min(off+int64(len(p)), f.info.Size)
+	in := f.s.getInput(f.info.Key)
+	in.IfMatch = aws.String(f.info.ETag)
+	in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end-1))
+	out, err := f.s.client.GetObject(f.ctx, in)
+	if err != nil {
+		return 0, opError("read", f.info.Key, err)
+	}
+	defer out.Body.Close()
+	n, err := io.ReadFull(out.Body, p[:end-off])
+	if err != nil {
+		return n, opError("read", f.info.Key, err)
+	}
+	if end-off < int64(len(p)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close releases the connection. Reads after Close fail with fs.ErrClosed.
+func (f *File) Close() error {
+	if f.closed {
+		return fs.ErrClosed
+	}
+	f.closed = true
+	f.closeBody()
+	return nil
+}
+
+// readDecoded reads decoded bytes at f.pos, restarting the stream when
+// the position moved backwards and skipping forward when it moved on.
+func (f *File) readDecoded(p []byte) (int, error) {
+	if f.zr == nil || f.bodyPos > f.pos {
+		if err := f.restartDecoded(); err != nil {
+			return 0, err
+		}
+	}
+	if f.bodyPos < f.pos {
+		if _, err := io.CopyN(io.Discard, f.zr, f.pos-f.bodyPos); err != nil {
+			f.bodyPos = f.pos
+			if err == io.EOF {
+				return 0, io.EOF
+			}
+			return 0, opError("read", f.info.Key, err)
+		}
+		f.bodyPos = f.pos
+	}
+	n, err := f.zr.Read(p)
+	f.pos += int64(n)
+	f.bodyPos += int64(n)
+	if err != nil && err != io.EOF {
+		err = opError("read", f.info.Key, err)
+	}
+	return n, err
+}
+
+func (f *File) restartDecoded() error {
+	if f.body == nil || f.zr != nil || f.bodyPos != 0 {
+		if err := f.reopen(0); err != nil {
+			return err
+		}
+	}
+	zr, err := gzip.NewReader(f.body)
+	if err != nil {
+		return opError("read", f.info.Key, err)
+	}
+	f.zr, f.bodyPos = zr, 0
+	return nil
+}
+
+func (f *File) decodedSize() (int64, error) {
+	r, err := f.s.openDecoded(f.ctx, f.info)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return 0, opError("read", f.info.Key, err)
+	}
+	return n, nil
+}
+
+func (f *File) readAtDecoded(p []byte, off int64) (int, error) {
+	r, err := f.s.openDecoded(f.ctx, f.info)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	if _, err := io.CopyN(io.Discard, r, off); err != nil {
+		if err == io.EOF {
+			return 0, io.EOF
+		}
+		return 0, opError("read", f.info.Key, err)
+	}
+	n, err := io.ReadFull(r, p)
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
+	return n, err
+}
+
+type decodedBody struct {
+	*gzip.Reader
+	body io.Closer
+}
+
+func (d decodedBody) Close() error { return d.body.Close() }
+
+func (s *Storage) openDecoded(ctx context.Context, info Info) (io.ReadCloser, error) {
+	in := s.getInput(info.Key)
+	in.IfMatch = aws.String(info.ETag)
+	out, err := s.client.GetObject(ctx, in)
+	if err != nil {
+		return nil, opError("read", info.Key, err)
+	}
+	zr, err := gzip.NewReader(out.Body)
+	if err != nil {
+		out.Body.Close()
+		return nil, opError("read", info.Key, err)
+	}
+	return decodedBody{zr, out.Body}, nil
+}
+
+// Stat describes the object called name with a HEAD request.
+func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
+	clean, key, err := s.objectKey("stat", name)
+	if err != nil {
+		return Info{}, err
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
+		SSECustomerKey:       str0(s.params.SSECustomerKey),
+		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
+	})
+	if err != nil {
+		return Info{}, opError("stat", key, err)
+	}
+	return Info{
+		Name: clean, Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: utcSecond(out.LastModified),
+		ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
+		ContentDisposition: aws.ToString(out.ContentDisposition), CacheControl: aws.ToString(out.CacheControl),
+		ETag: aws.ToString(out.ETag), Metadata: out.Metadata,
+	}, nil
+}
+
+// Exists reports whether an object is stored under name. A missing object
+// is (false, nil); any other failure, a 403 included, is an error, never
+// a silent false.
+func (s *Storage) Exists(ctx context.Context, name string) (bool, error) {
+	_, err := s.Stat(ctx, name)
+	if err == nil {
+		return true, nil
+	}
+	if errors.Is(err, ErrNotExist) {
+		return false, nil
+	}
+	return false, err
+}
+
+// Size returns the stored size of name in bytes.
+func (s *Storage) Size(ctx context.Context, name string) (int64, error) {
+	info, err := s.Stat(ctx, name)
+	return info.Size, err
+}
+
+// ModifiedTime returns the last modification time of name, in UTC.
+func (s *Storage) ModifiedTime(ctx context.Context, name string) (time.Time, error) {
+	info, err := s.Stat(ctx, name)
+	return info.ModTime, err
+}
+
+// Delete removes name. Deleting a missing object is not an error.
+func (s *Storage) Delete(ctx context.Context, name string) error {
+	_, key, err := s.objectKey("delete", name)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil && !isKind(err, ErrNotExist) {
+		return opError("delete", key, err)
+	}
+	return nil
+}
+
+// ListDir lists the directory name one level down, like Django's
+// listdir: the names of its subdirectories and of its files, relative to
+// it, each in S3's (binary) order. It pages through any number of keys.
+// The directory marker (the key "name/" itself) is not listed. A missing
+// directory is empty, as in S3.
+func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []string, err error) {
+	prefix, err := s.dirPrefix("listdir", name)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = s.list(ctx, prefix, "/", func(page *s3.ListObjectsV2Output) {
+		for _, p := range page.CommonPrefixes {
+			if d := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), prefix), "/"); d != "" {
+				dirs = append(dirs, d)
+			}
+		}
+		for _, o := range page.Contents {
+			if f := strings.TrimPrefix(aws.ToString(o.Key), prefix); f != "" {
+				files = append(files, f)
+			}
+		}
+	})
+	if err != nil {
+		return nil, nil, opError("listdir", prefix, err)
+	}
+	return dirs, files, nil
+}
+
+// list calls fn with every page of ListObjectsV2 for prefix.
+func (s *Storage) list(ctx context.Context, prefix, delim string, fn func(*s3.ListObjectsV2Output)) error {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: str0(prefix), Delimiter: str0(delim)}
+	for {
+		page, err := s.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return err
+		}
+		fn(page)
+		if !aws.ToBool(page.IsTruncated) || aws.ToString(page.NextContinuationToken) == "" {
+			return nil
+		}
+		in.ContinuationToken = page.NextContinuationToken
+	}
+}

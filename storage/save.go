@@ -1,0 +1,500 @@
+package storage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3kit/s3kit/internal/spool"
+)
+
+// Conflict says what Save does when the name is already taken.
+type Conflict uint8
+
+// The conflict policies.
+const (
+	// ConflictDefault follows the storage's FileOverwrite: overwrite
+	// when true, rename when false.
+	ConflictDefault Conflict = iota
+	// ConflictOverwrite replaces the existing object.
+	ConflictOverwrite
+	// ConflictRename stores under a new name: "_" and 7 random characters
+	// of [A-Za-z0-9] before the extension.
+	ConflictRename
+	// ConflictFail returns an error that is ErrExist.
+	ConflictFail
+)
+
+// SaveOptions adjusts one Save. A nil *SaveOptions is the zero value.
+type SaveOptions struct {
+	// Params are written on the object; each set field overrides the
+	// storage's ObjectParameters and its ObjectParametersFunc. A set
+	// ContentType skips detection.
+	Params ObjectParameters
+
+	// Conflict is the policy when the name is taken. Default: the
+	// storage's FileOverwrite.
+	Conflict Conflict
+
+	// MaxLength, when positive, bounds the final name to that many
+	// characters, like the max_length of Django's get_available_name:
+	// the root of the name is cut to make room for the suffix.
+	MaxLength int
+}
+
+// Info describes a stored object.
+type Info struct {
+	Name               string    // the name, relative to the location
+	Key                string    // the S3 key
+	Size               int64     // bytes stored (compressed size for gzip content)
+	ModTime            time.Time // last modification, UTC; zero after Save
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	CacheControl       string
+	ETag               string // as S3 returns it, quoted
+	Metadata           map[string]string
+}
+
+// Save stores the bytes of r under name and returns the final name,
+// relative to the location: name itself, or a new one when FileOverwrite
+// is false and the name was taken. See Put, which Save calls.
+func (s *Storage) Save(ctx context.Context, name string, r io.Reader, opts *SaveOptions) (string, error) {
+	info, err := s.Put(ctx, name, r, opts)
+	return info.Name, err
+}
+
+// Put stores the bytes of r under name and describes what it stored.
+//
+// The content type is decided before the first byte reaches S3: an
+// explicit Params.ContentType, else DetectContentType on the name and the
+// first bytes. Content whose type is in GzipContentTypes is compressed
+// while streaming when Gzip is on and no ContentEncoding is set.
+//
+// Memory is bounded whatever the size of r: a body up to
+// Transfer.Threshold goes in one PutObject (from memory, or from r
+// directly when r is an io.ReaderAt and io.Seeker such as *os.File or a
+// spool); a larger one goes in a multipart upload holding at most about
+// PartSize × (Concurrency+2) bytes. When the name must not be overwritten
+// the write is a conditional create (If-None-Match: *); if another writer
+// wins, Put picks a new name and sends the body again, re-reading a
+// seekable r or a spool (MaxMemorySize in memory, then TempDir) that a
+// large stream is copied to on the way.
+//
+// If ctx is cancelled or S3 fails, nothing is left: no object, no open
+// multipart upload (aborted on a context that outlives ctx), no temp file.
+func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveOptions) (Info, error) {
+	if opts == nil {
+		opts = &SaveOptions{}
+	}
+	clean, key, err := s.objectKey("save", name)
+	if err != nil {
+		return Info{}, err
+	}
+	policy := opts.Conflict
+	if policy == ConflictDefault {
+		policy = ConflictRename
+		if s.overwrite {
+			policy = ConflictOverwrite
+		}
+	}
+	base := clean // what alternative names derive from
+	if opts.MaxLength > 0 && utf8.RuneCountInString(clean) > opts.MaxLength {
+		if policy == ConflictRename {
+			clean, err = s.alternativeName(base, opts.MaxLength)
+		} else {
+			dir, file := splitDir(clean)
+			root, ext := splitExt(file)
+			clean, err = s.fitName(dir, root, ext, opts.MaxLength)
+		}
+		if err != nil {
+			return Info{}, opError("save", key, err)
+		}
+		key = s.key(clean)
+	}
+
+	src, err := s.newSource(r, policy != ConflictOverwrite)
+	if err != nil {
+		return Info{}, opError("save", key, err)
+	}
+	defer src.close()
+
+	params, err := s.objectParams(clean, key, src.head, opts.Params)
+	if err != nil {
+		return Info{}, opError("save", key, err)
+	}
+	compress := s.gzip && params.ContentEncoding == "" && s.gzipTypes[mediaType(params.ContentType)]
+	if compress {
+		params.ContentEncoding = "gzip"
+	}
+
+	for attempt := 0; attempt < maxNameAttempts; attempt++ {
+		if attempt > 0 {
+			if clean, err = s.alternativeName(base, opts.MaxLength); err != nil {
+				return Info{}, opError("save", key, err)
+			}
+			key = s.key(clean)
+		}
+		cond := policy != ConflictOverwrite && s.conditional.Load()
+		if policy != ConflictOverwrite && (!cond || src.large(s.threshold)) {
+			// Without conditional writes this check is all there is; with
+			// them it saves sending a large body to a name that is taken.
+			taken, err := s.Exists(ctx, clean)
+			if err != nil {
+				return Info{}, err
+			}
+			if taken {
+				if policy == ConflictFail {
+					return Info{}, &Error{Op: "save", Key: key, kind: ErrExist}
+				}
+				continue
+			}
+		}
+		body, size, err := src.open()
+		if err != nil {
+			return Info{}, opError("save", key, err)
+		}
+		info, err := s.upload(ctx, key, body, size, &params, cond, compress)
+		switch {
+		case err == nil:
+			info.Name = clean
+			return info, nil
+		case cond && (isKind(err, errPrecondition) || isKind(err, errConditionalBusy)):
+			s.log.DebugContext(ctx, "storage: name taken, renaming", "key", key)
+			if policy == ConflictFail {
+				return Info{}, &Error{Op: "save", Key: key, Err: err, kind: ErrExist}
+			}
+		case cond && isKind(err, errNotImplemented):
+			s.log.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.bucket)
+			s.conditional.Store(false)
+			attempt-- // the same name again, checked this time
+		default:
+			return Info{}, opError("save", key, err)
+		}
+	}
+	return Info{}, opError("save", key, fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+func splitDir(name string) (dir, file string) {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i+1], name[i+1:]
+	}
+	return "", name
+}
+
+// objectParams merges the storage's parameters, the hook's and the
+// call's, then fills in the detected content type and encoding and the
+// default ACL.
+func (s *Storage) objectParams(name, key string, head []byte, call ObjectParameters) (ObjectParameters, error) {
+	p := s.params
+	detected, encoding := "", ""
+	if call.ContentType == "" {
+		detected, encoding = DetectContentType(name, head)
+	}
+	if s.paramsFunc != nil {
+		ct := call.ContentType
+		if ct == "" {
+			ct = detected
+		}
+		h, err := s.paramsFunc(name, key, ct)
+		if err != nil {
+			return p, err
+		}
+		p = overlay(p, h)
+	}
+	p = overlay(p, call)
+	if p.ContentType == "" {
+		p.ContentType = detected
+		if p.ContentEncoding == "" {
+			p.ContentEncoding = encoding
+		}
+	}
+	if p.ACL == "" {
+		p.ACL = s.opts.DefaultACL
+	}
+	if err := validACL(p.ACL); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// putInput maps parameters to a PutObjectInput. The manager copies the
+// fields that CreateMultipartUpload and CompleteMultipartUpload share.
+func (p *ObjectParameters) putInput(bucket, key string) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{
+		Bucket:                    aws.String(bucket),
+		Key:                       aws.String(key),
+		ACL:                       types.ObjectCannedACL(p.ACL),
+		CacheControl:              str0(p.CacheControl),
+		ContentDisposition:        str0(p.ContentDisposition),
+		ContentEncoding:           str0(p.ContentEncoding),
+		ContentLanguage:           str0(p.ContentLanguage),
+		ContentType:               str0(p.ContentType),
+		Metadata:                  p.Metadata,
+		StorageClass:              types.StorageClass(p.StorageClass),
+		ServerSideEncryption:      types.ServerSideEncryption(p.ServerSideEncryption),
+		SSEKMSKeyId:               str0(p.SSEKMSKeyId),
+		SSEKMSEncryptionContext:   str0(p.SSEKMSEncryptionContext),
+		BucketKeyEnabled:          p.BucketKeyEnabled,
+		SSECustomerAlgorithm:      str0(p.SSECustomerAlgorithm),
+		SSECustomerKey:            str0(p.SSECustomerKey),
+		SSECustomerKeyMD5:         str0(p.SSECustomerKeyMD5),
+		Tagging:                   str0(p.Tagging),
+		WebsiteRedirectLocation:   str0(p.WebsiteRedirectLocation),
+		ObjectLockMode:            types.ObjectLockMode(p.ObjectLockMode),
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatus(p.ObjectLockLegalHoldStatus),
+		ChecksumAlgorithm:         types.ChecksumAlgorithm(p.ChecksumAlgorithm),
+		GrantFullControl:          str0(p.GrantFullControl),
+		GrantRead:                 str0(p.GrantRead),
+		GrantReadACP:              str0(p.GrantReadACP),
+		GrantWriteACP:             str0(p.GrantWriteACP),
+		RequestPayer:              types.RequestPayer(p.RequestPayer),
+		ExpectedBucketOwner:       str0(p.ExpectedBucketOwner),
+	}
+	if !p.Expires.IsZero() {
+		in.Expires = aws.Time(p.Expires)
+	}
+	if !p.ObjectLockRetainUntilDate.IsZero() {
+		in.ObjectLockRetainUntilDate = aws.Time(p.ObjectLockRetainUntilDate)
+	}
+	return in
+}
+
+func str0(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// upload sends one attempt: a PutObject when the size is known and within
+// the threshold, else a multipart upload through the manager.
+func (s *Storage) upload(ctx context.Context, key string, body io.Reader, size int64, p *ObjectParameters, cond, compress bool) (Info, error) {
+	in := p.putInput(s.bucket, key)
+	if cond {
+		in.IfNoneMatch = aws.String("*")
+	}
+	info := Info{
+		Key: key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
+		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: p.Metadata,
+	}
+	if compress {
+		if size >= 0 && size <= s.threshold {
+			buf, err := gzipBytes(body, size)
+			if err != nil {
+				return info, err
+			}
+			body, size = bytes.NewReader(buf), int64(len(buf))
+		} else {
+			zr := newGzipPipe(body)
+			defer zr.stop()
+			body, size = zr, -1
+		}
+	}
+	if size >= 0 && size <= s.threshold {
+		in.Body, in.ContentLength = body, aws.Int64(size)
+		out, err := s.client.PutObject(ctx, in)
+		if err != nil {
+			return info, err
+		}
+		info.Size, info.ETag = size, aws.ToString(out.ETag)
+		return info, nil
+	}
+	cr := &countingReader{r: body}
+	if _, ok := body.(io.ReaderAt); ok {
+		in.Body = body // the manager reads parts concurrently with ReadAt
+	} else {
+		in.Body = cr
+	}
+	out, err := s.uploader.Upload(ctx, in)
+	if err != nil {
+		var failed manager.MultiUploadFailure
+		if errors.As(err, &failed) && failed.UploadID() != "" {
+			s.abort(ctx, key, failed.UploadID())
+		}
+		return info, err
+	}
+	info.ETag = aws.ToString(out.ETag)
+	info.Size = size
+	if size < 0 {
+		info.Size = cr.n
+	}
+	return info, nil
+}
+
+// abort aborts a multipart upload on a context that outlives ctx: the
+// manager's own abort runs on ctx and fails once ctx is cancelled.
+func (s *Storage) abort(ctx context.Context, key, uploadID string) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+	})
+	if err != nil && !isNoSuchUpload(err) {
+		s.log.WarnContext(ctx, "storage: abort multipart upload failed; the parts stay until a lifecycle rule removes them",
+			"key", key, "upload_id", uploadID, "err", err)
+	}
+}
+
+func isNoSuchUpload(err error) bool {
+	var nsu *types.NoSuchUpload
+	return errors.As(err, &nsu) || strings.Contains(err.Error(), "NoSuchUpload")
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// gzipBytes compresses a small body in memory. The gzip header carries no
+// name and a zero mtime, so equal input gives equal output (and ETag).
+func gzipBytes(r io.Reader, size int64) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(int(size/2) + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
+	if _, err := io.Copy(zw, r); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// gzipPipe compresses a body while the uploader reads it.
+type gzipPipe struct {
+	*io.PipeReader
+	done chan struct{}
+}
+
+func newGzipPipe(src io.Reader) *gzipPipe {
+	pr, pw := io.Pipe()
+	g := &gzipPipe{PipeReader: pr, done: make(chan struct{})}
+	go func() {
+		defer close(g.done)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(pw)
+		_, err := io.Copy(zw, src)
+		if err == nil {
+			err = zw.Close()
+		}
+		gzipWriters.Put(zw)
+		pw.CloseWithError(err)
+	}()
+	return g
+}
+
+// stop unblocks and waits for the compressing goroutine.
+func (g *gzipPipe) stop() {
+	g.PipeReader.CloseWithError(errors.New("storage: upload ended"))
+	<-g.done
+}
+
+// source is the body of one Save, readable once more for every attempt
+// after a lost race for the name.
+type source struct {
+	head []byte // the first bytes (sniffing); the whole body when whole
+
+	ra    io.ReaderAt // seekable input, from start for size bytes
+	start int64
+	size  int64
+
+	r     io.Reader   // stream: the rest after head
+	whole bool        // stream: head is all of it
+	sent  int         // how many times open was called
+	spool *spool.File // stream, replayable: a copy of everything read
+	tee   io.Reader
+}
+
+func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
+	if ra, ok := r.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok {
+		if start, err := ra.Seek(0, io.SeekCurrent); err == nil {
+			if end, err := ra.Seek(0, io.SeekEnd); err == nil {
+				src := &source{ra: ra, start: start, size: end - start}
+				src.head = make([]byte, min(src.size, sniffLen))
+				if _, err := ra.ReadAt(src.head, start); err != nil && err != io.EOF {
+					return nil, err
+				}
+				return src, nil
+			}
+		}
+		// Not really seekable (a pipe, a terminal): read it as a stream.
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(r, s.threshold+1)); err != nil {
+		return nil, err
+	}
+	src := &source{head: buf.Bytes(), r: r, size: -1}
+	if int64(len(src.head)) <= s.threshold {
+		src.whole, src.size = true, int64(len(src.head))
+		return src, nil
+	}
+	if replay {
+		src.spool = spool.New(s.opts.MaxMemorySize, s.opts.TempDir)
+		if _, err := src.spool.Write(src.head); err != nil {
+			src.spool.Close()
+			return nil, err
+		}
+		src.tee = io.TeeReader(r, src.spool)
+	}
+	return src, nil
+}
+
+// large reports whether the body goes in a multipart upload.
+func (src *source) large(threshold int64) bool {
+	return src.size < 0 || src.size > threshold
+}
+
+// open returns the body for the next attempt and its size (-1: unknown).
+func (src *source) open() (io.Reader, int64, error) {
+	attempt := src.sent
+	src.sent++
+	switch {
+	case src.ra != nil:
+		return io.NewSectionReader(src.ra, src.start, src.size), src.size, nil
+	case src.whole:
+		return bytes.NewReader(src.head), src.size, nil
+	case attempt == 0 && src.tee != nil:
+		return io.MultiReader(bytes.NewReader(src.head), src.tee), -1, nil
+	case attempt == 0:
+		return io.MultiReader(bytes.NewReader(src.head), src.r), -1, nil
+	case src.spool != nil:
+		// Whatever the last attempt left unread goes to the spool too.
+		if _, err := io.Copy(io.Discard, src.tee); err != nil {
+			return nil, 0, err
+		}
+		return src.spool.Reader(), src.spool.Size(), nil
+	}
+	return nil, 0, errors.New("storage: the body cannot be sent twice")
+}
+
+func (src *source) close() {
+	if src.spool != nil {
+		src.spool.Close()
+	}
+}
