@@ -162,11 +162,11 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 				continue
 			}
 		}
-		body, size, err := src.open()
+		b, err := src.open()
 		if err != nil {
 			return Info{}, opError("save", key, err)
 		}
-		info, err := s.upload(ctx, key, body, size, &params, cond, compress)
+		info, err := s.upload(ctx, key, b, &params, cond, compress)
 		switch {
 		case err == nil:
 			info.Name = clean
@@ -279,9 +279,10 @@ func str0(s string) *string {
 	return &s
 }
 
-// upload sends one attempt: a PutObject when the size is known and within
-// the threshold, else a multipart upload through the manager.
-func (s *Storage) upload(ctx context.Context, key string, body io.Reader, size int64, p *ObjectParameters, cond, compress bool) (Info, error) {
+// upload sends one attempt: a PutObject when the body is known to fit the
+// threshold, the manager's concurrent ReadAt parts for a large seekable
+// body, and putStream for the rest.
+func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, cond, compress bool) (Info, error) {
 	in := p.putInput(s.bucket, key)
 	if cond {
 		in.IfNoneMatch = aws.String("*")
@@ -291,47 +292,40 @@ func (s *Storage) upload(ctx context.Context, key string, body io.Reader, size i
 		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: p.Metadata,
 	}
 	if compress {
-		if size >= 0 && size <= s.threshold {
-			buf, err := gzipBytes(body, size)
+		if b.size >= 0 && b.size <= s.threshold {
+			buf, err := gzipBytes(b.reader(), b.size)
 			if err != nil {
 				return info, err
 			}
-			body, size = bytes.NewReader(buf), int64(len(buf))
+			b = body{r: bytes.NewReader(buf), size: int64(len(buf))}
 		} else {
-			zr := newGzipPipe(body)
+			defer s.release(b.chunks...) // after the pipe has stopped reading them
+			zr := newGzipPipe(b.reader())
 			defer zr.stop()
-			body, size = zr, -1
+			b = body{rest: zr, size: -1}
 		}
 	}
-	if size >= 0 && size <= s.threshold {
-		in.Body, in.ContentLength = body, aws.Int64(size)
-		out, err := s.client.PutObject(ctx, in)
-		if err != nil {
-			return info, err
+	var err error
+	switch {
+	case b.size >= 0 && b.size <= s.threshold:
+		in.Body, in.ContentLength = b.reader(), aws.Int64(b.size)
+		var out *s3.PutObjectOutput
+		if out, err = s.client.PutObject(ctx, in); err == nil {
+			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
 		}
-		info.Size, info.ETag = size, aws.ToString(out.ETag)
-		return info, nil
-	}
-	cr := &countingReader{r: body}
-	if _, ok := body.(io.ReaderAt); ok {
-		in.Body = body // the manager reads parts concurrently with ReadAt
-	} else {
-		in.Body = cr
-	}
-	out, err := s.uploader.Upload(ctx, in)
-	if err != nil {
-		var failed manager.MultiUploadFailure
-		if errors.As(err, &failed) && failed.UploadID() != "" {
+	case b.r != nil:
+		in.Body = b.r // an io.ReaderAt: the manager reads parts concurrently
+		var out *manager.UploadOutput
+		if out, err = s.uploader.Upload(ctx, in); err == nil {
+			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
+		} else if failed := (manager.MultiUploadFailure)(nil); errors.As(err, &failed) && failed.UploadID() != "" {
+			// The manager aborts on ctx, which fails once ctx is cancelled.
 			s.abort(ctx, key, failed.UploadID())
 		}
-		return info, err
+	default:
+		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest)
 	}
-	info.ETag = aws.ToString(out.ETag)
-	info.Size = size
-	if size < 0 {
-		info.Size = cr.n
-	}
-	return info, nil
+	return info, err
 }
 
 // abort aborts a multipart upload on a context that outlives ctx: the
@@ -351,17 +345,6 @@ func (s *Storage) abort(ctx context.Context, key, uploadID string) {
 func isNoSuchUpload(err error) bool {
 	var nsu *types.NoSuchUpload
 	return errors.As(err, &nsu) || strings.Contains(err.Error(), "NoSuchUpload")
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
@@ -415,17 +398,44 @@ func (g *gzipPipe) stop() {
 // source is the body of one Save, readable once more for every attempt
 // after a lost race for the name.
 type source struct {
-	head []byte // the first bytes (sniffing); the whole body when whole
+	head []byte // the first bytes, for sniffing
 
-	ra    io.ReaderAt // seekable input, from start for size bytes
+	ra    io.ReaderAt // seekable input: from start, for size bytes
 	start int64
-	size  int64
+	size  int64 // -1: a stream longer than the threshold
 
-	r     io.Reader   // stream: the rest after head
-	whole bool        // stream: head is all of it
-	sent  int         // how many times open was called
-	spool *spool.File // stream, replayable: a copy of everything read
-	tee   io.Reader
+	chunks []chunk     // stream: the first parts, read ahead
+	eof    bool        // stream: chunks hold all of it
+	r      io.Reader   // stream: the rest
+	spool  *spool.File // stream that may be replayed: a copy of every byte
+	tee    io.Reader   // r, copied to spool
+	sent   int         // attempts so far
+	s      *Storage
+}
+
+// body is what one attempt sends: r with a known size, or (a stream)
+// the chunks read ahead and then rest.
+type body struct {
+	r      io.Reader
+	size   int64
+	chunks []chunk
+	eof    bool
+	rest   io.Reader
+}
+
+// reader returns the whole body as one reader.
+func (b body) reader() io.Reader {
+	if b.r != nil {
+		return b.r
+	}
+	rs := make([]io.Reader, 0, len(b.chunks)+1)
+	for _, c := range b.chunks {
+		rs = append(rs, bytes.NewReader(c.bytes()))
+	}
+	if b.rest != nil && !b.eof {
+		rs = append(rs, b.rest)
+	}
+	return io.MultiReader(rs...)
 }
 
 func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
@@ -445,20 +455,25 @@ func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
 		}
 		// Not really seekable (a pipe, a terminal): read it as a stream.
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(r, s.threshold+1)); err != nil {
+	chunks, n, eof, err := s.fill(r, s.threshold)
+	if err != nil {
 		return nil, err
 	}
-	src := &source{head: buf.Bytes(), r: r, size: -1}
-	if int64(len(src.head)) <= s.threshold {
-		src.whole, src.size = true, int64(len(src.head))
+	src := &source{chunks: chunks, eof: eof, r: r, size: -1, s: s}
+	if len(chunks) > 0 {
+		src.head = chunks[0].bytes()[:min(chunks[0].n, sniffLen)]
+	}
+	if eof && n <= s.threshold {
+		src.size = n
 		return src, nil
 	}
 	if replay {
 		src.spool = spool.New(s.opts.MaxMemorySize, s.opts.TempDir)
-		if _, err := src.spool.Write(src.head); err != nil {
-			src.spool.Close()
-			return nil, err
+		for _, c := range chunks {
+			if _, err := src.spool.Write(c.bytes()); err != nil {
+				src.close()
+				return nil, err
+			}
 		}
 		src.tee = io.TeeReader(r, src.spool)
 	}
@@ -470,30 +485,39 @@ func (src *source) large(threshold int64) bool {
 	return src.size < 0 || src.size > threshold
 }
 
-// open returns the body for the next attempt and its size (-1: unknown).
-func (src *source) open() (io.Reader, int64, error) {
+// open returns the body for the next attempt.
+func (src *source) open() (body, error) {
 	attempt := src.sent
 	src.sent++
 	switch {
 	case src.ra != nil:
-		return io.NewSectionReader(src.ra, src.start, src.size), src.size, nil
-	case src.whole:
-		return bytes.NewReader(src.head), src.size, nil
-	case attempt == 0 && src.tee != nil:
-		return io.MultiReader(bytes.NewReader(src.head), src.tee), -1, nil
+		return body{r: io.NewSectionReader(src.ra, src.start, src.size), size: src.size}, nil
+	case src.size >= 0:
+		// Small: all in memory, readable any number of times.
+		return body{r: bytes.NewReader(joined(src.chunks)), size: src.size}, nil
 	case attempt == 0:
-		return io.MultiReader(bytes.NewReader(src.head), src.r), -1, nil
+		// The stream's chunks now belong to the upload.
+		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1}
+		if src.tee != nil {
+			b.rest = src.tee
+		}
+		src.chunks = nil
+		return b, nil
 	case src.spool != nil:
 		// Whatever the last attempt left unread goes to the spool too.
 		if _, err := io.Copy(io.Discard, src.tee); err != nil {
-			return nil, 0, err
+			return body{}, err
 		}
-		return src.spool.Reader(), src.spool.Size(), nil
+		return body{r: src.spool.Reader(), size: src.spool.Size()}, nil
 	}
-	return nil, 0, errors.New("storage: the body cannot be sent twice")
+	return body{}, errNoReplay
 }
 
 func (src *source) close() {
+	if src.s != nil {
+		src.s.release(src.chunks...)
+		src.chunks = nil
+	}
 	if src.spool != nil {
 		src.spool.Close()
 	}

@@ -13,12 +13,14 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // API lists the S3 calls a Storage makes. *s3.Client satisfies it; a test
@@ -56,6 +58,8 @@ type Storage struct {
 	threshold   int64
 	partSize    int64
 	concurrency int
+	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
+	bufs        sync.Pool               // part buffers of PartSize, shared by uploads
 	cfKey       *rsa.PrivateKey
 	log         *slog.Logger
 	creds       aws.CredentialsProvider
@@ -129,9 +133,15 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 		client, s.creds, s.region = c, cfg.Credentials, cfg.Region
 	}
 	s.client = client
+	s.checksum = types.ChecksumAlgorithmCrc32
+	calc := aws.RequestChecksumCalculationWhenSupported
+	if c, ok := client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {
+		s.checksum, calc = "", aws.RequestChecksumCalculationWhenRequired
+	}
 	s.uploader = manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = s.partSize
 		u.Concurrency = s.concurrency
+		u.RequestChecksumCalculation = calc // the manager does not read it from the client
 	})
 	return s, nil
 }

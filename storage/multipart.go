@@ -1,0 +1,276 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"reflect"
+	"slices"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Streams (bodies that are not an io.ReaderAt) are uploaded here rather
+// than by feature/s3/manager: the manager allocates fresh part buffers for
+// every upload and copies the first part twice, which on a loopback
+// server costs a third of the throughput. Here every byte is copied once,
+// from the reader into a part buffer that the Storage's uploads share,
+// and at most Concurrency+2 buffers are alive per upload.
+
+// chunk is a part buffer from the pool and how much of it is filled.
+type chunk struct {
+	buf *[]byte
+	n   int
+}
+
+func (c chunk) bytes() []byte { return (*c.buf)[:c.n] }
+
+func (s *Storage) getBuf() *[]byte {
+	if b, ok := s.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, s.partSize)
+	return &b
+}
+
+func (s *Storage) release(cs ...chunk) {
+	for _, c := range cs {
+		if c.buf != nil && int64(cap(*c.buf)) == s.partSize {
+			s.bufs.Put(c.buf)
+		}
+	}
+}
+
+// readChunk fills one part buffer from r. eof reports that r is done;
+// an empty final chunk is released and returned with a nil buf.
+func (s *Storage) readChunk(r io.Reader) (c chunk, eof bool, err error) {
+	c.buf = s.getBuf()
+	c.n, err = io.ReadFull(r, *c.buf)
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		eof, err = true, nil
+	default:
+		s.release(c)
+		return chunk{}, false, err
+	}
+	if c.n == 0 {
+		s.release(c)
+		c = chunk{}
+	}
+	return c, eof, nil
+}
+
+// smallRead is how much a stream is read into a buffer of its own size
+// before a part buffer is taken, so that a small body does not hold one.
+const smallRead = 32 << 10
+
+// fill reads chunks from r until they hold more than limit bytes or r is
+// done, so the caller knows whether a single PutObject will do.
+func (s *Storage) fill(r io.Reader, limit int64) (cs []chunk, total int64, eof bool, err error) {
+	head := make([]byte, min(smallRead, limit+1))
+	n, err := io.ReadFull(r, head)
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		if n == 0 {
+			return nil, 0, true, nil
+		}
+		return []chunk{{buf: &head, n: n}}, int64(n), true, nil // not from the pool: release skips it
+	default:
+		return nil, 0, false, err
+	}
+	// Larger: continue in a part buffer that starts with head.
+	c := chunk{buf: s.getBuf(), n: n}
+	copy(*c.buf, head)
+	m, err := io.ReadFull(r, (*c.buf)[n:])
+	c.n += m
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		eof = true
+	default:
+		s.release(c)
+		return nil, 0, false, err
+	}
+	cs, total = []chunk{c}, int64(c.n)
+	for total <= limit && !eof {
+		var c chunk
+		c, eof, err = s.readChunk(r)
+		if err != nil {
+			s.release(cs...)
+			return nil, 0, false, err
+		}
+		if c.buf != nil {
+			cs = append(cs, c)
+			total += int64(c.n)
+		}
+	}
+	return cs, total, eof, nil
+}
+
+// joined returns the bytes of the chunks as one slice, copying only when
+// there is more than one.
+func joined(cs []chunk) []byte {
+	switch len(cs) {
+	case 0:
+		return nil
+	case 1:
+		return cs[0].bytes()
+	}
+	var b bytes.Buffer
+	for _, c := range cs {
+		b.Write(c.bytes())
+	}
+	return b.Bytes()
+}
+
+// putStream uploads the chunks already read and then the rest of r. It
+// owns the chunks from the call on. A body that turns out to fit the
+// threshold goes in one PutObject; a larger one in a multipart upload that
+// is aborted, on a context that outlives ctx, if anything fails.
+func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader) (etag string, size int64, err error) {
+	if !eof && total(pre) <= s.threshold {
+		more, _, moreEOF, err := s.fill(r, s.threshold-total(pre))
+		if err != nil {
+			s.release(pre...)
+			return "", 0, err
+		}
+		pre, eof = append(pre, more...), moreEOF
+	}
+	if n := total(pre); eof && n <= s.threshold {
+		defer s.release(pre...)
+		in.Body, in.ContentLength = bytes.NewReader(joined(pre)), aws.Int64(n)
+		out, err := s.client.PutObject(ctx, in)
+		if err != nil {
+			return "", 0, err
+		}
+		return aws.ToString(out.ETag), n, nil
+	}
+
+	create := &s3.CreateMultipartUploadInput{}
+	copyFields(create, in)
+	if create.ChecksumAlgorithm == "" {
+		create.ChecksumAlgorithm = s.checksum
+	}
+	created, err := s.client.CreateMultipartUpload(ctx, create)
+	if err != nil {
+		s.release(pre...)
+		return "", 0, err
+	}
+	uploadID := created.UploadId
+
+	pctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		mu    sync.Mutex
+		parts []types.CompletedPart
+		wg    sync.WaitGroup
+		work  = make(chan job)
+	)
+	for range s.concurrency {
+		wg.Go(func() {
+			for j := range work {
+				out, err := s.client.UploadPart(pctx, &s3.UploadPartInput{
+					Bucket: in.Bucket, Key: in.Key, UploadId: uploadID, PartNumber: aws.Int32(j.num),
+					Body: bytes.NewReader(j.c.bytes()), ContentLength: aws.Int64(int64(j.c.n)),
+					ChecksumAlgorithm:    create.ChecksumAlgorithm,
+					SSECustomerAlgorithm: in.SSECustomerAlgorithm, SSECustomerKey: in.SSECustomerKey, SSECustomerKeyMD5: in.SSECustomerKeyMD5,
+					ExpectedBucketOwner: in.ExpectedBucketOwner, RequestPayer: in.RequestPayer,
+				})
+				s.release(j.c)
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				part := types.CompletedPart{PartNumber: aws.Int32(j.num)}
+				copyFields(&part, out)
+				mu.Lock()
+				parts = append(parts, part)
+				mu.Unlock()
+			}
+		})
+	}
+	var num int32
+	send := func(c chunk) bool {
+		num++
+		size += int64(c.n)
+		select {
+		case work <- job{num, c}:
+			return true
+		case <-pctx.Done():
+			s.release(c)
+			return false
+		}
+	}
+	ok := true
+	for i, c := range pre {
+		if ok = send(c); !ok {
+			s.release(pre[i+1:]...)
+			break
+		}
+	}
+	for ok && !eof {
+		var c chunk
+		if c, eof, err = s.readChunk(r); err != nil {
+			cancel(err)
+			break
+		}
+		if c.buf != nil {
+			ok = send(c)
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(pctx); err != nil {
+		s.abort(ctx, aws.ToString(in.Key), aws.ToString(uploadID))
+		return "", 0, err
+	}
+	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
+	complete := &s3.CompleteMultipartUploadInput{}
+	copyFields(complete, in)
+	complete.UploadId, complete.MultipartUpload = uploadID, &types.CompletedMultipartUpload{Parts: parts}
+	out, err := s.client.CompleteMultipartUpload(ctx, complete)
+	if err != nil {
+		s.abort(ctx, aws.ToString(in.Key), aws.ToString(uploadID))
+		return "", 0, err
+	}
+	return aws.ToString(out.ETag), size, nil
+}
+
+type job struct {
+	num int32
+	c   chunk
+}
+
+func total(cs []chunk) (n int64) {
+	for _, c := range cs {
+		n += int64(c.n)
+	}
+	return n
+}
+
+// copyFields sets every field of *dst that *src has under the same name
+// and type and that is set in src (the SDK's inputs share most fields).
+// Body and checksums of the whole object are never copied.
+func copyFields(dst, src any) {
+	d, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	st := sv.Type()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if !f.IsExported() || f.Name == "Body" || f.Name == "ContentLength" || f.Name == "ContentMD5" {
+			continue
+		}
+		if src := sv.Field(i); !src.IsZero() {
+			if df := d.FieldByName(f.Name); df.IsValid() && df.Type() == f.Type && df.CanSet() {
+				df.Set(src)
+			}
+		}
+	}
+}
+
+var errNoReplay = errors.New("storage: the body cannot be sent twice")
