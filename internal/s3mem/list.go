@@ -1,0 +1,234 @@
+package s3mem
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// maxListKeys is the largest page S3 returns.
+const maxListKeys = 1000
+
+type listBucketResult struct {
+	XMLName xml.Name `xml:"ListBucketResult"`
+	NS      string   `xml:"xmlns,attr"`
+	Name    string   `xml:"Name"`
+	Prefix  string   `xml:"Prefix"`
+	// V1
+	Marker     *string `xml:"Marker"`
+	NextMarker string  `xml:"NextMarker,omitempty"`
+	// V2
+	ContinuationToken     string `xml:"ContinuationToken,omitempty"`
+	NextContinuationToken string `xml:"NextContinuationToken,omitempty"`
+	KeyCount              *int   `xml:"KeyCount"`
+	StartAfter            string `xml:"StartAfter,omitempty"`
+
+	MaxKeys        int            `xml:"MaxKeys"`
+	Delimiter      string         `xml:"Delimiter,omitempty"`
+	EncodingType   string         `xml:"EncodingType,omitempty"`
+	IsTruncated    bool           `xml:"IsTruncated"`
+	Contents       []listEntry    `xml:"Contents"`
+	CommonPrefixes []commonPrefix `xml:"CommonPrefixes"`
+}
+
+type listEntry struct {
+	Key               string `xml:"Key"`
+	LastModified      string `xml:"LastModified"`
+	ETag              string `xml:"ETag"`
+	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType      string `xml:"ChecksumType,omitempty"`
+	Size              int64  `xml:"Size"`
+	Owner             *owner `xml:"Owner,omitempty"`
+	StorageClass      string `xml:"StorageClass"`
+}
+
+type commonPrefix struct {
+	Prefix string `xml:"Prefix"`
+}
+
+// listParams are the common parameters of the List operations.
+type listParams struct {
+	prefix, delimiter, marker string
+	max                       int
+}
+
+// parseMax parses a max-keys style parameter: default and cap maxListKeys.
+func parseMax(v, name string) (int, *Error) {
+	if v == "" {
+		return maxListKeys, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, newError("InvalidArgument", "Provided "+name+" not an integer or within integer range").
+			with("ArgumentName", name).with("ArgumentValue", v)
+	}
+	return min(n, maxListKeys), nil
+}
+
+// walk lists sorted keys after p.marker under p.prefix, rolling keys up to
+// common prefixes at p.delimiter. It calls emit for each key (isPrefix
+// false) or common prefix (isPrefix true), at most p.max times, and reports
+// whether more entries remain and the last one emitted.
+func walk(keys []string, p listParams, emit func(i int, name string, isPrefix bool)) (truncated bool, last string) {
+	if p.max == 0 {
+		return false, ""
+	}
+	start := p.prefix
+	if p.marker > start {
+		start = p.marker
+	}
+	i := sort.SearchStrings(keys, start)
+	count := 0
+	for i < len(keys) {
+		k := keys[i]
+		if k <= p.marker {
+			i++
+			continue
+		}
+		if !strings.HasPrefix(k, p.prefix) {
+			break
+		}
+		if p.delimiter != "" {
+			if j := strings.Index(k[len(p.prefix):], p.delimiter); j >= 0 {
+				cp := k[:len(p.prefix)+j+len(p.delimiter)]
+				// Skip to the first key after the common prefix's group.
+				next := i + sort.Search(len(keys)-i, func(n int) bool {
+					kk := keys[i+n]
+					return kk > cp && !strings.HasPrefix(kk, cp)
+				})
+				if cp <= p.marker {
+					i = next
+					continue
+				}
+				if count == p.max {
+					return true, last
+				}
+				emit(i, cp, true)
+				count++
+				last = cp
+				i = next
+				continue
+			}
+		}
+		if count == p.max {
+			return true, last
+		}
+		emit(i, k, false)
+		count++
+		last = k
+		i++
+	}
+	return false, last
+}
+
+// listObjects serves ListObjects (v1) and ListObjectsV2.
+func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
+	b, err := s.bucketFor(rc)
+	if err != nil {
+		return err
+	}
+	q := rc.q
+	enc := q.Get("encoding-type")
+	if enc != "" && enc != "url" {
+		return newError("InvalidArgument", "Invalid Encoding Method specified in Request").
+			with("ArgumentName", "encoding-type").with("ArgumentValue", enc)
+	}
+	encode := func(s string) string {
+		if enc == "url" {
+			return s3URLEncode(s)
+		}
+		return s
+	}
+	max, err := parseMax(q.Get("max-keys"), "max-keys")
+	if err != nil {
+		return err
+	}
+	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), max: max}
+	res := listBucketResult{
+		NS:           s3NS,
+		Name:         b.name,
+		Prefix:       encode(p.prefix),
+		MaxKeys:      max,
+		Delimiter:    encode(p.delimiter),
+		EncodingType: enc,
+	}
+	fetchOwner := !v2 || q.Get("fetch-owner") == "true"
+	if v2 {
+		if tok := q.Get("continuation-token"); tok != "" {
+			m, err := base64.RawURLEncoding.DecodeString(tok)
+			if err != nil || len(m) == 0 {
+				return newError("InvalidArgument", "The continuation token provided is incorrect").
+					with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
+			}
+			p.marker = string(m)
+			res.ContinuationToken = tok
+		} else {
+			p.marker = q.Get("start-after")
+		}
+		res.StartAfter = encode(q.Get("start-after"))
+	} else {
+		p.marker = q.Get("marker")
+		m := encode(p.marker)
+		res.Marker = &m
+	}
+
+	s.mu.RLock()
+	truncated, last := walk(b.keys, p, func(i int, name string, isPrefix bool) {
+		if isPrefix {
+			res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: encode(name)})
+			return
+		}
+		o := b.objects[name]
+		e := listEntry{
+			Key:          encode(name),
+			LastModified: xmlTime(o.modified),
+			ETag:         o.etag,
+			Size:         int64(len(o.data)),
+			StorageClass: o.meta.storageClass,
+		}
+		if o.checksum.alg != "" {
+			e.ChecksumAlgorithm, e.ChecksumType = o.checksum.alg, o.checksum.typ
+		}
+		if fetchOwner {
+			e.Owner = &theOwner
+		}
+		res.Contents = append(res.Contents, e)
+	})
+	s.mu.RUnlock()
+
+	res.IsTruncated = truncated
+	if v2 {
+		n := len(res.Contents) + len(res.CommonPrefixes)
+		res.KeyCount = &n
+		if truncated {
+			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
+		}
+	} else if truncated && p.delimiter != "" {
+		res.NextMarker = encode(last)
+	}
+	return rc.writeXML(res)
+}
+
+// s3URLEncode encodes a name as S3 does for encoding-type=url: like a URL
+// query value (space as '+'), except that '/' and '*' stay as they are.
+func s3URLEncode(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_', c == '/', c == '*':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		}
+	}
+	return b.String()
+}

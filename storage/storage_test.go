@@ -1,0 +1,258 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/storage"
+	"github.com/s3kit/s3kit/storage/storagetest"
+)
+
+const (
+	testKey    = "AKIDTEST"
+	testSecret = "secret/test/key"
+	testBucket = "bucket"
+)
+
+// memServer starts an in-process S3 that checks signatures.
+func memServer(t *testing.T, o s3mem.Options) (*s3mem.Server, *httptest.Server) {
+	t.Helper()
+	o.Credentials = []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
+	srv := s3mem.New(o)
+	if err := srv.CreateBucket(testBucket); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
+// memStorage returns a Storage on a fresh in-process S3.
+func memStorage(t *testing.T, o s3mem.Options, opts storage.Options) (*storage.Storage, *s3mem.Server) {
+	t.Helper()
+	srv, ts := memServer(t, o)
+	opts.BucketName = testBucket
+	opts.EndpointURL = ts.URL
+	opts.AccessKey, opts.SecretKey = testKey, testSecret
+	opts.RegionName = "us-east-1"
+	opts.AddressingStyle = "path"
+	opts.LookupEnv = env()
+	st, err := storage.New(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("storage.New: %v", err)
+	}
+	return st, srv
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T, opts storage.Options) *storage.Storage {
+		opts.Location = strings.TrimPrefix("unit/"+opts.Location, "/")
+		opts.Location = strings.TrimSuffix(opts.Location, "/")
+		st, _ := memStorage(t, s3mem.Options{}, opts)
+		return st
+	})
+}
+
+// TestVirtualHost checks virtual-host addressing: the bucket goes in the
+// host name, which a custom dialer sends to the test server.
+func TestVirtualHost(t *testing.T) {
+	srv, ts := memServer(t, s3mem.Options{Domain: "s3.test"})
+	var hosts []string
+	st, err := storage.New(context.Background(), storage.Options{
+		BucketName: testBucket, EndpointURL: "http://s3.test", AddressingStyle: "virtual",
+		AccessKey: testKey, SecretKey: testSecret, RegionName: "us-east-1", LookupEnv: env(),
+		ConfigureTransport: func(tr *http.Transport) {
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				hosts = append(hosts, addr)
+				return (&net.Dialer{}).DialContext(ctx, network, ts.Listener.Addr().String())
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Save(context.Background(), "v.txt", strings.NewReader("virtual"), nil); err != nil {
+		t.Fatalf("Save over virtual-host addressing: %v", err)
+	}
+	if _, ok := srv.Object(testBucket, "v.txt"); !ok {
+		t.Errorf("the object is not in bucket %q", testBucket)
+	}
+	if len(hosts) == 0 || hosts[0] != testBucket+".s3.test:80" {
+		t.Errorf("dialled %q, want %s.s3.test:80", hosts, testBucket)
+	}
+}
+
+// TestConditionalWriteModes checks file_overwrite=false on servers that
+// honour, ignore or refuse If-None-Match.
+func TestConditionalWriteModes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode s3mem.ConditionalWriteMode
+		opt  *bool
+	}{
+		{"enforced", s3mem.ConditionalWritesEnforced, nil},
+		{"not implemented: falls back", s3mem.ConditionalWritesNotImplemented, nil},
+		{"turned off: check then write", s3mem.ConditionalWritesIgnored, storage.Bool(false)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, srv := memStorage(t, s3mem.Options{ConditionalWrites: tc.mode}, storage.Options{FileOverwrite: storage.Bool(false), ConditionalWrites: tc.opt})
+			ctx := context.Background()
+			var names []string
+			for _, body := range []string{"one", "two", "three"} {
+				name, err := st.Save(ctx, "f.txt", strings.NewReader(body), nil)
+				if err != nil {
+					t.Fatalf("Save(f.txt): %v", err)
+				}
+				names = append(names, name)
+			}
+			objs, _ := srv.Objects(testBucket)
+			if names[0] != "f.txt" || names[1] == names[2] || len(objs) != 3 {
+				t.Errorf("three saves of f.txt gave %q and %d objects, want f.txt and two new names", names, len(objs))
+			}
+			if o, _ := srv.Object(testBucket, "f.txt"); string(o.Body) != "one" {
+				t.Errorf("f.txt = %q, want the first body", o.Body)
+			}
+		})
+	}
+}
+
+// TestReplayAfterLostRace makes the server refuse the first conditional
+// complete, as when another writer wins the name between the check and
+// the write, and checks the body is sent again, from the spool for a
+// stream, with the temp dir empty afterwards.
+func TestReplayAfterLostRace(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		for _, mem := range []int64{0, 64 << 20} {
+			var refused atomic.Int32
+			intercept := func(op string, r *http.Request) *s3mem.Error {
+				if (op == s3mem.OpCompleteMultipartUpload || op == s3mem.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
+					return &s3mem.Error{StatusCode: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
+				}
+				return nil
+			}
+			tmp := t.TempDir()
+			st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+				FileOverwrite: storage.Bool(false), TempDir: tmp, MaxMemorySize: mem,
+				Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+			})
+			data := bytes.Repeat([]byte("0123456789"), 1_300_000) // 13 MB: three parts
+			var r io.Reader = bytes.NewReader(data)
+			if stream {
+				r = struct{ io.Reader }{r}
+			}
+			name, err := st.Save(context.Background(), "big.bin", r, nil)
+			if err != nil {
+				t.Fatalf("stream %v, memory %d: Save: %v", stream, mem, err)
+			}
+			if !strings.HasPrefix(name, "big_") || refused.Load() < 2 {
+				t.Errorf("stream %v: Save = %q after %d conditional writes, want a renamed object after a refused one", stream, name, refused.Load())
+			}
+			o, ok := srv.Object(testBucket, name)
+			if !ok || !bytes.Equal(o.Body, data) {
+				t.Errorf("stream %v: %q holds %d bytes, want the %d saved", stream, name, len(o.Body), len(data))
+			}
+			if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
+				t.Errorf("stream %v: %d multipart uploads left open", stream, len(ups))
+			}
+			if left, _ := os.ReadDir(tmp); len(left) != 0 {
+				t.Errorf("stream %v: temp dir holds %d files after Save", stream, len(left))
+			}
+		}
+	}
+}
+
+// TestFaults injects S3 failures into each step of an upload: Save fails
+// with the SDK's error reachable, and leaves no object and no upload.
+func TestFaults(t *testing.T) {
+	for _, op := range []string{s3mem.OpPutObject, s3mem.OpCreateMultipartUpload, s3mem.OpUploadPart, s3mem.OpCompleteMultipartUpload} {
+		for _, stream := range []bool{false, true} {
+			intercept := func(got string, r *http.Request) *s3mem.Error {
+				if got == op && (op != s3mem.OpUploadPart || r.URL.Query().Get("partNumber") == "2") {
+					return &s3mem.Error{Code: "InternalError", Message: "injected"}
+				}
+				return nil
+			}
+			st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+				ClientConfig: storage.ClientConfig{Retries: storage.Retries{TotalMaxAttempts: 1}},
+				Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+			})
+			size := 12 << 20
+			if op == s3mem.OpPutObject {
+				size = 100
+			}
+			var r io.Reader = bytes.NewReader(make([]byte, size))
+			if stream {
+				r = struct{ io.Reader }{r}
+			}
+			_, err := st.Save(context.Background(), "f.bin", r, nil)
+			var apiErr interface{ ErrorCode() string }
+			if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InternalError" {
+				t.Errorf("%s fails (stream %v): Save error = %v, want the InternalError reachable", op, stream, err)
+			}
+			if objs, _ := srv.Objects(testBucket); len(objs) != 0 {
+				t.Errorf("%s fails (stream %v): %d objects stored", op, stream, len(objs))
+			}
+			if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
+				t.Errorf("%s fails (stream %v): %d multipart uploads left open", op, stream, len(ups))
+			}
+		}
+	}
+}
+
+// TestNoACLByDefault: ACL-disabled buckets refuse ACL headers, so none is
+// sent unless configured; default_acl applies only when ACL is unset.
+func TestNoACLByDefault(t *testing.T) {
+	var acls []string
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		if op == s3mem.OpPutObject {
+			acls = append(acls, r.Header.Get("X-Amz-Acl"))
+		}
+		return nil
+	}
+	ctx := context.Background()
+	st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{})
+	st.Save(ctx, "a", strings.NewReader("a"), nil)
+	st2, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{DefaultACL: "public-read"})
+	st2.Save(ctx, "b", strings.NewReader("b"), nil)
+	st2.Save(ctx, "c", strings.NewReader("c"), &storage.SaveOptions{Params: storage.ObjectParameters{ACL: "private"}})
+	if want := []string{"", "public-read", "private"}; strings.Join(acls, ",") != strings.Join(want, ",") {
+		t.Errorf("x-amz-acl headers sent = %q, want %q", acls, want)
+	}
+}
+
+// TestWhenRequiredChecksums: multipart uploads, by the manager or the
+// stream loop, declare CRC32 unless checksums are when_required, which
+// some S3-compatible servers need.
+func TestWhenRequiredChecksums(t *testing.T) {
+	var algos []string
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		if op == s3mem.OpCreateMultipartUpload {
+			algos = append(algos, r.Header.Get("X-Amz-Checksum-Algorithm"))
+		}
+		return nil
+	}
+	for _, calc := range []string{"when_supported", "when_required"} {
+		st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+			ClientConfig: storage.ClientConfig{RequestChecksumCalculation: calc},
+			Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20},
+		})
+		for _, r := range []io.Reader{bytes.NewReader(make([]byte, 6<<20)), struct{ io.Reader }{bytes.NewReader(make([]byte, 6<<20))}} {
+			if _, err := st.Save(context.Background(), "x", r, nil); err != nil {
+				t.Fatalf("%s: Save: %v", calc, err)
+			}
+		}
+	}
+	if want := "CRC32,CRC32,,"; strings.Join(algos, ",") != want {
+		t.Errorf("checksum algorithms of multipart uploads = %q, want %q (when_required sends none)", algos, want)
+	}
+}
