@@ -680,25 +680,24 @@ func testObjectParameters(t *testing.T, newStorage NewStorage) {
 	}
 }
 
-// cancelAfter cancels a context once n bytes have been read through it,
-// then keeps failing like a dropped connection would.
-type cancelAfter struct {
+// breakAfter yields n bytes of r, then fails every read with the error
+// of broken (which may also cancel a context, as a client that goes away
+// does).
+type breakAfter struct {
 	r      io.Reader
 	n      int
-	cancel context.CancelFunc
+	broken func() error
 }
 
-func (c *cancelAfter) Read(p []byte) (int, error) {
-	if c.n <= 0 {
-		c.cancel()
-		time.Sleep(10 * time.Millisecond)
-		return 0, context.Canceled
+func (b *breakAfter) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, b.broken()
 	}
-	if len(p) > c.n {
-		p = p[:c.n]
+	if len(p) > b.n {
+		p = p[:b.n]
 	}
-	n, err := c.r.Read(p)
-	c.n -= n
+	n, err := b.r.Read(p)
+	b.n -= n
 	return n, err
 }
 
@@ -716,7 +715,11 @@ func testCancel(t *testing.T, newStorage NewStorage) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := newStorage(t, small(storage.Options{FileOverwrite: storage.Bool(tc.overwrite)}))
 			ctx, cancel := context.WithCancel(ctxT(t))
-			r := &cancelAfter{r: bytes.NewReader(randomBytes(tc.size, 7)), n: tc.cut, cancel: cancel}
+			r := &breakAfter{r: bytes.NewReader(randomBytes(tc.size, 7)), n: tc.cut, broken: func() error {
+				cancel()
+				time.Sleep(10 * time.Millisecond) // let the upload see it
+				return context.Canceled
+			}}
 			_, err := st.Save(ctx, "cancelled.bin", r, nil)
 			if err == nil {
 				t.Fatalf("Save with a cancelled context succeeded")
@@ -729,25 +732,7 @@ func testCancel(t *testing.T, newStorage NewStorage) {
 	}
 }
 
-// failAfter fails with errBody after n bytes, as a client disconnect does.
-type failAfter struct {
-	r io.Reader
-	n int
-}
-
 var errBody = errors.New("storagetest: body broke")
-
-func (f *failAfter) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, errBody
-	}
-	if len(p) > f.n {
-		p = p[:f.n]
-	}
-	n, err := f.r.Read(p)
-	f.n -= n
-	return n, err
-}
 
 func testReadFailure(t *testing.T, newStorage NewStorage) {
 	st := newStorage(t, small(storage.Options{Gzip: storage.Bool(true)}))
@@ -759,7 +744,7 @@ func testReadFailure(t *testing.T, newStorage NewStorage) {
 		{"multipart.bin", 16 << 20, 9 << 20},
 		{"multipart.css", 16 << 20, 9 << 20}, // through gzip
 	} {
-		_, err := st.Save(ctxT(t), tc.name, &failAfter{r: bytes.NewReader(bytes.Repeat([]byte("abcd\n"), tc.size/5)), n: tc.cut}, nil)
+		_, err := st.Save(ctxT(t), tc.name, &breakAfter{r: bytes.NewReader(bytes.Repeat([]byte("abcd\n"), tc.size/5)), n: tc.cut, broken: func() error { return errBody }}, nil)
 		if !errors.Is(err, errBody) {
 			t.Errorf("Save(%q) with a failing body: error = %v, want it to wrap the body's error", tc.name, err)
 		}
