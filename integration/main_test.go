@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3kit/s3kit/storage"
 )
@@ -35,7 +36,50 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "integration: creating bucket %s at %s: %v\n", bucket, os.Getenv("AWS_S3_ENDPOINT_URL"), err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if err := removeBucket(st.Client().(*s3.Client), bucket); err != nil {
+		fmt.Fprintf(os.Stderr, "integration: removing bucket %s: %v\n", bucket, err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// removeBucket empties and deletes a bucket, so that repeated runs do not
+// fill the server's disk (SeaweedFS frees space per bucket).
+func removeBucket(c *s3.Client, name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ups := s3.NewListMultipartUploadsPaginator(c, &s3.ListMultipartUploadsInput{Bucket: aws.String(name)})
+	for ups.HasMorePages() {
+		page, err := ups.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range page.Uploads {
+			c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(name), Key: u.Key, UploadId: u.UploadId})
+		}
+	}
+	objs := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(name)})
+	for objs.HasMorePages() {
+		page, err := objs.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		del := &types.Delete{Quiet: aws.Bool(true)}
+		for _, o := range page.Contents {
+			del.Objects = append(del.Objects, types.ObjectIdentifier{Key: o.Key})
+		}
+		if _, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(name), Delete: del}); err != nil {
+			return err
+		}
+	}
+	_, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
+	return err
 }
 
 var seq atomic.Int64

@@ -18,10 +18,11 @@ import (
 // than by feature/s3/manager: the manager allocates fresh part buffers for
 // every upload and copies the first part twice, which on a loopback
 // server costs a third of the throughput. Here every byte is copied once,
-// from the reader into a part buffer that the Storage's uploads share,
-// and at most Concurrency+2 buffers are alive per upload.
+// from the reader into a part buffer, and the buffers come from a free
+// list of the Storage, so that a stream holds at most Concurrency+1 of
+// them and a server's memory stays flat from one upload to the next.
 
-// chunk is a part buffer from the pool and how much of it is filled.
+// chunk is a part buffer and how much of it is filled.
 type chunk struct {
 	buf *[]byte
 	n   int
@@ -30,17 +31,24 @@ type chunk struct {
 func (c chunk) bytes() []byte { return (*c.buf)[:c.n] }
 
 func (s *Storage) getBuf() *[]byte {
-	if b, ok := s.bufs.Get().(*[]byte); ok {
+	select {
+	case b := <-s.bufs:
 		return b
+	default:
+		b := make([]byte, s.partSize)
+		return &b
 	}
-	b := make([]byte, s.partSize)
-	return &b
 }
 
+// release gives part buffers back to the free list; what does not fit,
+// and the small buffers of small bodies, are left to the collector.
 func (s *Storage) release(cs ...chunk) {
 	for _, c := range cs {
-		if c.buf != nil && int64(cap(*c.buf)) == s.partSize {
-			s.bufs.Put(c.buf)
+		if c.buf != nil && int64(len(*c.buf)) == s.partSize {
+			select {
+			case s.bufs <- c.buf:
+			default:
+			}
 		}
 	}
 }
@@ -69,20 +77,22 @@ func (s *Storage) readChunk(r io.Reader) (c chunk, eof bool, err error) {
 // before a part buffer is taken, so that a small body does not hold one.
 const smallRead = 32 << 10
 
-// fill reads chunks from r until they hold more than limit bytes or r is
-// done, so the caller knows whether a single PutObject will do.
-func (s *Storage) fill(r io.Reader, limit int64) (cs []chunk, total int64, eof bool, err error) {
+// fill reads r until it knows whether r holds more than limit bytes: the
+// chunks read and, when eof is false (more than limit), the reader of the
+// rest. It reads at most one byte past the first limit bytes rounded up to
+// whole parts: a body of exactly one part does not take a second buffer.
+func (s *Storage) fill(r io.Reader, limit int64) (cs []chunk, total int64, rest io.Reader, eof bool, err error) {
 	head := make([]byte, min(smallRead, limit+1))
 	n, err := io.ReadFull(r, head)
 	switch err {
 	case nil:
 	case io.EOF, io.ErrUnexpectedEOF:
 		if n == 0 {
-			return nil, 0, true, nil
+			return nil, 0, r, true, nil
 		}
-		return []chunk{{buf: &head, n: n}}, int64(n), true, nil // not from the pool: release skips it
+		return []chunk{{buf: &head, n: n}}, int64(n), r, true, nil // not a part buffer: release skips it
 	default:
-		return nil, 0, false, err
+		return nil, 0, nil, false, err
 	}
 	// Larger: continue in a part buffer that starts with head.
 	c := chunk{buf: s.getBuf(), n: n}
@@ -95,22 +105,33 @@ func (s *Storage) fill(r io.Reader, limit int64) (cs []chunk, total int64, eof b
 		eof = true
 	default:
 		s.release(c)
-		return nil, 0, false, err
+		return nil, 0, nil, false, err
 	}
 	cs, total = []chunk{c}, int64(c.n)
-	for total <= limit && !eof {
-		var c chunk
-		c, eof, err = s.readChunk(r)
-		if err != nil {
+	for total < limit && !eof {
+		if c, eof, err = s.readChunk(r); err != nil {
 			s.release(cs...)
-			return nil, 0, false, err
+			return nil, 0, nil, false, err
 		}
 		if c.buf != nil {
 			cs = append(cs, c)
 			total += int64(c.n)
 		}
 	}
-	return cs, total, eof, nil
+	if total <= limit && !eof {
+		// Exactly limit so far: one more byte tells.
+		var one [1]byte
+		switch k, err := io.ReadFull(r, one[:]); {
+		case err == io.EOF:
+			eof = true
+		case err != nil:
+			s.release(cs...)
+			return nil, 0, nil, false, err
+		default:
+			r = io.MultiReader(bytes.NewReader(one[:k]), r)
+		}
+	}
+	return cs, total, r, eof, nil
 }
 
 // joined returns the bytes of the chunks as one slice, copying only when
@@ -130,21 +151,27 @@ func joined(cs []chunk) []byte {
 }
 
 // putStream uploads the chunks already read and then the rest of r. It
-// owns the chunks from the call on. A body that turns out to fit the
-// threshold goes in one PutObject; a larger one in a multipart upload that
-// is aborted, on a context that outlives ctx, if anything fails.
-func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader) (etag string, size int64, err error) {
-	if !eof && total(pre) <= s.threshold {
-		more, _, moreEOF, err := s.fill(r, s.threshold-total(pre))
-		if err != nil {
-			s.release(pre...)
+// owns the chunks from the call on. Given no chunks, it reads r until it
+// knows whether the body fits the threshold; otherwise eof says whether
+// the chunks are all of it. A body that fits goes in one PutObject; a
+// larger one in a multipart upload that is aborted, on a context that
+// outlives ctx, if anything fails. When copyTo is not nil, every byte sent
+// is written to it too, a part at a time (a spool to send it again from).
+func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader, copyTo io.Writer) (etag string, size int64, err error) {
+	if pre == nil && !eof {
+		if pre, _, r, eof, err = s.fill(r, s.threshold); err != nil {
 			return "", 0, err
 		}
-		pre, eof = append(pre, more...), moreEOF
 	}
 	if n := total(pre); eof && n <= s.threshold {
 		defer s.release(pre...)
-		in.Body, in.ContentLength = bytes.NewReader(joined(pre)), aws.Int64(n)
+		body := joined(pre)
+		if copyTo != nil {
+			if _, err := copyTo.Write(body); err != nil {
+				return "", 0, err
+			}
+		}
+		in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(n)
 		out, err := s.client.PutObject(ctx, in)
 		if err != nil {
 			return "", 0, err
@@ -197,6 +224,13 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 	}
 	var num int32
 	send := func(c chunk) bool {
+		if copyTo != nil {
+			if _, err := copyTo.Write(c.bytes()); err != nil {
+				s.release(c)
+				cancel(err)
+				return false
+			}
+		}
 		num++
 		size += int64(c.n)
 		select {

@@ -291,7 +291,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 		Key: key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
 		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: p.Metadata,
 	}
-	if compress {
+	if compress && !b.encoded {
 		if b.size >= 0 && b.size <= s.threshold {
 			buf, err := gzipBytes(b.reader(), b.size)
 			if err != nil {
@@ -302,7 +302,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 			defer s.release(b.chunks...) // after the pipe has stopped reading them
 			zr := newGzipPipe(b.reader())
 			defer zr.stop()
-			b = body{rest: zr, size: -1}
+			b = body{rest: zr, size: -1, copyTo: b.copyTo}
 		}
 	}
 	var err error
@@ -323,7 +323,11 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 			s.abort(ctx, key, failed.UploadID())
 		}
 	default:
-		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest)
+		var copyTo io.Writer
+		if b.copyTo != nil {
+			copyTo = b.copyTo
+		}
+		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest, copyTo)
 	}
 	return info, err
 }
@@ -414,13 +418,17 @@ type source struct {
 }
 
 // body is what one attempt sends: r with a known size, or (a stream)
-// the chunks read ahead and then rest.
+// the chunks read ahead and then rest, copied on the way to copyTo when
+// it may have to be sent again. An encoded body is bytes as sent before
+// (gzip included) and is sent as it is.
 type body struct {
-	r      io.Reader
-	size   int64
-	chunks []chunk
-	eof    bool
-	rest   io.Reader
+	r       io.Reader
+	size    int64
+	chunks  []chunk
+	eof     bool
+	rest    io.Reader
+	copyTo  *spool.File
+	encoded bool
 }
 
 // reader returns the whole body as one reader.
@@ -455,11 +463,11 @@ func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
 		}
 		// Not really seekable (a pipe, a terminal): read it as a stream.
 	}
-	chunks, n, eof, err := s.fill(r, s.threshold)
+	chunks, n, rest, eof, err := s.fill(r, s.threshold)
 	if err != nil {
 		return nil, err
 	}
-	src := &source{chunks: chunks, eof: eof, r: r, size: -1, s: s}
+	src := &source{chunks: chunks, eof: eof, r: rest, size: -1, s: s}
 	if len(chunks) > 0 {
 		src.head = chunks[0].bytes()[:min(chunks[0].n, sniffLen)]
 	}
@@ -468,14 +476,8 @@ func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
 		return src, nil
 	}
 	if replay {
+		// Filled as the upload goes, a part at a time.
 		src.spool = spool.New(s.opts.MaxMemorySize, s.opts.TempDir)
-		for _, c := range chunks {
-			if _, err := src.spool.Write(c.bytes()); err != nil {
-				src.close()
-				return nil, err
-			}
-		}
-		src.tee = io.TeeReader(r, src.spool)
 	}
 	return src, nil
 }
@@ -497,18 +499,13 @@ func (src *source) open() (body, error) {
 		return body{r: bytes.NewReader(joined(src.chunks)), size: src.size}, nil
 	case attempt == 0:
 		// The stream's chunks now belong to the upload.
-		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1}
-		if src.tee != nil {
-			b.rest = src.tee
-		}
+		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1, copyTo: src.spool}
 		src.chunks = nil
 		return b, nil
 	case src.spool != nil:
-		// Whatever the last attempt left unread goes to the spool too.
-		if _, err := io.Copy(io.Discard, src.tee); err != nil {
-			return body{}, err
-		}
-		return body{r: src.spool.Reader(), size: src.spool.Size()}, nil
+		// Sent again only after S3 refused the name at the end of the
+		// upload, when every byte had gone to the spool.
+		return body{r: src.spool.Reader(), size: src.spool.Size(), encoded: true}, nil
 	}
 	return body{}, errNoReplay
 }

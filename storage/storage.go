@@ -13,7 +13,6 @@ import (
 	"os"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,7 +58,7 @@ type Storage struct {
 	partSize    int64
 	concurrency int
 	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
-	bufs        sync.Pool               // part buffers of PartSize, shared by uploads
+	bufs        chan *[]byte            // free part buffers of PartSize, shared by uploads
 	cfKey       *rsa.PrivateKey
 	log         *slog.Logger
 	creds       aws.CredentialsProvider
@@ -133,6 +132,7 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 		client, s.creds, s.region = c, cfg.Credentials, cfg.Region
 	}
 	s.client = client
+	s.bufs = make(chan *[]byte, s.concurrency+1)
 	s.checksum = types.ChecksumAlgorithmCrc32
 	calc := aws.RequestChecksumCalculationWhenSupported
 	if c, ok := client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {
