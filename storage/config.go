@@ -51,6 +51,8 @@ var settings = []setting{
 	str("custom_domain", "CustomDomain", "none", func(o *Options) *string { return &o.CustomDomain }, "AWS_S3_CUSTOM_DOMAIN"),
 	str("cloudfront_key", "CloudFrontKey", "none", func(o *Options) *string { return &o.CloudFrontKey }, "AWS_CLOUDFRONT_KEY"),
 	str("cloudfront_key_id", "CloudFrontKeyID", "none", func(o *Options) *string { return &o.CloudFrontKeyID }, "AWS_CLOUDFRONT_KEY_ID"),
+	seconds("cloudfront_expiry_window", "CloudFrontExpiryWindow", "0 (no memo)", func(o *Options) *time.Duration { return &o.CloudFrontExpiryWindow }, "AWS_CLOUDFRONT_EXPIRY_WINDOW"),
+	boolean("presign_custom_domain", "PresignCustomDomain", "false", func(o *Options) **bool { return &o.PresignCustomDomain }, "AWS_S3_PRESIGN_CUSTOM_DOMAIN"),
 	str("signature_version", "SignatureVersion", "s3v4", func(o *Options) *string { return &o.SignatureVersion }, "AWS_S3_SIGNATURE_VERSION"),
 	object("client_config", "ClientConfig", "none", func(o *Options) any { return &o.ClientConfig }, "AWS_S3_CLIENT_CONFIG"),
 	boolean("conditional_writes", "ConditionalWrites", "true", func(o *Options) **bool { return &o.ConditionalWrites }, "AWS_S3_CONDITIONAL_WRITES"),

@@ -145,6 +145,30 @@ type Options struct {
 	// AWS_CLOUDFRONT_KEY_ID].
 	CloudFrontKeyID string
 
+	// CloudFrontSigner signs CloudFront URLs [cloudfront_signer] (Go
+	// only). Default: a canned-policy signer built from CloudFrontKey and
+	// CloudFrontKeyID when they are set. NoCloudFrontSigner turns signing
+	// off for this storage even when they are.
+	CloudFrontSigner CloudFrontSigner
+
+	// CloudFrontExpiryWindow, when positive, rounds the expiry of
+	// CloudFront signed URLs up to a multiple of it, so that a URL is
+	// signed once per window and then memoised (at most 10000 per window)
+	// [s3kit: cloudfront_expiry_window, AWS_CLOUDFRONT_EXPIRY_WINDOW, in
+	// seconds]. URLs then live up to one window longer than asked.
+	// Default: 0, every URL signed afresh.
+	CloudFrontExpiryWindow time.Duration
+
+	// PresignCustomDomain makes URL sign (SigV4) URLs on CustomDomain when
+	// QuerystringAuth is on and no CloudFront signer is configured: for an
+	// S3-compatible server reached through a domain of its own [s3kit:
+	// presign_custom_domain, AWS_S3_PRESIGN_CUSTOM_DOMAIN]. The domain
+	// and its path stand for the bucket: "files.example.com" for a server
+	// that serves the bucket as a virtual host there,
+	// "files.example.com/bucket" for path style. Default: false (the
+	// reference's plain custom-domain URL).
+	PresignCustomDomain *bool
+
 	// SignatureVersion is "s3v4" [signature_version,
 	// AWS_S3_SIGNATURE_VERSION]. Default: s3v4. The legacy "s3" (SigV2)
 	// is not supported by aws-sdk-go-v2 and is an error.

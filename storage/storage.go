@@ -63,6 +63,7 @@ type Storage struct {
 	log         *slog.Logger
 	creds       aws.CredentialsProvider
 	region      string
+	urls        *urlState // what URL needs, computed once (url.go)
 }
 
 // New returns a Storage configured by opts, building an S3 client from
@@ -124,6 +125,7 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 			return nil, fmt.Errorf("storage: cloudfront_key: %w", err)
 		}
 	}
+	given := client != nil // NewWithClient: Options still shape URLs
 	if client == nil {
 		c, cfg, err := newClient(ctx, &o)
 		if err != nil {
@@ -133,6 +135,9 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 	}
 	s.client = client
 	s.bufs = make(chan *[]byte, s.concurrency+1)
+	if err := s.initURLs(ctx, client, given); err != nil {
+		return nil, err
+	}
 	s.checksum = types.ChecksumAlgorithmCrc32
 	calc := aws.RequestChecksumCalculationWhenSupported
 	if c, ok := client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {

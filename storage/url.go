@@ -3,29 +3,496 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/feature/cloudfront/sign"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	smithyauth "github.com/aws/smithy-go/auth"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // URLOptions adjusts one URL. A nil *URLOptions is the zero value.
 type URLOptions struct {
 	// Expire is how long a signed URL stays valid. Default: the
-	// storage's QuerystringExpire. At most 7 days.
+	// storage's QuerystringExpire. At least one second, at most 7 days;
+	// a negative value is an error.
 	Expire time.Duration
 
-	// Method is the HTTP method a presigned URL is for. Default: GET.
+	// Method is the HTTP method a presigned URL is for: GET, HEAD, PUT or
+	// DELETE. Default: GET. Unsigned URLs work for any method the server
+	// allows; the method is only checked.
 	Method string
 
 	// ResponseContentDisposition and ResponseContentType ask S3 to answer
 	// with these headers (response-content-disposition and
-	// response-content-type; signed URLs only).
+	// response-content-type). They are added to presigned S3 URLs and to
+	// custom-domain URLs (a CDN forwards them when its policy says so),
+	// not to public S3 URLs, which S3 refuses with them. GET and HEAD only.
 	ResponseContentDisposition string
 	ResponseContentType        string
 
-	// Query holds extra query parameters, kept in the order given.
+	// Query holds extra query parameters, kept in the order given, except
+	// in presigned S3 URLs, where SigV4 sorts them. Names starting with
+	// "X-Amz-" are refused.
 	Query [][2]string
 }
 
-// URL returns the URL of name.
+// URL returns the URL of name, following the reference's rules:
+//
+//   - with CustomDomain: url_protocol//custom_domain/key, the key escaped
+//     like Django's filepath_to_uri; signed by CloudFront (canned policy)
+//     when QuerystringAuth is on and a CloudFront signer is configured;
+//     SigV4-presigned for that domain when PresignCustomDomain is on and
+//     no CloudFront signer is;
+//   - otherwise, with QuerystringAuth: a SigV4 presigned URL for the S3
+//     endpoint of the bucket, as s3.PresignClient would make it;
+//   - otherwise the plain object URL, which needs no credentials.
+//
+// name is cleaned as Save cleans it: a hostile name is ErrInvalidName.
+// URL makes no network call (except, when they expire, to refresh the
+// credentials that sign).
 func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (string, error) {
-	return "", errors.New("storage: URL is not implemented yet")
+	u := s.urls
+	clean, err := s.urlName(name)
+	if err != nil {
+		return "", err
+	}
+	var o URLOptions
+	if opts != nil {
+		o = *opts
+	}
+	exp, err := u.checkOptions(&o)
+	if err != nil {
+		return "", opError("url", u.locPrefix+clean, err)
+	}
+	var res string
+	switch u.mode {
+	case urlPublic:
+		return u.publicURL(clean, &o), nil
+	case urlCustomDomain:
+		return u.customDomainURL(clean, &o), nil
+	case urlCloudFront:
+		res, err = u.cloudFrontURL(clean, &o, exp)
+	case urlPresign:
+		res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
+	case urlPresignCustomDomain:
+		r := u.request(&u.cdnEP, clean, &o, exp)
+		res, err = u.pre.presign(ctx, &r)
+	default:
+		err = u.err
+	}
+	if err != nil {
+		return "", opError("url", u.locPrefix+clean, err)
+	}
+	return res, nil
+}
+
+// SignsURLs reports whether URL signs its URLs (SigV4 or CloudFront).
+// Signed URLs expire, so a caller must not cache them for longer than
+// their lifetime; unsigned URLs are the same string every time.
+func (s *Storage) SignsURLs() bool {
+	switch s.urls.mode {
+	case urlPublic, urlCustomDomain:
+		return false
+	}
+	return true
+}
+
+// urlName cleans name exactly as objectKey does, without building the key.
+func (s *Storage) urlName(name string) (string, error) {
+	clean, err := CleanName(name)
+	if err != nil || clean == "" || strings.HasSuffix(clean, "/") || len(s.urls.locPrefix)+len(clean) > MaxKeyLen {
+		return "", nameError("url", name)
+	}
+	return clean, nil
+}
+
+type urlMode uint8
+
+const (
+	urlInvalid urlMode = iota
+	urlPublic
+	urlCustomDomain
+	urlCloudFront
+	urlPresign
+	urlPresignCustomDomain
+)
+
+// urlState is what URL needs, computed once by New.
+type urlState struct {
+	mode      urlMode
+	err       error  // why mode is urlInvalid
+	locPrefix string // location + "/", or ""
+	expire    time.Duration
+	now       func() time.Time
+
+	s3     urlEndpoint // the bucket's S3 endpoint, location included
+	s3Base string      // s3.origin + s3.path: public URLs
+	cdn    string      // url_protocol + "//" + custom_domain + "/" + escaped location
+	cdnEP  urlEndpoint // the custom domain, for PresignCustomDomain
+
+	pre   *presigner
+	crc   bool              // GET URLs carry X-Amz-Checksum-Mode=ENABLED (the client validates checksums)
+	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
+	cf    CloudFrontSigner
+	cfMem *cfMemo
+}
+
+// initURLs computes urlState. given tells that the client came from
+// NewWithClient: the Options then override what the client says.
+func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
+	o := &s.opts
+	u := &urlState{expire: o.QuerystringExpire, now: time.Now}
+	s.urls = u
+	if s.location != "" {
+		u.locPrefix = s.location + "/"
+	}
+	auth := *o.QuerystringAuth
+
+	cf := o.CloudFrontSigner
+	switch {
+	case cf == NoCloudFrontSigner:
+		cf = nil
+	case cf == nil && s.cfKey != nil:
+		cf = sign.NewURLSigner(o.CloudFrontKeyID, s.cfKey)
+	}
+	if o.CloudFrontExpiryWindow < 0 || o.CloudFrontExpiryWindow%time.Second != 0 {
+		return fmt.Errorf("storage: option cloudfront_expiry_window: must be a positive number of seconds, got %v", o.CloudFrontExpiryWindow)
+	}
+
+	if o.CustomDomain != "" {
+		d := strings.TrimSuffix(o.CustomDomain, "/")
+		if d == "" || strings.Contains(d, "://") || strings.ContainsAny(d, "?#\\ \t\r\n") || strings.HasPrefix(d, "/") {
+			return fmt.Errorf("storage: option custom_domain: must be a host and an optional path, got %q", o.CustomDomain)
+		}
+		u.cdn = string(appendFilepathToURI([]byte(o.URLProtocol+"//"+d+"/"), u.locPrefix))
+		ep, err := url.Parse(o.URLProtocol + "//" + d)
+		if err != nil || ep.Host == "" {
+			return fmt.Errorf("storage: option custom_domain: %q is not a host and an optional path", o.CustomDomain)
+		}
+		u.cdnEP = newEndpoint(ep, u.locPrefix)
+		switch {
+		case auth && cf != nil:
+			u.mode, u.cf = urlCloudFront, cf
+			if o.CloudFrontExpiryWindow > 0 {
+				u.cfMem = &cfMemo{window: o.CloudFrontExpiryWindow}
+			}
+		case auth && boolOr(o.PresignCustomDomain, false):
+			u.mode = urlPresignCustomDomain
+		default:
+			u.mode = urlCustomDomain
+		}
+	}
+
+	so, creds := s.clientOptions(client, given)
+	_, isS3 := client.(*s3.Client)
+	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
+	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
+		// The S3 endpoint is needed.
+		ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.bucket, u.locPrefix)
+		switch {
+		case err != nil:
+			u.mode, u.err = urlInvalid, err
+			return nil // reported by URL: New still works for the rest
+		case u.mode == urlPresignCustomDomain:
+			u.pre = newPresigner(creds, region)
+		case !auth:
+			u.s3, u.mode = ep, urlPublic
+			u.s3Base = ep.origin + ep.path
+		case scheme == "sigv4":
+			u.s3, u.mode = ep, urlPresign
+			u.pre = newPresigner(creds, region)
+		default:
+			c, ok := client.(*s3.Client)
+			if !ok {
+				u.mode, u.err = urlInvalid, fmt.Errorf("storage: presigning for the %s auth scheme of this bucket needs an *s3.Client", scheme)
+				return nil
+			}
+			u.s3, u.mode = ep, urlPresign
+			u.sdk = s3.NewPresignClient(c)
+		}
+	}
+	return nil
+}
+
+// clientOptions returns the s3.Options URLs follow and the credentials
+// that sign them.
+func (s *Storage) clientOptions(client API, given bool) (s3.Options, aws.CredentialsProvider) {
+	o := &s.opts
+	c, isS3 := client.(*s3.Client)
+	var so s3.Options
+	if isS3 {
+		so = c.Options()
+	}
+	creds := s.creds // New: the SDK config's
+	if creds == nil {
+		switch {
+		case o.Credentials != nil || o.AccessKey != "":
+			creds = credentialSource(o)
+		case isS3 && so.Credentials != nil:
+			creds = so.Credentials
+		default:
+			creds = credentialSource(o) // the environment's keys
+		}
+	}
+	if !isS3 || given {
+		if o.EndpointURL != "" {
+			so.BaseEndpoint = aws.String(o.EndpointURL)
+		}
+		switch o.AddressingStyle {
+		case "path":
+			so.UsePathStyle = true
+		case "virtual":
+			so.UsePathStyle = false
+		}
+		if !*o.UseSSL {
+			so.EndpointOptions.DisableHTTPS = true
+		}
+		if s.region != "" {
+			so.Region = s.region
+		}
+	}
+	if so.Region == "" {
+		so.Region = "us-east-1"
+	}
+	return so, creds
+}
+
+// resolveBucketEndpoint asks the SDK's endpoint rules, once, where the
+// bucket's objects are, and with which signing region and auth scheme.
+func resolveBucketEndpoint(ctx context.Context, so *s3.Options, bucket, locPrefix string) (ep urlEndpoint, region, scheme string, err error) {
+	r := so.EndpointResolverV2
+	if r == nil {
+		r = s3.NewDefaultEndpointResolverV2()
+	}
+	region = mapFIPSRegion(so.Region)
+	params := s3.EndpointParameters{
+		Bucket:                         aws.String(bucket),
+		Region:                         aws.String(region),
+		UseFIPS:                        aws.Bool(so.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled),
+		UseDualStack:                   aws.Bool(so.EndpointOptions.UseDualStackEndpoint == aws.DualStackEndpointStateEnabled),
+		Endpoint:                       so.BaseEndpoint,
+		ForcePathStyle:                 aws.Bool(so.UsePathStyle),
+		Accelerate:                     aws.Bool(so.UseAccelerate),
+		DisableMultiRegionAccessPoints: aws.Bool(so.DisableMultiRegionAccessPoints),
+		UseArnRegion:                   aws.Bool(so.UseARNRegion),
+		DisableS3ExpressSessionAuth:    so.DisableS3ExpressSessionAuth,
+	}
+	e, err := r.ResolveEndpoint(ctx, params)
+	if err != nil {
+		return urlEndpoint{}, "", "", fmt.Errorf("storage: resolving the endpoint of bucket %q: %w", bucket, err)
+	}
+	u := e.URI
+	if so.EndpointOptions.DisableHTTPS && so.BaseEndpoint == nil {
+		u.Scheme = "http"
+	}
+	scheme = "sigv4"
+	if opts, ok := smithyauth.GetAuthOptions(&e.Properties); ok && len(opts) > 0 {
+		scheme = opts[0].SchemeID
+		if n, _ := smithyhttp.GetSigV4SigningName(&opts[0].SignerProperties); n != "" && n != "s3" {
+			scheme += "/" + n
+		}
+		if r, _ := smithyhttp.GetSigV4SigningRegion(&opts[0].SignerProperties); r != "" {
+			region = r
+		}
+	}
+	return newEndpoint(&u, locPrefix), region, scheme, nil
+}
+
+func mapFIPSRegion(region string) string {
+	if strings.Contains(region, "fips-") || strings.Contains(region, "-fips") {
+		region = strings.ReplaceAll(region, "-fips-", "-")
+		region = strings.ReplaceAll(region, "fips-", "")
+		region = strings.ReplaceAll(region, "-fips", "")
+	}
+	return region
+}
+
+// checkOptions validates o, defaults its method, and returns the expiry.
+func (u *urlState) checkOptions(o *URLOptions) (time.Duration, error) {
+	exp := u.expire
+	switch {
+	case o.Expire == 0:
+	case o.Expire < time.Second:
+		return 0, fmt.Errorf("storage: URL expiry must be at least one second, got %v", o.Expire)
+	case o.Expire > MaxExpire:
+		return 0, fmt.Errorf("storage: URL expiry must be at most 7 days, got %v", o.Expire)
+	default:
+		exp = o.Expire
+	}
+	switch o.Method {
+	case "":
+		o.Method = "GET"
+	case "GET", "HEAD":
+	case "PUT", "DELETE":
+		if o.ResponseContentDisposition != "" || o.ResponseContentType != "" {
+			return 0, fmt.Errorf("storage: response-content-* parameters are for GET and HEAD, not %s", o.Method)
+		}
+	default:
+		return 0, fmt.Errorf("storage: URL method must be GET, HEAD, PUT or DELETE, got %q", o.Method)
+	}
+	for _, kv := range o.Query {
+		if len(kv[0]) >= 6 && strings.EqualFold(kv[0][:6], "x-amz-") {
+			return 0, fmt.Errorf("storage: query parameter %q is reserved for signing", kv[0])
+		}
+	}
+	return exp, nil
+}
+
+// publicURL is the plain S3 URL: endpoint and key, escaped as the SDK
+// escapes keys. Response overrides are dropped (S3 refuses them on
+// anonymous requests).
+func (u *urlState) publicURL(clean string, o *URLOptions) string {
+	var arr [512]byte
+	b := append(arr[:0], u.s3Base...)
+	b = appendPathEscape(b, clean)
+	for i, kv := range o.Query {
+		b = appendSep(b, i)
+		b = appendQueryEscape(b, kv[0])
+		b = append(b, '=')
+		b = appendQueryEscape(b, kv[1])
+	}
+	return string(b)
+}
+
+// customDomainURL is url_protocol//custom_domain/key?query.
+func (u *urlState) customDomainURL(clean string, o *URLOptions) string {
+	var arr [512]byte
+	return string(u.appendCustomDomainURL(arr[:0], clean, o))
+}
+
+func (u *urlState) appendCustomDomainURL(b []byte, clean string, o *URLOptions) []byte {
+	b = append(b, u.cdn...)
+	b = appendFilepathToURI(b, clean)
+	n := 0
+	if o.ResponseContentDisposition != "" {
+		b = appendSep(b, n)
+		b = append(b, "response-content-disposition="...)
+		b = appendFormEscape(b, o.ResponseContentDisposition)
+		n++
+	}
+	if o.ResponseContentType != "" {
+		b = appendSep(b, n)
+		b = append(b, "response-content-type="...)
+		b = appendFormEscape(b, o.ResponseContentType)
+		n++
+	}
+	for _, kv := range o.Query {
+		b = appendSep(b, n)
+		b = appendFormEscape(b, kv[0])
+		b = append(b, '=')
+		b = appendFormEscape(b, kv[1])
+		n++
+	}
+	return b
+}
+
+func appendSep(b []byte, i int) []byte {
+	if i == 0 {
+		return append(b, '?')
+	}
+	return append(b, '&')
+}
+
+// cloudFrontURL signs the custom-domain URL with a canned policy.
+func (u *urlState) cloudFrontURL(clean string, o *URLOptions, exp time.Duration) (string, error) {
+	var arr [512]byte
+	raw := string(u.appendCustomDomainURL(arr[:0], clean, o))
+	now := u.now()
+	if u.cfMem != nil && exp == u.expire {
+		return u.cfMem.sign(u.cf, raw, u.cfMem.expiry(now, exp))
+	}
+	return u.cf.Sign(raw, now.Add(exp))
+}
+
+// request describes a presigned URL for the key of clean.
+func (u *urlState) request(ep *urlEndpoint, clean string, o *URLOptions, exp time.Duration) presignRequest {
+	r := presignRequest{
+		ep:      ep,
+		key:     clean,
+		method:  o.Method,
+		expires: int64(exp / time.Second),
+		rcd:     o.ResponseContentDisposition,
+		rct:     o.ResponseContentType,
+		query:   o.Query,
+		now:     u.now(),
+	}
+	switch o.Method {
+	case "GET":
+		r.xid = "GetObject"
+		r.checksumMode = u.crc && ep == &u.s3
+	case "PUT":
+		r.xid = "PutObject"
+	case "DELETE":
+		r.xid = "DeleteObject"
+	}
+	return r
+}
+
+// presignS3 presigns a URL on the bucket's S3 endpoint.
+func (u *urlState) presignS3(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, error) {
+	if u.sdk == nil {
+		r := u.request(&u.s3, clean, o, exp)
+		return u.pre.presign(ctx, &r)
+	}
+	// An endpoint that needs more than SigV4 (S3 Express session auth,
+	// SigV4a): the SDK's presigner, slower but right.
+	if len(o.Query) > 0 {
+		return "", errors.New("storage: extra query parameters are not supported for this bucket's endpoint")
+	}
+	key, b := aws.String(u.locPrefix+clean), aws.String(bucket)
+	rcd, rct := str0(o.ResponseContentDisposition), str0(o.ResponseContentType)
+	with := s3.WithPresignExpires(exp)
+	var (
+		r   *v4.PresignedHTTPRequest
+		err error
+	)
+	switch o.Method {
+	case "GET":
+		r, err = u.sdk.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: key, ResponseContentDisposition: rcd, ResponseContentType: rct}, with)
+	case "HEAD":
+		r, err = u.sdk.PresignHeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: key, ResponseContentDisposition: rcd, ResponseContentType: rct}, with)
+	case "PUT":
+		r, err = u.sdk.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: key}, with)
+	default:
+		r, err = u.sdk.PresignDeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: key}, with)
+	}
+	if err != nil {
+		return "", err
+	}
+	return r.URL, nil
+}
+
+// appendFilepathToURI appends s escaped as Django's filepath_to_uri
+// escapes a path: A-Za-z0-9 and _.-~/!*()' kept, every other byte of the
+// UTF-8 encoding as %XX.
+func appendFilepathToURI(b []byte, s string) []byte { return appendEscape(b, s, &uriSafe) }
+
+var uriSafe = func() (t [256]bool) {
+	t = unreserved
+	for _, c := range "/!*()'" {
+		t[c] = true
+	}
+	return t
+}()
+
+// appendFormEscape appends s escaped as Python's urlencode (quote_plus)
+// and Go's url.QueryEscape do: a space as "+", the unreserved set kept.
+func appendFormEscape(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case unreserved[c]:
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
+		}
+	}
+	return b
 }

@@ -1,0 +1,73 @@
+package integration
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/s3kit/s3kit/middleware"
+	"github.com/s3kit/s3kit/storage"
+)
+
+// TestRedirectEndToEnd follows the Redirect middleware's redirects to the
+// real server: the browser's path, from the app's URL to the stored bytes.
+func TestRedirectEndToEnd(t *testing.T) {
+	st := newStorage(t, storage.Options{Location: "media"})
+	files := map[string]string{
+		"avatars/ünï côde.png":  "\x89PNG fake image bytes",
+		"docs/report+final.pdf": "%PDF-1.7 fake",
+		"a&b?c#d.txt":           "url-significant",
+	}
+	for name, content := range files {
+		mustSave(t, st, name, content)
+	}
+	rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{Prefix: "/media/", CheckExists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(rd.Handler(http.NotFoundHandler()))
+	defer app.Close()
+
+	get := func(method, path string) (int, string, http.Header) {
+		t.Helper()
+		return fetch(t, method, app.URL+path, nil) // follows redirects
+	}
+	escape := func(name string) string {
+		parts := strings.Split(name, "/")
+		for i, p := range parts {
+			parts[i] = url.PathEscape(p)
+		}
+		return strings.Join(parts, "/")
+	}
+	for name, content := range files {
+		t.Run(name, func(t *testing.T) {
+			if code, body, _ := get("GET", "/media/"+escape(name)); code != 200 || body != content {
+				t.Errorf("GET /media/%s followed = %d %q, want 200 %q", name, code, body, content)
+			}
+			if code, _, h := get("HEAD", "/media/"+escape(name)); code != 200 || h.Get("Content-Length") == "" {
+				t.Errorf("HEAD /media/%s followed = %d (Content-Length %q), want 200", name, code, h.Get("Content-Length"))
+			}
+		})
+	}
+	t.Run("download", func(t *testing.T) {
+		code, body, h := get("GET", "/media/"+escape("avatars/ünï côde.png")+"?download")
+		want := middleware.Attachment("ünï côde.png")
+		if code != 200 || body != files["avatars/ünï côde.png"] || h.Get("Content-Disposition") != want {
+			t.Errorf("GET ?download = %d, Content-Disposition %q, want 200 %q", code, h.Get("Content-Disposition"), want)
+		}
+	})
+	t.Run("missing", func(t *testing.T) {
+		if code, _, _ := get("GET", "/media/nope.txt"); code != 404 {
+			t.Errorf("GET /media/nope.txt = %d, want 404", code)
+		}
+	})
+	t.Run("hostile", func(t *testing.T) {
+		for _, p := range []string{"/media/%2e%2e/x", "/media//evil.com/x", "/media/%5C..%5Cx"} {
+			if code, _, _ := get("GET", p); code != 400 {
+				t.Errorf("GET %s = %d, want 400", p, code)
+			}
+		}
+	})
+}

@@ -1,0 +1,531 @@
+package storage
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding"
+	"errors"
+	"fmt"
+	"hash"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// This file computes SigV4 query-signed ("presigned") URLs directly: the
+// canonical request, the string to sign and one HMAC with the day's
+// signing key, without the SDK's per-call middleware stack. The output is
+// byte-identical to s3.PresignClient's for the same inputs and clock (see
+// presign_test.go); everything that does not change per call (endpoint,
+// host, credential scope) is computed once, at New.
+
+const (
+	sigAlgorithm     = "AWS4-HMAC-SHA256"
+	unsignedPayload  = "UNSIGNED-PAYLOAD"
+	signatureParam   = "&X-Amz-Signature="
+	maxPooledBufSize = 64 << 10
+)
+
+// urlEndpoint is where the URLs of a bucket point: the SDK's resolved
+// endpoint for the bucket, or a custom domain.
+type urlEndpoint struct {
+	origin string // scheme://host[:port], as the URL shows it
+	host   string // the signed host: default port stripped, as the SDK does
+	path   string // escaped path prefix, starting and ending with "/"; location included
+	tail   string // the end of the canonical request: "\nhost:" + host + "\n\nhost\nUNSIGNED-PAYLOAD"
+}
+
+// presigner signs URLs for one storage (one signing region). The day's
+// signing key is cached, keyed by the date and the secret, so rotated
+// credentials get a new key at once. It is safe for concurrent use.
+type presigner struct {
+	creds    aws.CredentialsProvider // a CredentialsCache (or equivalent)
+	credsErr error                   // why creds is nil
+	region   string                  // signing region
+	scope    string                  // "/<region>/s3/aws4_request"
+	scopeEsc string                  // the same, query-escaped
+	dateKey  string                  // scopeEsc + "&X-Amz-Date="
+	key      atomic.Pointer[signingKey]
+	cred     atomic.Pointer[credStrings]
+}
+
+// credStrings caches the escaped forms of the access key and the session
+// token (an STS token is about a kilobyte) for the credentials in use.
+type credStrings struct {
+	ak, token  string // as retrieved, to compare
+	akEsc      string
+	tokenParam string // "&X-Amz-Security-Token=" + the escaped token, or ""
+}
+
+// The fixed start of every presigned query, in canonical order.
+const (
+	queryHead    = "X-Amz-Algorithm=" + sigAlgorithm + "&X-Amz-Credential="
+	queryHeadCRC = "X-Amz-Algorithm=" + sigAlgorithm + "&X-Amz-Checksum-Mode=ENABLED&X-Amz-Credential="
+)
+
+// signingKey is the day's SigV4 key for one secret. The HMAC's inner and
+// outer SHA-256 states, after the key's padded block, are kept, so that
+// the per-URL HMAC hashes only the string to sign and the inner sum.
+type signingKey struct {
+	date   [8]byte // YYYYMMDD
+	secret string  // the secret it was derived from (rotation)
+	inner  []byte  // sha256 state after key^ipad (MarshalBinary)
+	outer  []byte  // sha256 state after key^opad
+}
+
+func newPresigner(p aws.CredentialsProvider, region string) *presigner {
+	ps := &presigner{region: region}
+	ps.scope = "/" + region + "/s3/aws4_request"
+	ps.scopeEsc = queryEscape(ps.scope)
+	ps.dateKey = ps.scopeEsc + "&X-Amz-Date="
+	switch {
+	case p == nil:
+		ps.credsErr = errors.New("storage: no credentials to sign URLs with (with NewWithClient, set Options.Credentials)")
+	case aws.IsCredentialsProvider(p, aws.AnonymousCredentials{}):
+		ps.credsErr = errors.New("storage: anonymous credentials cannot sign URLs")
+	case aws.IsCredentialsProvider(p, (*aws.CredentialsCache)(nil)):
+		ps.creds = p // already cached (config.LoadDefaultConfig wraps providers)
+	default:
+		// Retrieve on every URL would be a network call for most
+		// providers: cache, and refresh when the credentials expire.
+		ps.creds = aws.NewCredentialsCache(p)
+	}
+	return ps
+}
+
+// signingKeyFor returns the signing key for the day of amzDate and the
+// secret, deriving it when the day or the secret changed.
+func (p *presigner) signingKeyFor(amzDate []byte, secret string) *signingKey {
+	if k := p.key.Load(); k != nil && string(k.date[:]) == string(amzDate[:8]) && k.secret == secret {
+		return k
+	}
+	k := &signingKey{secret: secret}
+	copy(k.date[:], amzDate[:8])
+	h := func(key []byte, data string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(data))
+		return m.Sum(nil)
+	}
+	kd := h([]byte("AWS4"+secret), string(k.date[:]))
+	kd = h(kd, p.region)
+	kd = h(kd, "s3")
+	kd = h(kd, "aws4_request")
+	var ipad, opad [sha256.BlockSize]byte
+	for i := range ipad {
+		ipad[i], opad[i] = 0x36, 0x5c
+	}
+	for i, c := range kd {
+		ipad[i] ^= c
+		opad[i] ^= c
+	}
+	k.inner, k.outer = midstate(ipad[:]), midstate(opad[:])
+	p.key.Store(k)
+	return k
+}
+
+// credStringsFor returns the escaped strings of c, computing them when the
+// credentials changed.
+func (p *presigner) credStringsFor(c *aws.Credentials) *credStrings {
+	if cs := p.cred.Load(); cs != nil && cs.ak == c.AccessKeyID && cs.token == c.SessionToken {
+		return cs
+	}
+	cs := &credStrings{ak: c.AccessKeyID, token: c.SessionToken, akEsc: queryEscape(c.AccessKeyID)}
+	if c.SessionToken != "" {
+		cs.tokenParam = "&X-Amz-Security-Token=" + queryEscape(c.SessionToken)
+	}
+	p.cred.Store(cs)
+	return cs
+}
+
+// midstate returns the marshalled SHA-256 state after block.
+func midstate(block []byte) []byte {
+	h := sha256.New()
+	h.Write(block)
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("storage: sha256 state: " + err.Error()) // cannot happen
+	}
+	return st
+}
+
+// presignScratch is what one presign works in: a buffer and a SHA-256
+// digest, pooled.
+type presignScratch struct {
+	buf []byte
+	h   hash.Hash
+	st  encoding.BinaryUnmarshaler // h, to restore a midstate
+	sum [2][sha256.Size]byte       // the inner and outer sums (here, not on the stack: they go through an interface)
+}
+
+var presignPool = sync.Pool{New: func() any {
+	h := sha256.New()
+	return &presignScratch{buf: make([]byte, 0, 2048), h: h, st: h.(encoding.BinaryUnmarshaler)}
+}}
+
+// hmacSum returns HMAC-SHA256(key, msg) from the key's midstates.
+func (sc *presignScratch) hmacSum(k *signingKey, msg []byte) [sha256.Size]byte {
+	if sc.st.UnmarshalBinary(k.inner) != nil {
+		panic("storage: sha256 midstate") // cannot happen: made by midstate
+	}
+	sc.h.Write(msg)
+	inner := sc.h.Sum(sc.sum[0][:0])
+	if sc.st.UnmarshalBinary(k.outer) != nil {
+		panic("storage: sha256 midstate")
+	}
+	sc.h.Write(inner)
+	sc.h.Sum(sc.sum[1][:0])
+	return sc.sum[1]
+}
+
+// qparam is one query parameter of a presigned URL: key is already
+// escaped; val is escaped as it is written.
+type qparam struct {
+	key  string
+	val  string
+	kind uint8
+}
+
+const (
+	qPlain      = iota // val, escaped
+	qCredential        // access key id + "/" + date + scope
+	qDate              // the X-Amz-Date value
+	qExpires           // the expiry in seconds
+)
+
+// presignRequest is one URL to sign.
+type presignRequest struct {
+	ep      *urlEndpoint
+	key     string // the cleaned name (the endpoint's path holds the location)
+	method  string // GET, HEAD, PUT or DELETE
+	xid     string // the SDK's x-id value ("" for HEAD)
+	expires int64  // seconds
+	rcd     string // response-content-disposition
+	rct     string // response-content-type
+	query   [][2]string
+	now     time.Time
+
+	// checksumMode adds X-Amz-Checksum-Mode=ENABLED, as the SDK does to
+	// GetObject when the client validates response checksums.
+	checksumMode bool
+}
+
+// presign returns the presigned URL of r.
+func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, error) {
+	if p.creds == nil {
+		return "", p.credsErr
+	}
+	creds, err := p.creds.Retrieve(ctx)
+	if err != nil {
+		return "", fmt.Errorf("storage: retrieving credentials: %w", err)
+	}
+	if !creds.HasKeys() {
+		return "", errors.New("storage: credentials have no keys to sign URLs with")
+	}
+
+	var amzDate [16]byte
+	appendAmzDate(amzDate[:0], r.now.UTC())
+	sk := p.signingKeyFor(amzDate[:], creds.SecretAccessKey)
+
+	cs := p.credStringsFor(&creds)
+
+	sc := presignPool.Get().(*presignScratch)
+	b := sc.buf[:0]
+
+	// The canonical request, built in place: the URL takes its path and
+	// query from it, so they are written once.
+	crStart := len(b)
+	b = append(b, r.method...)
+	b = append(b, '\n')
+	pathStart := len(b)
+	b = append(b, r.ep.path...)
+	b = appendPathEscape(b, r.key)
+	pathEnd := len(b)
+	b = append(b, '\n')
+	qStart := len(b)
+	if len(r.query) == 0 {
+		b = p.appendQuery(b, r, cs, &amzDate)
+	} else {
+		b = p.appendSortedQuery(b, r, cs, &amzDate)
+	}
+	qEnd := len(b)
+	b = append(b, r.ep.tail...)
+	crHash := sha256.Sum256(b[crStart:])
+
+	// The string to sign, and its HMAC with the day's key.
+	stsStart := len(b)
+	b = append(b, sigAlgorithm+"\n"...)
+	b = append(b, amzDate[:]...)
+	b = append(b, '\n')
+	b = append(b, amzDate[:8]...)
+	b = append(b, p.scope...)
+	b = append(b, '\n')
+	b = appendHex(b, &crHash)
+	sig := sc.hmacSum(sk, b[stsStart:])
+
+	// The URL: one allocation.
+	var sb strings.Builder
+	sb.Grow(len(r.ep.origin) + (pathEnd - pathStart) + 1 + (qEnd - qStart) + len(signatureParam) + 2*len(sig))
+	sb.WriteString(r.ep.origin)
+	sb.Write(b[pathStart:pathEnd])
+	sb.WriteByte('?')
+	sb.Write(b[qStart:qEnd])
+	sb.WriteString(signatureParam)
+	var hexSig [2 * sha256.Size]byte
+	sb.Write(appendHex(hexSig[:0], &sig))
+
+	if cap(b) <= maxPooledBufSize {
+		sc.buf = b[:0]
+		presignPool.Put(sc)
+	}
+	return sb.String(), nil
+}
+
+// appendQuery appends the canonical query when there are no extra
+// parameters: the parameters are known, and so is their order (escaped
+// key order: upper-case "X-Amz-" before "response-" before "x-id").
+func (p *presigner) appendQuery(b []byte, r *presignRequest, cs *credStrings, amzDate *[16]byte) []byte {
+	if r.checksumMode {
+		b = append(b, queryHeadCRC...)
+	} else {
+		b = append(b, queryHead...)
+	}
+	b = append(b, cs.akEsc...)
+	b = append(b, "%2F"...)
+	b = append(b, amzDate[:8]...)
+	b = append(b, p.dateKey...)
+	b = append(b, amzDate[:]...)
+	b = append(b, "&X-Amz-Expires="...)
+	b = strconv.AppendInt(b, r.expires, 10)
+	b = append(b, cs.tokenParam...)
+	b = append(b, "&X-Amz-SignedHeaders=host"...)
+	if r.rcd != "" {
+		b = append(b, "&response-content-disposition="...)
+		b = appendQueryEscape(b, r.rcd)
+	}
+	if r.rct != "" {
+		b = append(b, "&response-content-type="...)
+		b = appendQueryEscape(b, r.rct)
+	}
+	if r.xid != "" {
+		b = append(b, "&x-id="...)
+		b = append(b, r.xid...)
+	}
+	return b
+}
+
+// appendSortedQuery appends the canonical query with extra parameters:
+// all of them sorted by escaped key, then value, as SigV4 requires.
+func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrings, amzDate *[16]byte) []byte {
+	ps := make([]qparam, 0, 10+len(r.query))
+	ps = append(ps,
+		qparam{key: "X-Amz-Algorithm", val: sigAlgorithm},
+		qparam{key: "X-Amz-Credential", kind: qCredential},
+		qparam{key: "X-Amz-Date", kind: qDate},
+		qparam{key: "X-Amz-Expires", kind: qExpires},
+		qparam{key: "X-Amz-SignedHeaders", val: "host"},
+	)
+	if r.checksumMode {
+		ps = append(ps, qparam{key: "X-Amz-Checksum-Mode", val: "ENABLED"})
+	}
+	if cs.token != "" {
+		ps = append(ps, qparam{key: "X-Amz-Security-Token", val: cs.token})
+	}
+	if r.rcd != "" {
+		ps = append(ps, qparam{key: "response-content-disposition", val: r.rcd})
+	}
+	if r.rct != "" {
+		ps = append(ps, qparam{key: "response-content-type", val: r.rct})
+	}
+	if r.xid != "" {
+		ps = append(ps, qparam{key: "x-id", val: r.xid})
+	}
+	for _, kv := range r.query {
+		ps = append(ps, qparam{key: queryEscape(kv[0]), val: kv[1]})
+	}
+	sortParams(ps)
+	for i, q := range ps {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, q.key...)
+		b = append(b, '=')
+		switch q.kind {
+		case qPlain:
+			b = appendQueryEscape(b, q.val)
+		case qCredential:
+			b = append(b, cs.akEsc...)
+			b = append(b, "%2F"...)
+			b = append(b, amzDate[:8]...)
+			b = append(b, p.scopeEsc...)
+		case qDate:
+			b = append(b, amzDate[:]...)
+		case qExpires:
+			b = strconv.AppendInt(b, r.expires, 10)
+		}
+	}
+	return b
+}
+
+// hexPairs holds the two lower-case hex digits of every byte.
+var hexPairs = func() (t [256][2]byte) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = [2]byte{digits[i>>4], digits[i&15]}
+	}
+	return t
+}()
+
+// appendHex appends sum in lower-case hex (what SigV4 signs and sends).
+func appendHex(b []byte, sum *[sha256.Size]byte) []byte {
+	n := len(b)
+	b = append(b, make([]byte, 2*sha256.Size)...)
+	dst := b[n : n+2*sha256.Size]
+	for i, c := range sum {
+		p := hexPairs[c]
+		dst[2*i], dst[2*i+1] = p[0], p[1]
+	}
+	return b
+}
+
+// sortParams sorts by escaped key, then by escaped value, as SigV4's
+// canonical query string requires. The slices are short: insertion sort.
+func sortParams(ps []qparam) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && paramLess(ps[j], ps[j-1]); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func paramLess(a, b qparam) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	// Equal keys only come from Options.Query; the fixed parameters have
+	// no duplicates, so their special kinds never reach here.
+	return queryEscape(a.val) < queryEscape(b.val)
+}
+
+// appendAmzDate appends t (UTC) as YYYYMMDDTHHMMSSZ.
+func appendAmzDate(b []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	b = append4(b, y)
+	b = append2(b, int(mo))
+	b = append2(b, d)
+	b = append(b, 'T')
+	b = append2(b, h)
+	b = append2(b, mi)
+	b = append2(b, s)
+	return append(b, 'Z')
+}
+
+func append2(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+
+func append4(b []byte, n int) []byte {
+	return append(b, byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+}
+
+const upperhex = "0123456789ABCDEF"
+
+// unreserved is RFC 3986's unreserved set, the only bytes SigV4 leaves
+// unescaped in paths (besides "/") and query components.
+var unreserved = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~'
+	}
+	return t
+}()
+
+// appendEscape appends s with every byte outside keep as %XX (upper-case
+// hex), copying runs of kept bytes at once.
+func appendEscape(b []byte, s string, keep *[256]bool) []byte {
+	for {
+		i := 0
+		for i < len(s) && keep[s[i]] {
+			i++
+		}
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			return b
+		}
+		c := s[i]
+		b = append(b, '%', upperhex[c>>4], upperhex[c&15])
+		s = s[i+1:]
+	}
+}
+
+// pathSafe is unreserved plus "/": what the SDK leaves unescaped in S3
+// keys (httpbinding.EscapePath with "/" kept).
+var pathSafe = func() (t [256]bool) {
+	t = unreserved
+	t['/'] = true
+	return t
+}()
+
+// appendPathEscape appends key escaped as the SDK escapes S3 keys.
+func appendPathEscape(b []byte, key string) []byte { return appendEscape(b, key, &pathSafe) }
+
+// appendQueryEscape appends s escaped as a SigV4 query component: every
+// byte outside the unreserved set as %XX, a space as %20.
+func appendQueryEscape(b []byte, s string) []byte { return appendEscape(b, s, &unreserved) }
+
+// queryEscape is appendQueryEscape as a string; it returns s itself when
+// nothing needs escaping.
+func queryEscape(s string) string {
+	for i := 0; i < len(s); i++ {
+		if !unreserved[s[i]] {
+			return string(appendQueryEscape(make([]byte, 0, len(s)+16), s))
+		}
+	}
+	return s
+}
+
+// newEndpoint splits a resolved endpoint URL into what URLs need, the way
+// the SDK joins it with an object key (smithyhttp.JoinPath).
+// locPrefix (the location and "/", or "") is escaped and appended to the
+// path.
+func newEndpoint(u *url.URL, locPrefix string) urlEndpoint {
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	p = string(appendPathEscape([]byte(p), locPrefix))
+	host := signedHost(u.Scheme, u.Host)
+	return urlEndpoint{origin: u.Scheme + "://" + u.Host, host: host, path: p, tail: "\nhost:" + host + "\n\nhost\n" + unsignedPayload}
+}
+
+// signedHost is the host SigV4 signs: the default port of the scheme is
+// dropped, exactly as the SDK's SanitizeHostForHeader does.
+func signedHost(scheme, host string) string {
+	port := ""
+	if i := strings.Index(host, "]:"); i >= 0 {
+		port = host[i+2:]
+	} else if !strings.Contains(host, "]") {
+		if i := strings.IndexByte(host, ':'); i >= 0 {
+			port = host[i+1:]
+		}
+	}
+	if i := strings.IndexByte(host, ':'); i < 0 || port == "" {
+		return host
+	}
+	s := strings.ToLower(scheme)
+	if !(s == "http" && port == "80" || s == "https" && port == "443") {
+		return host
+	}
+	// The SDK's stripPort, brackets of an IPv6 literal included.
+	if i := strings.IndexByte(host, ']'); i >= 0 {
+		return strings.TrimPrefix(host[:i], "[")
+	}
+	return host[:strings.IndexByte(host, ':')]
+}
