@@ -1,0 +1,132 @@
+// Package handler gives Go web servers the upload endpoints of a Django
+// site on S3: UploadHandler stores the files of multipart/form-data POSTs
+// with a storage (a Saver, which *storage.Storage is), and PolicyHandler
+// hands browsers presigned POST policies to upload straight to S3.
+//
+//	st, err := storage.New(ctx, storage.Options{BucketName: "media", Location: "uploads"})
+//	up, err := handler.NewUploadHandler(st, handler.Options{
+//		MaxFileSize:  10 << 20,
+//		AllowedTypes: []string{"image/*", "application/pdf"},
+//	})
+//	http.Handle("POST /upload", up)
+//
+// A successful request is answered 201 with one JSON object per file:
+//
+//	{"files": [{"field": "avatar", "filename": "Me.png", "name": "2025/01/31/Me.png",
+//	  "url": "https://...", "size": 5120, "content_type": "image/png", "etag": "\"9a0364b9...\""}]}
+//
+// # Modes
+//
+// In Spool mode (the default) each file is received whole before it goes
+// to S3: in memory up to SpoolMemory (2.5 MiB, Django's
+// FILE_UPLOAD_MAX_MEMORY_SIZE), then in a temporary file in TempDir that
+// is unlinked as soon as it is created; Put then uploads it with
+// concurrent parts read from the file. A slow client never holds an S3
+// upload open, and the memory per file is bounded by SpoolMemory.
+//
+// In Stream mode each file goes to Put as it arrives, so parts reach S3
+// while the client is still sending; the memory per file is bounded by
+// the storage's part size × (concurrency + 2). When names must not be
+// overwritten (the default), the storage also copies the stream to a
+// spool of its own (its TempDir) so that it can send it again under a new
+// name if another writer takes the name first.
+//
+// In both modes the storage's gzip settings apply.
+//
+// # Names
+//
+// The client's file name is never used as given: storage.ValidName keeps
+// its base name and only letters, digits, "_", "-" and "." (as Django's
+// get_valid_name), Key maps it to the stored name (by default under a
+// "2006/01/02/" prefix), and the storage cleans the result again. A name
+// that is taken is never overwritten unless Overwrite is set: the
+// storage's conditional create gives the file a "_XXXXXXX" suffix
+// instead, race-free.
+//
+// # Content types
+//
+// The type of each file is sniffed from its first 3072 bytes and its name
+// (storage.DetectContentType) before any byte reaches S3; the
+// Content-Type the client sends is ignored. The bytes decide, except that
+// bytes that only look like generic text or data take the type of the
+// extension, since CSS, JavaScript or CSV cannot be told from their bytes:
+// a page named "cat.png" is text/html, a text named "a.png" is image/png.
+// AllowedTypes and DeniedTypes
+// refuse the others with 415. Types a browser would run (see IsActive:
+// HTML, SVG, XML, JavaScript, ...) are stored with Content-Disposition:
+// attachment unless InlineTypes lists them, so that an uploaded page
+// cannot run in the site's origin.
+//
+// # Limits
+//
+// Every input is bounded, with Django's defaults where Django has one:
+// the body (MaxRequestSize, 64 MiB, through http.MaxBytesReader), each
+// file (MaxFileSize, 32 MiB), the number of files (MaxFiles, 100) and of
+// other fields (MaxFields, 1000), the total size of the other fields,
+// which are held in memory (MaxFieldsSize, 2.5 MiB), and each part's
+// header (MaxPartHeaderSize, 16 KiB). A request over a limit is answered
+// 413, and nothing of it stays in S3.
+//
+// # Failures
+//
+// A request stores all its files or none. When anything fails after some
+// files are stored (a later file over a limit or of a refused type, a
+// client that disconnects, an S3 error, an OnSaved error), the files
+// already stored are deleted on a context that outlives the request's
+// (bounded by CleanupTimeout); the storage aborts the multipart upload of
+// the file in flight, and the spool is removed. The request's context
+// reaches the Saver, so a client that leaves cancels the upload.
+//
+// # Errors
+//
+// Errors are answered in one place, as JSON {"error": {"code": "...",
+// "message": "..."}}, with one of these statuses and codes:
+//
+//	400 malformed_request      not multipart, no boundary, truncated or broken body
+//	400 no_file                no file part (empty file inputs are skipped)
+//	400 invalid_filename       a file name with no usable character, or too long a key
+//	400 unexpected_file_field  a file in a field not listed in FileFields
+//	400 request_aborted        the client left (logged; nobody reads the answer)
+//	401 unauthorized           Authorize returned ErrUnauthorized
+//	403 forbidden              Authorize returned ErrForbidden
+//	405 method_not_allowed     not POST (with Allow: POST)
+//	408 request_timeout        the server's read deadline passed
+//	413 request_too_large      over MaxRequestSize
+//	413 file_too_large         a file over MaxFileSize
+//	413 too_many_files         more than MaxFiles files
+//	413 too_many_fields        more than MaxFields other fields
+//	413 fields_too_large       other fields over MaxFieldsSize
+//	413 header_too_large       a part header over MaxPartHeaderSize
+//	415 unsupported_media_type the request is not multipart/form-data
+//	415 type_not_allowed       a file of a type refused by AllowedTypes or DeniedTypes
+//	500 internal_error         anything else: a storage error, a hook's plain error
+//
+// Hooks (Authorize, Key, OnSaved) choose their own answer by returning an
+// *Error. The text of other errors is never sent to the client: it goes to
+// the Logger with the 500.
+//
+// # Direct uploads
+//
+// PolicyHandler answers {"filename", "content_type", "size"} with a
+// presigned POST policy (storage.PresignPost): the URL and the form fields
+// with which the browser posts the file to S3 itself. The policy pins the
+// key to a directory of its own, the size to [MinFileSize, MaxFileSize]
+// and the content type to the declared one (with Content-Disposition:
+// attachment for active types); S3 refuses anything else (400
+// EntityTooLarge, 403 AccessDenied). The bytes are not sniffed: the
+// declared type is what S3 serves. With PolicyOptions.PUT the answer also
+// holds a presigned PUT whose Content-Length is signed.
+//
+// # Concurrency
+//
+// Handlers are safe for concurrent use; they keep no state between
+// requests. The files of one request are stored one after the other, in
+// the order of the form.
+//
+// # IAM
+//
+// The storage needs s3:PutObject and s3:DeleteObject (rollback),
+// s3:GetObject for the name checks of conditional creates on servers
+// without them, and s3:AbortMultipartUpload for large files; presigned
+// POSTs and PUTs are signed with credentials that need s3:PutObject.
+package handler

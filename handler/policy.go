@@ -1,0 +1,257 @@
+package handler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"time"
+
+	"github.com/s3kit/s3kit/storage"
+)
+
+// Presigner makes presigned POST policies for direct browser uploads.
+// *storage.Storage satisfies it.
+type Presigner interface {
+	PresignPost(ctx context.Context, name string, opts *storage.PostOptions) (*storage.PostPolicy, error)
+}
+
+// PutPresigner is the optional capability of a Presigner to make
+// presigned PUT URLs as well. *storage.Storage satisfies it.
+type PutPresigner interface {
+	PresignPut(ctx context.Context, name string, opts *storage.PutURLOptions) (*storage.PresignedPut, error)
+}
+
+// DefaultPolicyExpire is the default of PolicyOptions.Expire.
+const DefaultPolicyExpire = 10 * time.Minute
+
+// PolicyOptions configures a PolicyHandler. The zero value of every field
+// means its documented default.
+type PolicyOptions struct {
+	// MaxFileSize is the largest file S3 accepts with a policy (its
+	// content-length-range). Default: 32 MiB. It must be bounded.
+	MaxFileSize int64
+
+	// MinFileSize is the smallest. Default: 0.
+	MinFileSize int64
+
+	// AllowedTypes, DeniedTypes and InlineTypes are as in Options, applied
+	// to the content type the client declares (S3 does not sniff): the
+	// policy pins it, and active types get Content-Disposition:
+	// attachment.
+	AllowedTypes, DeniedTypes, InlineTypes []string
+
+	// Key maps a cleaned file name (storage.ValidName) to the name to
+	// store it under; the policy lets the client use any name in the
+	// same directory (a starts-with condition on the key). Default:
+	// RandomDatedKey, which gives each policy a directory of its own.
+	Key func(r *http.Request, name string) (string, error)
+
+	// Expire is how long a policy stays valid. Default: 10 minutes.
+	Expire time.Duration
+
+	// PUT adds a presigned PUT (URL and the headers to send) to the
+	// answer when the client gives the size and the Presigner is a
+	// PutPresigner; its signed Content-Length bounds the size. Default:
+	// false.
+	PUT bool
+
+	// Authorize, when set, is called before anything else, as in
+	// Options.
+	Authorize func(r *http.Request) error
+
+	// Logger is as in Options. Default: none.
+	Logger *slog.Logger
+}
+
+// PolicyHandler is an http.Handler for direct browser uploads: a POST
+// with the JSON {"filename": "...", "content_type": "...", "size": n}
+// (content_type and size optional) is answered 200 with a presigned POST
+// policy {"url", "fields", "name", "expires"} (and "put" with
+// PolicyOptions.PUT). The browser then posts a form with the fields and
+// the file straight to the URL; S3 enforces the key prefix, the size range
+// and the content type, and answers 204. Create one with
+// NewPolicyHandler; it is safe for concurrent use.
+type PolicyHandler struct {
+	p         Presigner
+	put       PutPresigner
+	maxFile   int64
+	minFile   int64
+	types     typePolicy
+	key       func(r *http.Request, name string) (string, error)
+	expire    time.Duration
+	authorize func(r *http.Request) error
+	log       *slog.Logger
+}
+
+// NewPolicyHandler returns a handler that presigns with p, configured by
+// opts, validated here once.
+func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
+	if p == nil {
+		return nil, errors.New("handler: nil Presigner")
+	}
+	h := &PolicyHandler{p: p, key: opts.Key, expire: opts.Expire, authorize: opts.Authorize, log: opts.Logger,
+		maxFile: opts.MaxFileSize, minFile: opts.MinFileSize}
+	if opts.PUT {
+		h.put, _ = p.(PutPresigner)
+	}
+	if h.maxFile == 0 {
+		h.maxFile = DefaultMaxFileSize
+	}
+	if h.maxFile < 0 || h.minFile < 0 || h.minFile > h.maxFile {
+		return nil, fmt.Errorf("handler: options MinFileSize and MaxFileSize: [%d, %d] is not a size range", h.minFile, h.maxFile)
+	}
+	var err error
+	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
+		return nil, err
+	}
+	if h.key == nil {
+		h.key = RandomDatedKey
+	}
+	switch {
+	case h.expire == 0:
+		h.expire = DefaultPolicyExpire
+	case h.expire < time.Second || h.expire > storage.MaxExpire:
+		return nil, fmt.Errorf("handler: option Expire: %v is not between 1 s and 7 days", h.expire)
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h, nil
+}
+
+// RandomDatedKey is the default PolicyOptions.Key: the UTC date as a
+// "2006/01/02/" prefix, a directory of 16 random characters of
+// [A-Z2-7] (80 bits, so that no policy can overwrite another's file),
+// then the cleaned file name.
+func RandomDatedKey(_ *http.Request, name string) (string, error) {
+	return time.Now().UTC().Format("2006/01/02/") + rand.Text()[:16] + "/" + name, nil
+}
+
+// policyRequest is what the client asks for.
+type policyRequest struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// policyAnswer is the JSON answer: the policy, and a PUT when asked.
+type policyAnswer struct {
+	*storage.PostPolicy
+	Put *storage.PresignedPut `json:"put,omitempty"`
+}
+
+// ServeHTTP answers a policy request; see PolicyHandler.
+func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ans, err := h.serve(w, r)
+	if err != nil {
+		fail(w, r, h.log, err, nil, nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
+	if r.Method != http.MethodPost {
+		return nil, errMethod
+	}
+	if h.authorize != nil {
+		if err := h.authorize(r); err != nil {
+			return nil, err
+		}
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must be application/json")
+	}
+	var req policyRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
+	}
+	if req.Filename == "" {
+		return nil, newError(http.StatusBadRequest, CodeNoFile, "filename is required")
+	}
+	name, err := storage.ValidName(req.Filename)
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, CodeInvalidFilename, "the file name has no usable characters")
+	}
+	switch {
+	case req.Size < 0:
+		return nil, newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
+	case req.Size > h.maxFile:
+		return nil, newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
+	case req.Size > 0 && req.Size < h.minFile:
+		return nil, newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.minFile)
+	}
+	ct, err := declaredType(req.ContentType, name)
+	if err != nil {
+		return nil, err
+	}
+	if !h.types.accepts(ct) {
+		return nil, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+	}
+	stored, err := h.key(r, name)
+	if err != nil {
+		return nil, err
+	}
+	params := storage.ObjectParameters{ContentType: ct}
+	if h.types.attachment(ct) {
+		params.ContentDisposition = attachmentDisposition(name)
+	}
+	prefix := ""
+	if dir := path.Dir(stored); dir != "." && dir != "/" {
+		prefix = dir + "/"
+	}
+	pol, err := h.p.PresignPost(r.Context(), stored, &storage.PostOptions{
+		Expire: h.expire, KeyPrefix: prefix, MinSize: h.minFile, MaxSize: h.maxFile, Params: params,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ans := &policyAnswer{PostPolicy: pol}
+	if h.put != nil && req.Size > 0 {
+		ans.Put, err = h.put.PresignPut(r.Context(), pol.Name, &storage.PutURLOptions{
+			Expire: h.expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
+			ContentLength: req.Size, IfNoneMatch: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return ans, nil
+}
+
+// declaredType checks the content type a client declares, or derives one
+// from the name's extension: "application/octet-stream" when unknown.
+func declaredType(declared, name string) (string, error) {
+	if declared == "" {
+		ct, enc := storage.DetectContentType(name, nil)
+		if enc != "" || ct == "text/plain" { // no extension type: the bytes would decide
+			return "application/octet-stream", nil
+		}
+		return ct, nil
+	}
+	mt, params, err := mime.ParseMediaType(declared)
+	if err != nil {
+		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
+	}
+	ct := mime.FormatMediaType(mt, params)
+	if ct == "" {
+		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
+	}
+	return ct, nil
+}

@@ -1,0 +1,123 @@
+package handler
+
+import (
+	"fmt"
+	"mime"
+	"strings"
+)
+
+// typeSet matches media types against patterns such as "image/png",
+// "image/*" or "*/*", decided at construction.
+type typeSet struct {
+	exact  map[string]bool
+	majors map[string]bool // "image" for "image/*"
+	any    bool
+}
+
+func newTypeSet(option string, patterns []string) (typeSet, error) {
+	s := typeSet{exact: map[string]bool{}, majors: map[string]bool{}}
+	for _, p := range patterns {
+		t := strings.ToLower(strings.TrimSpace(p))
+		switch {
+		case t == "*/*" || t == "*":
+			s.any = true
+		case strings.HasSuffix(t, "/*") && !strings.ContainsAny(t[:len(t)-2], "/*; "):
+			s.majors[t[:len(t)-2]] = true
+		default:
+			mt, _, err := mime.ParseMediaType(t)
+			if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
+				return s, fmt.Errorf("handler: option %s: %q is not a media type or a type/* pattern", option, p)
+			}
+			s.exact[mt] = true
+		}
+	}
+	return s, nil
+}
+
+func (s typeSet) empty() bool { return !s.any && len(s.exact) == 0 && len(s.majors) == 0 }
+
+// match reports whether the media type mt (lower case, no parameters)
+// matches a pattern.
+func (s typeSet) match(mt string) bool {
+	if s.any || s.exact[mt] {
+		return true
+	}
+	major, _, _ := strings.Cut(mt, "/")
+	return s.majors[major]
+}
+
+// typePolicy is the allow, deny and inline lists of a handler.
+type typePolicy struct {
+	allowed, denied, inline typeSet
+}
+
+func newTypePolicy(allowed, denied, inline []string) (typePolicy, error) {
+	var p typePolicy
+	var err error
+	if p.allowed, err = newTypeSet("AllowedTypes", allowed); err != nil {
+		return p, err
+	}
+	if p.denied, err = newTypeSet("DeniedTypes", denied); err != nil {
+		return p, err
+	}
+	if p.inline, err = newTypeSet("InlineTypes", inline); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// accepts reports whether files of the content type ct may be stored:
+// not denied, and allowed when there is an allow-list.
+func (p typePolicy) accepts(ct string) bool {
+	mt := mediaType(ct)
+	if p.denied.match(mt) {
+		return false
+	}
+	return p.allowed.empty() || p.allowed.match(mt)
+}
+
+// attachment reports whether files of type ct are stored with
+// Content-Disposition: attachment: types a browser would run, unless
+// listed in InlineTypes.
+func (p typePolicy) attachment(ct string) bool {
+	mt := mediaType(ct)
+	return IsActive(mt) && !p.inline.match(mt)
+}
+
+// activeTypes are the media types a browser renders as a document or
+// runs as a script, so that a file served inline from the site's origin
+// could run code in it.
+var activeTypes = map[string]bool{
+	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
+	"text/xml": true, "application/xml": true, "text/xsl": true, "application/xslt+xml": true,
+	"text/javascript": true, "application/javascript": true, "application/x-javascript": true,
+	"application/ecmascript": true, "text/ecmascript": true, "text/jscript": true,
+	"application/x-shockwave-flash": true, "application/vnd.adobe.flash.movie": true,
+	"multipart/x-mixed-replace": true, "application/java-archive": true,
+	"text/x-component": true, "application/hta": true, "message/rfc822": true, "text/mathml": true,
+}
+
+// IsActive reports whether a browser could run code in content of the
+// media type ct: HTML, XHTML, SVG, XML and any +xml type, JavaScript and
+// its aliases, XSLT, Flash, MHTML. The handlers store such files with
+// Content-Disposition: attachment unless InlineTypes lists them.
+func IsActive(ct string) bool {
+	mt := mediaType(ct)
+	return activeTypes[mt] || strings.HasSuffix(mt, "+xml")
+}
+
+// mediaType returns the lower-cased type/subtype of a content type.
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(t))
+}
+
+// attachmentDisposition is the Content-Disposition of a stored active
+// file: attachment, with the cleaned name (RFC 2231 encoded when it is
+// not ASCII).
+func attachmentDisposition(name string) string {
+	if d := mime.FormatMediaType("attachment", map[string]string{"filename": name}); d != "" {
+		return d
+	}
+	return "attachment"
+}

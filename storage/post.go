@@ -1,0 +1,295 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// PostOptions adjusts one PresignPost. A nil *PostOptions is the zero
+// value.
+type PostOptions struct {
+	// Expire is how long the policy stays valid. Default: the storage's
+	// QuerystringExpire. At most 7 days.
+	Expire time.Duration
+
+	// KeyPrefix, when set, lets the form's key be any name that starts
+	// with it (the condition ["starts-with", "$key", prefix], under the
+	// location) instead of exactly the key of name, which must start
+	// with it. Default: the exact key.
+	KeyPrefix string
+
+	// MinSize and MaxSize bound the size of the file S3 accepts (the
+	// content-length-range condition); beyond them S3 answers 400
+	// EntityTooLarge or EntityTooSmall. Default: MaxSize 0, no condition,
+	// which lets a client store up to 5 GiB.
+	MinSize, MaxSize int64
+
+	// Params are written on the object, merged over the storage's
+	// ObjectParameters and DefaultACL: each set field becomes a form field
+	// and an exact condition of the policy. Supported: ACL, CacheControl,
+	// ContentDisposition, ContentEncoding, ContentType, Expires,
+	// Metadata, StorageClass, ServerSideEncryption, SSEKMSKeyId,
+	// WebsiteRedirectLocation; any other set field is an error.
+	Params ObjectParameters
+
+	// ContentTypePrefix, when set, lets the form's Content-Type be any
+	// value that starts with it ("image/") instead of exactly
+	// Params.ContentType.
+	ContentTypePrefix string
+}
+
+// PostPolicy is a presigned POST (S3's browser-based upload): a form sent
+// with POST to URL, holding every field of Fields and then the file, as
+// the last field. S3 answers 204 when the form fits the policy.
+type PostPolicy struct {
+	URL     string            `json:"url"`
+	Fields  map[string]string `json:"fields"`
+	Name    string            `json:"name"`    // the name the object is stored under, relative to the location
+	Expires time.Time         `json:"expires"` // when the policy stops being accepted
+}
+
+// PresignPost returns a presigned POST policy that lets a browser upload
+// name straight to S3, within the limits of opts, which S3 enforces. It
+// signs with the storage's credentials and makes no network call. It needs
+// a storage built by New or given an *s3.Client.
+//
+// Unlike Save, a POST does not sniff the bytes and cannot refuse an
+// existing name: give each policy a name of its own (a random prefix).
+func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOptions) (*PostPolicy, error) {
+	const op = "presign-post"
+	if opts == nil {
+		opts = &PostOptions{}
+	}
+	clean, key, err := s.objectKey(op, name)
+	if err != nil {
+		return nil, err
+	}
+	client, ok := s.client.(*s3.Client)
+	if !ok {
+		return nil, opError(op, key, errors.New("presigning needs an *s3.Client"))
+	}
+	exp, err := s.presignExpiry(opts.Expire)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	var conds []any
+	if opts.KeyPrefix != "" {
+		prefix, err := CleanName(opts.KeyPrefix)
+		if err != nil || !strings.HasPrefix(clean, prefix) {
+			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q is not a prefix of %q", ErrInvalidName, opts.KeyPrefix, clean))
+		}
+		conds = append(conds, []any{"starts-with", "$key", s.key(prefix)})
+	}
+	switch {
+	case opts.MinSize < 0 || opts.MaxSize < 0 || opts.MaxSize > 0 && opts.MinSize > opts.MaxSize:
+		return nil, opError(op, key, fmt.Errorf("bad size range [%d, %d]", opts.MinSize, opts.MaxSize))
+	case opts.MaxSize > 0:
+		conds = append(conds, []any{"content-length-range", opts.MinSize, opts.MaxSize})
+	}
+	p, err := s.postParams(clean, key, opts.Params)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	fields, err := postFields(&p)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	if opts.ContentTypePrefix != "" {
+		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
+			return nil, opError(op, key, fmt.Errorf("the content type %q does not start with %q", p.ContentType, opts.ContentTypePrefix))
+		}
+		conds = append(conds, []any{"starts-with", "$Content-Type", opts.ContentTypePrefix})
+	}
+	for _, f := range fields {
+		if f[0] == "Content-Type" && opts.ContentTypePrefix != "" {
+			continue // covered by the starts-with condition
+		}
+		conds = append(conds, map[string]string{f[0]: f[1]})
+	}
+	now := time.Now()
+	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+		func(o *s3.PresignPostOptions) {
+			o.Expires = exp
+			o.Conditions = conds
+		})
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	for _, f := range fields {
+		out.Values[f[0]] = f[1]
+	}
+	return &PostPolicy{URL: out.URL, Fields: out.Values, Name: clean, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// presignExpiry resolves the expiry of a presigned request.
+func (s *Storage) presignExpiry(d time.Duration) (time.Duration, error) {
+	switch {
+	case d == 0:
+		return s.opts.QuerystringExpire, nil
+	case d < time.Second || d > MaxExpire:
+		return 0, fmt.Errorf("expiry %v is not between 1 s and 7 days", d)
+	}
+	return d, nil
+}
+
+// postParams merges the object parameters of a presigned upload: the
+// storage's, its hook's and the call's, with the default ACL.
+func (s *Storage) postParams(name, key string, call ObjectParameters) (ObjectParameters, error) {
+	p := s.params
+	if s.paramsFunc != nil {
+		h, err := s.paramsFunc(name, key, call.ContentType)
+		if err != nil {
+			return p, err
+		}
+		p = overlay(p, h)
+	}
+	p = overlay(p, call)
+	if p.ACL == "" {
+		p.ACL = s.opts.DefaultACL
+	}
+	return p, validACL(p.ACL)
+}
+
+// postFields maps object parameters to POST form fields, in a fixed
+// order, refusing those a POST cannot set.
+func postFields(p *ObjectParameters) ([][2]string, error) {
+	var fs [][2]string
+	add := func(k, v string) {
+		if v != "" {
+			fs = append(fs, [2]string{k, v})
+		}
+	}
+	add("acl", p.ACL)
+	add("Cache-Control", p.CacheControl)
+	add("Content-Disposition", p.ContentDisposition)
+	add("Content-Encoding", p.ContentEncoding)
+	add("Content-Type", p.ContentType)
+	if !p.Expires.IsZero() {
+		add("Expires", p.Expires.UTC().Format(http.TimeFormat))
+	}
+	for _, k := range sortedKeys(p.Metadata) {
+		add("x-amz-meta-"+strings.ToLower(k), p.Metadata[k])
+	}
+	add("x-amz-storage-class", p.StorageClass)
+	add("x-amz-server-side-encryption", p.ServerSideEncryption)
+	add("x-amz-server-side-encryption-aws-kms-key-id", p.SSEKMSKeyId)
+	add("x-amz-website-redirect-location", p.WebsiteRedirectLocation)
+	rest := *p
+	rest.ACL, rest.CacheControl, rest.ContentDisposition, rest.ContentEncoding, rest.ContentType = "", "", "", "", ""
+	rest.Expires, rest.Metadata, rest.StorageClass, rest.ServerSideEncryption = time.Time{}, nil, "", ""
+	rest.SSEKMSKeyId, rest.WebsiteRedirectLocation = "", ""
+	rest.ChecksumAlgorithm = "" // a form carries no checksum: does not apply
+	if set := setFields(rest); len(set) > 0 {
+		return nil, fmt.Errorf("object parameters %s cannot be set by a presigned upload", strings.Join(set, ", "))
+	}
+	return fs, nil
+}
+
+// PutURLOptions adjusts one PresignPut. A nil *PutURLOptions is the zero
+// value.
+type PutURLOptions struct {
+	// Expire is how long the URL stays valid. Default: the storage's
+	// QuerystringExpire. At most 7 days.
+	Expire time.Duration
+
+	// ContentType, when set, is signed: the client must send exactly
+	// this Content-Type, which the object gets.
+	ContentType string
+
+	// ContentLength, when positive, is signed: the client must send
+	// exactly this many bytes. It is how a presigned PUT bounds a size.
+	ContentLength int64
+
+	// ContentDisposition, when set, is signed: the client must send
+	// exactly this Content-Disposition, which the object gets.
+	ContentDisposition string
+
+	// IfNoneMatch makes the PUT a conditional create (If-None-Match: *):
+	// S3 answers 412 when the name is taken.
+	IfNoneMatch bool
+}
+
+// PresignedPut is a presigned PUT: the client sends the body with PUT to
+// URL with every header of Header, as given.
+type PresignedPut struct {
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Header  map[string]string `json:"headers"`
+	Name    string            `json:"name"`
+	Expires time.Time         `json:"expires"`
+}
+
+// PresignPut returns a presigned PUT URL for name, with the storage's
+// object parameters and the signed headers of opts, which S3 checks.
+// It makes no network call and needs a storage built by New or given an
+// *s3.Client.
+func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptions) (*PresignedPut, error) {
+	const op = "presign-put"
+	if opts == nil {
+		opts = &PutURLOptions{}
+	}
+	clean, key, err := s.objectKey(op, name)
+	if err != nil {
+		return nil, err
+	}
+	client, ok := s.client.(*s3.Client)
+	if !ok {
+		return nil, opError(op, key, errors.New("presigning needs an *s3.Client"))
+	}
+	exp, err := s.presignExpiry(opts.Expire)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	p, err := s.postParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition})
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	in := p.putInput(s.bucket, key)
+	in.ChecksumAlgorithm = "" // the body is not known here
+	if opts.ContentLength > 0 {
+		in.ContentLength = aws.Int64(opts.ContentLength)
+	}
+	if opts.IfNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	now := time.Now()
+	req, err := s3.NewPresignClient(client, s3.WithPresignExpires(exp)).PresignPutObject(ctx, in, func(o *s3.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) {
+			so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		})
+	})
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	h := make(map[string]string, len(req.SignedHeader))
+	for k, v := range req.SignedHeader {
+		if !strings.EqualFold(k, "Host") && len(v) > 0 {
+			h[k] = strings.Join(v, ",")
+		}
+	}
+	if opts.ContentLength > 0 {
+		h["Content-Length"] = strconv.FormatInt(opts.ContentLength, 10)
+	}
+	return &PresignedPut{URL: req.URL, Method: req.Method, Header: h, Name: clean, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// setFields returns the names of the set fields of p.
+func setFields(p ObjectParameters) []string {
+	var names []string
+	v := reflect.ValueOf(p)
+	for i := range v.NumField() {
+		if !v.Field(i).IsZero() {
+			names = append(names, v.Type().Field(i).Name)
+		}
+	}
+	return names
+}
