@@ -22,24 +22,42 @@ const MaxKeyLen = 1024
 // Unlike the reference, which clamps traversal silently when location is
 // empty, CleanName rejects it whatever the location.
 func CleanName(name string) (string, error) {
-	if !utf8.ValidString(name) || strings.HasPrefix(name, "/") {
-		return "", ErrInvalidName
-	}
-	for _, r := range name {
-		if badRune(r) {
-			return "", ErrInvalidName
-		}
-	}
+	// One pass over the bytes: ASCII is checked inline, only the rest is
+	// decoded; segments are checked as their "/" goes by.
 	dirty := false
-	for rest := name; rest != ""; {
-		var seg string
-		seg, rest, _ = strings.Cut(rest, "/")
-		switch seg {
-		case "..":
-			return "", ErrInvalidName
-		case "", ".":
-			dirty = true
+	seg := 0 // start of the current segment
+	for i := 0; i < len(name); {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(name[i:])
+			if badRune(r) { // utf8.RuneError included: invalid UTF-8
+				return "", ErrInvalidName
+			}
+			i += size
+			continue
 		}
+		switch {
+		case c < 0x20, c == 0x7f, c == '\\':
+			return "", ErrInvalidName
+		case c == '/':
+			if i == 0 {
+				return "", ErrInvalidName // absolute
+			}
+			switch name[seg:i] {
+			case "..":
+				return "", ErrInvalidName
+			case "", ".":
+				dirty = true
+			}
+			seg = i + 1
+		}
+		i++
+	}
+	switch name[seg:] { // the last segment; "" after a trailing "/"
+	case "..":
+		return "", ErrInvalidName
+	case ".":
+		dirty = true
 	}
 	if !dirty {
 		return name, nil // the common case allocates nothing

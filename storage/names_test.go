@@ -80,3 +80,14 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkCleanName(b *testing.B) {
+	for _, name := range []string{"2025/report.pdf", "ünï/日本語.txt", "a//b/./c.txt"} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				storage.CleanName(name)
+			}
+		})
+	}
+}
