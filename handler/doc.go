@@ -26,10 +26,11 @@
 //
 // In Stream mode each file goes to Put as it arrives, so parts reach S3
 // while the client is still sending; the memory per file is bounded by
-// the storage's part size × (concurrency + 2). When names must not be
-// overwritten (the default), the storage also copies the stream to a
-// spool of its own (its TempDir) so that it can send it again under a new
-// name if another writer takes the name first.
+// the storage's part size × concurrency, and nothing goes to disk. When
+// names must not be overwritten (the default), a file larger than the
+// storage's multipart threshold claims its name with an empty object
+// before its first part is sent (see storage.Storage.Put), so that a name
+// taken by another writer is renamed before anything is lost.
 //
 // In both modes the storage's gzip settings apply.
 //

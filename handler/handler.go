@@ -45,7 +45,7 @@ const (
 	Spool Mode = iota
 	// Stream hands the file to Put as it arrives: parts go to S3 while the
 	// client is still sending, and the memory per file is bounded by the
-	// storage's part size × (concurrency + 2).
+	// storage's part size × concurrency.
 	Stream
 )
 

@@ -19,8 +19,10 @@ import (
 // every upload and copies the first part twice, which on a loopback
 // server costs a third of the throughput. Here every byte is copied once,
 // from the reader into a part buffer, and the buffers come from a free
-// list of the Storage, so that a stream holds at most Concurrency+1 of
-// them and a server's memory stays flat from one upload to the next.
+// list of the Storage, so that a stream holds at most Concurrency of them
+// and a server's memory stays flat from one upload to the next.
+// Nothing goes to disk: a stream that must not overwrite claims its name
+// before it starts (see Put) instead of keeping a copy to send again.
 
 // chunk is a part buffer and how much of it is filled.
 type chunk struct {
@@ -155,9 +157,8 @@ func joined(cs []chunk) []byte {
 // knows whether the body fits the threshold; otherwise eof says whether
 // the chunks are all of it. A body that fits goes in one PutObject; a
 // larger one in a multipart upload that is aborted, on a context that
-// outlives ctx, if anything fails. When copyTo is not nil, every byte sent
-// is written to it too, a part at a time (a spool to send it again from).
-func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader, copyTo io.Writer) (etag string, size int64, err error) {
+// outlives ctx, if anything fails.
+func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader) (etag string, size int64, err error) {
 	if pre == nil && !eof {
 		if pre, _, r, eof, err = s.fill(r, s.threshold); err != nil {
 			return "", 0, err
@@ -166,11 +167,6 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 	if n := total(pre); eof && n <= s.threshold {
 		defer s.release(pre...)
 		body := joined(pre)
-		if copyTo != nil {
-			if _, err := copyTo.Write(body); err != nil {
-				return "", 0, err
-			}
-		}
 		in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(n)
 		out, err := s.client.PutObject(ctx, in)
 		if err != nil {
@@ -198,6 +194,10 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 		parts []types.CompletedPart
 		wg    sync.WaitGroup
 		work  = make(chan job)
+		// A slot is taken before a part buffer is filled and given back
+		// when its upload is done: at most Concurrency buffers, reading
+		// overlapping the other uploads.
+		slots = make(chan struct{}, s.concurrency)
 	)
 	for range s.concurrency {
 		wg.Go(func() {
@@ -210,6 +210,7 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 					ExpectedBucketOwner: in.ExpectedBucketOwner, RequestPayer: in.RequestPayer,
 				})
 				s.release(j.c)
+				<-slots
 				if err != nil {
 					cancel(err)
 					continue
@@ -222,41 +223,39 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 			}
 		})
 	}
-	var num int32
-	send := func(c chunk) bool {
-		if copyTo != nil {
-			if _, err := copyTo.Write(c.bytes()); err != nil {
-				s.release(c)
-				cancel(err)
-				return false
-			}
-		}
-		num++
-		size += int64(c.n)
+	acquire := func() bool {
 		select {
-		case work <- job{num, c}:
+		case slots <- struct{}{}:
 			return true
 		case <-pctx.Done():
-			s.release(c)
 			return false
 		}
 	}
-	ok := true
+	var num int32
+	send := func(c chunk) { // with a slot taken
+		num++
+		size += int64(c.n)
+		work <- job{num, c} // a worker is free: there are as many as slots
+	}
 	for i, c := range pre {
-		if ok = send(c); !ok {
-			s.release(pre[i+1:]...)
+		if !acquire() {
+			s.release(pre[i:]...)
 			break
 		}
+		send(c)
 	}
-	for ok && !eof {
+	for !eof && acquire() {
 		var c chunk
 		if c, eof, err = s.readChunk(r); err != nil {
+			<-slots
 			cancel(err)
 			break
 		}
-		if c.buf != nil {
-			ok = send(c)
+		if c.buf == nil {
+			<-slots
+			break
 		}
+		send(c)
 	}
 	close(work)
 	wg.Wait()

@@ -224,7 +224,7 @@ type TransferConfig struct {
 
 	// Concurrency is how many parts are uploaded at once
 	// [max_concurrency]. Default: 4 (boto3: 10), which bounds the memory a
-	// streamed Save holds to about PartSize × (Concurrency+2).
+	// streamed Save holds to PartSize × Concurrency (32 MiB).
 	Concurrency int `json:"max_concurrency"`
 
 	// UseThreads, when false, uploads one part at a time [use_threads].

@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-
-	"github.com/s3kit/s3kit/internal/spool"
 )
 
 // Conflict says what Save does when the name is already taken.
@@ -87,14 +85,22 @@ func (s *Storage) Save(ctx context.Context, name string, r io.Reader, opts *Save
 // Transfer.Threshold goes in one PutObject (from memory, or from r
 // directly when r is an io.ReaderAt and io.Seeker such as *os.File or a
 // spool); a larger one goes in a multipart upload holding at most about
-// PartSize × (Concurrency+2) bytes. When the name must not be overwritten
-// the write is a conditional create (If-None-Match: *); if another writer
-// wins, Put picks a new name and sends the body again, re-reading a
-// seekable r or a spool (MaxMemorySize in memory, then TempDir) that a
-// large stream is copied to on the way.
+// PartSize × Concurrency bytes. Nothing is written to disk.
 //
-// If ctx is cancelled or S3 fails, nothing is left: no object, no open
-// multipart upload (aborted on a context that outlives ctx), no temp file.
+// When the name must not be overwritten the write is a conditional create
+// (If-None-Match: *); if another writer wins (412), Put picks a new name
+// and sends the body again: from memory, or by re-reading a seekable r. A
+// stream larger than the threshold cannot be sent twice, so it claims its
+// name first, as Django's FileSystemStorage does with O_EXCL: an empty
+// object created with If-None-Match: * (a new name on 412, nothing sent
+// yet), then replaced with If-Match on the claim's ETag. While it uploads,
+// the name shows as an empty object; should a writer that overwrites
+// replace the claim meanwhile, Put fails with ErrExist rather than
+// overwrite it.
+//
+// If ctx is cancelled or S3 fails, nothing is left: no object (a claim is
+// deleted, if it is still the claim), no open multipart upload (aborted on
+// a context that outlives ctx).
 func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveOptions) (Info, error) {
 	if opts == nil {
 		opts = &SaveOptions{}
@@ -125,7 +131,7 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 		key = s.key(clean)
 	}
 
-	src, err := s.newSource(r, policy != ConflictOverwrite)
+	src, err := s.newSource(r)
 	if err != nil {
 		return Info{}, opError("save", key, err)
 	}
@@ -139,6 +145,9 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 	if compress {
 		params.ContentEncoding = "gzip"
 	}
+	taken := func(err error) (Info, error) {
+		return Info{}, &Error{Op: "save", Key: key, Err: err, kind: ErrExist}
+	}
 
 	for attempt := 0; attempt < maxNameAttempts; attempt++ {
 		if attempt > 0 {
@@ -147,44 +156,115 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 			}
 			key = s.key(clean)
 		}
+		var w precondition
 		cond := policy != ConflictOverwrite && s.conditional.Load()
-		if policy != ConflictOverwrite && (!cond || src.large(s.threshold)) {
+		claim := cond && src.ra == nil && src.large(s.threshold)
+		if policy != ConflictOverwrite && (!cond || !claim && src.large(s.threshold)) {
 			// Without conditional writes this check is all there is; with
 			// them it saves sending a large body to a name that is taken.
-			taken, err := s.Exists(ctx, clean)
+			ok, err := s.Exists(ctx, clean)
 			if err != nil {
 				return Info{}, err
 			}
-			if taken {
+			if ok {
 				if policy == ConflictFail {
-					return Info{}, &Error{Op: "save", Key: key, kind: ErrExist}
+					return taken(nil)
 				}
 				continue
 			}
+		}
+		switch {
+		case claim:
+			etag, err := s.claim(ctx, key, &params)
+			switch {
+			case err == nil:
+				w.ifMatch = etag
+			case isKind(err, errPrecondition) || isKind(err, errConditionalBusy):
+				if policy == ConflictFail {
+					return taken(err)
+				}
+				continue
+			case isKind(err, errNotImplemented):
+				s.noConditionalWrites(ctx)
+				attempt-- // the same name again, checked this time
+				continue
+			default:
+				return Info{}, opError("save", key, err)
+			}
+		case cond:
+			w.ifNoneMatch = true
 		}
 		b, err := src.open()
 		if err != nil {
 			return Info{}, opError("save", key, err)
 		}
-		info, err := s.upload(ctx, key, b, &params, cond, compress)
+		info, err := s.upload(ctx, key, b, &params, w, compress)
+		if err != nil && claim {
+			s.unclaim(ctx, key, w.ifMatch)
+		}
 		switch {
 		case err == nil:
 			info.Name = clean
 			return info, nil
-		case cond && (isKind(err, errPrecondition) || isKind(err, errConditionalBusy)):
+		case claim && isKind(err, errPrecondition):
+			return taken(fmt.Errorf("another writer replaced the claim on the name during the upload: %w", err))
+		case cond && !claim && (isKind(err, errPrecondition) || isKind(err, errConditionalBusy)):
 			s.log.DebugContext(ctx, "storage: name taken, renaming", "key", key)
 			if policy == ConflictFail {
-				return Info{}, &Error{Op: "save", Key: key, Err: err, kind: ErrExist}
+				return taken(err)
 			}
-		case cond && isKind(err, errNotImplemented):
-			s.log.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.bucket)
-			s.conditional.Store(false)
+		case cond && !claim && isKind(err, errNotImplemented):
+			s.noConditionalWrites(ctx)
 			attempt-- // the same name again, checked this time
 		default:
 			return Info{}, opError("save", key, err)
 		}
 	}
 	return Info{}, opError("save", key, fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+// precondition is the condition one write carries.
+type precondition struct {
+	ifNoneMatch bool   // create only
+	ifMatch     string // replace only this ETag (a claim)
+}
+
+func (s *Storage) noConditionalWrites(ctx context.Context) {
+	s.log.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.bucket)
+	s.conditional.Store(false)
+}
+
+// claim creates the empty object that reserves key for a stream, with the
+// parameters of the object to come (so that a bucket policy requiring,
+// say, encryption accepts it), but no encoding and Cache-Control no-store,
+// so that nothing caches it. It returns the claim's ETag.
+func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (string, error) {
+	in := p.putInput(s.bucket, key)
+	in.Body, in.ContentLength = bytes.NewReader(nil), aws.Int64(0)
+	in.ContentEncoding, in.CacheControl = nil, aws.String("no-store")
+	in.IfNoneMatch = aws.String("*")
+	out, err := s.client.PutObject(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// unclaim deletes a claim that was not replaced, on a context that
+// outlives ctx. It checks the ETag first and sends If-Match too, so that
+// the object of a writer that replaced the claim is never deleted, even
+// on a server that ignores If-Match on DELETE.
+func (s *Storage) unclaim(ctx context.Context, key, etag string) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	head, err := s.client.HeadObject(cctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil || aws.ToString(head.ETag) != etag {
+		return // gone, or no longer the claim
+	}
+	_, err = s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
+	if err != nil && !isKind(err, errPrecondition) && !isKind(err, ErrNotExist) {
+		s.log.WarnContext(ctx, "storage: could not delete the claim of a failed upload; an empty object stays", "key", key, "err", err)
+	}
 }
 
 func splitDir(name string) (dir, file string) {
@@ -282,16 +362,19 @@ func str0(s string) *string {
 // upload sends one attempt: a PutObject when the body is known to fit the
 // threshold, the manager's concurrent ReadAt parts for a large seekable
 // body, and putStream for the rest.
-func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, cond, compress bool) (Info, error) {
+func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition, compress bool) (Info, error) {
 	in := p.putInput(s.bucket, key)
-	if cond {
+	if w.ifNoneMatch {
 		in.IfNoneMatch = aws.String("*")
+	}
+	if w.ifMatch != "" {
+		in.IfMatch = aws.String(w.ifMatch)
 	}
 	info := Info{
 		Key: key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
 		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: p.Metadata,
 	}
-	if compress && !b.encoded {
+	if compress {
 		if b.size >= 0 && b.size <= s.threshold {
 			buf, err := gzipBytes(b.reader(), b.size)
 			if err != nil {
@@ -302,7 +385,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 			defer s.release(b.chunks...) // after the pipe has stopped reading them
 			zr := newGzipPipe(b.reader())
 			defer zr.stop()
-			b = body{rest: zr, size: -1, copyTo: b.copyTo}
+			b = body{rest: zr, size: -1}
 		}
 	}
 	var err error
@@ -323,11 +406,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 			s.abort(ctx, key, failed.UploadID())
 		}
 	default:
-		var copyTo io.Writer
-		if b.copyTo != nil {
-			copyTo = b.copyTo
-		}
-		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest, copyTo)
+		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest)
 	}
 	return info, err
 }
@@ -400,7 +479,7 @@ func (g *gzipPipe) stop() {
 }
 
 // source is the body of one Save, readable once more for every attempt
-// after a lost race for the name.
+// after a lost race for the name, except a large stream.
 type source struct {
 	head []byte // the first bytes, for sniffing
 
@@ -408,27 +487,21 @@ type source struct {
 	start int64
 	size  int64 // -1: a stream longer than the threshold
 
-	chunks []chunk     // stream: the first parts, read ahead
-	eof    bool        // stream: chunks hold all of it
-	r      io.Reader   // stream: the rest
-	spool  *spool.File // stream that may be replayed: a copy of every byte
-	tee    io.Reader   // r, copied to spool
-	sent   int         // attempts so far
+	chunks []chunk   // stream: the first parts, read ahead
+	eof    bool      // stream: chunks hold all of it
+	r      io.Reader // stream: the rest
+	sent   int       // attempts so far
 	s      *Storage
 }
 
 // body is what one attempt sends: r with a known size, or (a stream)
-// the chunks read ahead and then rest, copied on the way to copyTo when
-// it may have to be sent again. An encoded body is bytes as sent before
-// (gzip included) and is sent as it is.
+// the chunks read ahead and then rest.
 type body struct {
-	r       io.Reader
-	size    int64
-	chunks  []chunk
-	eof     bool
-	rest    io.Reader
-	copyTo  *spool.File
-	encoded bool
+	r      io.Reader
+	size   int64
+	chunks []chunk
+	eof    bool
+	rest   io.Reader
 }
 
 // reader returns the whole body as one reader.
@@ -446,7 +519,7 @@ func (b body) reader() io.Reader {
 	return io.MultiReader(rs...)
 }
 
-func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
+func (s *Storage) newSource(r io.Reader) (*source, error) {
 	if ra, ok := r.(interface {
 		io.ReaderAt
 		io.Seeker
@@ -473,11 +546,6 @@ func (s *Storage) newSource(r io.Reader, replay bool) (*source, error) {
 	}
 	if eof && n <= s.threshold {
 		src.size = n
-		return src, nil
-	}
-	if replay {
-		// Filled as the upload goes, a part at a time.
-		src.spool = spool.New(s.opts.MaxMemorySize, s.opts.TempDir)
 	}
 	return src, nil
 }
@@ -499,13 +567,9 @@ func (src *source) open() (body, error) {
 		return body{r: bytes.NewReader(joined(src.chunks)), size: src.size}, nil
 	case attempt == 0:
 		// The stream's chunks now belong to the upload.
-		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1, copyTo: src.spool}
+		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1}
 		src.chunks = nil
 		return b, nil
-	case src.spool != nil:
-		// Sent again only after S3 refused the name at the end of the
-		// upload, when every byte had gone to the spool.
-		return body{r: src.spool.Reader(), size: src.spool.Size(), encoded: true}, nil
 	}
 	return body{}, errNoReplay
 }
@@ -514,8 +578,5 @@ func (src *source) close() {
 	if src.s != nil {
 		src.s.release(src.chunks...)
 		src.chunks = nil
-	}
-	if src.spool != nil {
-		src.spool.Close()
 	}
 }

@@ -126,48 +126,86 @@ func TestConditionalWriteModes(t *testing.T) {
 	}
 }
 
-// TestReplayAfterLostRace makes the server refuse the first conditional
-// complete, as when another writer wins the name between the check and
-// the write, and checks the body is sent again, from the spool for a
-// stream, with the temp dir empty afterwards.
-func TestReplayAfterLostRace(t *testing.T) {
+// TestLostRace makes the server refuse the first conditional write, as
+// when another writer takes the name first: a seekable body is sent again
+// under a new name; a large stream, which cannot be, loses the race on its
+// claim, before any byte is sent. Nothing touches the temp dir.
+func TestLostRace(t *testing.T) {
 	for _, stream := range []bool{false, true} {
-		for _, mem := range []int64{0, 64 << 20} {
-			var refused atomic.Int32
-			intercept := func(op string, r *http.Request) *s3mem.Error {
-				if (op == s3mem.OpCompleteMultipartUpload || op == s3mem.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
-					return &s3mem.Error{StatusCode: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
-				}
-				return nil
+		var refused atomic.Int32
+		var claims atomic.Int32
+		intercept := func(op string, r *http.Request) *s3mem.Error {
+			if op == s3mem.OpPutObject && r.ContentLength == 0 && r.Header.Get("If-None-Match") == "*" {
+				claims.Add(1)
 			}
-			tmp := t.TempDir()
-			st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
-				FileOverwrite: storage.Bool(false), TempDir: tmp, MaxMemorySize: mem,
-				Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
-			})
-			data := bytes.Repeat([]byte("0123456789"), 1_300_000) // 13 MB: three parts
-			var r io.Reader = bytes.NewReader(data)
-			if stream {
-				r = struct{ io.Reader }{r}
+			if (op == s3mem.OpCompleteMultipartUpload || op == s3mem.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
+				return &s3mem.Error{StatusCode: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
 			}
-			name, err := st.Save(context.Background(), "big.bin", r, nil)
-			if err != nil {
-				t.Fatalf("stream %v, memory %d: Save: %v", stream, mem, err)
-			}
-			if !strings.HasPrefix(name, "big_") || refused.Load() < 2 {
-				t.Errorf("stream %v: Save = %q after %d conditional writes, want a renamed object after a refused one", stream, name, refused.Load())
-			}
-			o, ok := srv.Object(testBucket, name)
-			if !ok || !bytes.Equal(o.Body, data) {
-				t.Errorf("stream %v: %q holds %d bytes, want the %d saved", stream, name, len(o.Body), len(data))
-			}
-			if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
-				t.Errorf("stream %v: %d multipart uploads left open", stream, len(ups))
-			}
-			if left, _ := os.ReadDir(tmp); len(left) != 0 {
-				t.Errorf("stream %v: temp dir holds %d files after Save", stream, len(left))
+			return nil
+		}
+		tmp := t.TempDir()
+		st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+			FileOverwrite: storage.Bool(false), TempDir: tmp,
+			Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+		})
+		data := bytes.Repeat([]byte("0123456789"), 1_300_000) // 13 MB: three parts
+		var r io.Reader = bytes.NewReader(data)
+		if stream {
+			r = struct{ io.Reader }{r}
+		}
+		name, err := st.Save(context.Background(), "big.bin", r, nil)
+		if err != nil {
+			t.Fatalf("stream %v: Save: %v", stream, err)
+		}
+		if !strings.HasPrefix(name, "big_") || refused.Load() < 2 {
+			t.Errorf("stream %v: Save = %q after %d conditional writes, want a renamed object after a refused one", stream, name, refused.Load())
+		}
+		if want := map[bool]int32{false: 0, true: 2}[stream]; claims.Load() != want {
+			t.Errorf("stream %v: %d claims, want %d", stream, claims.Load(), want)
+		}
+		o, ok := srv.Object(testBucket, name)
+		if !ok || !bytes.Equal(o.Body, data) {
+			t.Errorf("stream %v: %q holds %d bytes, want the %d saved", stream, name, len(o.Body), len(data))
+		}
+		if objs, _ := srv.Objects(testBucket); len(objs) != 1 {
+			t.Errorf("stream %v: %d objects stored, want 1 (no claim left)", stream, len(objs))
+		}
+		if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
+			t.Errorf("stream %v: %d multipart uploads left open", stream, len(ups))
+		}
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("stream %v: temp dir holds %d files after Save", stream, len(left))
+		}
+	}
+}
+
+// TestClaimReplaced: a writer that overwrites replaces the claim of a
+// large stream while it uploads. Save must not overwrite that writer's
+// object, nor delete it: it fails with ErrExist.
+func TestClaimReplaced(t *testing.T) {
+	var srv *s3mem.Server
+	var once atomic.Bool
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		if op == s3mem.OpUploadPart && once.CompareAndSwap(false, true) {
+			if _, err := srv.PutObject(testBucket, "f.bin", []byte("theirs"), nil); err != nil {
+				t.Errorf("seeding the other writer's object: %v", err)
 			}
 		}
+		return nil
+	}
+	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+		FileOverwrite: storage.Bool(false),
+		Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+	})
+	_, err := st.Save(context.Background(), "f.bin", struct{ io.Reader }{bytes.NewReader(make([]byte, 12<<20))}, nil)
+	if !errors.Is(err, storage.ErrExist) {
+		t.Errorf("Save whose claim was replaced: error = %v, want ErrExist", err)
+	}
+	if o, ok := srv.Object(testBucket, "f.bin"); !ok || string(o.Body) != "theirs" {
+		t.Errorf("the other writer's object = %q, %v; want it kept", o.Body, ok)
+	}
+	if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
+		t.Errorf("%d multipart uploads left open", len(ups))
 	}
 }
 

@@ -374,32 +374,54 @@ func testRename(t *testing.T, newStorage NewStorage) {
 	}
 }
 
-// testRenameRace saves one name from many goroutines at once: each must
-// get its own name and keep its own bytes.
+// testRenameRace saves one name from many goroutines at once, small
+// bodies and large streams (which claim their name before sending): each
+// must get its own name and keep its own bytes.
 func testRenameRace(t *testing.T, newStorage NewStorage) {
-	st := newStorage(t, storage.Options{FileOverwrite: storage.Bool(false)})
-	const n = 12
-	names := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			got, err := st.Save(ctxT(t), "race.txt", strings.NewReader(fmt.Sprintf("writer %d", i)), nil)
-			if err != nil {
-				t.Errorf("Save(race.txt) #%d: %v", i, err)
+	for _, tc := range []struct {
+		name string
+		n    int
+		size int
+	}{
+		{"small", 12, 0},
+		{"large-streams", 3, 6 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newStorage(t, small(storage.Options{FileOverwrite: storage.Bool(false)}))
+			body := func(i int) []byte {
+				if tc.size == 0 {
+					return []byte(fmt.Sprintf("writer %d", i))
+				}
+				return randomBytes(tc.size, uint64(100+i))
 			}
-			names[i] = got
+			names := make([]string, tc.n)
+			var wg sync.WaitGroup
+			for i := range tc.n {
+				wg.Go(func() {
+					got, err := st.Save(ctxT(t), "race.bin", streamOnly{bytes.NewReader(body(i))}, nil)
+					if err != nil {
+						t.Errorf("Save(race.bin) #%d: %v", i, err)
+					}
+					names[i] = got
+				})
+			}
+			wg.Wait()
+			seen := map[string]bool{}
+			for i, name := range names {
+				if seen[name] {
+					t.Errorf("two writers got %q", name)
+				}
+				seen[name] = true
+				if got := readAll(t, st, name); !bytes.Equal(got, body(i)) {
+					t.Errorf("content of %q (%d bytes) is not writer %d's", name, len(got), i)
+				}
+			}
+			_, files, err := st.ListDir(ctxT(t), "")
+			if err != nil || len(files) != tc.n {
+				t.Errorf("ListDir after the race = %q, %v; want %d files (no claim left)", files, err, tc.n)
+			}
+			assertNoUploads(t, st)
 		})
-	}
-	wg.Wait()
-	seen := map[string]bool{}
-	for i, name := range names {
-		if seen[name] {
-			t.Errorf("two writers got %q", name)
-		}
-		seen[name] = true
-		if got := readAll(t, st, name); string(got) != fmt.Sprintf("writer %d", i) {
-			t.Errorf("content of %q = %q, want %q", name, got, fmt.Sprintf("writer %d", i))
-		}
 	}
 }
 
