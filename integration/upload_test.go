@@ -43,7 +43,6 @@ type uploadServer struct {
 func newUploadServer(t *testing.T, sopts storage.Options, hopts handler.Options) *uploadServer {
 	t.Helper()
 	u := &uploadServer{tmp: t.TempDir(), done: make(chan struct{}, 1000)}
-	sopts.TempDir = u.tmp
 	u.st = newStorage(t, sopts)
 	hopts.TempDir = u.tmp
 	if hopts.Key == nil {

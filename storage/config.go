@@ -56,7 +56,6 @@ var settings = []setting{
 	str("signature_version", "SignatureVersion", "s3v4", func(o *Options) *string { return &o.SignatureVersion }, "AWS_S3_SIGNATURE_VERSION"),
 	object("client_config", "ClientConfig", "none", func(o *Options) any { return &o.ClientConfig }, "AWS_S3_CLIENT_CONFIG"),
 	boolean("conditional_writes", "ConditionalWrites", "true", func(o *Options) **bool { return &o.ConditionalWrites }, "AWS_S3_CONDITIONAL_WRITES"),
-	str("temp_dir", "TempDir", "os.TempDir()", func(o *Options) *string { return &o.TempDir }, "AWS_S3_TEMP_DIR"),
 }
 
 func settingFor(key string) *setting {

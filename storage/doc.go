@@ -34,7 +34,9 @@
 // With FileOverwrite false, Save never overwrites: it writes with
 // If-None-Match: * and, when another writer got there first (412), picks
 // the next name ("_" and 7 characters of [A-Za-z0-9] before the last
-// extension) and writes again. Where the server does not support
+// extension) and writes again. A large stream, which cannot be sent
+// twice, first claims its name with an empty conditional create and then
+// replaces the claim with If-Match. Where the server does not support
 // conditional writes (ConditionalWrites false, or a 501 answer), Save
 // checks and then writes, which concurrent writers can race.
 //
@@ -46,12 +48,27 @@
 // in GzipContentTypes is compressed while it streams and stored with
 // Content-Encoding gzip; Open gives back the original bytes.
 //
+// # URLs
+//
+// URL follows the reference: with QuerystringAuth, a SigV4 presigned URL
+// computed without the SDK's middleware stack (the day's signing key
+// cached; byte-identical to s3.PresignClient's); without, the plain object
+// URL; with CustomDomain, url_protocol//custom_domain/key, signed by
+// CloudFront (canned policy) when CloudFrontKey and CloudFrontKeyID are
+// set. SignsURLs says whether URLs expire. Hostile names fail with
+// ErrInvalidName, as in Save. PresignPost and PresignPut let browsers
+// upload straight to S3 within limits S3 enforces.
+//
 // # Memory
 //
-// Save streams: its memory is bounded by the part size and concurrency
-// of Transfer whatever the size of the body. Spools (MaxMemorySize in
-// memory, then a temp file in TempDir) are used only where a body may
-// have to be sent twice, and are removed whatever happens.
+// Save streams: its memory is bounded by PartSize × Concurrency of
+// Transfer whatever the size of the body, and it writes nothing to disk.
+// Part buffers are shared by the uploads of a Storage. A body that fits
+// the threshold goes in one PutObject; a larger io.ReaderAt (a file, a
+// spool) is uploaded by feature/s3/manager with concurrent ReadAt parts;
+// a larger stream by a loop that copies each byte once into a part
+// buffer. A cancelled context or a failure leaves no object and no open
+// multipart upload.
 //
 // # Errors
 //

@@ -61,12 +61,13 @@ type Options struct {
 	// AWS_QUERYSTRING_AUTH]. Default: true; false for the static flavour.
 	QuerystringAuth *bool
 
-	// MaxMemorySize is how many bytes a spool holds in memory before it
-	// rolls over to a temporary file [max_memory_size,
-	// AWS_S3_MAX_MEMORY_SIZE]. Default: 0. In the reference 0 means
-	// "never roll over", which would make memory unbounded; in s3kit a
-	// spool with 0 writes to disk from its first byte. Save spools only a
-	// stream that it may have to send twice (see Save).
+	// MaxMemorySize is, in the reference, how many bytes a file may hold
+	// in memory before it rolls over to a temporary file
+	// [max_memory_size, AWS_S3_MAX_MEMORY_SIZE]. Default: 0. It is read
+	// and validated, but has no effect: a Storage never buffers a body
+	// beyond its part buffers, on disk or in memory (a large stream that
+	// must not overwrite claims its name instead of keeping a copy; see
+	// Put). The upload handler's spool mode has its own limit.
 	MaxMemorySize int64
 
 	// QuerystringExpire is how long signed URLs stay valid
@@ -197,10 +198,6 @@ type Options struct {
 	// Save then checks and writes, which a concurrent writer can race. A
 	// server that answers 501 to the header turns it off by itself.
 	ConditionalWrites *bool
-
-	// TempDir is where spools roll over to [s3kit: temp_dir,
-	// AWS_S3_TEMP_DIR]. Default: os.TempDir().
-	TempDir string
 
 	// Logger receives debug and warning records. Default: none (silent).
 	Logger *slog.Logger

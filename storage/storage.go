@@ -264,9 +264,6 @@ func (o *Options) resolve() error {
 	if o.ConditionalWrites == nil {
 		o.ConditionalWrites = Bool(true)
 	}
-	if o.TempDir == "" {
-		o.TempDir = os.TempDir()
-	}
 	if err := validACL(o.DefaultACL); err != nil {
 		return bad("default_acl", "%v", err)
 	}

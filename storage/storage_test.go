@@ -145,8 +145,8 @@ func TestLostRace(t *testing.T) {
 		}
 		tmp := t.TempDir()
 		st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
-			FileOverwrite: storage.Bool(false), TempDir: tmp,
-			Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+			FileOverwrite: storage.Bool(false),
+			Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 		})
 		data := bytes.Repeat([]byte("0123456789"), 1_300_000) // 13 MB: three parts
 		var r io.Reader = bytes.NewReader(data)

@@ -85,7 +85,7 @@ var (
 	overwrite   = flag.Bool("overwrite", false, "handler Overwrite (no conditional create)")
 	gomemlimit  = flag.String("server-gomemlimit", "", "GOMEMLIMIT of the server process")
 	gogc        = flag.String("server-gogc", "", "GOGC of the server process")
-	tempDir     = flag.String("tempdir", "", "TempDir of the handler and the storage (default: os.TempDir())")
+	tempDir     = flag.String("tempdir", "", "TempDir of the handler (default: os.TempDir())")
 )
 
 func main() {
@@ -133,7 +133,7 @@ func transfer() storage.TransferConfig {
 }
 
 func newStorage(ctx context.Context, location string) *storage.Storage {
-	st, err := storage.New(ctx, storage.Options{BucketName: *bucket, Location: location, Transfer: transfer(), TempDir: *tempDir})
+	st, err := storage.New(ctx, storage.Options{BucketName: *bucket, Location: location, Transfer: transfer()})
 	if err != nil {
 		fatal("%v", err)
 	}
