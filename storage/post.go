@@ -69,17 +69,9 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	if opts == nil {
 		opts = &PostOptions{}
 	}
-	clean, key, err := s.objectKey(op, name)
+	clean, key, client, exp, err := s.sdkPresign(op, name, opts.Expire)
 	if err != nil {
 		return nil, err
-	}
-	client, ok := s.client.(*s3.Client)
-	if !ok {
-		return nil, opError(op, key, errors.New("presigning needs an *s3.Client"))
-	}
-	exp, err := s.presignExpiry(opts.Expire)
-	if err != nil {
-		return nil, opError(op, key, err)
 	}
 	var conds []any
 	if opts.KeyPrefix != "" {
@@ -237,17 +229,9 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if opts == nil {
 		opts = &PutURLOptions{}
 	}
-	clean, key, err := s.objectKey(op, name)
+	clean, key, client, exp, err := s.sdkPresign(op, name, opts.Expire)
 	if err != nil {
 		return nil, err
-	}
-	client, ok := s.client.(*s3.Client)
-	if !ok {
-		return nil, opError(op, key, errors.New("presigning needs an *s3.Client"))
-	}
-	exp, err := s.presignExpiry(opts.Expire)
-	if err != nil {
-		return nil, opError(op, key, err)
 	}
 	p, err := s.postParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition})
 	if err != nil {
@@ -292,4 +276,21 @@ func setFields(p ObjectParameters) []string {
 		}
 	}
 	return names
+}
+
+// sdkPresign is what PresignPost and PresignPut share: the cleaned name
+// and its key, the concrete client the SDK's presigner needs (these sign
+// more than the host, unlike URL's own presigner), and the expiry.
+func (s *Storage) sdkPresign(op, name string, expire time.Duration) (clean, key string, client *s3.Client, exp time.Duration, err error) {
+	if clean, key, err = s.objectKey(op, name); err != nil {
+		return "", "", nil, 0, err
+	}
+	client, ok := s.client.(*s3.Client)
+	if !ok {
+		return "", "", nil, 0, opError(op, key, errors.New("presigning needs an *s3.Client"))
+	}
+	if exp, err = s.presignExpiry(expire); err != nil {
+		return "", "", nil, 0, opError(op, key, err)
+	}
+	return clean, key, client, exp, nil
 }
