@@ -28,7 +28,7 @@
 // while the client is still sending; the memory per file is bounded by
 // the storage's part size × concurrency, and nothing goes to disk. When
 // names must not be overwritten (the default), a file larger than the
-// storage's multipart threshold claims its name with an empty object
+// storage's multipart threshold claims its name with a small placeholder
 // before its first part is sent (see storage.Storage.Put), so that a name
 // taken by another writer is renamed before anything is lost.
 //
@@ -91,7 +91,9 @@
 //	401 unauthorized           Authorize returned ErrUnauthorized
 //	403 forbidden              Authorize returned ErrForbidden
 //	405 method_not_allowed     not POST (with Allow: POST)
-//	408 request_timeout        the server's read deadline passed
+//	408 request_timeout        the client's body did not arrive before the server's read deadline
+//	409 name_taken             overwrite off, and a writer that overwrites took the name of a large
+//	                           streamed file while it uploaded (see storage.Storage.Put)
 //	413 request_too_large      over MaxRequestSize
 //	413 file_too_large         a file over MaxFileSize
 //	413 too_many_files         more than MaxFiles files

@@ -42,6 +42,7 @@ const (
 	CodeTooManyFields        = "too_many_fields"
 	CodeFieldsTooLarge       = "fields_too_large"
 	CodeHeaderTooLarge       = "header_too_large"
+	CodeNameTaken            = "name_taken"
 	CodeRequestTimeout       = "request_timeout"
 	CodeAborted              = "request_aborted"
 	CodeUnauthorized         = "unauthorized"
@@ -94,7 +95,8 @@ func classify(err, bodyErr, partErr error, r *http.Request) *Error {
 		if errors.As(e, &mbe) {
 			return newError(http.StatusRequestEntityTooLarge, CodeRequestTooLarge, "the request body is larger than %d bytes", mbe.Limit)
 		}
-		if isTimeout(e) {
+		if (e == bodyErr || e == partErr) && isTimeout(e) {
+			// Only the client's body: a timeout talking to S3 is ours (500).
 			return newError(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time")
 		}
 		if e == bodyErr || e == partErr {
@@ -104,6 +106,10 @@ func classify(err, bodyErr, partErr error, r *http.Request) *Error {
 	}
 	if errors.Is(err, storage.ErrInvalidName) {
 		return newError(http.StatusBadRequest, CodeInvalidFilename, "the file name cannot be stored")
+	}
+	if errors.Is(err, storage.ErrExist) {
+		// Overwrite off and another writer took the name mid-upload.
+		return newError(http.StatusConflict, CodeNameTaken, "another upload took the file name; try again")
 	}
 	if r.Context().Err() != nil {
 		return newError(http.StatusBadRequest, CodeAborted, "the request was cancelled")

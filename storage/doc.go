@@ -35,7 +35,8 @@
 // If-None-Match: * and, when another writer got there first (412), picks
 // the next name ("_" and 7 characters of [A-Za-z0-9] before the last
 // extension) and writes again. A large stream, which cannot be sent
-// twice, first claims its name with an empty conditional create and then
+// twice, first claims its name with a small placeholder created
+// conditionally and then
 // replaces the claim with If-Match. Where the server does not support
 // conditional writes (ConditionalWrites false, or a 501 answer), Save
 // checks and then writes, which concurrent writers can race.

@@ -136,20 +136,45 @@ func (s *Storage) fill(r io.Reader, limit int64) (cs []chunk, total int64, rest 
 	return cs, total, r, eof, nil
 }
 
-// joined returns the bytes of the chunks as one slice, copying only when
-// there is more than one.
-func joined(cs []chunk) []byte {
-	switch len(cs) {
-	case 0:
-		return nil
-	case 1:
-		return cs[0].bytes()
+// chunksReader returns a reader over the bytes of the chunks, without
+// copying them; it seeks, so the SDK can hash a body before it sends it.
+func chunksReader(cs []chunk) io.ReadSeeker {
+	if len(cs) == 1 {
+		return bytes.NewReader(cs[0].bytes())
 	}
-	var b bytes.Buffer
-	for _, c := range cs {
-		b.Write(c.bytes())
+	return &multiChunk{cs: cs, size: total(cs)}
+}
+
+type multiChunk struct {
+	cs        []chunk
+	size, off int64
+}
+
+func (m *multiChunk) Read(p []byte) (int, error) {
+	off := m.off
+	for _, c := range m.cs {
+		if off < int64(c.n) {
+			n := copy(p, c.bytes()[off:])
+			m.off += int64(n)
+			return n, nil
+		}
+		off -= int64(c.n)
 	}
-	return b.Bytes()
+	return 0, io.EOF
+}
+
+func (m *multiChunk) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += m.off
+	case io.SeekEnd:
+		offset += m.size
+	}
+	if offset < 0 {
+		return 0, errors.New("storage: seek: negative position")
+	}
+	m.off = offset
+	return offset, nil
 }
 
 // putStream uploads the chunks already read and then the rest of r. It
@@ -160,14 +185,13 @@ func joined(cs []chunk) []byte {
 // outlives ctx, if anything fails.
 func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []chunk, eof bool, r io.Reader) (etag string, size int64, err error) {
 	if pre == nil && !eof {
-		if pre, _, r, eof, err = s.fill(r, s.threshold); err != nil {
+		if pre, _, r, eof, err = s.fill(r, s.streamLimit); err != nil {
 			return "", 0, err
 		}
 	}
-	if n := total(pre); eof && n <= s.threshold {
+	if n := total(pre); eof && n <= s.streamLimit {
 		defer s.release(pre...)
-		body := joined(pre)
-		in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(n)
+		in.Body, in.ContentLength = chunksReader(pre), aws.Int64(n)
 		out, err := s.client.PutObject(ctx, in)
 		if err != nil {
 			return "", 0, err
@@ -224,6 +248,9 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, pre []ch
 		})
 	}
 	acquire := func() bool {
+		if pctx.Err() != nil {
+			return false // a part failed: read no more of the body
+		}
 		select {
 		case slots <- struct{}{}:
 			return true

@@ -215,8 +215,11 @@ type TransferConfig struct {
 	PartSize int64 `json:"multipart_chunksize"`
 
 	// Threshold is the size above which Save uses a multipart upload
-	// [multipart_threshold]. Default: 8 MiB. A stream is read into memory
-	// up to Threshold to tell.
+	// [multipart_threshold]. Default: 8 MiB. A stream (a body that is not
+	// an io.ReaderAt) is read into part buffers up to Threshold to tell,
+	// but never more than PartSize × Concurrency: a longer one goes in a
+	// multipart upload whatever Threshold says, so that memory stays
+	// bounded.
 	Threshold int64 `json:"multipart_threshold"`
 
 	// Concurrency is how many parts are uploaded at once

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -91,12 +93,12 @@ func (s *Storage) Save(ctx context.Context, name string, r io.Reader, opts *Save
 // (If-None-Match: *); if another writer wins (412), Put picks a new name
 // and sends the body again: from memory, or by re-reading a seekable r. A
 // stream larger than the threshold cannot be sent twice, so it claims its
-// name first, as Django's FileSystemStorage does with O_EXCL: an empty
-// object created with If-None-Match: * (a new name on 412, nothing sent
-// yet), then replaced with If-Match on the claim's ETag. While it uploads,
-// the name shows as an empty object; should a writer that overwrites
-// replace the claim meanwhile, Put fails with ErrExist rather than
-// overwrite it.
+// name first, as Django's FileSystemStorage does with O_EXCL: a small
+// placeholder created with If-None-Match: * (a new name on 412, nothing
+// sent yet), then replaced with If-Match on the placeholder's ETag. While
+// it uploads, the name shows a one-line text/plain placeholder ("s3kit:
+// upload in progress ..."); should a writer that overwrites replace it
+// meanwhile, Put fails with ErrExist rather than overwrite that writer.
 //
 // If ctx is cancelled or S3 fails, nothing is left: no object (a claim is
 // deleted, if it is still the claim), no open multipart upload (aborted on
@@ -149,6 +151,11 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 		return Info{}, &Error{Op: "save", Key: key, Err: err, kind: ErrExist}
 	}
 
+	// unconditional is set after a 501 to a conditional write: the same
+	// name is tried once more checked-then-written, and only if that
+	// works is the server taken to lack conditional writes (a 501 may be
+	// about another header: tagging, object lock, a proxy).
+	unconditional := false
 	for attempt := 0; attempt < maxNameAttempts; attempt++ {
 		if attempt > 0 {
 			if clean, err = s.alternativeName(base, opts.MaxLength); err != nil {
@@ -157,7 +164,7 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 			key = s.key(clean)
 		}
 		var w precondition
-		cond := policy != ConflictOverwrite && s.conditional.Load()
+		cond := policy != ConflictOverwrite && s.conditional.Load() && !unconditional
 		claim := cond && src.ra == nil && src.large(s.threshold)
 		if policy != ConflictOverwrite && (!cond || !claim && src.large(s.threshold)) {
 			// Without conditional writes this check is all there is; with
@@ -185,7 +192,7 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 				}
 				continue
 			case isKind(err, errNotImplemented):
-				s.noConditionalWrites(ctx)
+				unconditional = true
 				attempt-- // the same name again, checked this time
 				continue
 			default:
@@ -200,10 +207,13 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 		}
 		info, err := s.upload(ctx, key, b, &params, w, compress)
 		if err != nil && claim {
-			s.unclaim(ctx, key, w.ifMatch)
+			s.unclaim(ctx, key, w.ifMatch, &params)
 		}
 		switch {
 		case err == nil:
+			if unconditional && s.conditional.Load() {
+				s.noConditionalWrites(ctx) // the write without the header worked
+			}
 			info.Name = clean
 			return info, nil
 		case claim && isKind(err, errPrecondition):
@@ -214,7 +224,7 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 				return taken(err)
 			}
 		case cond && !claim && isKind(err, errNotImplemented):
-			s.noConditionalWrites(ctx)
+			unconditional = true
 			attempt-- // the same name again, checked this time
 		default:
 			return Info{}, opError("save", key, err)
@@ -234,14 +244,21 @@ func (s *Storage) noConditionalWrites(ctx context.Context) {
 	s.conditional.Store(false)
 }
 
-// claim creates the empty object that reserves key for a stream, with the
-// parameters of the object to come (so that a bucket policy requiring,
-// say, encryption accepts it), but no encoding and Cache-Control no-store,
-// so that nothing caches it. It returns the claim's ETag.
+// claim creates the small placeholder that reserves key for a stream,
+// with the parameters of the object to come (so that a bucket policy
+// requiring, say, encryption accepts it), but a text body of its own, no
+// encoding or disposition, and Cache-Control no-store, so that nothing
+// caches it. The body carries 128 random bits, so that the claim's ETag
+// is its own: an empty file another writer stores meanwhile is not
+// mistaken for it. It returns the claim's ETag.
 func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (string, error) {
+	var nonce [16]byte
+	rand.Read(nonce[:])
+	body := []byte("s3kit: upload in progress " + hex.EncodeToString(nonce[:]) + "\n")
 	in := p.putInput(s.bucket, key)
-	in.Body, in.ContentLength = bytes.NewReader(nil), aws.Int64(0)
-	in.ContentEncoding, in.CacheControl = nil, aws.String("no-store")
+	in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(int64(len(body)))
+	in.ContentType, in.ContentEncoding, in.ContentDisposition = aws.String("text/plain; charset=utf-8"), nil, nil
+	in.CacheControl = aws.String("no-store")
 	in.IfNoneMatch = aws.String("*")
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
@@ -254,16 +271,23 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 // outlives ctx. It checks the ETag first and sends If-Match too, so that
 // the object of a writer that replaced the claim is never deleted, even
 // on a server that ignores If-Match on DELETE.
-func (s *Storage) unclaim(ctx context.Context, key, etag string) {
+func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParameters) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	head, err := s.client.HeadObject(cctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
-	if err != nil || aws.ToString(head.ETag) != etag {
-		return // gone, or no longer the claim
+	head, err := s.client.HeadObject(cctx, &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
+	})
+	switch {
+	case isKind(err, ErrNotExist):
+		return // gone
+	case err == nil && aws.ToString(head.ETag) != etag:
+		return // no longer the claim
 	}
+	// The claim, or a HEAD that failed: If-Match guards the delete.
 	_, err = s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
 	if err != nil && !isKind(err, errPrecondition) && !isKind(err, ErrNotExist) {
-		s.log.WarnContext(ctx, "storage: could not delete the claim of a failed upload; an empty object stays", "key", key, "err", err)
+		s.log.WarnContext(ctx, "storage: could not delete the claim of a failed upload; the placeholder stays", "key", key, "err", err)
 	}
 }
 
@@ -520,10 +544,16 @@ func (b body) reader() io.Reader {
 }
 
 func (s *Storage) newSource(r io.Reader) (*source, error) {
-	if ra, ok := r.(interface {
+	ra, ok := r.(interface {
 		io.ReaderAt
 		io.Seeker
-	}); ok {
+	})
+	if _, remote := r.(*File); remote {
+		// A File's ReadAt is a ranged GET: the manager's small parallel
+		// reads would each be a request. Read it as a stream.
+		ok = false
+	}
+	if ok {
 		if start, err := ra.Seek(0, io.SeekCurrent); err == nil {
 			if end, err := ra.Seek(0, io.SeekEnd); err == nil {
 				src := &source{ra: ra, start: start, size: end - start}
@@ -536,7 +566,7 @@ func (s *Storage) newSource(r io.Reader) (*source, error) {
 		}
 		// Not really seekable (a pipe, a terminal): read it as a stream.
 	}
-	chunks, n, rest, eof, err := s.fill(r, s.threshold)
+	chunks, n, rest, eof, err := s.fill(r, s.streamLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -544,7 +574,7 @@ func (s *Storage) newSource(r io.Reader) (*source, error) {
 	if len(chunks) > 0 {
 		src.head = chunks[0].bytes()[:min(chunks[0].n, sniffLen)]
 	}
-	if eof && n <= s.threshold {
+	if eof && n <= s.streamLimit {
 		src.size = n
 	}
 	return src, nil
@@ -564,7 +594,7 @@ func (src *source) open() (body, error) {
 		return body{r: io.NewSectionReader(src.ra, src.start, src.size), size: src.size}, nil
 	case src.size >= 0:
 		// Small: all in memory, readable any number of times.
-		return body{r: bytes.NewReader(joined(src.chunks)), size: src.size}, nil
+		return body{r: chunksReader(src.chunks), size: src.size}, nil
 	case attempt == 0:
 		// The stream's chunks now belong to the upload.
 		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1}

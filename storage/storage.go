@@ -55,6 +55,7 @@ type Storage struct {
 	params      ObjectParameters
 	paramsFunc  func(name, key, contentType string) (ObjectParameters, error)
 	threshold   int64
+	streamLimit int64 // how much of a stream is read to tell whether it fits one PutObject
 	partSize    int64
 	concurrency int
 	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
@@ -108,6 +109,7 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 		params:      o.ObjectParameters,
 		paramsFunc:  o.ObjectParametersFunc,
 		threshold:   o.Transfer.Threshold,
+		streamLimit: min(o.Transfer.Threshold, o.Transfer.PartSize*int64(o.Transfer.Concurrency)),
 		partSize:    o.Transfer.PartSize,
 		concurrency: o.Transfer.Concurrency,
 		log:         o.Logger,

@@ -3,6 +3,8 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -135,7 +137,7 @@ func TestLostRace(t *testing.T) {
 		var refused atomic.Int32
 		var claims atomic.Int32
 		intercept := func(op string, r *http.Request) *s3mem.Error {
-			if op == s3mem.OpPutObject && r.ContentLength == 0 && r.Header.Get("If-None-Match") == "*" {
+			if op == s3mem.OpPutObject && r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("If-None-Match") == "*" {
 				claims.Add(1)
 			}
 			if (op == s3mem.OpCompleteMultipartUpload || op == s3mem.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
@@ -213,7 +215,8 @@ func TestClaimReplaced(t *testing.T) {
 // with the SDK's error reachable, and leaves no object and no upload.
 func TestFaults(t *testing.T) {
 	for _, op := range []string{s3mem.OpPutObject, s3mem.OpCreateMultipartUpload, s3mem.OpUploadPart, s3mem.OpCompleteMultipartUpload} {
-		for _, stream := range []bool{false, true} {
+		for _, mode := range []struct{ stream, overwrite bool }{{false, true}, {true, true}, {false, false}, {true, false}} {
+			stream := mode.stream
 			intercept := func(got string, r *http.Request) *s3mem.Error {
 				if got == op && (op != s3mem.OpUploadPart || r.URL.Query().Get("partNumber") == "2") {
 					return &s3mem.Error{Code: "InternalError", Message: "injected"}
@@ -221,8 +224,9 @@ func TestFaults(t *testing.T) {
 				return nil
 			}
 			st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
-				ClientConfig: storage.ClientConfig{Retries: storage.Retries{TotalMaxAttempts: 1}},
-				Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+				FileOverwrite: storage.Bool(mode.overwrite), // false: large streams claim their name
+				ClientConfig:  storage.ClientConfig{Retries: storage.Retries{TotalMaxAttempts: 1}},
+				Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 			})
 			size := 12 << 20
 			if op == s3mem.OpPutObject {
@@ -235,13 +239,13 @@ func TestFaults(t *testing.T) {
 			_, err := st.Save(context.Background(), "f.bin", r, nil)
 			var apiErr interface{ ErrorCode() string }
 			if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InternalError" {
-				t.Errorf("%s fails (stream %v): Save error = %v, want the InternalError reachable", op, stream, err)
+				t.Errorf("%s fails (%+v): Save error = %v, want the InternalError reachable", op, mode, err)
 			}
 			if objs, _ := srv.Objects(testBucket); len(objs) != 0 {
-				t.Errorf("%s fails (stream %v): %d objects stored", op, stream, len(objs))
+				t.Errorf("%s fails (%+v): %d objects stored", op, mode, len(objs))
 			}
 			if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
-				t.Errorf("%s fails (stream %v): %d multipart uploads left open", op, stream, len(ups))
+				t.Errorf("%s fails (%+v): %d multipart uploads left open", op, mode, len(ups))
 			}
 		}
 	}
@@ -292,5 +296,92 @@ func TestWhenRequiredChecksums(t *testing.T) {
 	}
 	if want := "CRC32,CRC32,,"; strings.Join(algos, ",") != want {
 		t.Errorf("checksum algorithms of multipart uploads = %q, want %q (when_required sends none)", algos, want)
+	}
+}
+
+// TestUnrelated501 checks that a 501 about something else than
+// If-None-Match (a header the server lacks, a proxy) does not turn
+// conditional writes off for the later saves of the storage.
+func TestUnrelated501(t *testing.T) {
+	var conditional []bool
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		if op != s3mem.OpPutObject {
+			return nil
+		}
+		if r.Header.Get("X-Amz-Tagging") != "" {
+			return &s3mem.Error{StatusCode: http.StatusNotImplemented, Code: "NotImplemented", Message: "tagging is not implemented"}
+		}
+		conditional = append(conditional, r.Header.Get("If-None-Match") == "*")
+		return nil
+	}
+	st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{FileOverwrite: storage.Bool(false)})
+	ctx := context.Background()
+	_, err := st.Save(ctx, "tagged.txt", strings.NewReader("x"), &storage.SaveOptions{Params: storage.ObjectParameters{Tagging: "a=b"}})
+	var apiErr interface{ ErrorCode() string }
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "NotImplemented" {
+		t.Errorf("Save with an unsupported header: error = %v, want the 501", err)
+	}
+	if _, err := st.Save(ctx, "later.txt", strings.NewReader("y"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(conditional) != 1 || !conditional[0] {
+		t.Errorf("the save after an unrelated 501 sent If-None-Match: %v, want [true]", conditional)
+	}
+}
+
+// TestClaimCleanupSSEC: a failed large stream deletes its claim even when
+// the bucket needs the SSE-C key to HEAD it, as S3 does.
+func TestClaimCleanupSSEC(t *testing.T) {
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		switch {
+		case op == s3mem.OpHeadObject && r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key") == "":
+			return &s3mem.Error{StatusCode: http.StatusBadRequest, Code: "InvalidRequest", Message: "the object was stored with SSE-C"}
+		case op == s3mem.OpUploadPart:
+			return &s3mem.Error{Code: "InternalError", Message: "injected"}
+		}
+		return nil
+	}
+	key := bytes.Repeat([]byte("k"), 32)
+	sum := md5.Sum(key)
+	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+		FileOverwrite: storage.Bool(false),
+		ObjectParameters: storage.ObjectParameters{SSECustomerAlgorithm: "AES256",
+			SSECustomerKey: base64.StdEncoding.EncodeToString(key), SSECustomerKeyMD5: base64.StdEncoding.EncodeToString(sum[:])},
+		ClientConfig: storage.ClientConfig{Retries: storage.Retries{TotalMaxAttempts: 1}},
+		Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
+	})
+	if _, err := st.Save(context.Background(), "big.bin", struct{ io.Reader }{bytes.NewReader(make([]byte, 12<<20))}, nil); err == nil {
+		t.Fatal("Save with failing parts succeeded")
+	}
+	if objs, _ := srv.Objects(testBucket); len(objs) != 0 {
+		t.Errorf("%d objects left (the claim was not removed)", len(objs))
+	}
+}
+
+// TestStreamLimit: a threshold above PartSize × Concurrency does not make
+// a stream be held in memory up to the threshold.
+func TestStreamLimit(t *testing.T) {
+	var multipart atomic.Int32
+	intercept := func(op string, r *http.Request) *s3mem.Error {
+		if op == s3mem.OpCreateMultipartUpload {
+			multipart.Add(1)
+		}
+		return nil
+	}
+	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+		Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 64 << 20, Concurrency: 2},
+	})
+	data := bytes.Repeat([]byte("z"), 12<<20)
+	if _, err := st.Save(context.Background(), "s.bin", struct{ io.Reader }{bytes.NewReader(data)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Save(context.Background(), "seekable.bin", bytes.NewReader(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	if multipart.Load() != 1 {
+		t.Errorf("%d multipart uploads, want 1: the 12 MiB stream past 2 × 5 MiB, not the seekable body under the threshold", multipart.Load())
+	}
+	if o, _ := srv.Object(testBucket, "s.bin"); !bytes.Equal(o.Body, data) {
+		t.Errorf("s.bin holds %d bytes, want %d", len(o.Body), len(data))
 	}
 }
