@@ -235,9 +235,6 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 	if h.maxFile > 0 && h.maxFieldsSize > 0 {
 		defRequest = max(defRequest, h.maxFile+h.maxFieldsSize+1<<20)
 	}
-	if h.maxFile < 0 {
-		defRequest = -1
-	}
 	h.maxRequest = size("MaxRequestSize", opts.MaxRequestSize, defRequest)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -442,5 +444,49 @@ func TestIsActive(t *testing.T) {
 		if got := handler.IsActive(tt.ct); got != tt.want {
 			t.Errorf("IsActive(%q) = %v, want %v", tt.ct, got, tt.want)
 		}
+	}
+}
+
+// TestUploadStorageErrorsMapping: a timeout or a lost name that comes from
+// the storage, not from the client's body, is not blamed on the client.
+func TestUploadStorageErrorsMapping(t *testing.T) {
+	timeout := &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"S3 timeout", fmt.Errorf("storage: save: %w", timeout), 500, handler.CodeInternal},
+		{"name taken", &storage.Error{Op: "save", Key: "k", Err: storage.ErrExist}, 409, handler.CodeNameTaken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newMemSaver()
+			s.put = func(context.Context, string, io.Reader) error { return tc.err }
+			var logs bytes.Buffer
+			h, _ := handler.NewUploadHandler(s, handler.Options{Logger: slogTo(&logs)})
+			body, ctype := form(filepart("f", "a.txt", "1"))
+			w, a := serve(t, h, newRequest(body, ctype))
+			if w.Code != tc.status || a.Error.Code != tc.code {
+				t.Errorf("ServeHTTP = %d %s, want %d %s", w.Code, a.Error.Code, tc.status, tc.code)
+			}
+			if tc.status == 500 && !strings.Contains(logs.String(), "ERROR") {
+				t.Errorf("a storage timeout was not logged as an error: %q", logs.String())
+			}
+		})
+	}
+}
+
+// TestUploadNoFileLimitKeepsRequestLimit: MaxFileSize -1 lifts the file
+// bound only; the request body stays bounded by the default.
+func TestUploadNoFileLimitKeepsRequestLimit(t *testing.T) {
+	h, err := handler.NewUploadHandler(newMemSaver(), handler.Options{MaxFileSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ctype := form(filepart("f", "big.bin", strings.Repeat("x", handler.DefaultMaxRequestSize+1)))
+	w, a := serve(t, h, newRequest(body, ctype))
+	if w.Code != http.StatusRequestEntityTooLarge || a.Error.Code != handler.CodeRequestTooLarge {
+		t.Errorf("ServeHTTP(a body over the default limit) = %d %s, want 413 %s", w.Code, a.Error.Code, handler.CodeRequestTooLarge)
 	}
 }
