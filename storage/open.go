@@ -54,12 +54,10 @@ func (s *Storage) Open(ctx context.Context, name string) (*File, error) {
 		return nil, opError("open", key, err)
 	}
 	f := &File{s: s, ctx: ctx, body: out.Body, dsize: -1}
-	f.info = Info{
-		Name: clean, Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: utcSecond(out.LastModified),
-		ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
-		ContentDisposition: aws.ToString(out.ContentDisposition), CacheControl: aws.ToString(out.CacheControl),
-		ETag: aws.ToString(out.ETag), Metadata: out.Metadata,
-	}
+	var head s3.HeadObjectOutput // the headers a GET and a HEAD share
+	copyFields(&head, out)
+	head.ContentLength = out.ContentLength
+	f.info = infoOf(clean, key, &head)
 	f.decode = s.gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
 	return f, nil
 }
@@ -355,12 +353,17 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, opError("stat", key, err)
 	}
+	return infoOf(clean, key, out), nil
+}
+
+// infoOf describes an object from the headers S3 answered with.
+func infoOf(clean, key string, h *s3.HeadObjectOutput) Info {
 	return Info{
-		Name: clean, Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: utcSecond(out.LastModified),
-		ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
-		ContentDisposition: aws.ToString(out.ContentDisposition), CacheControl: aws.ToString(out.CacheControl),
-		ETag: aws.ToString(out.ETag), Metadata: out.Metadata,
-	}, nil
+		Name: clean, Key: key, Size: aws.ToInt64(h.ContentLength), ModTime: utcSecond(h.LastModified),
+		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
+		ContentDisposition: aws.ToString(h.ContentDisposition), CacheControl: aws.ToString(h.CacheControl),
+		ETag: aws.ToString(h.ETag), Metadata: h.Metadata,
+	}
 }
 
 // Exists reports whether an object is stored under name. A missing object

@@ -131,15 +131,9 @@ func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
 	}
 	q := rc.q
 	enc := q.Get("encoding-type")
-	if enc != "" && enc != "url" {
-		return newError("InvalidArgument", "Invalid Encoding Method specified in Request").
-			with("ArgumentName", "encoding-type").with("ArgumentValue", enc)
-	}
-	encode := func(s string) string {
-		if enc == "url" {
-			return s3URLEncode(s)
-		}
-		return s
+	encode, err := encoder(enc)
+	if err != nil {
+		return err
 	}
 	max, err := parseMax(q.Get("max-keys"), "max-keys")
 	if err != nil {
@@ -231,4 +225,17 @@ func s3URLEncode(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// encoder returns how keys are written in a listing: as they are, or
+// URL-encoded for encoding-type=url; any other encoding is an error.
+func encoder(enc string) (func(string) string, *Error) {
+	switch enc {
+	case "":
+		return func(s string) string { return s }, nil
+	case "url":
+		return s3URLEncode, nil
+	}
+	return nil, newError("InvalidArgument", "Invalid Encoding Method specified in Request").
+		with("ArgumentName", "encoding-type").with("ArgumentValue", enc)
 }

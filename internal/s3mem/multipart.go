@@ -469,15 +469,9 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 	}
 	q := rc.q
 	enc := q.Get("encoding-type")
-	if enc != "" && enc != "url" {
-		return newError("InvalidArgument", "Invalid Encoding Method specified in Request").
-			with("ArgumentName", "encoding-type").with("ArgumentValue", enc)
-	}
-	encode := func(s string) string {
-		if enc == "url" {
-			return s3URLEncode(s)
-		}
-		return s
+	encode, err := encoder(enc)
+	if err != nil {
+		return err
 	}
 	max, err := parseMax(q.Get("max-uploads"), "max-uploads")
 	if err != nil {

@@ -118,18 +118,9 @@ func (s *Server) putObject(rc *reqCtx) *Error {
 		meta:     meta,
 		checksum: p.checksum,
 	}
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
+	if err := s.store(b, cond, o); err != nil {
 		return err
 	}
-	if err := cond.check(b.objects[rc.key]); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	o.modified = s.now()
-	b.put(o)
-	s.mu.Unlock()
 
 	h := rc.w.Header()
 	h.Set("ETag", o.etag)
@@ -582,21 +573,28 @@ func (s *Server) copyObject(rc *reqCtx) *Error {
 		meta:     meta,
 		checksum: checksumInfo{alg: alg.name, value: checksumOf(alg, src.data), typ: checksumFullObject},
 	}
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
+	if err := s.store(b, cond, o); err != nil {
 		return err
 	}
-	if err := cond.check(b.objects[rc.key]); err != nil {
-		s.mu.Unlock()
-		return err
-	}
-	o.modified = s.now()
-	b.put(o)
-	s.mu.Unlock()
 
 	res := copyObjectResult{NS: s3NS, ETag: o.etag, LastModified: xmlTime(o.modified), ChecksumType: o.checksum.typ}
 	res.set(o.checksum.alg, o.checksum.value)
 	meta.writeSSE(rc.w.Header())
 	return rc.writeXML(res)
+}
+
+// store puts o in b, under the lock, unless the bucket is gone or the
+// write condition fails against the object it would replace.
+func (s *Server) store(b *bucket, cond writeCondition, o *object) *Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.liveBucket(b); err != nil {
+		return err
+	}
+	if err := cond.check(b.objects[o.key]); err != nil {
+		return err
+	}
+	o.modified = s.now()
+	b.put(o)
+	return nil
 }
