@@ -22,6 +22,11 @@ var (
 	// replace or rename it (ConflictFail). It is fs.ErrExist.
 	ErrExist = fs.ErrExist
 
+	// ErrPermission means S3 refused the call (AccessDenied, or a 403
+	// without a body): the credentials lack the permission, or a bucket
+	// policy forbids it. It is fs.ErrPermission.
+	ErrPermission = fs.ErrPermission
+
 	// ErrInvalidName means a name was rejected by the name cleaner:
 	// traversal, an absolute path, a backslash, control or bidi
 	// characters, invalid UTF-8, an empty name or a key over 1024 bytes.
@@ -29,7 +34,7 @@ var (
 )
 
 // Error records a failed operation on one key. The sentinel it stands for
-// (ErrNotExist, ErrExist, ErrInvalidName) is matched by errors.Is; the
+// (ErrNotExist, ErrExist, ErrPermission, ErrInvalidName) is matched by errors.Is; the
 // underlying SDK error, when there is one, is reachable with errors.As
 // (for example *smithy.GenericAPIError or *types.NoSuchKey).
 type Error struct {
@@ -37,7 +42,7 @@ type Error struct {
 	Key string // the S3 key, or the raw name when it was rejected
 	Err error  // the underlying cause; may be nil when kind says it all
 
-	kind error // ErrNotExist, ErrExist, ErrInvalidName or nil
+	kind error // ErrNotExist, ErrExist, ErrPermission, ErrInvalidName or nil
 }
 
 // Error formats the error as "storage: op "key": cause".
@@ -107,6 +112,10 @@ func kindOf(err error) error {
 		switch apiErr.ErrorCode() {
 		case "NoSuchKey", "NotFound":
 			return ErrNotExist
+		case "AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+			return ErrPermission
+		case "KeyTooLongError":
+			return ErrInvalidName
 		case "PreconditionFailed":
 			return errPrecondition
 		case "ConditionalRequestConflict":
@@ -123,6 +132,8 @@ func kindOf(err error) error {
 		case http.StatusNotFound:
 			// A HEAD has no body, so a missing key only shows as 404.
 			return ErrNotExist
+		case http.StatusForbidden:
+			return ErrPermission
 		case http.StatusPreconditionFailed:
 			return errPrecondition
 		case http.StatusNotImplemented:

@@ -50,6 +50,9 @@ func TestErrors(t *testing.T) {
 	if errors.Is(err, storage.ErrNotExist) {
 		t.Errorf("AccessDenied matched ErrNotExist")
 	}
+	if !errors.Is(err, storage.ErrPermission) || !errors.Is(err, fs.ErrPermission) {
+		t.Errorf("AccessDenied does not match ErrPermission: %v", err)
+	}
 	if got := err.Error(); !strings.HasPrefix(got, `storage: stat "loc/a.txt": `) || !strings.Contains(got, "AccessDenied") {
 		t.Errorf("Error() = %q", got)
 	}
@@ -73,5 +76,28 @@ func TestErrors(t *testing.T) {
 	_, err = st.Stat(ctx, "../x")
 	if !errors.Is(err, storage.ErrInvalidName) || !errors.As(err, &serr) || serr.Key != "../x" {
 		t.Errorf("Stat(../x) = %v, want ErrInvalidName naming the raw name", err)
+	}
+}
+
+func TestErrorKinds(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		code string
+		want error
+	}{
+		{"AccessDenied", storage.ErrPermission},
+		{"InvalidAccessKeyId", storage.ErrPermission},
+		{"SignatureDoesNotMatch", storage.ErrPermission},
+		{"KeyTooLongError", storage.ErrInvalidName},
+		{"NoSuchKey", storage.ErrNotExist},
+	} {
+		st, err := storage.NewWithClient(ctx, failingAPI{err: &smithy.GenericAPIError{Code: tc.code}}, storage.Options{BucketName: "b", LookupEnv: env()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.Stat(ctx, "a.txt")
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Stat on %s = %v, want an error matching %v", tc.code, err, tc.want)
+		}
 	}
 }

@@ -368,6 +368,11 @@ func (s *Storage) Key(name string) (string, error) {
 // Options returns the resolved options: every default applied.
 func (s *Storage) Options() Options { return s.opts }
 
+// DefaultExpiry returns how long the URLs that URL signs stay valid when
+// URLOptions.Expire is not set (querystring_expire). The web layers use it
+// to bound how long a redirect to such a URL may be cached.
+func (s *Storage) DefaultExpiry() time.Duration { return s.opts.QuerystringExpire }
+
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }
 
