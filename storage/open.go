@@ -409,13 +409,14 @@ func (s *Storage) Delete(ctx context.Context, name string) error {
 // listdir: the names of its subdirectories and of its files, relative to
 // it, each in S3's (binary) order. It pages through any number of keys.
 // The directory marker (the key "name/" itself) is not listed. A missing
-// directory is empty, as in S3.
+// directory is empty, as in S3: two empty slices, never nil.
 func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []string, err error) {
 	prefix, err := s.dirPrefix("listdir", name)
 	if err != nil {
 		return nil, nil, err
 	}
-	err = s.list(ctx, prefix, "/", func(page *s3.ListObjectsV2Output) {
+	dirs, files = []string{}, []string{}
+	err = s.list(ctx, prefix, "/", func(page *s3.ListObjectsV2Output) error {
 		for _, p := range page.CommonPrefixes {
 			if d := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), prefix), "/"); d != "" {
 				dirs = append(dirs, d)
@@ -426,6 +427,7 @@ func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []strin
 				files = append(files, f)
 			}
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, opError("listdir", prefix, err)
@@ -433,18 +435,65 @@ func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []strin
 	return dirs, files, nil
 }
 
-// list calls fn with every page of ListObjectsV2 for prefix.
-func (s *Storage) list(ctx context.Context, prefix, delim string, fn func(*s3.ListObjectsV2Output)) error {
+// list calls fn with every page of ListObjectsV2 for prefix, until fn
+// returns an error, which list returns.
+func (s *Storage) list(ctx context.Context, prefix, delim string, fn func(*s3.ListObjectsV2Output) error) error {
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: str0(prefix), Delimiter: str0(delim)}
 	for {
 		page, err := s.client.ListObjectsV2(ctx, in)
 		if err != nil {
 			return err
 		}
-		fn(page)
+		if err := fn(page); err != nil {
+			return err
+		}
 		if !aws.ToBool(page.IsTruncated) || aws.ToString(page.NextContinuationToken) == "" {
 			return nil
 		}
 		in.ContinuationToken = page.NextContinuationToken
 	}
 }
+
+// Walk lists every object under the directory dir ("" for the whole
+// location), at any depth, in S3's (binary) key order, and calls fn with
+// each: Name relative to the location, Key, Size, ModTime, ETag (the other
+// fields of Info are not in a listing). It pages through any number of
+// keys with one ListObjectsV2 request per 1000. An error from fn stops the
+// walk and is returned as it is. Directory markers (keys ending in "/")
+// are skipped.
+func (s *Storage) Walk(ctx context.Context, dir string, fn func(Info) error) error {
+	prefix, err := s.dirPrefix("walk", dir)
+	if err != nil {
+		return err
+	}
+	loc := s.key("") // the location's prefix: "" or "loc/"
+	var fnErr error
+	err = s.list(ctx, prefix, "", func(page *s3.ListObjectsV2Output) error {
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			if strings.HasSuffix(key, "/") || !strings.HasPrefix(key, loc) {
+				continue
+			}
+			fnErr = fn(Info{
+				Name: key[len(loc):], Key: key, Size: aws.ToInt64(o.Size),
+				ModTime: utcSecond(o.LastModified), ETag: aws.ToString(o.ETag),
+			})
+			if fnErr != nil {
+				return fnErr
+			}
+		}
+		return nil
+	})
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return opError("walk", prefix, err)
+	}
+	return nil
+}
+
+// Transfer returns the resolved transfer settings (part size, threshold,
+// concurrency): what decides how Put splits a body, and so the ETag S3
+// gives a multipart object.
+func (s *Storage) Transfer() TransferConfig { return s.opts.Transfer }

@@ -45,6 +45,7 @@ func Run(t *testing.T, newStorage NewStorage) {
 		{"Missing", testMissing},
 		{"ListDir", testListDir},
 		{"ListDirPaging", testListDirPaging},
+		{"Walk", testWalk},
 		{"Overwrite", testOverwrite},
 		{"Rename", testRename},
 		{"RenameRace", testRenameRace},
@@ -232,8 +233,8 @@ func testListDir(t *testing.T, newStorage NewStorage) {
 		{"d", []string{"sub", "sub2"}, []string{"a.txt", "b.txt"}},
 		{"d/", []string{"sub", "sub2"}, []string{"a.txt", "b.txt"}},
 		{"d/sub", []string{"deeper"}, []string{"c.txt"}},
-		{"d2", nil, []string{"x.txt"}},
-		{"nothing", nil, nil},
+		{"d2", []string{}, []string{"x.txt"}},
+		{"nothing", []string{}, []string{}},
 	}
 	for _, tt := range tests {
 		dirs, files, err := st.ListDir(ctx, tt.dir)
@@ -241,12 +242,71 @@ func testListDir(t *testing.T, newStorage NewStorage) {
 			t.Errorf("ListDir(%q): %v", tt.dir, err)
 			continue
 		}
+		if dirs == nil || files == nil {
+			t.Errorf("ListDir(%q) = %#v, %#v; want empty slices, not nil", tt.dir, dirs, files)
+		}
 		if !slices.Equal(dirs, tt.dirs) || !slices.Equal(files, tt.files) {
 			t.Errorf("ListDir(%q) = %q, %q; want %q, %q", tt.dir, dirs, files, tt.dirs, tt.files)
 		}
 	}
 	if _, _, err := st.ListDir(ctx, "../escape"); !errors.Is(err, storage.ErrInvalidName) {
 		t.Errorf("ListDir(../escape) error = %v, want ErrInvalidName", err)
+	}
+}
+
+func testWalk(t *testing.T, newStorage NewStorage) {
+	st := newStorage(t, storage.Options{})
+	ctx := ctxT(t)
+	names := []string{"d/a.txt", "d/sub/c.txt", "d/sub/deeper/e.txt", "d2/x.txt", "top.txt"} // key order
+	etags := map[string]string{}
+	for _, n := range names {
+		info, err := st.Put(ctx, n, strings.NewReader(n+" body"), nil)
+		if err != nil {
+			t.Fatalf("Put(%q): %v", n, err)
+		}
+		etags[n] = info.ETag
+	}
+	marker, _ := st.Key("d/x")
+	if _, err := putRaw(ctx, st, strings.TrimSuffix(marker, "x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	walk := func(dir string) []string {
+		var got []string
+		err := st.Walk(ctx, dir, func(info storage.Info) error {
+			if info.Size != int64(len(info.Name+" body")) || info.ETag != etags[info.Name] || info.ModTime.IsZero() {
+				t.Errorf("Walk(%q) gave %+v; want size %d, ETag %s and a time", dir, info, len(info.Name+" body"), etags[info.Name])
+			}
+			if k, _ := st.Key(info.Name); k != info.Key {
+				t.Errorf("Walk(%q): Key %q for name %q, want %q", dir, info.Key, info.Name, k)
+			}
+			got = append(got, info.Name)
+			return nil
+		})
+		if err != nil {
+			t.Errorf("Walk(%q): %v", dir, err)
+		}
+		return got
+	}
+	for _, tt := range []struct {
+		dir  string
+		want []string
+	}{
+		{"", names},
+		{"d", names[:3]},
+		{"d/sub/", names[1:3]},
+		{"nothing", nil},
+	} {
+		if got := walk(tt.dir); !slices.Equal(got, tt.want) {
+			t.Errorf("Walk(%q) = %q, want %q", tt.dir, got, tt.want)
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := st.Walk(ctx, "", func(storage.Info) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("Walk stopped by fn: err %v after %d calls, want the fn's error after 1", err, n)
+	}
+	if err := st.Walk(ctx, "../x", func(storage.Info) error { return nil }); !errors.Is(err, storage.ErrInvalidName) {
+		t.Errorf("Walk(../x) = %v, want ErrInvalidName", err)
 	}
 }
 
