@@ -48,6 +48,7 @@ var settings = []setting{
 	str("addressing_style", "AddressingStyle", "none (SDK: virtual)", func(o *Options) *string { return &o.AddressingStyle }, "AWS_S3_ADDRESSING_STYLE"),
 	object("proxies", "Proxies", "none (HTTP(S)_PROXY)", func(o *Options) any { return &o.Proxies }, "AWS_S3_PROXIES"),
 	object("transfer_config", "Transfer", "part 8 MiB, threshold 8 MiB, 4 at once", func(o *Options) any { return &o.Transfer }, "AWS_S3_TRANSFER_CONFIG"),
+	integer("buffer_memory", "BufferMemory", "256 MiB", func(o *Options) *int64 { return &o.BufferMemory }, "AWS_S3_BUFFER_MEMORY"),
 	str("custom_domain", "CustomDomain", "none", func(o *Options) *string { return &o.CustomDomain }, "AWS_S3_CUSTOM_DOMAIN"),
 	str("cloudfront_key", "CloudFrontKey", "none", func(o *Options) *string { return &o.CloudFrontKey }, "AWS_CLOUDFRONT_KEY"),
 	str("cloudfront_key_id", "CloudFrontKeyID", "none", func(o *Options) *string { return &o.CloudFrontKeyID }, "AWS_CLOUDFRONT_KEY_ID"),

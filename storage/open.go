@@ -344,12 +344,7 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
-		SSECustomerKey:       str0(s.params.SSECustomerKey),
-		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
-	})
+	out, err := s.client.HeadObject(ctx, s.headInput(key, &s.params))
 	if err != nil {
 		return Info{}, opError("stat", key, err)
 	}
@@ -362,7 +357,7 @@ func infoOf(clean, key string, h *s3.HeadObjectOutput) Info {
 		Name: clean, Key: key, Size: aws.ToInt64(h.ContentLength), ModTime: utcSecond(h.LastModified),
 		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
 		ContentDisposition: aws.ToString(h.ContentDisposition), CacheControl: aws.ToString(h.CacheControl),
-		ETag: aws.ToString(h.ETag), Metadata: h.Metadata,
+		ETag: aws.ToString(h.ETag), Metadata: userMetadata(h.Metadata),
 	}
 }
 

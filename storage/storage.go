@@ -59,7 +59,7 @@ type Storage struct {
 	partSize    int64
 	concurrency int
 	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
-	bufs        chan *[]byte            // free part buffers of PartSize, shared by uploads
+	budget      *budget                 // BufferMemory: bytes of streamed bodies held at once
 	cfKey       *rsa.PrivateKey
 	log         *slog.Logger
 	creds       aws.CredentialsProvider
@@ -136,7 +136,7 @@ func newStorage(ctx context.Context, opts Options, client API) (*Storage, error)
 		client, s.creds, s.region = c, cfg.Credentials, cfg.Region
 	}
 	s.client = client
-	s.bufs = make(chan *[]byte, s.concurrency+1)
+	s.budget = newBudget(o.BufferMemory)
 	if err := s.initURLs(ctx, client, given); err != nil {
 		return nil, err
 	}
@@ -259,6 +259,12 @@ func (o *Options) resolve() error {
 	}
 	if err := o.Transfer.resolve(); err != nil {
 		return bad("transfer_config", "%v", err)
+	}
+	switch {
+	case o.BufferMemory == 0:
+		o.BufferMemory = DefaultBufferMemory
+	case o.BufferMemory < MinBufferMemory:
+		return bad("buffer_memory", "must be at least %d bytes (8 MiB), got %d", MinBufferMemory, o.BufferMemory)
 	}
 	if err := o.ClientConfig.validate(); err != nil {
 		return bad("client_config", "%v", err)
