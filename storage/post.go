@@ -24,7 +24,9 @@ type PostOptions struct {
 	// KeyPrefix, when set, lets the form's key be any name that starts
 	// with it (the condition ["starts-with", "$key", prefix], under the
 	// location) instead of exactly the key of name, which must start
-	// with it. Default: the exact key.
+	// with it. A prefix that is empty once under the location (KeyPrefix
+	// "." with no location) is ErrInvalidName: it would open the whole
+	// bucket. Default: the exact key.
 	KeyPrefix string
 
 	// MinSize and MaxSize bound the size of the file S3 accepts (the
@@ -79,7 +81,12 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		if err != nil || !strings.HasPrefix(clean, prefix) {
 			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q is not a prefix of %q", ErrInvalidName, opts.KeyPrefix, clean))
 		}
-		conds = append(conds, []any{"starts-with", "$key", s.key(prefix)})
+		eff := s.key(prefix)
+		if eff == "" {
+			// starts-with "" would let the form write any key of the bucket.
+			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q leaves the form free to write anywhere in the bucket", ErrInvalidName, opts.KeyPrefix))
+		}
+		conds = append(conds, []any{"starts-with", "$key", eff})
 	}
 	switch {
 	case opts.MinSize < 0 || opts.MaxSize < 0 || opts.MaxSize > 0 && opts.MinSize > opts.MaxSize:
