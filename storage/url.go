@@ -54,6 +54,11 @@ type URLOptions struct {
 //   - otherwise the plain object URL, which needs no credentials.
 //
 // name is cleaned as Save cleans it: a hostile name is ErrInvalidName.
+// As in the reference, the empty name is the storage's base URL
+// ("https://cdn.example.com/media/") and a name ending in "/" a
+// directory's, ending in "/" too; presigned, that is a URL for the key
+// "media/" (the empty key of a storage without location has none:
+// ErrInvalidName, as boto3 refuses it). Save refuses such names.
 // URL makes no network call (except, when they expire, to refresh the
 // credentials that sign).
 func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (string, error) {
@@ -78,11 +83,16 @@ func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (strin
 		return u.customDomainURL(clean, &o), nil
 	case urlCloudFront:
 		res, err = u.cloudFrontURL(clean, &o, exp)
-	case urlPresign:
-		res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
-	case urlPresignCustomDomain:
-		r := u.request(&u.cdnEP, clean, &o, exp)
-		res, err = u.pre.presign(ctx, &r)
+	case urlPresign, urlPresignCustomDomain:
+		if u.locPrefix+clean == "" {
+			return "", nameError("url", name) // no key to sign
+		}
+		if u.mode == urlPresign {
+			res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
+		} else {
+			r := u.request(&u.cdnEP, clean, &o, exp)
+			res, err = u.pre.presign(ctx, &r)
+		}
 	default:
 		err = u.err
 	}
@@ -103,10 +113,11 @@ func (s *Storage) SignsURLs() bool {
 	return true
 }
 
-// urlName cleans name exactly as objectKey does, without building the key.
+// urlName cleans name as objectKey does, without building the key, but
+// keeps the empty name and directories (a trailing "/"): they have URLs.
 func (s *Storage) urlName(name string) (string, error) {
 	clean, err := CleanName(name)
-	if err != nil || clean == "" || strings.HasSuffix(clean, "/") || len(s.urls.locPrefix)+len(clean) > MaxKeyLen {
+	if err != nil || len(s.urls.locPrefix)+len(clean) > MaxKeyLen {
 		return "", nameError("url", name)
 	}
 	return clean, nil
