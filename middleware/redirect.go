@@ -27,10 +27,10 @@ type Exister interface {
 	Exists(ctx context.Context, name string) (bool, error)
 }
 
-// optionser is how Redirect learns the storage's default URL lifetime
+// expirer is how Redirect learns the storage's default URL lifetime
 // (querystring_expire); *storage.Storage satisfies it.
-type optionser interface {
-	Options() storage.Options
+type expirer interface {
+	DefaultExpiry() time.Duration
 }
 
 // RedirectOptions configures a Redirect. Only Prefix is required.
@@ -115,8 +115,8 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 		return nil, fmt.Errorf("middleware: redirect expiry must be between 1 s and 7 days, got %v", opts.Expire)
 	}
 	lifetime := opts.Expire
-	if o, ok := st.(optionser); ok && lifetime == 0 {
-		lifetime = o.Options().QuerystringExpire
+	if e, ok := st.(expirer); ok && lifetime == 0 {
+		lifetime = e.DefaultExpiry()
 	}
 	switch {
 	case opts.MaxAge < 0:

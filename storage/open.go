@@ -382,7 +382,7 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, s.headInput(key, &s.params))
+	out, err := s.client.HeadObject(ctx, s.headInput(key, s.params))
 	if err != nil {
 		return Info{}, opError("stat", key, err)
 	}

@@ -131,11 +131,11 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 
 // presignExpiry resolves the expiry of a presigned request.
 func (s *Storage) presignExpiry(d time.Duration) (time.Duration, error) {
-	switch {
-	case d == 0:
+	if d == 0 {
 		return s.opts.QuerystringExpire, nil
-	case d < time.Second || d > MaxExpire:
-		return 0, fmt.Errorf("expiry %v is not between 1 s and 7 days", d)
+	}
+	if err := ValidExpiry(d); err != nil {
+		return 0, fmt.Errorf("expiry %w", err)
 	}
 	return d, nil
 }
@@ -143,7 +143,7 @@ func (s *Storage) presignExpiry(d time.Duration) (time.Duration, error) {
 // postParams merges the object parameters of a presigned upload: the
 // storage's, its hook's and the call's, with the default ACL.
 func (s *Storage) postParams(name, key string, call ObjectParameters) (ObjectParameters, error) {
-	p := s.params
+	p := *s.params
 	if s.paramsFunc != nil {
 		h, err := s.paramsFunc(name, key, call.ContentType)
 		if err != nil {

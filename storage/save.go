@@ -509,7 +509,7 @@ func splitDir(name string) (dir, file string) {
 // call's, then fills in the detected content type and encoding and the
 // default ACL.
 func (s *Storage) objectParams(name, key string, head []byte, call ObjectParameters) (ObjectParameters, error) {
-	p := s.params
+	p := *s.params
 	detected, encoding := "", ""
 	if call.ContentType == "" {
 		detected, encoding = DetectContentType(name, head)

@@ -157,7 +157,7 @@ type urlState struct {
 // initURLs computes urlState. given tells that the client came from
 // NewWithClient: the Options then override what the client says.
 func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
-	o := &s.opts
+	o := s.opts
 	u := &urlState{expire: o.QuerystringExpire, now: time.Now}
 	s.urls = u
 	if s.location != "" {
@@ -172,19 +172,12 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	case cf == nil && s.cfKey != nil:
 		cf = sign.NewURLSigner(o.CloudFrontKeyID, s.cfKey)
 	}
-	if o.CloudFrontExpiryWindow < 0 || o.CloudFrontExpiryWindow%time.Second != 0 {
-		return fmt.Errorf("storage: option cloudfront_expiry_window: must be a positive number of seconds, got %v", o.CloudFrontExpiryWindow)
-	}
-
-	if o.CustomDomain != "" {
+	if o.CustomDomain != "" { // checked by resolve
 		d := strings.TrimSuffix(o.CustomDomain, "/")
-		if d == "" || strings.Contains(d, "://") || strings.ContainsAny(d, "?#\\ \t\r\n") || strings.HasPrefix(d, "/") {
-			return fmt.Errorf("storage: option custom_domain: must be a host and an optional path, got %q", o.CustomDomain)
-		}
 		u.cdn = string(appendFilepathToURI([]byte(o.URLProtocol+"//"+d+"/"), u.locPrefix))
 		ep, err := url.Parse(o.URLProtocol + "//" + d)
-		if err != nil || ep.Host == "" {
-			return fmt.Errorf("storage: option custom_domain: %q is not a host and an optional path", o.CustomDomain)
+		if err != nil {
+			return fmt.Errorf("storage: custom_domain: %w", err)
 		}
 		u.cdnEP = newEndpoint(ep, u.locPrefix)
 		switch {
@@ -234,7 +227,7 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 // clientOptions returns the s3.Options URLs follow and the credentials
 // that sign them.
 func (s *Storage) clientOptions(client API, given bool) (s3.Options, aws.CredentialsProvider) {
-	o := &s.opts
+	o := s.opts
 	c, isS3 := client.(*s3.Client)
 	var so s3.Options
 	if isS3 {
@@ -252,18 +245,7 @@ func (s *Storage) clientOptions(client API, given bool) (s3.Options, aws.Credent
 		}
 	}
 	if !isS3 || given {
-		if o.EndpointURL != "" {
-			so.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-		switch o.AddressingStyle {
-		case "path":
-			so.UsePathStyle = true
-		case "virtual":
-			so.UsePathStyle = false
-		}
-		if !*o.UseSSL {
-			so.EndpointOptions.DisableHTTPS = true
-		}
+		o.connect(&so)
 		if s.region != "" {
 			so.Region = s.region
 		}
@@ -327,13 +309,10 @@ func mapFIPSRegion(region string) string {
 // checkOptions validates o, defaults its method, and returns the expiry.
 func (u *urlState) checkOptions(o *URLOptions) (time.Duration, error) {
 	exp := u.expire
-	switch {
-	case o.Expire == 0:
-	case o.Expire < time.Second:
-		return 0, fmt.Errorf("storage: URL expiry must be at least one second, got %v", o.Expire)
-	case o.Expire > MaxExpire:
-		return 0, fmt.Errorf("storage: URL expiry must be at most 7 days, got %v", o.Expire)
-	default:
+	if o.Expire != 0 {
+		if err := ValidExpiry(o.Expire); err != nil {
+			return 0, fmt.Errorf("storage: URL expiry %w", err)
+		}
 		exp = o.Expire
 	}
 	switch o.Method {

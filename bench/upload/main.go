@@ -278,7 +278,7 @@ func post(url string, size int64) (string, time.Duration) {
 }
 
 func sdkUpload(ctx context.Context, st *storage.Storage, key string, body io.Reader) time.Duration {
-	tc := st.Options().Transfer
+	tc := st.Transfer()
 	up := manager.NewUploader(st.Client().(*s3.Client), func(u *manager.Uploader) {
 		u.PartSize, u.Concurrency = tc.PartSize, tc.Concurrency
 	})
@@ -480,7 +480,7 @@ func tmChild(args []string) {
 	fs.Parse(args)
 	ctx := context.Background()
 	st := newStorage(ctx, "bench/tm")
-	tc := st.Options().Transfer
+	tc := st.Transfer()
 	size := *sizeMiB * mib
 	sp := spool.New(handler.DefaultSpoolMemory, "")
 	defer sp.Close()
