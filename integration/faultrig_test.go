@@ -50,10 +50,7 @@ type faultRig struct {
 func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *faultRig {
 	t.Helper()
 	direct := newStorage(t, opts)
-	client, ok := direct.Client().(*s3.Client)
-	if !ok {
-		t.Fatalf("newStorage's client is a %T, not an *s3.Client", direct.Client())
-	}
+	client := directClient(t, direct)
 	endpoint := direct.Options().EndpointURL
 	if endpoint == "" {
 		endpoint = aws.ToString(client.Options().BaseEndpoint)
@@ -95,6 +92,16 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 		t.Fatalf("storage through the proxy: %v", err)
 	}
 	return &faultRig{p: p, st: st, direct: direct, client: client, prefix: direct.Location() + "/"}
+}
+
+// directClient is the S3 client of a storage made by newStorage.
+func directClient(t *testing.T, st *storage.Storage) *s3.Client {
+	t.Helper()
+	c, ok := st.Client().(*s3.Client)
+	if !ok {
+		t.Fatalf("newStorage's client is a %T, not an *s3.Client", st.Client())
+	}
+	return c
 }
 
 // storedObject is an object found under the rig's location.
