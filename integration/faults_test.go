@@ -49,15 +49,27 @@ type lostAnswer struct {
 	strayUpload bool
 }
 
+// rules returns the proxy's rules for the case.
+func (la lostAnswer) rules() []faultproxy.Rule {
+	if la.op == "" {
+		return nil
+	}
+	return []faultproxy.Rule{{Op: la.op, Nth: la.nth, Fault: faultproxy.LoseResponse}}
+}
+
 // lostAnswers lists the answers worth losing for a write shape: the
 // PutObject of a small body; for a multipart one the CreateMultipartUpload,
 // an UploadPart and the CompleteMultipartUpload, and for a stream that
 // must not overwrite the claim's PutObject too.
+//
+// The first case loses nothing: a control of the harness.
 func lostAnswers(large, claims bool) []lostAnswer {
+	control := lostAnswer{what: "nothing (control)"}
 	if !large {
-		return []lostAnswer{{what: "PutObject", op: faultproxy.OpPutObject, nth: 1}}
+		return []lostAnswer{control, {what: "PutObject", op: faultproxy.OpPutObject, nth: 1}}
 	}
 	out := []lostAnswer{
+		control,
 		{what: "CreateMultipartUpload", op: faultproxy.OpCreateMultipartUpload, nth: 1, strayUpload: true},
 		{what: "UploadPart 2", op: faultproxy.OpUploadPart, nth: 2},
 		{what: "CompleteMultipartUpload", op: faultproxy.OpCompleteMultipartUpload, nth: 1},
@@ -82,9 +94,7 @@ func TestFaultLostAnswer(t *testing.T) {
 				for _, la := range lostAnswers(large, claims) {
 					t.Run(shape+"/lost "+la.what, func(t *testing.T) {
 						data, want := faultData(seed.Add(1), bodySize(large))
-						rig := newFaultRig(t, faultOptions(overwrite), faultproxy.Options{Rules: []faultproxy.Rule{
-							{Op: la.op, Nth: la.nth, Fault: faultproxy.LoseResponse},
-						}})
+						rig := newFaultRig(t, faultOptions(overwrite), faultproxy.Options{Rules: la.rules()})
 						r, done := faultBody(t, kind, data)
 						defer done()
 						ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -102,9 +112,7 @@ func TestFaultLostAnswer(t *testing.T) {
 			for _, la := range lostAnswers(large, mode == handler.Stream) {
 				t.Run(shape+"/lost "+la.what, func(t *testing.T) {
 					data, want := faultData(seed.Add(1), bodySize(large))
-					rig := newFaultRig(t, faultOptions(true), faultproxy.Options{Rules: []faultproxy.Rule{
-						{Op: la.op, Nth: la.nth, Fault: faultproxy.LoseResponse},
-					}})
+					rig := newFaultRig(t, faultOptions(true), faultproxy.Options{Rules: la.rules()})
 					u := newFaultUploader(t, rig.st, mode)
 					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 					defer cancel()
@@ -137,8 +145,8 @@ func bodySize(large bool) int {
 // checkLostAnswer states the outcome of one write with one lost answer.
 func checkLostAnswer(t *testing.T, rig *faultRig, la lostAnswer, name string, err error, want string, u *faultUploader) {
 	t.Helper()
-	if n := rig.p.Injected(la.op, faultproxy.LoseResponse); n != 1 {
-		t.Errorf("the proxy lost %d %s answers, want 1 (the write took another path?); proxy: %s", n, la.op, rig.p.Summary())
+	if n, want := rig.p.Injected(la.op, faultproxy.LoseResponse), min(int64(len(la.rules())), 1); n != want {
+		t.Errorf("the proxy lost %d %s answers, want %d (the write took another path?); proxy: %s", n, la.op, want, rig.p.Summary())
 	}
 	wantSet := map[string]string{}
 	if err == nil {
@@ -227,13 +235,14 @@ func TestFaultMixedProfile(t *testing.T) {
 	sizes := []int{0, 1 << 10, faultSmall, storage.MinPartSize + 1, faultLarge}
 
 	var (
-		mu       sync.Mutex
-		want     = map[string]string{} // name → SHA-256 of the successful writes
-		dupNames []string
-		failures = map[string]int{}
-		puts, ok int
-		okSums   = map[string]bool{} // SHA-256 of the bodies of successful writes
-		failSums = map[string]bool{} // and of failed ones
+		mu        sync.Mutex
+		want      = map[string]string{} // name → SHA-256 of the successful writes
+		dupNames  []string
+		failures  = map[string]int{}
+		puts, ok  int
+		okSums    = map[string]bool{} // SHA-256 of the bodies of successful writes
+		failSums  = map[string]bool{} // and of failed ones
+		failNames = map[string]bool{} // the names failed writes were asked for
 	)
 	const workers = 8
 	deadline := time.Now().Add(dur)
@@ -255,6 +264,7 @@ func TestFaultMixedProfile(t *testing.T) {
 				case err != nil:
 					failures[failureKind(err)]++
 					failSums[sum] = true
+					failNames[mw.target()] = true
 				case want[name] != "":
 					dupNames = append(dupNames, name) // two successes reported one name
 				default:
@@ -268,13 +278,16 @@ func TestFaultMixedProfile(t *testing.T) {
 	}
 	wg.Wait()
 	v := rig.verdict(t, want)
-	// Orphans by origin: a claim placeholder, a second copy of a body a
-	// successful write stored, the body of a write reported as failed.
+	// Orphans by origin: a claim placeholder, the body of a write reported
+	// as failed (at the name it was asked for, or its bytes), a second copy
+	// of a body a successful write stored.
 	origins := map[string]int{}
 	for _, o := range v.orphans {
 		switch {
 		case o.Placeholder:
 			origins["claim"]++
+		case failNames[o.Name] && failSums[o.Sum]:
+			origins["failed-write"]++
 		case okSums[o.Sum]:
 			origins["copy"]++
 		case failSums[o.Sum]:
@@ -338,6 +351,14 @@ func TestFaultMixedProfile(t *testing.T) {
 	if rig.p.Injected("", faultproxy.None) == 0 || ok == 0 {
 		t.Errorf("nothing was tested: %s", summary)
 	}
+}
+
+// target is the name the write asks for, relative to the location.
+func (mw mixWrite) target() string {
+	if strings.HasPrefix(mw.via, "handler") {
+		return "up/" + strings.TrimPrefix(mw.name, "mix/")
+	}
+	return mw.name
 }
 
 func mixPut(t *testing.T, rig *faultRig, uploaders map[string]*faultUploader, mw mixWrite, data []byte) (string, error) {
