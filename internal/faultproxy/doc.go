@@ -39,10 +39,12 @@
 // by a seeded hash of the request's rank (reproducible for the same order
 // of requests). The faults are LoseResponse (after commit: the whole
 // request forwarded, the whole answer read, then the client's connection
-// closed without a byte of it), ResetRequest and ResetResponse (part of
-// the body, then a TCP reset), Reset (whichever of the two has a body),
-// SlowDown and InternalError (S3 XML error documents, nothing forwarded)
-// and Latency.
+// closed without a byte of it), ResetRequest (part of the request body,
+// then both connections dropped, the client's with a TCP reset),
+// ResetResponse (part of the answer's body, then the connection closed, so
+// that the client reads exactly those bytes and an unexpected EOF), Reset
+// (whichever of the two has a body), SlowDown and InternalError (S3 XML
+// error documents, nothing forwarded) and Latency.
 //
 // # Counters
 //

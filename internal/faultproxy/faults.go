@@ -86,7 +86,9 @@ func (f Fault) String() string {
 //     requests injects the same faults;
 //   - else every one.
 //
-// and at most Max times in all when Max > 0.
+// and at most Max times in all when Max > 0. A rule counts the matching
+// requests that reach it: those on which no earlier rule but a Latency
+// rule fired.
 type Rule struct {
 	Op    Op
 	Key   string // a path.Match pattern on the object key; empty matches any key

@@ -317,7 +317,11 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq ui
 	var limit int64 = -1
 	if cut {
 		p.record(Event{Seq: seq, Request: req, Fault: ResetResponse, Status: resp.StatusCode})
+		bodyless := r.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
+			resp.StatusCode == http.StatusNotModified || resp.ContentLength == 0
 		switch {
+		case bodyless:
+			limit = 0 // its headers would be the whole answer: send none
 		case after > 0:
 			limit = after
 		case after == 0 && resp.ContentLength > 0:

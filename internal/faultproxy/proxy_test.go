@@ -394,19 +394,28 @@ func TestResetResponse(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no body: nothing", func(t *testing.T) {
-		up := newUpstream(t)
-		p := startProxy(t, up.srv.URL, Options{Rules: []Rule{{Op: OpDeleteObject, Fault: Reset}}})
-		req, _ := http.NewRequest("DELETE", p.URL()+"/b/k", nil)
-		resp, err := client(t).Do(req)
-		if err == nil {
-			resp.Body.Close()
-			t.Fatalf("DELETE through a reset: status %d, want an error", resp.StatusCode)
-		}
-		if got := <-up.done; got.Method != "DELETE" {
-			t.Errorf("upstream got %s, want the DELETE forwarded", got.Method)
-		}
-	})
+	for _, method := range []string{"DELETE", "HEAD"} {
+		t.Run(method+": no body, nothing", func(t *testing.T) {
+			up := newUpstream(t)
+			p := startProxy(t, up.srv.URL, Options{Rules: []Rule{{Fault: Reset}}})
+			target := "/b/k"
+			if method == "HEAD" {
+				target += "?size=100" // a Content-Length, and no body
+			}
+			req, _ := http.NewRequest(method, p.URL()+target, nil)
+			resp, err := client(t).Do(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("%s through a reset: status %d, want an error", method, resp.StatusCode)
+			}
+			if got := <-up.done; got.Method != method {
+				t.Errorf("upstream got %s, want the %s forwarded", got.Method, method)
+			}
+			if n := p.Injected("", ResetResponse); n != 1 {
+				t.Errorf("Injected(\"\", ResetResponse) = %d, want 1", n)
+			}
+		})
+	}
 }
 
 func TestErrorAnswers(t *testing.T) {
