@@ -51,10 +51,7 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 	t.Helper()
 	direct := newStorage(t, opts)
 	client := directClient(t, direct)
-	endpoint := direct.Options().EndpointURL
-	if endpoint == "" {
-		endpoint = aws.ToString(client.Options().BaseEndpoint)
-	}
+	endpoint := aws.ToString(client.Options().BaseEndpoint)
 	if endpoint == "" {
 		t.Fatal("newStorage's storage has no endpoint to put a proxy in front of")
 	}
@@ -64,8 +61,8 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 	}
 	t.Cleanup(func() { p.Close() })
 
-	o := direct.Options()
-	o.Location = direct.Location()
+	o := opts // the connection comes from the environment, as in newStorage
+	o.BucketName, o.Location = direct.Bucket(), direct.Location()
 	configure := o.ConfigureClient
 	o.ConfigureClient = func(so *s3.Options) {
 		if configure != nil {
@@ -79,7 +76,7 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var st *storage.Storage
-	if direct.Options().EndpointURL != "" {
+	if os.Getenv("AWS_S3_ENDPOINT_URL") != "" {
 		o.EndpointURL = p.URL()
 		st, err = storage.New(ctx, o)
 	} else {
