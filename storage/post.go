@@ -94,7 +94,7 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	case opts.MaxSize > 0:
 		conds = append(conds, []any{"content-length-range", opts.MinSize, opts.MaxSize})
 	}
-	p, err := s.postParams(clean, key, opts.Params)
+	p, err := s.mergeParams(clean, key, opts.Params, "", "")
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
@@ -138,24 +138,6 @@ func (s *Storage) presignExpiry(d time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("expiry %w", err)
 	}
 	return d, nil
-}
-
-// postParams merges the object parameters of a presigned upload: the
-// storage's, its hook's and the call's, with the default ACL.
-func (s *Storage) postParams(name, key string, call ObjectParameters) (ObjectParameters, error) {
-	p := *s.params
-	if s.paramsFunc != nil {
-		h, err := s.paramsFunc(name, key, call.ContentType)
-		if err != nil {
-			return p, err
-		}
-		p = overlay(p, h)
-	}
-	p = overlay(p, call)
-	if p.ACL == "" {
-		p.ACL = s.opts.DefaultACL
-	}
-	return p, validACL(p.ACL)
 }
 
 // postFields maps object parameters to POST form fields, in a fixed
@@ -240,7 +222,7 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.postParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition})
+	p, err := s.mergeParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition}, "", "")
 	if err != nil {
 		return nil, opError(op, key, err)
 	}

@@ -457,32 +457,3 @@ func (u *urlState) presignS3(ctx context.Context, bucket, clean string, o *URLOp
 	}
 	return r.URL, nil
 }
-
-// appendFilepathToURI appends s escaped as Django's filepath_to_uri
-// escapes a path: A-Za-z0-9 and _.-~/!*()' kept, every other byte of the
-// UTF-8 encoding as %XX.
-func appendFilepathToURI(b []byte, s string) []byte { return appendEscape(b, s, &uriSafe) }
-
-var uriSafe = func() (t [256]bool) {
-	t = unreserved
-	for _, c := range "/!*()'" {
-		t[c] = true
-	}
-	return t
-}()
-
-// appendFormEscape appends s escaped as Python's urlencode (quote_plus)
-// and Go's url.QueryEscape do: a space as "+", the unreserved set kept.
-func appendFormEscape(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case unreserved[c]:
-			b = append(b, c)
-		case c == ' ':
-			b = append(b, '+')
-		default:
-			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
-		}
-	}
-	return b
-}
