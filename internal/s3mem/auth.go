@@ -30,8 +30,8 @@ type authInfo struct {
 	// publicOnly: an unsigned GET or HEAD while credentials are
 	// configured, which may read only public-read objects, as S3 allows.
 	publicOnly bool
-	presigned bool
-	accessKey string
+	presigned  bool
+	accessKey  string
 	// signingKey, seed, amzDate and scope allow verifying the chunk
 	// signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies.
 	signingKey []byte
