@@ -115,7 +115,8 @@
 // the part it fills as soon as it reaches MinPartSize. Admitted streams
 // never wait on each other in a circle. So the worst case is, per
 // Storage, BufferMemory plus 64 KiB per stream not yet admitted, and per
-// Put, PartSize × Concurrency plus 64 KiB (40 MiB with the defaults).
+// Put, PartSize × Concurrency plus one buffer (32.25 MiB with the
+// defaults).
 // Compressed bodies (Gzip) are streams too, compressed before they are
 // buffered. A cancelled context or a failure leaves no object and no open
 // multipart upload.
