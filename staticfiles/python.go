@@ -158,7 +158,9 @@ const schemeChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 // tabs and newlines).
 func pyURLSplit(s string) splitURL {
 	s = strings.TrimLeft(s, c0OrSpace)
-	s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = unsafeURLBytes.Replace(s)
+	}
 	var u splitURL
 	if i := strings.IndexByte(s, ':'); i > 0 && s[0] < utf8.RuneSelf && isASCIILetter(s[0]) {
 		ok := true
@@ -190,6 +192,9 @@ func pyURLSplit(s string) splitURL {
 	u.path = s
 	return u
 }
+
+// unsafeURLBytes removes what urlsplit removes anywhere in a URL.
+var unsafeURLBytes = strings.NewReplacer("\t", "", "\r", "", "\n", "")
 
 // c0OrSpace is what urlsplit strips from the start of a URL.
 const c0OrSpace = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" +

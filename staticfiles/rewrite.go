@@ -13,7 +13,7 @@ import (
 type pattern struct {
 	// find returns the leftmost match at or after from: its bounds and
 	// the URL it holds.
-	find func(s string, from int) (start, end int, url string, ok bool)
+	find func(s string, from int, st *scanState) (start, end int, url string, ok bool)
 	// template builds the replacement from the new URL.
 	template func(url string) string
 }
@@ -66,7 +66,13 @@ func hasPrefixFold(s string, i int, p string) bool {
 // Only the longest run of spaces needs trying: a shorter one would put a
 // space, never a quote or ")", at the start of the URL, and the same
 // first closing.
-func findURL(s string, from int) (int, int, string, bool) {
+//
+// A candidate that fails tells about the next ones on the same line, so
+// that a long line of unclosed "url(" costs linear time, not quadratic:
+// with no ")" before the line's end, every later candidate before it
+// fails too; with no `")` (or `')`) from some point to the line's end,
+// the quoted form fails from there on.
+func findURL(s string, from int, st *scanState) (int, int, string, bool) {
 	for from < len(s) {
 		i := indexFold(s, from, "url(")
 		if i < 0 {
@@ -74,23 +80,44 @@ func findURL(s string, from int) (int, int, string, bool) {
 		}
 		p := i + 4
 		if p < len(s) && (s[p] == '"' || s[p] == '\'') {
+			q := 0
+			if s[p] == '\'' {
+				q = 1
+			}
 			j := skipSpace(s, p+1)
-			if m := indexLine(s, j, s[p], ')'); m >= 0 {
-				return i, m + 2, s[j:m], true
+			if nf := st.noPair[q]; !(nf.valid && nf.start <= j && j < nf.end) {
+				m, stop := indexLine(s, j, s[p], ')')
+				if m >= 0 {
+					return i, m + 2, s[j:m], true
+				}
+				st.noPair[q] = span{start: j, end: stop, valid: true}
 			}
 		}
 		j := skipSpace(s, p)
-		if m := indexLine(s, j, ')', 0); m >= 0 {
+		m, stop := indexLine(s, j, ')', 0)
+		if m >= 0 {
 			return i, m + 1, s[j:m], true
 		}
-		from = i + 1
+		from = max(stop, i+1)
 	}
 	return 0, 0, "", false
 }
 
+// scanState is what a pattern's scan remembers from one match to the
+// next within one pass.
+type scanState struct {
+	noPair [2]span // per quote (", '): no quote-and-")" in [start, end)
+}
+
+// span is a range of a pass's input.
+type span struct {
+	start, end int
+	valid      bool
+}
+
 // findImport scans for @import\s*["']\s*(?P<url>.*?)["'] (ignoring case:
 // Python also matches U+0130 and U+0131 to the i).
-func findImport(s string, from int) (int, int, string, bool) {
+func findImport(s string, from int, _ *scanState) (int, int, string, bool) {
 	for from < len(s) {
 		k := strings.IndexByte(s[from:], '@')
 		if k < 0 {
@@ -127,7 +154,7 @@ func findImport(s string, from int) (int, int, string, bool) {
 // /\*#[ \t](?-i:sourceMappingURL)=(?P<url>.*)[ \t]*\*/$ : the URL is the
 // rest of the line before its final "*/" (trailing spaces included, as
 // the greedy .* takes them).
-func findCSSSourceMap(s string, from int) (int, int, string, bool) {
+func findCSSSourceMap(s string, from int, _ *scanState) (int, int, string, bool) {
 	const prefix = "sourceMappingURL="
 	for ls := lineStart(s, from); ls >= 0 && ls < len(s); ls = nextLine(s, ls) {
 		if !strings.HasPrefix(s[ls:], "/*#") || len(s) < ls+4 || (s[ls+3] != ' ' && s[ls+3] != '\t') ||
@@ -146,7 +173,7 @@ func findCSSSourceMap(s string, from int) (int, int, string, bool) {
 // findJSSourceMap scans, at line starts, for
 // //# (?-i:sourceMappingURL)=(?P<url>.*)$ : the URL is the rest of the
 // line.
-func findJSSourceMap(s string, from int) (int, int, string, bool) {
+func findJSSourceMap(s string, from int, _ *scanState) (int, int, string, bool) {
 	const prefix = "//# sourceMappingURL="
 	for ls := lineStart(s, from); ls >= 0 && ls < len(s); ls = nextLine(s, ls) {
 		if strings.HasPrefix(s[ls:], prefix) {
@@ -197,18 +224,19 @@ func indexFold(s string, from int, p string) int {
 }
 
 // indexLine returns the first index m >= j with s[m] == a (and, if b is
-// not 0, s[m+1] == b) before any "\n", or -1: where a lazy .*? followed
-// by a and b stops.
-func indexLine(s string, j int, a, b byte) int {
+// not 0, s[m+1] == b) before any "\n", or -1 and where the search
+// stopped (the "\n", or len(s)): where a lazy .*? followed by a and b
+// ends.
+func indexLine(s string, j int, a, b byte) (m, stop int) {
 	for m := j; m < len(s); m++ {
 		switch {
 		case s[m] == '\n':
-			return -1
+			return -1, m
 		case s[m] == a && (b == 0 || m+1 < len(s) && s[m+1] == b):
-			return m
+			return m, m
 		}
 	}
-	return -1
+	return -1, len(s)
 }
 
 // indexQuote returns the first index of ' or " at or after k before any
@@ -241,9 +269,10 @@ type convertFunc func(matched, url string, at int) (string, error)
 func (p *pattern) apply(s string, conv convertFunc) (string, []edit, error) {
 	var b strings.Builder
 	var edits []edit
+	var st scanState
 	last := 0
 	for from := 0; from < len(s); {
-		start, end, url, ok := p.find(s, from)
+		start, end, url, ok := p.find(s, from, &st)
 		if !ok {
 			break
 		}
@@ -282,9 +311,23 @@ func revert(s string, edits []edit) string {
 	return b.String()
 }
 
-// lineOf returns the 1-based line number of offset i in s.
-func lineOf(s string, i int) int {
-	return strings.Count(s[:i], "\n") + 1
+// lineCounter gives the line numbers of increasing offsets of s in
+// linear time.
+type lineCounter struct {
+	s    string
+	pos  int // counted up to here
+	line int // newlines before pos
+}
+
+// at returns the 1-based line number of offset i, i not less than the
+// offset asked for before.
+func (c *lineCounter) at(i int) int {
+	if i < c.pos {
+		c.pos, c.line = 0, 0
+	}
+	c.line += strings.Count(c.s[c.pos:i], "\n")
+	c.pos = i
+	return c.line + 1
 }
 
 // ReferenceError is a reference in a CSS or JS file to a file that is
@@ -444,11 +487,12 @@ func (r *resolver) rewriteFile(name, content string, patterns []*pattern, warn b
 	res := &rewriteResult{content: content}
 	for _, p := range patterns {
 		in := res.content
+		lines := lineCounter{s: in}
 		out, edits, err := p.apply(in, func(matched, url string, at int) (string, error) {
 			newURL, changed, dep, err := r.convert(name, url)
 			var miss *missingTarget
 			if asMissing(err, &miss) {
-				re := &ReferenceError{File: name, Line: lineOf(in, at), Reference: matched, Target: miss.name}
+				re := &ReferenceError{File: name, Line: lines.at(at), Reference: matched, Target: miss.name}
 				if !warn {
 					return "", re
 				}

@@ -187,4 +187,3 @@ func matchesAny(name string, patterns []string) bool {
 	}
 	return false
 }
-
