@@ -72,6 +72,12 @@ type Options struct {
 	// the destination's ManifestSettings, else "staticfiles.json".
 	ManifestName string
 
+	// ManifestVersion is the version of the manifest written: "1.1"
+	// (current Django, with a "hash"), or "1.0" for a Django before 4.2
+	// that reads the same manifest (its loader refuses "1.1"). Default:
+	// ManifestVersion.
+	ManifestVersion string
+
 	// IgnorePatterns are fnmatch patterns of file and directory names
 	// not to collect, matched against base names and whole names.
 	// Default (nil): DefaultIgnorePatterns; an empty non-nil slice
@@ -143,6 +149,13 @@ func (o *Options) resolved(dst any) (*Options, error) {
 	}
 	if r.CacheControl == "" {
 		r.CacheControl = DefaultCacheControl
+	}
+	switch r.ManifestVersion {
+	case "":
+		r.ManifestVersion = ManifestVersion
+	case "1.0", "1.1":
+	default:
+		return nil, fmt.Errorf("staticfiles: ManifestVersion %q: want \"1.0\" or \"1.1\"", r.ManifestVersion)
 	}
 	return &r, nil
 }
@@ -243,6 +256,7 @@ func Collect(ctx context.Context, dst Destination, sources []Source, opts *Optio
 		c.report(Event{Action: Warned, Name: w.File, Err: w})
 	}
 	m := NewManifest(p.hashed)
+	m.version = o.ManifestVersion
 	_, m.Strict = manifestSettings(dst)
 	c.sum.Manifest = m
 	if err := c.list(ctx); err != nil {

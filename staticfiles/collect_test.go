@@ -440,14 +440,17 @@ func TestCollectProgress(t *testing.T) {
 }
 
 func TestCollectOptions(t *testing.T) {
-	for _, o := range []staticfiles.Options{{StaticURL: "/static"}, {ManifestName: "../m.json"}, {ManifestName: "dir/"}} {
+	for _, o := range []staticfiles.Options{{StaticURL: "/static"}, {ManifestName: "../m.json"}, {ManifestName: "dir/"}, {ManifestVersion: "2.0"}} {
 		if _, err := staticfiles.Collect(context.Background(), newMemDest(), nil, &o); err == nil {
 			t.Errorf("Collect(%+v) = nil error, want one", o)
 		}
 	}
 	dst := newMemDest()
-	collect(t, dst, site(), &staticfiles.Options{ManifestName: "manifest/static.json"})
-	dst.get(t, "manifest/static.json")
+	collect(t, dst, site(), &staticfiles.Options{ManifestName: "manifest/static.json", ManifestVersion: "1.0"})
+	m, err := staticfiles.ParseManifest([]byte(dst.get(t, "manifest/static.json")))
+	if err != nil || m.Version() != "1.0" || m.Hash() != "" || m.Len() != 7 {
+		t.Errorf("ManifestVersion 1.0: %v, version %q, hash %q, %d paths; want 1.0 without a hash", err, m.Version(), m.Hash(), m.Len())
+	}
 }
 
 // gzipDest compresses CSS, as a storage with gzip on does, and says so.

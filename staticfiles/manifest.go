@@ -98,7 +98,8 @@ func (m *Manifest) Version() string { return m.version }
 
 // Hash returns the manifest's "hash": the first 12 hex digits of the MD5
 // of its sorted paths, which changes whenever a file does. A version
-// "1.0" manifest has none ("").
+// "1.0" manifest read from a file has none (""); one Collect writes has
+// it, though not in the file.
 func (m *Manifest) Hash() string { return m.hash }
 
 // sortedKeys returns the names in code point order, Python's sorted().
