@@ -176,6 +176,7 @@ const (
 	Warned
 )
 
+// String returns the action in lower case, as a progress line shows it.
 func (a Action) String() string {
 	switch a {
 	case Uploaded:

@@ -7,7 +7,7 @@
 //
 //	st, _ := storage.New(ctx, storage.Options{BucketName: "assets", Static: true})
 //	sum, err := staticfiles.Collect(ctx, st, []staticfiles.Source{{Dir: "static"}, {Prefix: "vendor", Dir: "node_modules/lib/dist"}}, nil)
-//	fmt.Println(sum) // "1998 uploaded, 0 unchanged"
+//	fmt.Println(sum) // "1999 uploaded, 0 unchanged": 999 files, twice each, and the manifest
 //
 //	m, err := staticfiles.LoadManifest(ctx, st) // in the web server
 //	funcs, err := templatefuncs.New(templatefuncs.Options{Static: st, Manifest: m})
@@ -33,8 +33,11 @@
 //
 // # References
 //
-// The patterns and the rules are Django's (HashedFilesMixin, Django 4.2
-// to 6.0), reproduced to the byte and checked against Django itself:
+// The patterns and the rules are those of Django's HashedFilesMixin
+// (Django 4.2 to 6.0), reproduced from its source with Python's own
+// semantics (urllib's unquote and urldefrag, posixpath), and checked byte
+// for byte against Django (Debian's 3.2, on the cases where it and
+// current Django agree):
 //
 //   - in CSS, url(...) with any quoting, spaces inside the parentheses and
 //     any case ("URL("), and @import "..." or '...'; in CSS and
@@ -50,7 +53,10 @@
 //     bulletproof @font-face syntax; a URL with a query is hashed from
 //     the referenced file's original bytes, as Django does;
 //   - the rewritten reference is written url("..."), and an @import
-//     "x.css" becomes @import url("x.<hash>.css"), as Django writes them.
+//     "x.css" becomes @import url("x.<hash>.css"), as Django writes them;
+//   - as in Django, references inside CSS comments are rewritten too, and
+//     url( "x.png" ) (a space before the quote) is the URL `"x.png" `,
+//     a missing file.
 //
 // A CSS file that imports one that imports another is processed after
 // its dependencies (a topological order: the fixed point Django reaches

@@ -341,6 +341,8 @@ type ReferenceError struct {
 	Target    string // the name it resolves to, such as "img/logo.png"
 }
 
+// Error returns "staticfiles: FILE: line N: REFERENCE: the file TARGET
+// could not be found".
 func (e *ReferenceError) Error() string {
 	return fmt.Sprintf("staticfiles: %s: line %d: %s: the file %q could not be found", e.File, e.Line, e.Reference, e.Target)
 }
