@@ -37,10 +37,9 @@ type Transferer interface {
 
 // Compressor is the optional capability of a Destination that stores
 // some content gzip-compressed: Compresses reports whether Put would
-// compress name, whose first bytes (up to 3072) are head. Without it,
-// Collect asks a Destination with an Options() storage.Options method
-// (*storage.Storage) whether gzip is on, and then accepts either the
-// plain or the compressed bytes as unchanged.
+// compress name, whose first bytes (up to 3072) are head.
+// *storage.Storage has it. Without it, Collect takes the stored bytes to be
+// the file's own.
 type Compressor interface {
 	Compresses(name string, head []byte) bool
 }
@@ -300,7 +299,6 @@ type collector struct {
 	o        *Options
 	p        *plan
 	partSize int64
-	gzipOn   bool // without Compressor: either form counts as unchanged
 	remote   map[string]storage.Info
 
 	mu      sync.Mutex
@@ -315,12 +313,6 @@ func newCollector(dst Destination, o *Options, p *plan) *collector {
 	c.sum.Files, c.sum.Duplicates, c.sum.DryRun = len(p.assets), p.dups, o.DryRun
 	if t, ok := dst.(Transferer); ok && t.Transfer().PartSize > 0 {
 		c.partSize = t.Transfer().PartSize
-	}
-	if _, ok := dst.(Compressor); !ok {
-		if so, ok := dst.(interface{ Options() storage.Options }); ok {
-			g := so.Options().Gzip
-			c.gzipOn = g != nil && *g
-		}
 	}
 	return c
 }
@@ -431,7 +423,7 @@ func (c *collector) unchanged(obj *object) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	plain, gz := true, c.gzipOn
+	plain, gz := true, false // a destination that does not say stores plain bytes
 	if comp, ok := c.dst.(Compressor); ok {
 		head, err := c.head(obj)
 		if err != nil {
