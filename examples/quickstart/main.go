@@ -18,7 +18,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -30,7 +30,7 @@ func main() {
 
 func run(ctx context.Context, w io.Writer) error {
 	// An S3 on loopback, for the demo.
-	mem := s3mem.New(s3mem.Options{})
+	mem := s3local.New(s3local.Options{})
 	if err := mem.CreateBucket("media"); err != nil {
 		return err
 	}

@@ -1,8 +1,9 @@
-// Package s3mem is an in-memory, in-process S3-compatible server.
+// Package s3local is an S3-compatible server that runs in your process, for
+// development and for tests.
 //
 // A Server is an http.Handler. Tests run it with
 //
-//	srv := s3mem.New(s3mem.Options{MinPartSize: 1})
+//	srv := s3local.New(s3local.Options{MinPartSize: 1})
 //	ts := httptest.NewServer(srv)
 //	defer ts.Close()
 //	srv.CreateBucket("bucket")
@@ -119,4 +120,4 @@
 // buffer grows as data arrives), and never beyond Options.MaxObjectSize:
 // larger declared sizes fail with 400 EntityTooLarge before the body is
 // read. CompleteMultipartUpload copies the parts into one buffer.
-package s3mem
+package s3local

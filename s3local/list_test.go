@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // TestListObjectsV2Paging lists more than 1000 keys, with and without a
 // delimiter, through the SDK paginator.
 func TestListObjectsV2Paging(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	var all []string
 	for d := 0; d < 3; d++ {
 		for i := 0; i < 700; i++ {
@@ -127,7 +127,7 @@ func filter(keys []string, prefix string) []string {
 }
 
 func TestListObjectsDetails(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	keys := []string{"a b", "a+b", "a/ü", "a~b", "é", "z", "\u00a0x"}
@@ -195,7 +195,7 @@ func TestListObjectsDetails(t *testing.T) {
 }
 
 func TestListObjectsV1(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	for _, k := range []string{"a/1", "a/2", "b", "c/1", "d"} {

@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 func randomBytes(n int, seed int64) []byte {
@@ -46,7 +46,7 @@ func TestUploaderMultipart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.style, func(t *testing.T) {
-			f := start(t, s3mem.Options{MinPartSize: 1 << 20})
+			f := start(t, s3local.Options{MinPartSize: 1 << 20})
 			c := f.client(t)
 			if tt.style == "virtual-host" {
 				c = f.vhostClient(t)
@@ -107,10 +107,10 @@ func TestUploaderMultipart(t *testing.T) {
 
 func TestUploaderFailureAborts(t *testing.T) {
 	var failed bool
-	f := start(t, s3mem.Options{Intercept: func(op string, r *http.Request) *s3mem.Error {
-		if op == s3mem.OpUploadPart && r.URL.Query().Get("partNumber") == "2" {
+	f := start(t, s3local.Options{Intercept: func(op string, r *http.Request) *s3local.Error {
+		if op == s3local.OpUploadPart && r.URL.Query().Get("partNumber") == "2" {
 			failed = true
-			return &s3mem.Error{Code: "InternalError"}
+			return &s3local.Error{Code: "InternalError"}
 		}
 		return nil
 	}})
@@ -130,7 +130,7 @@ func TestUploaderFailureAborts(t *testing.T) {
 
 func TestMultipartErrors(t *testing.T) {
 	ctx := context.Background()
-	f := start(t, s3mem.Options{}) // default 5 MiB minimum part size
+	f := start(t, s3local.Options{}) // default 5 MiB minimum part size
 	c := f.client(t)
 	small := []byte("small part")
 	big := randomBytes(5<<20, 2)
@@ -230,7 +230,7 @@ func TestMultipartErrors(t *testing.T) {
 
 func TestMultipartListings(t *testing.T) {
 	ctx := context.Background()
-	f := start(t, s3mem.Options{MinPartSize: 1})
+	f := start(t, s3local.Options{MinPartSize: 1})
 	c := f.client(t)
 	keys := []string{"a/1", "a/2", "b", "a/1"}
 	ids := map[string][]string{}
@@ -308,7 +308,7 @@ func TestMultipartListings(t *testing.T) {
 
 func TestMultipartFullObjectChecksum(t *testing.T) {
 	ctx := context.Background()
-	f := start(t, s3mem.Options{MinPartSize: 1})
+	f := start(t, s3local.Options{MinPartSize: 1})
 	c := f.client(t)
 	for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32, types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmCrc64nvme} {
 		t.Run(string(alg), func(t *testing.T) {
@@ -349,7 +349,7 @@ func TestMultipartFullObjectChecksum(t *testing.T) {
 
 func TestUploadPartCopy(t *testing.T) {
 	ctx := context.Background()
-	f := start(t, s3mem.Options{MinPartSize: 1})
+	f := start(t, s3local.Options{MinPartSize: 1})
 	c := f.client(t)
 	src := []byte("0123456789")
 	put(t, c, "src", src)

@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 const (
@@ -31,14 +31,14 @@ const (
 
 // fixture is a running server with a bucket.
 type fixture struct {
-	srv *s3mem.Server
+	srv *s3local.Server
 	ts  *httptest.Server
 }
 
 // start runs a server with opts and creates testBucket.
-func start(t *testing.T, opts s3mem.Options) *fixture {
+func start(t *testing.T, opts s3local.Options) *fixture {
 	t.Helper()
-	srv := s3mem.New(opts)
+	srv := s3local.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	if err := srv.CreateBucket(testBucket); err != nil {
@@ -200,7 +200,7 @@ type recorder struct {
 	seen map[string][]http.Header
 }
 
-func (r *recorder) intercept(op string, req *http.Request) *s3mem.Error {
+func (r *recorder) intercept(op string, req *http.Request) *s3local.Error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen == nil {

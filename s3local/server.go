@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"crypto/rand"
@@ -230,7 +230,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Server", "AmazonS3")
 	defer func() {
 		if s.opts.Logf != nil {
-			s.opts.Logf("s3mem: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
+			s.opts.Logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 		}
 	}()
 	rc.q = r.URL.Query()

@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -17,11 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 func TestBuckets(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	steps := []struct {
@@ -125,7 +125,7 @@ func TestBuckets(t *testing.T) {
 	if err := f.srv.CreateBucket("third"); err == nil {
 		t.Errorf("CreateBucket(%q) twice = nil, want error", "third")
 	}
-	var e *s3mem.Error
+	var e *s3local.Error
 	if err := f.srv.CreateBucket("x"); !errors.As(err, &e) || e.Code != "InvalidBucketName" {
 		t.Errorf("CreateBucket(%q) = %v, want InvalidBucketName", "x", err)
 	}
@@ -135,7 +135,7 @@ func TestBuckets(t *testing.T) {
 }
 
 func TestAutoCreateBucket(t *testing.T) {
-	f := start(t, s3mem.Options{AutoCreateBucket: true})
+	f := start(t, s3local.Options{AutoCreateBucket: true})
 	c := f.client(t)
 	put(t, c, "k", []byte("v")) // into testBucket
 	_, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("auto"), Key: aws.String("k"), Body: strings.NewReader("v")})
@@ -149,7 +149,7 @@ func TestAutoCreateBucket(t *testing.T) {
 
 func TestVirtualHostStyle(t *testing.T) {
 	rec := &recorder{}
-	f := start(t, s3mem.Options{Intercept: rec.intercept})
+	f := start(t, s3local.Options{Intercept: rec.intercept})
 	c := f.vhostClient(t)
 	ctx := context.Background()
 	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("vhost-bucket")}); err != nil {
@@ -172,7 +172,7 @@ func TestVirtualHostStyle(t *testing.T) {
 		t.Errorf("ListBuckets = %v, %v", b, err)
 	}
 	// The requests really used the virtual host.
-	h := rec.headers(s3mem.OpPutObject)
+	h := rec.headers(s3local.OpPutObject)
 	if len(h) == 0 {
 		t.Fatal("no PutObject seen")
 	}
@@ -183,7 +183,7 @@ func TestVirtualHostStyle(t *testing.T) {
 }
 
 func TestNotImplemented(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	put(t, f.client(t), "k", []byte("v"))
 	tests := []struct {
 		method, path string
@@ -216,19 +216,19 @@ func TestFaultInjection(t *testing.T) {
 	t.Run("errors", func(t *testing.T) {
 		tests := []struct {
 			name   string
-			err    *s3mem.Error
+			err    *s3local.Error
 			code   string
 			status int
 		}{
-			{"internal error", &s3mem.Error{Code: "InternalError"}, "InternalError", 500},
-			{"slow down", &s3mem.Error{Code: "SlowDown"}, "SlowDown", 503},
-			{"explicit status", &s3mem.Error{StatusCode: 429, Code: "TooManyRequests", Message: "calm down"}, "TooManyRequests", 429},
-			{"default code", &s3mem.Error{}, "InternalError", 500},
+			{"internal error", &s3local.Error{Code: "InternalError"}, "InternalError", 500},
+			{"slow down", &s3local.Error{Code: "SlowDown"}, "SlowDown", 503},
+			{"explicit status", &s3local.Error{StatusCode: 429, Code: "TooManyRequests", Message: "calm down"}, "TooManyRequests", 429},
+			{"default code", &s3local.Error{}, "InternalError", 500},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				f := start(t, s3mem.Options{Intercept: func(op string, r *http.Request) *s3mem.Error {
-					if op == s3mem.OpPutObject {
+				f := start(t, s3local.Options{Intercept: func(op string, r *http.Request) *s3local.Error {
+					if op == s3local.OpPutObject {
 						return tt.err
 					}
 					return nil
@@ -243,9 +243,9 @@ func TestFaultInjection(t *testing.T) {
 	})
 	t.Run("retried until success", func(t *testing.T) {
 		var calls atomic.Int32
-		f := start(t, s3mem.Options{Intercept: func(op string, r *http.Request) *s3mem.Error {
-			if op == s3mem.OpPutObject && calls.Add(1) <= 2 {
-				return &s3mem.Error{Code: "SlowDown", Header: http.Header{"Retry-After": {"0"}}}
+		f := start(t, s3local.Options{Intercept: func(op string, r *http.Request) *s3local.Error {
+			if op == s3local.OpPutObject && calls.Add(1) <= 2 {
+				return &s3local.Error{Code: "SlowDown", Header: http.Header{"Retry-After": {"0"}}}
 			}
 			return nil
 		}})
@@ -261,9 +261,9 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("hang up mid-request", func(t *testing.T) {
-		f := start(t, s3mem.Options{Intercept: func(op string, r *http.Request) *s3mem.Error {
-			if op == s3mem.OpPutObject {
-				return s3mem.HangUp(1000)
+		f := start(t, s3local.Options{Intercept: func(op string, r *http.Request) *s3local.Error {
+			if op == s3local.OpPutObject {
+				return s3local.HangUp(1000)
 			}
 			return nil
 		}})
@@ -279,9 +279,9 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	t.Run("cut response", func(t *testing.T) {
-		f := start(t, s3mem.Options{Intercept: func(op string, r *http.Request) *s3mem.Error {
-			if op == s3mem.OpGetObject {
-				return s3mem.CutResponse(100)
+		f := start(t, s3local.Options{Intercept: func(op string, r *http.Request) *s3local.Error {
+			if op == s3local.OpGetObject {
+				return s3local.CutResponse(100)
 			}
 			return nil
 		}})
@@ -308,7 +308,7 @@ func TestFaultInjection(t *testing.T) {
 }
 
 func TestIntrospection(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	ctx := context.Background()
 	c := f.client(t)
 	if _, err := f.srv.PutObject(testBucket, "seed", []byte("seeded"), http.Header{"Content-Type": {"text/plain"}, "X-Amz-Meta-A": {"b"}}); err != nil {
@@ -343,7 +343,7 @@ func TestIntrospection(t *testing.T) {
 // TestConcurrentAccess runs writers, readers and listers together; run it
 // with -race.
 func TestConcurrentAccess(t *testing.T) {
-	f := start(t, s3mem.Options{MinPartSize: 1})
+	f := start(t, s3local.Options{MinPartSize: 1})
 	c := f.client(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup

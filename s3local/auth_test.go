@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // The credentials and time of the examples in the S3 SigV4 documentation.
@@ -52,9 +52,9 @@ func docChunked(sigs [3]string, trailer string) []byte {
 // without trailer), whose signatures no code of this package produced.
 func TestSigV4DocumentedExamples(t *testing.T) {
 	clk := &clock{t: docTime}
-	srv := s3mem.New(s3mem.Options{
+	srv := s3local.New(s3local.Options{
 		Domain:      "s3.amazonaws.com",
-		Credentials: []s3mem.Credential{{AccessKeyID: docKey, SecretAccessKey: docSecret}},
+		Credentials: []s3local.Credential{{AccessKeyID: docKey, SecretAccessKey: docSecret}},
 		Now:         clk.Now,
 	})
 	ts := newTestServer(t, srv)
@@ -171,7 +171,7 @@ func TestSigV4DocumentedExamples(t *testing.T) {
 	}
 }
 
-func body(t *testing.T, srv *s3mem.Server, bucket, key string) []byte {
+func body(t *testing.T, srv *s3local.Server, bucket, key string) []byte {
 	t.Helper()
 	o, ok := srv.Object(bucket, key)
 	if !ok {
@@ -182,8 +182,8 @@ func body(t *testing.T, srv *s3mem.Server, bucket, key string) []byte {
 
 func TestSigV4SDK(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	f := start(t, s3mem.Options{
-		Credentials: []s3mem.Credential{
+	f := start(t, s3local.Options{
+		Credentials: []s3local.Credential{
 			{AccessKeyID: testKey, SecretAccessKey: testSecret},
 			{AccessKeyID: "AKIDSESSION", SecretAccessKey: "s2", SessionToken: "tok"},
 		},
@@ -252,7 +252,7 @@ func TestSigV4SDK(t *testing.T) {
 		}
 	})
 	t.Run("wrong region", func(t *testing.T) {
-		f2 := start(t, s3mem.Options{Region: "eu-west-1", Credentials: []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
+		f2 := start(t, s3local.Options{Region: "eu-west-1", Credentials: []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
 		_, err := f2.client(t).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
 		wantError(t, "ListObjectsV2", err, "AuthorizationHeaderMalformed", 400)
 		_, err = f2.client(t, func(o *s3.Options) { o.Region = "eu-west-1" }).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
@@ -264,8 +264,8 @@ func TestSigV4SDK(t *testing.T) {
 
 func TestPresignedURLs(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	f := start(t, s3mem.Options{
-		Credentials: []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}},
+	f := start(t, s3local.Options{
+		Credentials: []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}},
 		Now:         clk.Now,
 	})
 	ctx := context.Background()

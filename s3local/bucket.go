@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"encoding/base64"
@@ -17,7 +17,7 @@ type owner struct {
 	DisplayName string `xml:"DisplayName,omitempty"`
 }
 
-var theOwner = owner{ID: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a", DisplayName: "s3mem"}
+var theOwner = owner{ID: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a", DisplayName: "s3local"}
 
 type listAllMyBucketsResult struct {
 	XMLName           xml.Name      `xml:"ListAllMyBucketsResult"`
