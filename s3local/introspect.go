@@ -98,18 +98,6 @@ func (s *Server) CreateBucket(name string) error {
 	return nil
 }
 
-// Buckets returns the names of the buckets, sorted.
-func (s *Server) Buckets() []string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	names := make([]string, 0, len(s.buckets))
-	for name := range s.buckets {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Objects returns the objects of a bucket in key order. It returns an
 // *Error with code NoSuchBucket when the bucket does not exist.
 func (s *Server) Objects(bucket string) ([]Object, error) {

@@ -12,18 +12,14 @@ import (
 const maxListKeys = 1000
 
 type listBucketResult struct {
-	XMLName xml.Name `xml:"ListBucketResult"`
-	NS      string   `xml:"xmlns,attr"`
-	Name    string   `xml:"Name"`
-	Prefix  string   `xml:"Prefix"`
-	// V1
-	Marker     *string `xml:"Marker"`
-	NextMarker string  `xml:"NextMarker,omitempty"`
-	// V2
-	ContinuationToken     string `xml:"ContinuationToken,omitempty"`
-	NextContinuationToken string `xml:"NextContinuationToken,omitempty"`
-	KeyCount              *int   `xml:"KeyCount"`
-	StartAfter            string `xml:"StartAfter,omitempty"`
+	XMLName               xml.Name `xml:"ListBucketResult"`
+	NS                    string   `xml:"xmlns,attr"`
+	Name                  string   `xml:"Name"`
+	Prefix                string   `xml:"Prefix"`
+	ContinuationToken     string   `xml:"ContinuationToken,omitempty"`
+	NextContinuationToken string   `xml:"NextContinuationToken,omitempty"`
+	KeyCount              int      `xml:"KeyCount"`
+	StartAfter            string   `xml:"StartAfter,omitempty"`
 
 	MaxKeys        int            `xml:"MaxKeys"`
 	Delimiter      string         `xml:"Delimiter,omitempty"`
@@ -123,8 +119,8 @@ func walk(keys []string, p listParams, emit func(i int, name string, isPrefix bo
 	return false, last
 }
 
-// listObjects serves ListObjects (v1) and ListObjectsV2.
-func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
+// listObjects serves ListObjectsV2.
+func (s *Server) listObjects(rc *reqCtx) *Error {
 	b, err := s.bucketFor(rc)
 	if err != nil {
 		return err
@@ -148,25 +144,19 @@ func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
 		Delimiter:    encode(p.delimiter),
 		EncodingType: enc,
 	}
-	fetchOwner := !v2 || q.Get("fetch-owner") == "true"
-	if v2 {
-		if tok := q.Get("continuation-token"); tok != "" {
-			m, err := base64.RawURLEncoding.DecodeString(tok)
-			if err != nil || len(m) == 0 {
-				return newError("InvalidArgument", "The continuation token provided is incorrect").
-					with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
-			}
-			p.marker = string(m)
-			res.ContinuationToken = tok
-		} else {
-			p.marker = q.Get("start-after")
+	fetchOwner := q.Get("fetch-owner") == "true"
+	if tok := q.Get("continuation-token"); tok != "" {
+		m, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(m) == 0 {
+			return newError("InvalidArgument", "The continuation token provided is incorrect").
+				with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
 		}
-		res.StartAfter = encode(q.Get("start-after"))
+		p.marker = string(m)
+		res.ContinuationToken = tok
 	} else {
-		p.marker = q.Get("marker")
-		m := encode(p.marker)
-		res.Marker = &m
+		p.marker = q.Get("start-after")
 	}
+	res.StartAfter = encode(q.Get("start-after"))
 
 	s.mu.RLock()
 	truncated, last := walk(b.keys, p, func(i int, name string, isPrefix bool) {
@@ -193,14 +183,9 @@ func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
 	s.mu.RUnlock()
 
 	res.IsTruncated = truncated
-	if v2 {
-		n := len(res.Contents) + len(res.CommonPrefixes)
-		res.KeyCount = &n
-		if truncated {
-			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
-		}
-	} else if truncated && p.delimiter != "" {
-		res.NextMarker = encode(last)
+	res.KeyCount = len(res.Contents) + len(res.CommonPrefixes)
+	if truncated {
+		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
 	}
 	return rc.writeXML(res)
 }

@@ -107,14 +107,6 @@ func parsePartNumber(v string) (int, *Error) {
 	return n, nil
 }
 
-type copyPartResult struct {
-	XMLName      xml.Name `xml:"CopyPartResult"`
-	NS           string   `xml:"xmlns,attr"`
-	ETag         string   `xml:"ETag"`
-	LastModified string   `xml:"LastModified"`
-	copyChecksums
-}
-
 // copyChecksums are the checksum elements of copy results.
 type copyChecksums struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
@@ -139,7 +131,7 @@ func (c *copyChecksums) set(alg, value string) {
 	}
 }
 
-// uploadPart serves UploadPart and UploadPartCopy.
+// uploadPart serves UploadPart.
 func (s *Server) uploadPart(rc *reqCtx) *Error {
 	b, err := s.bucketFor(rc)
 	if err != nil {
@@ -156,39 +148,12 @@ func (s *Server) uploadPart(rc *reqCtx) *Error {
 		return err
 	}
 	p := &part{number: n, alg: u.alg}
-	if rc.op == OpUploadPartCopy {
-		src, _, _, err := s.copySource(rc)
-		if err != nil {
-			return err
-		}
-		data := src.data
-		if rng := rc.r.Header.Get("X-Amz-Copy-Source-Range"); rng != "" {
-			a, z, ok := parseCopyRange(rng)
-			if !ok {
-				return newError("InvalidArgument", "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy").
-					with("ArgumentName", "x-amz-copy-source-range").with("ArgumentValue", rng)
-			}
-			if z >= int64(len(data)) {
-				return newError("InvalidArgument", "Range specified is not valid for source object of size: "+strconv.Itoa(len(data))).
-					with("ArgumentName", "x-amz-copy-source-range").with("ArgumentValue", rng)
-			}
-			data = data[a : z+1]
-		}
-		if int64(len(data)) > s.maxObject {
-			return newError("EntityTooLarge", "")
-		}
-		rc.drainBody()
-		sum := md5.Sum(data)
-		p.data, p.md5 = data, sum[:]
-		p.checksum = checksumOf(lookupChecksumAlg(u.alg), data)
-	} else {
-		pl, err := rc.readPayload(bodyOptions{limit: s.maxObject, wantAlg: u.alg})
-		if err != nil {
-			return err
-		}
-		p.data, p.md5 = pl.data, pl.md5
-		p.alg, p.checksum = pl.checksum.alg, pl.checksum.value
+	pl, err := rc.readPayload(bodyOptions{limit: s.maxObject, wantAlg: u.alg})
+	if err != nil {
+		return err
 	}
+	p.data, p.md5 = pl.data, pl.md5
+	p.alg, p.checksum = pl.checksum.alg, pl.checksum.value
 	p.etag = quotedMD5(p.md5)
 
 	s.mu.Lock()
@@ -206,11 +171,6 @@ func (s *Server) uploadPart(rc *reqCtx) *Error {
 
 	h := rc.w.Header()
 	u.meta.writeSSE(h)
-	if rc.op == OpUploadPartCopy {
-		res := copyPartResult{NS: s3NS, ETag: p.etag, LastModified: xmlTime(p.modified)}
-		res.set(p.alg, p.checksum)
-		return rc.writeXML(res)
-	}
 	h.Set("ETag", p.etag)
 	if p.alg != "" && p.checksum != "" {
 		h.Set(checksumHeader(p.alg), p.checksum)
@@ -545,98 +505,4 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
 	}
 	return rc.writeXML(res)
-}
-
-type listPartsResult struct {
-	XMLName              xml.Name    `xml:"ListPartsResult"`
-	NS                   string      `xml:"xmlns,attr"`
-	Bucket               string      `xml:"Bucket"`
-	Key                  string      `xml:"Key"`
-	UploadID             string      `xml:"UploadId"`
-	PartNumberMarker     int         `xml:"PartNumberMarker"`
-	NextPartNumberMarker int         `xml:"NextPartNumberMarker,omitempty"`
-	MaxParts             int         `xml:"MaxParts"`
-	IsTruncated          bool        `xml:"IsTruncated"`
-	Parts                []partEntry `xml:"Part"`
-	Initiator            owner       `xml:"Initiator"`
-	Owner                owner       `xml:"Owner"`
-	StorageClass         string      `xml:"StorageClass"`
-	ChecksumAlgorithm    string      `xml:"ChecksumAlgorithm,omitempty"`
-	ChecksumType         string      `xml:"ChecksumType,omitempty"`
-}
-
-type partEntry struct {
-	PartNumber   int    `xml:"PartNumber"`
-	LastModified string `xml:"LastModified"`
-	ETag         string `xml:"ETag"`
-	Size         int64  `xml:"Size"`
-	copyChecksums
-}
-
-func (s *Server) listParts(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
-		return err
-	}
-	max, err := parseMax(rc.q.Get("max-parts"), "max-parts")
-	if err != nil {
-		return err
-	}
-	marker := 0
-	if v := rc.q.Get("part-number-marker"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return newError("InvalidArgument", "Provided part-number-marker not an integer or within integer range").
-				with("ArgumentName", "part-number-marker").with("ArgumentValue", v)
-		}
-		marker = n
-	}
-	s.mu.RLock()
-	u, err := findUpload(b, rc)
-	if err != nil {
-		s.mu.RUnlock()
-		return err
-	}
-	parts := make([]*part, 0, len(u.parts))
-	for _, p := range u.parts {
-		if p.number > marker {
-			parts = append(parts, p)
-		}
-	}
-	res := listPartsResult{
-		NS: s3NS, Bucket: b.name, Key: u.key, UploadID: u.id, PartNumberMarker: marker, MaxParts: max,
-		Initiator: theOwner, Owner: theOwner, StorageClass: u.meta.storageClass,
-		ChecksumAlgorithm: u.alg, ChecksumType: u.typ,
-	}
-	s.mu.RUnlock()
-	sort.Slice(parts, func(i, j int) bool { return parts[i].number < parts[j].number })
-	if len(parts) > max {
-		parts = parts[:max]
-		res.IsTruncated = true
-	}
-	for _, p := range parts {
-		e := partEntry{PartNumber: p.number, LastModified: xmlTime(p.modified), ETag: p.etag, Size: int64(len(p.data))}
-		e.set(p.alg, p.checksum)
-		res.Parts = append(res.Parts, e)
-		res.NextPartNumberMarker = p.number
-	}
-	return rc.writeXML(res)
-}
-
-// parseCopyRange parses an x-amz-copy-source-range "bytes=first-last".
-func parseCopyRange(v string) (first, last int64, ok bool) {
-	spec, found := strings.CutPrefix(v, "bytes=")
-	if !found {
-		return 0, 0, false
-	}
-	a, z, found := strings.Cut(spec, "-")
-	if !found {
-		return 0, 0, false
-	}
-	first, err1 := strconv.ParseInt(a, 10, 64)
-	last, err2 := strconv.ParseInt(z, 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || last < first {
-		return 0, 0, false
-	}
-	return first, last, true
 }

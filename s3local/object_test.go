@@ -273,60 +273,6 @@ func TestConditionalWrites(t *testing.T) {
 	}
 }
 
-func TestCopyObject(t *testing.T) {
-	f := start(t, s3local.Options{})
-	c := f.client(t)
-	ctx := context.Background()
-	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("src/a b"), Body: strings.NewReader("copy me"),
-		ContentType: aws.String("text/plain"), Metadata: map[string]string{"k": "v"}, Tagging: aws.String("t=1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv2 := f.srv.CreateBucket("other")
-	_ = srv2
-	tests := []struct {
-		name, source, dest string
-		directive          types.MetadataDirective
-		ifMatch            string
-		code               string
-		status             int
-		wantType           string
-		wantMeta           string
-	}{
-		{"copy", testBucket + "/src/a%20b", "dst1", "", "", "", 0, "text/plain", "v"},
-		{"replace", testBucket + "/src/a%20b", "dst2", types.MetadataDirectiveReplace, "", "", 0, "binary/octet-stream", ""},
-		{"to another bucket", "/" + testBucket + "/src/a%20b?versionId=null", "other-bucket-key", "", "", "", 0, "text/plain", "v"},
-		{"source missing", testBucket + "/nope", "dst3", "", "", "NoSuchKey", 404, "", ""},
-		{"source bucket missing", "nobucket/x", "dst3", "", "", "NoSuchBucket", 404, "", ""},
-		{"onto itself", testBucket + "/src/a%20b", "src/a b", "", "", "InvalidRequest", 400, "", ""},
-		{"onto itself with replace", testBucket + "/src/a%20b", "src/a b", types.MetadataDirectiveReplace, "", "", 0, "binary/octet-stream", ""},
-		{"copy-source-if-match fails", testBucket + "/src/a%20b", "dst4", "", `"nope"`, "PreconditionFailed", 412, "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := &s3.CopyObjectInput{Bucket: aws.String(testBucket), Key: aws.String(tt.dest), CopySource: aws.String(tt.source), MetadataDirective: tt.directive}
-			if tt.ifMatch != "" {
-				in.CopySourceIfMatch = aws.String(tt.ifMatch)
-			}
-			out, err := c.CopyObject(ctx, in)
-			if tt.code != "" {
-				wantError(t, "CopyObject", err, tt.code, tt.status)
-				return
-			}
-			if err != nil {
-				t.Fatalf("CopyObject = %v", err)
-			}
-			o, ok := f.srv.Object(testBucket, tt.dest)
-			if !ok || string(o.Body) != "copy me" || o.Header.Get("Content-Type") != tt.wantType || o.Metadata["k"] != tt.wantMeta || o.Tagging != "t=1" {
-				t.Errorf("Object(%q) = %+v, want body %q type %q meta %q tagging t=1", tt.dest, o, "copy me", tt.wantType, tt.wantMeta)
-			}
-			if aws.ToString(out.CopyObjectResult.ETag) != o.ETag {
-				t.Errorf("CopyObject ETag = %q, want %q", aws.ToString(out.CopyObjectResult.ETag), o.ETag)
-			}
-		})
-	}
-}
-
 func TestDeleteObjects(t *testing.T) {
 	f := start(t, s3local.Options{})
 	c := f.client(t)

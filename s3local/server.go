@@ -29,26 +29,16 @@ const (
 // Operation names, as passed to Options.Intercept. They are the names of the
 // S3 API actions.
 const (
-	// OpListBuckets is GET on the service.
-	OpListBuckets = "ListBuckets"
 	// OpCreateBucket is PUT on a bucket.
 	OpCreateBucket = "CreateBucket"
 	// OpDeleteBucket is DELETE on a bucket.
 	OpDeleteBucket = "DeleteBucket"
 	// OpHeadBucket is HEAD on a bucket.
 	OpHeadBucket = "HeadBucket"
-	// OpGetBucketLocation is GET on a bucket with ?location.
-	OpGetBucketLocation = "GetBucketLocation"
-	// OpGetBucketVersioning is GET on a bucket with ?versioning.
-	OpGetBucketVersioning = "GetBucketVersioning"
-	// OpListObjects is GET on a bucket (version 1 listing).
-	OpListObjects = "ListObjects"
 	// OpListObjectsV2 is GET on a bucket with ?list-type=2.
 	OpListObjectsV2 = "ListObjectsV2"
 	// OpPutObject is PUT on an object.
 	OpPutObject = "PutObject"
-	// OpCopyObject is PUT on an object with x-amz-copy-source.
-	OpCopyObject = "CopyObject"
 	// OpGetObject is GET on an object.
 	OpGetObject = "GetObject"
 	// OpHeadObject is HEAD on an object.
@@ -61,16 +51,12 @@ const (
 	OpCreateMultipartUpload = "CreateMultipartUpload"
 	// OpUploadPart is PUT on an object with ?partNumber&uploadId.
 	OpUploadPart = "UploadPart"
-	// OpUploadPartCopy is OpUploadPart with x-amz-copy-source.
-	OpUploadPartCopy = "UploadPartCopy"
 	// OpCompleteMultipartUpload is POST on an object with ?uploadId.
 	OpCompleteMultipartUpload = "CompleteMultipartUpload"
 	// OpAbortMultipartUpload is DELETE on an object with ?uploadId.
 	OpAbortMultipartUpload = "AbortMultipartUpload"
 	// OpListMultipartUploads is GET on a bucket with ?uploads.
 	OpListMultipartUploads = "ListMultipartUploads"
-	// OpListParts is GET on an object with ?uploadId.
-	OpListParts = "ListParts"
 )
 
 // ConditionalWriteMode tells how the server treats the If-None-Match and
@@ -235,14 +221,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	rc.q = r.URL.Query()
 	rc.bucket, rc.key = s.resolve(r)
-	op, err := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
+	op, routeErr := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
 	rc.op = op
-	if err != nil {
+	var err *Error
+	if rc.auth, err = s.authenticate(rc); err != nil {
 		rc.fail(err)
 		return
 	}
-	if rc.auth, err = s.authenticate(rc); err != nil {
-		rc.fail(err)
+	if routeErr != nil {
+		rc.fail(routeErr)
 		return
 	}
 	if s.opts.Intercept != nil {
@@ -266,26 +253,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle runs the operation of rc.
 func (s *Server) handle(rc *reqCtx) *Error {
 	switch rc.op {
-	case OpListBuckets:
-		return s.listBuckets(rc)
 	case OpCreateBucket:
 		return s.createBucket(rc)
 	case OpDeleteBucket:
 		return s.deleteBucket(rc)
 	case OpHeadBucket:
 		return s.headBucket(rc)
-	case OpGetBucketLocation:
-		return s.getBucketLocation(rc)
-	case OpGetBucketVersioning:
-		return s.getBucketVersioning(rc)
-	case OpListObjects:
-		return s.listObjects(rc, false)
 	case OpListObjectsV2:
-		return s.listObjects(rc, true)
+		return s.listObjects(rc)
 	case OpPutObject:
 		return s.putObject(rc)
-	case OpCopyObject:
-		return s.copyObject(rc)
 	case OpGetObject, OpHeadObject:
 		return s.getObject(rc)
 	case OpDeleteObject:
@@ -294,7 +271,7 @@ func (s *Server) handle(rc *reqCtx) *Error {
 		return s.deleteObjects(rc)
 	case OpCreateMultipartUpload:
 		return s.createMultipartUpload(rc)
-	case OpUploadPart, OpUploadPartCopy:
+	case OpUploadPart:
 		return s.uploadPart(rc)
 	case OpCompleteMultipartUpload:
 		return s.completeMultipartUpload(rc)
@@ -302,8 +279,6 @@ func (s *Server) handle(rc *reqCtx) *Error {
 		return s.abortMultipartUpload(rc)
 	case OpListMultipartUploads:
 		return s.listMultipartUploads(rc)
-	case OpListParts:
-		return s.listParts(rc)
 	}
 	return newError("NotImplemented", "")
 }
@@ -328,97 +303,74 @@ func (s *Server) resolve(r *http.Request) (bucket, key string) {
 // implement: requests naming them fail with 501 NotImplemented.
 var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "attributes", "cors", "encryption",
-	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "logging",
-	"metadataConfiguration", "metadataTable", "metrics", "notification",
-	"object-lock", "ownershipControls", "policy", "policyStatus",
-	"publicAccessBlock", "renameObject", "replication", "requestPayment",
-	"restore", "retention", "select", "session", "tagging", "torrent",
-	"versions", "website",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+	"logging", "metadataConfiguration", "metadataTable", "metrics",
+	"notification", "object-lock", "ownershipControls", "policy",
+	"policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"requestPayment", "restore", "retention", "select", "session", "tagging",
+	"torrent", "versioning", "versions", "website",
 }
 
-// route returns the operation a request names.
+// route returns the operation a request names, or 501 NotImplemented for
+// the operations this server leaves out (see the package doc).
 func route(method, bucket, key string, q url.Values, h http.Header) (string, *Error) {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
 	default:
 		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", resourceType(bucket, key))
 	}
+	notImplemented := newError("NotImplemented", "")
 	if bucket == "" {
 		if method == http.MethodGet {
-			return OpListBuckets, nil
+			return "", notImplemented // ListBuckets
 		}
 		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", "SERVICE")
 	}
 	for _, sub := range unsupportedSubresources {
 		if q.Has(sub) {
-			return "", newError("NotImplemented", "")
+			return "", notImplemented
 		}
+	}
+	if h.Get("X-Amz-Copy-Source") != "" {
+		return "", notImplemented // CopyObject, UploadPartCopy
 	}
 	has := q.Has
 	if key == "" {
-		switch method {
-		case http.MethodGet:
-			switch {
-			case has("location"):
-				return OpGetBucketLocation, nil
-			case has("versioning"):
-				return OpGetBucketVersioning, nil
-			case has("uploads"):
-				return OpListMultipartUploads, nil
-			case q.Get("list-type") == "2":
-				return OpListObjectsV2, nil
-			}
-			return OpListObjects, nil
-		case http.MethodHead:
+		switch {
+		case method == http.MethodGet && has("uploads"):
+			return OpListMultipartUploads, nil
+		case method == http.MethodGet && q.Get("list-type") == "2":
+			return OpListObjectsV2, nil
+		case method == http.MethodHead:
 			return OpHeadBucket, nil
-		case http.MethodPut:
-			if has("versioning") || has("location") {
-				return "", newError("NotImplemented", "")
-			}
+		case method == http.MethodPut:
 			return OpCreateBucket, nil
-		case http.MethodDelete:
+		case method == http.MethodDelete:
 			return OpDeleteBucket, nil
-		case http.MethodPost:
-			if has("delete") {
-				return OpDeleteObjects, nil
-			}
-			return "", newError("NotImplemented", "")
+		case method == http.MethodPost && has("delete"):
+			return OpDeleteObjects, nil
 		}
+		return "", notImplemented // ListObjects (version 1) and the rest
 	}
-	switch method {
-	case http.MethodGet:
-		if has("uploadId") {
-			return OpListParts, nil
-		}
+	switch {
+	case method == http.MethodGet && !has("uploadId"):
 		return OpGetObject, nil
-	case http.MethodHead:
+	case method == http.MethodHead:
 		return OpHeadObject, nil
-	case http.MethodPut:
-		copySource := h.Get("X-Amz-Copy-Source") != ""
-		if has("uploadId") || has("partNumber") {
-			if copySource {
-				return OpUploadPartCopy, nil
-			}
-			return OpUploadPart, nil
-		}
-		if copySource {
-			return OpCopyObject, nil
-		}
+	case method == http.MethodPut && (has("uploadId") || has("partNumber")):
+		return OpUploadPart, nil
+	case method == http.MethodPut:
 		return OpPutObject, nil
-	case http.MethodPost:
-		if has("uploads") {
-			return OpCreateMultipartUpload, nil
-		}
-		if has("uploadId") {
-			return OpCompleteMultipartUpload, nil
-		}
-	case http.MethodDelete:
-		if has("uploadId") {
-			return OpAbortMultipartUpload, nil
-		}
+	case method == http.MethodPost && has("uploads"):
+		return OpCreateMultipartUpload, nil
+	case method == http.MethodPost && has("uploadId"):
+		return OpCompleteMultipartUpload, nil
+	case method == http.MethodDelete && has("uploadId"):
+		return OpAbortMultipartUpload, nil
+	case method == http.MethodDelete:
 		return OpDeleteObject, nil
 	}
-	return "", newError("NotImplemented", "")
+	return "", notImplemented // ListParts and the rest
 }
 
 func resourceType(bucket, key string) string {
