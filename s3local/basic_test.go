@@ -93,7 +93,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 	if !ok {
 		t.Fatalf("Object(%q) missing", "dir/hello.txt")
 	}
-	if o.ETag != wantETag || string(o.Body) != string(body) || o.Metadata["color"] != "Blue" || o.Tagging != "a=1&b=2" || o.StorageClass != "STANDARD_IA" {
+	if o.ETag != wantETag || string(o.Body) != string(body) || o.UserMetadata()["color"] != "Blue" || o.Tagging != "a=1&b=2" || o.StorageClass != "STANDARD_IA" {
 		t.Errorf("Object(%q) = %+v", "dir/hello.txt", o)
 	}
 }

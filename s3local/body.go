@@ -1,6 +1,7 @@
 package s3local
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,13 +12,14 @@ import (
 	"strings"
 )
 
-// payload is a request body read in full, with its digests.
+// payload describes a request body read in full: its size and digests.
 type payload struct {
-	data []byte
+	size int64
 	md5  []byte
-	// checksum is the verified (or computed) checksum of the body; its alg
-	// is "" when none was asked for and none is computed by default.
-	checksum checksumInfo
+	// checksum is the verified (or computed) checksum of the body; its
+	// Algorithm is "" when none was asked for and none is computed by
+	// default.
+	checksum Checksum
 }
 
 // bodyOptions tune readPayload.
@@ -34,14 +36,12 @@ type bodyOptions struct {
 	objectChecksum bool
 }
 
-// maxPreallocate bounds the buffer allocated from a declared length before
-// any byte arrives; larger bodies grow the buffer as they arrive.
-const maxPreallocate = 64 << 20
-
-// readPayload reads the request body, decoding aws-chunked framing, and
-// verifies x-amz-content-sha256, Content-MD5 and x-amz-checksum-* (header or
-// trailer).
-func (rc *reqCtx) readPayload(o bodyOptions) (*payload, *Error) {
+// readPayload copies the request body to the writer dst returns, decoding
+// aws-chunked framing, and verifies x-amz-content-sha256, Content-MD5 and
+// x-amz-checksum-* (header or trailer). dst is called once the size is
+// known and checked against o.limit, before the first byte is read. The
+// body is streamed: it is never held in memory by readPayload.
+func (rc *reqCtx) readPayload(dst func(size int64) (io.Writer, *Error), o bodyOptions) (*payload, *Error) {
 	r := rc.r
 	h := r.Header
 	contentSHA := h.Get("X-Amz-Content-Sha256")
@@ -141,7 +141,12 @@ func (rc *reqCtx) readPayload(o bodyOptions) (*payload, *Error) {
 		md5Want = b
 	}
 
-	hashers := []io.Writer{}
+	out, err := dst(size)
+	if err != nil {
+		return nil, err
+	}
+	dw := &errWriter{w: out}
+	hashers := []io.Writer{dw}
 	md5h := md5.New()
 	hashers = append(hashers, md5h)
 	var shaH hash.Hash
@@ -154,27 +159,13 @@ func (rc *reqCtx) readPayload(o bodyOptions) (*payload, *Error) {
 		sumH = alg.new()
 		hashers = append(hashers, sumH)
 	}
-	w := io.MultiWriter(hashers...)
-
-	buf := make([]byte, min(size, maxPreallocate))
-	var filled int64
-	for filled < size {
-		if filled == int64(len(buf)) {
-			nb := make([]byte, min(size, 2*int64(len(buf))))
-			copy(nb, buf)
-			buf = nb
-		}
-		n, err := src.Read(buf[filled:])
-		w.Write(buf[filled : filled+int64(n)])
-		filled += int64(n)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, asError(err)
-		}
-	}
-	if filled < size {
+	n, cerr := io.CopyN(io.MultiWriter(hashers...), src, size)
+	switch {
+	case dw.err != nil:
+		return nil, rc.s.internal(rc, dw.err)
+	case cerr != nil && cerr != io.EOF:
+		return nil, asError(cerr)
+	case n < size:
 		return nil, newError("IncompleteBody", "")
 	}
 	if chunked != nil {
@@ -189,7 +180,7 @@ func (rc *reqCtx) readPayload(o bodyOptions) (*payload, *Error) {
 			return nil, asError(err)
 		}
 	}
-	p := &payload{data: buf[:filled], md5: md5h.Sum(nil)}
+	p := &payload{size: size, md5: md5h.Sum(nil)}
 
 	if shaH != nil {
 		if got := hex.EncodeToString(shaH.Sum(nil)); got != contentSHA {
@@ -213,17 +204,68 @@ func (rc *reqCtx) readPayload(o bodyOptions) (*payload, *Error) {
 		}
 	}
 	if alg != nil {
-		p.checksum = checksumInfo{alg: alg.name, value: expected, typ: checksumFullObject}
+		p.checksum = Checksum{Algorithm: alg.name, Value: expected, Type: checksumFullObject}
 		if sumH != nil {
 			got := base64.StdEncoding.EncodeToString(sumH.Sum(nil))
 			if expected != "" && got != expected {
 				return nil, newError("BadDigest", "The "+alg.name+" you specified did not match the calculated checksum.")
 			}
-			p.checksum.value = got
+			p.checksum.Value = got
 		}
-		if p.checksum.value == "" {
-			p.checksum = checksumInfo{}
+		if p.checksum.Value == "" {
+			p.checksum = Checksum{}
 		}
 	}
 	return p, nil
+}
+
+// readSmall reads a small request body (an XML document) into memory,
+// verified as readPayload does.
+func (rc *reqCtx) readSmall(o bodyOptions) ([]byte, *Error) {
+	var buf bytes.Buffer
+	_, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
+		buf.Grow(int(size))
+		return &buf, nil
+	}, o)
+	return buf.Bytes(), err
+}
+
+// readToBlob reads the request body into a new Blob of the store, as
+// readPayload does. On success the caller owns the blob; on failure it is
+// discarded.
+func (rc *reqCtx) readToBlob(o bodyOptions) (Blob, *payload, *Error) {
+	var blob Blob
+	p, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
+		b, err := rc.s.store.NewBlob(rc.bucket, size)
+		if err != nil {
+			return nil, rc.s.storeError(rc, err)
+		}
+		blob = b
+		return b, nil
+	}, o)
+	if err != nil {
+		if blob != nil {
+			blob.Discard()
+		}
+		return nil, nil, err
+	}
+	return blob, p, nil
+}
+
+// errWriter remembers the first error of w, so that a failing destination
+// (a full disk) is told apart from a failing request body.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
 }

@@ -2,6 +2,7 @@ package s3local
 
 import (
 	"encoding/xml"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -16,10 +17,34 @@ type owner struct {
 
 var theOwner = owner{ID: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a", DisplayName: "s3local"}
 
-func (s *Server) bucketRegion(b *bucket) string {
+// bucketFor returns rc's bucket, creating it when AutoCreateBucket is set,
+// or a NoSuchBucket error.
+func (s *Server) bucketFor(rc *reqCtx) (BucketInfo, *Error) {
+	b, err := s.store.Bucket(rc.bucket)
+	if errors.Is(err, ErrNoSuchBucket) && s.opts.AutoCreateBucket && validBucketName(rc.bucket) {
+		err = s.store.CreateBucket(BucketInfo{Name: rc.bucket, Created: s.now()})
+		if err == nil || errors.Is(err, ErrBucketExists) {
+			b, err = s.store.Bucket(rc.bucket)
+		}
+	}
+	if err != nil {
+		return BucketInfo{}, s.storeError(rc, err)
+	}
+	return b, nil
+}
+
+func noSuchBucket(name string) *Error {
+	return newError("NoSuchBucket", "").with("BucketName", name)
+}
+
+func noSuchKey(key string) *Error {
+	return newError("NoSuchKey", "").with("Key", key)
+}
+
+func (s *Server) bucketRegion(b BucketInfo) string {
 	switch {
-	case b.location != "":
-		return b.location
+	case b.Location != "":
+		return b.Location
 	case s.opts.Region != "":
 		return s.opts.Region
 	}
@@ -34,40 +59,31 @@ func (s *Server) createBucket(rc *reqCtx) *Error {
 	if !validBucketName(rc.bucket) {
 		return newError("InvalidBucketName", "").with("BucketName", rc.bucket)
 	}
-	p, err := rc.readPayload(bodyOptions{limit: 1 << 20})
+	data, err := rc.readSmall(bodyOptions{limit: 1 << 20})
 	if err != nil {
 		return err
 	}
 	var cfg createBucketConfiguration
-	if len(strings.TrimSpace(string(p.data))) > 0 {
-		if xml.Unmarshal(p.data, &cfg) != nil {
+	if len(strings.TrimSpace(string(data))) > 0 {
+		if xml.Unmarshal(data, &cfg) != nil {
 			return newError("MalformedXML", "")
 		}
 	}
-	if acl := rc.r.Header.Get("X-Amz-Acl"); acl != "" && !cannedACLs[acl] {
+	acl := rc.r.Header.Get("X-Amz-Acl")
+	if acl != "" && !cannedACLs[acl] {
 		return newError("InvalidArgument", "").with("ArgumentName", "x-amz-acl").with("ArgumentValue", acl)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.buckets[rc.bucket]; ok {
-		return newError("BucketAlreadyOwnedByYou", "").with("BucketName", rc.bucket)
+	if err := s.store.CreateBucket(BucketInfo{Name: rc.bucket, Created: s.now(), Location: cfg.LocationConstraint, ACL: acl}); err != nil {
+		return s.storeError(rc, err)
 	}
-	s.buckets[rc.bucket] = s.newBucket(rc.bucket, cfg.LocationConstraint)
 	rc.w.Header().Set("Location", "/"+rc.bucket)
 	return rc.writeStatus(http.StatusOK)
 }
 
 func (s *Server) deleteBucket(rc *reqCtx) *Error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.buckets[rc.bucket]
-	if b == nil {
-		return noSuchBucket(rc.bucket)
+	if err := s.store.DeleteBucket(rc.bucket); err != nil {
+		return s.storeError(rc, err)
 	}
-	if len(b.objects) > 0 {
-		return newError("BucketNotEmpty", "").with("BucketName", rc.bucket)
-	}
-	delete(s.buckets, rc.bucket)
 	return rc.writeStatus(http.StatusNoContent)
 }
 
@@ -78,4 +94,50 @@ func (s *Server) headBucket(rc *reqCtx) *Error {
 	}
 	rc.w.Header().Set("X-Amz-Bucket-Region", s.bucketRegion(b))
 	return rc.writeStatus(http.StatusOK)
+}
+
+// validBucketName reports whether name follows S3's bucket naming rules
+// (general purpose buckets).
+func validBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 63 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' || c == '.':
+			if i == 0 || i == len(name)-1 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if strings.Contains(name, "..") || strings.Contains(name, ".-") || strings.Contains(name, "-.") {
+		return false
+	}
+	// Not formatted as an IP address.
+	dots, digitsOnly := 0, true
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' {
+			dots++
+		} else if name[i] < '0' || name[i] > '9' {
+			digitsOnly = false
+		}
+	}
+	return dots != 3 || !digitsOnly
+}
+
+// publicACL reports whether a canned ACL lets anyone read (write false) or
+// write (write true).
+func publicACL(acl string, write bool) bool {
+	return acl == "public-read-write" || !write && acl == "public-read"
+}
+
+// bucketPublic reports whether a bucket's ACL lets anyone list it (write
+// false) or write in it (write true).
+func (s *Server) bucketPublic(name string, write bool) bool {
+	b, err := s.store.Bucket(name)
+	return err == nil && publicACL(b.ACL, write)
 }

@@ -180,7 +180,7 @@ func TestNotImplemented(t *testing.T) {
 		{"PUT", "/bucket?policy", nil, 501, "NotImplemented"},
 		{"GET", "/bucket/k?tagging", nil, 501, "NotImplemented"},
 		{"POST", "/bucket/k?restore", nil, 501, "NotImplemented"},
-		{"POST", "/bucket", nil, 501, "NotImplemented"},
+		{"POST", "/bucket", nil, 400, "MalformedPOSTRequest"}, // PostObject without a form
 		{"PATCH", "/bucket/k", nil, 405, "MethodNotAllowed"},
 		{"DELETE", "/", nil, 405, "MethodNotAllowed"},
 		{"GET", "/bucket/k?versionId=3HL4kqtJlcpXroDTDmJ", nil, 400, "InvalidArgument"},
@@ -310,12 +310,12 @@ func TestIntrospection(t *testing.T) {
 		t.Fatal(err)
 	}
 	us, err := f.srv.Uploads(testBucket)
-	if err != nil || len(us) != 1 || us[0].Key != "up" || us[0].UploadID != *cu.UploadId || len(us[0].Parts) != 1 ||
-		us[0].Parts[0].PartNumber != 2 || us[0].Parts[0].Size != 4 || us[0].Header.Get("Content-Type") != "text/csv" {
+	if err != nil || len(us) != 1 || us[0].Key != "up" || us[0].ID != *cu.UploadId || len(us[0].Parts) != 1 ||
+		us[0].Parts[0].Number != 2 || us[0].Parts[0].Size != 4 || us[0].Header.Get("Content-Type") != "text/csv" {
 		t.Errorf("Uploads() = %+v, %v", us, err)
 	}
 	objs, err := f.srv.Objects(testBucket)
-	if err != nil || len(objs) != 1 || objs[0].Key != "seed" || objs[0].Metadata["a"] != "b" || objs[0].ChecksumAlgorithm != "CRC64NVME" {
+	if err != nil || len(objs) != 1 || objs[0].Key != "seed" || objs[0].UserMetadata()["a"] != "b" || objs[0].Checksum.Algorithm != "CRC64NVME" {
 		t.Errorf("Objects() = %+v, %v", objs, err)
 	}
 	// Snapshots are copies.

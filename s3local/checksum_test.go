@@ -55,8 +55,8 @@ func TestSDKChecksums(t *testing.T) {
 				want = types.ChecksumAlgorithmCrc32 // the SDK's default
 			}
 			o, _ := f.srv.Object(testBucket, key)
-			if o.ChecksumAlgorithm != string(want) || o.ChecksumType != "FULL_OBJECT" {
-				t.Errorf("Object(%q) checksum = %s %s, want %s FULL_OBJECT", key, o.ChecksumAlgorithm, o.ChecksumType, want)
+			if o.Checksum.Algorithm != string(want) || o.Checksum.Type != "FULL_OBJECT" {
+				t.Errorf("Object(%q) checksum = %s %s, want %s FULL_OBJECT", key, o.Checksum.Algorithm, o.Checksum.Type, want)
 			}
 			if out.ChecksumType != types.ChecksumTypeFullObject {
 				t.Errorf("PutObject ChecksumType = %q, want FULL_OBJECT", out.ChecksumType)
@@ -75,7 +75,7 @@ func TestSDKChecksums(t *testing.T) {
 				types.ChecksumAlgorithmCrc64nvme: g.ChecksumCRC64NVME, types.ChecksumAlgorithmSha1: g.ChecksumSHA1,
 				types.ChecksumAlgorithmSha256: g.ChecksumSHA256,
 			}
-			if got := aws.ToString(sums[want]); got != o.Checksum || got == "" {
+			if got := aws.ToString(sums[want]); got != o.Checksum.Value || got == "" {
 				t.Errorf("GetObject(%q) checksum %s = %q, want %q", key, want, got, o.Checksum)
 			}
 		})
@@ -118,8 +118,8 @@ func TestSDKAWSChunked(t *testing.T) {
 					t.Fatalf("PutObject(%q) = %v", key, err)
 				}
 				o, _ := srv.Object(testBucket, key)
-				if !bytes.Equal(o.Body, body) || o.ChecksumAlgorithm != string(alg) {
-					t.Errorf("Object(%q) = %d bytes, checksum %s, want %d bytes, %s", key, len(o.Body), o.ChecksumAlgorithm, len(body), alg)
+				if !bytes.Equal(o.Body, body) || o.Checksum.Algorithm != string(alg) {
+					t.Errorf("Object(%q) = %d bytes, checksum %s, want %d bytes, %s", key, len(o.Body), o.Checksum.Algorithm, len(body), alg)
 				}
 				if got := o.Header.Get("Content-Encoding"); got != "gzip" {
 					t.Errorf("Object(%q) Content-Encoding = %q, want %q", key, got, "gzip")

@@ -223,3 +223,14 @@ func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Cleanup(ts.Close)
 	return ts
 }
+
+// newDiskStore opens a DiskStore in dir, closed when the test ends.
+func newDiskStore(t *testing.T, dir string) *s3local.DiskStore {
+	t.Helper()
+	d, err := s3local.NewDiskStore(dir)
+	if err != nil {
+		t.Fatalf("NewDiskStore(%q) = %v", dir, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}

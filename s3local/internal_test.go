@@ -2,6 +2,7 @@ package s3local
 
 import (
 	"encoding/base64"
+	"fmt"
 	"hash/crc64"
 	"strings"
 	"testing"
@@ -121,16 +122,34 @@ func TestWalk(t *testing.T) {
 		{"max 0", listParams{max: 0}, "", false},
 		{"multi-char delimiter", listParams{delimiter: "/1", max: 1000}, "a a/1* a/2 a/b/1* b c/ c/x d", false},
 	}
-	for _, tt := range tests {
-		var got []string
-		more, _ := walk(keys, tt.p, func(_ int, name string, isPrefix bool) {
-			if isPrefix {
-				name += "*"
+	disk, err := NewDiskStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer disk.Close()
+	for _, store := range []Store{NewMemoryStore(), disk} {
+		s := New(Options{Store: store})
+		if err := s.CreateBucket("bucket"); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if _, err := s.PutObject("bucket", k, nil, nil); err != nil {
+				t.Fatal(err)
 			}
-			got = append(got, name)
-		})
-		if strings.Join(got, " ") != tt.want || more != tt.more {
-			t.Errorf("walk(%s) = %q, %v, want %q, %v", tt.name, strings.Join(got, " "), more, tt.want, tt.more)
+		}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%T/%s", store, tt.name), func(t *testing.T) {
+				var got []string
+				more, _, err := s.walk("bucket", tt.p, func(name string, o *ObjectInfo) {
+					if o == nil {
+						name += "*"
+					}
+					got = append(got, name)
+				})
+				if err != nil || strings.Join(got, " ") != tt.want || more != tt.more {
+					t.Errorf("walk(%s) = %q, %v, %v; want %q, %v", tt.name, strings.Join(got, " "), more, err, tt.want, tt.more)
+				}
+			})
 		}
 	}
 }

@@ -2,9 +2,11 @@ package s3local
 
 import (
 	"crypto/md5"
+	"encoding/hex"
 	"encoding/xml"
+	"errors"
+	"io"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -20,8 +22,7 @@ type initiateMultipartUploadResult struct {
 }
 
 func (s *Server) createMultipartUpload(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	if err := checkKey(rc.key); err != nil {
@@ -31,53 +32,52 @@ func (s *Server) createMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	h := rc.r.Header
-	alg, typ := "", strings.ToUpper(h.Get("X-Amz-Checksum-Type"))
-	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
-		a := lookupChecksumAlg(v)
-		if a == nil {
-			return newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
-		}
-		alg = a.name
-		switch typ {
-		case "":
-			typ = checksumComposite
-			if !a.composite {
-				typ = checksumFullObject
-			}
-		case checksumFullObject, checksumComposite:
-		default:
-			return newError("InvalidRequest", "Value for x-amz-checksum-type header is invalid.")
-		}
-		if (typ == checksumFullObject && !a.fullObject) || (typ == checksumComposite && !a.composite) {
-			return newError("InvalidRequest", "The "+typ+" checksum type cannot be used with the "+strings.ToLower(alg)+" checksum algorithm.")
-		}
-	} else if typ != "" {
-		return newError("InvalidRequest", "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
-	}
-	rc.drainBody()
-	u := &upload{
-		id:        randomUploadID(),
-		key:       rc.key,
-		initiated: s.now(),
-		meta:      meta,
-		alg:       alg,
-		typ:       typ,
-		parts:     make(map[int]*part),
-	}
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
+	alg, typ, err := uploadChecksum(rc.r.Header)
+	if err != nil {
 		return err
 	}
-	b.uploads[u.id] = u
-	s.mu.Unlock()
+	rc.drainBody()
+	u := UploadInfo{ID: randomUploadID(), Key: rc.key, Initiated: s.now(), Metadata: meta, ChecksumAlgorithm: alg, ChecksumType: typ}
+	if err := s.store.CreateUpload(rc.bucket, u); err != nil {
+		return s.storeError(rc, err)
+	}
 	if alg != "" {
 		rc.w.Header().Set("X-Amz-Checksum-Algorithm", alg)
 		rc.w.Header().Set("X-Amz-Checksum-Type", typ)
 	}
 	meta.writeSSE(rc.w.Header())
-	return rc.writeXML(initiateMultipartUploadResult{NS: s3NS, Bucket: b.name, Key: rc.key, UploadID: u.id})
+	return rc.writeXML(initiateMultipartUploadResult{NS: s3NS, Bucket: rc.bucket, Key: rc.key, UploadID: u.ID})
+}
+
+// uploadChecksum reads the checksum algorithm and type of a
+// CreateMultipartUpload.
+func uploadChecksum(h http.Header) (alg, typ string, err *Error) {
+	typ = strings.ToUpper(h.Get("X-Amz-Checksum-Type"))
+	v := h.Get("X-Amz-Checksum-Algorithm")
+	if v == "" {
+		if typ != "" {
+			return "", "", newError("InvalidRequest", "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+		}
+		return "", "", nil
+	}
+	a := lookupChecksumAlg(v)
+	if a == nil {
+		return "", "", newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+	}
+	switch typ {
+	case "":
+		typ = checksumComposite
+		if !a.composite {
+			typ = checksumFullObject
+		}
+	case checksumFullObject, checksumComposite:
+	default:
+		return "", "", newError("InvalidRequest", "Value for x-amz-checksum-type header is invalid.")
+	}
+	if (typ == checksumFullObject && !a.fullObject) || (typ == checksumComposite && !a.composite) {
+		return "", "", newError("InvalidRequest", "The "+typ+" checksum type cannot be used with the "+strings.ToLower(a.name)+" checksum algorithm.")
+	}
+	return a.name, typ, nil
 }
 
 func randomUploadID() string {
@@ -88,12 +88,15 @@ func noSuchUpload(id string) *Error {
 	return newError("NoSuchUpload", "").with("UploadId", id)
 }
 
-// findUpload returns rc's open upload; the caller holds s.mu.
-func findUpload(b *bucket, rc *reqCtx) (*upload, *Error) {
+// findUpload returns rc's open upload, which must be for rc's key.
+func (s *Server) findUpload(rc *reqCtx) (UploadInfo, *Error) {
 	id := rc.q.Get("uploadId")
-	u := b.uploads[id]
-	if u == nil || u.key != rc.key {
-		return nil, noSuchUpload(id)
+	u, err := s.store.Upload(rc.bucket, id)
+	if errors.Is(err, ErrNoSuchUpload) || err == nil && u.Key != rc.key {
+		return UploadInfo{}, noSuchUpload(id)
+	}
+	if err != nil {
+		return UploadInfo{}, s.storeError(rc, err)
 	}
 	return u, nil
 }
@@ -107,8 +110,9 @@ func parsePartNumber(v string) (int, *Error) {
 	return n, nil
 }
 
-// copyChecksums are the checksum elements of copy results.
-type copyChecksums struct {
+// resultChecksums are the checksum elements of CompleteMultipartUpload
+// results.
+type resultChecksums struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
@@ -116,7 +120,7 @@ type copyChecksums struct {
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
 }
 
-func (c *copyChecksums) set(alg, value string) {
+func (c *resultChecksums) set(alg, value string) {
 	switch alg {
 	case algCRC32:
 		c.ChecksumCRC32 = value
@@ -131,63 +135,58 @@ func (c *copyChecksums) set(alg, value string) {
 	}
 }
 
-// uploadPart serves UploadPart.
 func (s *Server) uploadPart(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	n, err := parsePartNumber(rc.q.Get("partNumber"))
 	if err != nil {
 		return err
 	}
-	s.mu.RLock()
-	u, err := findUpload(b, rc)
-	s.mu.RUnlock()
+	u, err := s.findUpload(rc)
 	if err != nil {
 		return err
 	}
-	p := &part{number: n, alg: u.alg}
-	pl, err := rc.readPayload(bodyOptions{limit: s.maxObject, wantAlg: u.alg})
+	blob, pl, err := rc.readToBlob(bodyOptions{limit: s.maxObject, wantAlg: u.ChecksumAlgorithm})
 	if err != nil {
 		return err
 	}
-	p.data, p.md5 = pl.data, pl.md5
-	p.alg, p.checksum = pl.checksum.alg, pl.checksum.value
-	p.etag = quotedMD5(p.md5)
-
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
-		return err
+	p := PartInfo{Number: n, Size: pl.size, ETag: quotedMD5(pl.md5), LastModified: s.now(),
+		ChecksumAlgorithm: pl.checksum.Algorithm, Checksum: pl.checksum.Value}
+	if err := s.store.PutPart(rc.bucket, u.ID, p, blob); err != nil {
+		if errors.Is(err, ErrNoSuchUpload) {
+			return noSuchUpload(u.ID)
+		}
+		return s.storeError(rc, err)
 	}
-	if b.uploads[u.id] != u {
-		s.mu.Unlock()
-		return noSuchUpload(u.id)
-	}
-	p.modified = s.now()
-	u.parts[n] = p
-	s.mu.Unlock()
-
 	h := rc.w.Header()
-	u.meta.writeSSE(h)
-	h.Set("ETag", p.etag)
-	if p.alg != "" && p.checksum != "" {
-		h.Set(checksumHeader(p.alg), p.checksum)
+	u.writeSSE(h)
+	h.Set("ETag", p.ETag)
+	if p.ChecksumAlgorithm != "" && p.Checksum != "" {
+		h.Set(checksumHeader(p.ChecksumAlgorithm), p.Checksum)
 	}
 	return rc.writeStatus(http.StatusOK)
 }
 
 type completeMultipartUpload struct {
-	Parts []struct {
-		PartNumber        int    `xml:"PartNumber"`
-		ETag              string `xml:"ETag"`
-		ChecksumCRC32     string `xml:"ChecksumCRC32"`
-		ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
-		ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
-		ChecksumSHA1      string `xml:"ChecksumSHA1"`
-		ChecksumSHA256    string `xml:"ChecksumSHA256"`
-	} `xml:"Part"`
+	Parts []completedPart `xml:"Part"`
+}
+
+type completedPart struct {
+	PartNumber        int    `xml:"PartNumber"`
+	ETag              string `xml:"ETag"`
+	ChecksumCRC32     string `xml:"ChecksumCRC32"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256"`
+}
+
+// checksum returns the checksum the client gives for a part of algorithm
+// alg, or "".
+func (c completedPart) checksum(alg string) string {
+	return map[string]string{algCRC32: c.ChecksumCRC32, algCRC32C: c.ChecksumCRC32C,
+		algCRC64NVME: c.ChecksumCRC64NVME, algSHA1: c.ChecksumSHA1, algSHA256: c.ChecksumSHA256}[alg]
 }
 
 type completeMultipartUploadResult struct {
@@ -197,146 +196,174 @@ type completeMultipartUploadResult struct {
 	Bucket   string   `xml:"Bucket"`
 	Key      string   `xml:"Key"`
 	ETag     string   `xml:"ETag"`
-	copyChecksums
+	resultChecksums
 	ChecksumType string `xml:"ChecksumType,omitempty"`
 }
 
+// completeMultipartUpload checks the part list, copies the parts into one
+// body (streamed, computing the object's checksum on the way), then
+// stores it, under the write condition, ending the upload in the same
+// step. A failed condition leaves the upload open.
 func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	cond, err := s.parseWriteCondition(rc.r.Header)
 	if err != nil {
 		return err
 	}
-	pl, err := rc.readPayload(bodyOptions{limit: 16 << 20, objectChecksum: true})
+	data, err := rc.readSmall(bodyOptions{limit: 16 << 20, objectChecksum: true})
 	if err != nil {
 		return err
 	}
 	var req completeMultipartUpload
-	if xml.Unmarshal(pl.data, &req) != nil || len(req.Parts) == 0 {
+	if xml.Unmarshal(data, &req) != nil || len(req.Parts) == 0 {
 		return newError("MalformedXML", "")
 	}
-
-	// Validate the part list against the upload and take the parts.
-	s.mu.RLock()
-	u, err := findUpload(b, rc)
+	u, err := s.findUpload(rc)
 	if err != nil {
-		s.mu.RUnlock()
 		return err
 	}
-	if err := cond.check(b.objects[rc.key]); err != nil {
-		s.mu.RUnlock()
+	if err := s.checkNow(rc, cond); err != nil {
 		return err
 	}
-	parts := make([]*part, len(req.Parts))
-	var perr *Error
-	for i, rp := range req.Parts {
-		if i > 0 && rp.PartNumber <= req.Parts[i-1].PartNumber {
-			perr = newError("InvalidPartOrder", "")
-			break
-		}
-		p := u.parts[rp.PartNumber]
-		if p == nil || strings.Trim(rp.ETag, `" `) != strings.Trim(p.etag, `"`) {
-			perr = newError("InvalidPart", "").with("UploadId", u.id).with("PartNumber", itoa(rp.PartNumber)).with("ETag", rp.ETag)
-			break
-		}
-		given := map[string]string{algCRC32: rp.ChecksumCRC32, algCRC32C: rp.ChecksumCRC32C,
-			algCRC64NVME: rp.ChecksumCRC64NVME, algSHA1: rp.ChecksumSHA1, algSHA256: rp.ChecksumSHA256}[p.alg]
-		if given != "" && p.checksum != "" && given != p.checksum {
-			perr = newError("InvalidPart", "").with("UploadId", u.id).with("PartNumber", itoa(rp.PartNumber)).with("ETag", rp.ETag)
-			break
-		}
-		parts[i] = p
+	parts, err := s.checkParts(u, req.Parts)
+	if err != nil {
+		return err
 	}
-	meta, alg, typ := u.meta, u.alg, u.typ
-	s.mu.RUnlock()
-	if perr != nil {
-		return perr
-	}
-	for i, p := range parts[:len(parts)-1] {
-		if int64(len(p.data)) < s.minPart {
-			return newError("EntityTooSmall", "").
-				with("ProposedSize", strconv.Itoa(len(p.data))).
-				with("MinSizeAllowed", strconv.FormatInt(s.minPart, 10)).
-				with("PartNumber", itoa(req.Parts[i].PartNumber)).
-				with("ETag", p.etag)
-		}
-	}
-
-	// Assemble the object outside the lock.
 	var total int64
 	for _, p := range parts {
-		total += int64(len(p.data))
+		total += p.Size
 	}
 	if v := rc.r.Header.Get("X-Amz-Mp-Object-Size"); v != "" && v != strconv.FormatInt(total, 10) {
 		return newError("InvalidRequest", "The provided 'x-amz-mp-object-size' header value "+v+" does not match what was computed: "+strconv.FormatInt(total, 10))
 	}
-	data := make([]byte, 0, total)
+	info, blob, err := s.assemble(rc, u, parts)
+	if err != nil {
+		return err
+	}
+	if err := s.commit(rc, info, blob, PutOptions{Check: cond.check, UploadID: u.ID}); err != nil {
+		return err
+	}
+	res := completeMultipartUploadResult{NS: s3NS, Location: location(rc), Bucket: rc.bucket, Key: rc.key, ETag: info.ETag}
+	if info.Checksum.Algorithm != "" {
+		res.set(info.Checksum.Algorithm, info.Checksum.Value)
+		res.ChecksumType = info.Checksum.Type
+	}
+	u.writeSSE(rc.w.Header())
+	return rc.writeXML(res)
+}
+
+// checkParts checks a CompleteMultipartUpload part list against the
+// upload's parts: ascending numbers, matching ETags and checksums, every
+// part but the last at least MinPartSize.
+func (s *Server) checkParts(u UploadInfo, list []completedPart) ([]PartInfo, *Error) {
+	byNumber := make(map[int]PartInfo, len(u.Parts))
+	for _, p := range u.Parts {
+		byNumber[p.Number] = p
+	}
+	parts := make([]PartInfo, len(list))
+	for i, rp := range list {
+		if i > 0 && rp.PartNumber <= list[i-1].PartNumber {
+			return nil, newError("InvalidPartOrder", "")
+		}
+		p, ok := byNumber[rp.PartNumber]
+		given := rp.checksum(p.ChecksumAlgorithm)
+		if !ok || strings.Trim(rp.ETag, `" `) != strings.Trim(p.ETag, `"`) || given != "" && p.Checksum != "" && given != p.Checksum {
+			return nil, newError("InvalidPart", "").with("UploadId", u.ID).with("PartNumber", itoa(rp.PartNumber)).with("ETag", rp.ETag)
+		}
+		parts[i] = p
+	}
+	for i, p := range parts[:len(parts)-1] {
+		if p.Size < s.minPart {
+			return nil, newError("EntityTooSmall", "").
+				with("ProposedSize", strconv.FormatInt(p.Size, 10)).
+				with("MinSizeAllowed", strconv.FormatInt(s.minPart, 10)).
+				with("PartNumber", itoa(list[i].PartNumber)).
+				with("ETag", p.ETag)
+		}
+	}
+	return parts, nil
+}
+
+// assemble copies parts into a new blob, in order, and describes the
+// object they make: the multipart ETag and the checksum of the upload's
+// type (a CRC64NVME of the whole object when the upload names none).
+func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInfo, Blob, *Error) {
+	var total int64
+	for _, p := range parts {
+		total += p.Size
+	}
+	full := lookupChecksumAlg(u.ChecksumAlgorithm)
+	switch {
+	case u.ChecksumAlgorithm == "":
+		full = lookupChecksumAlg(algCRC64NVME)
+	case u.ChecksumType != checksumFullObject:
+		full = nil // COMPOSITE: from the part checksums
+	}
+	blob, err := s.store.NewBlob(rc.bucket, total)
+	if err != nil {
+		return ObjectInfo{}, nil, s.storeError(rc, err)
+	}
+	var w io.Writer = blob
+	var fullH interface{ Sum([]byte) []byte }
+	if full != nil && full.new != nil {
+		h := full.new()
+		w, fullH = io.MultiWriter(blob, h), h
+	}
 	md5s := md5.New()
-	infos := make([]partInfo, len(parts))
+	info := ObjectInfo{Key: rc.key, Size: total, Metadata: u.Metadata, Parts: make([]ObjectPart, len(parts))}
 	sums := make([]string, len(parts))
 	for i, p := range parts {
-		data = append(data, p.data...)
-		md5s.Write(p.md5)
-		infos[i] = partInfo{size: int64(len(p.data)), checksum: p.checksum}
-		sums[i] = p.checksum
+		if err := s.copyPart(rc, u.ID, p, w); err != nil {
+			blob.Discard()
+			return ObjectInfo{}, nil, err
+		}
+		sum, _ := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		md5s.Write(sum)
+		info.Parts[i] = ObjectPart{Size: p.Size, Checksum: p.Checksum}
+		sums[i] = p.Checksum
 	}
-	etag := `"` + hexString(md5s.Sum(nil)) + "-" + itoa(len(parts)) + `"`
-	var sum checksumInfo
+	info.ETag = `"` + hex.EncodeToString(md5s.Sum(nil)) + "-" + itoa(len(parts)) + `"`
 	switch {
-	case alg == "":
-		a := lookupChecksumAlg(algCRC64NVME)
-		sum = checksumInfo{alg: a.name, value: checksumOf(a, data), typ: checksumFullObject}
-	case typ == checksumFullObject:
-		a := lookupChecksumAlg(alg)
-		if v := checksumOf(a, data); v != "" {
-			sum = checksumInfo{alg: a.name, value: v, typ: checksumFullObject}
-		}
-	default:
-		if v, ok := compositeChecksum(lookupChecksumAlg(alg), sums); ok {
-			sum = checksumInfo{alg: alg, value: v, typ: checksumComposite}
+	case fullH != nil:
+		info.Checksum = Checksum{Algorithm: full.name, Value: b64(fullH.Sum(nil)), Type: checksumFullObject}
+	case u.ChecksumType == checksumComposite:
+		if v, ok := compositeChecksum(lookupChecksumAlg(u.ChecksumAlgorithm), sums); ok {
+			info.Checksum = Checksum{Algorithm: u.ChecksumAlgorithm, Value: v, Type: checksumComposite}
 		}
 	}
-	if sum.alg != "" {
-		if v := rc.r.Header.Get(checksumHeader(sum.alg)); v != "" && v != sum.value && v+"-"+itoa(len(parts)) != sum.value {
-			return newError("BadDigest", "The "+sum.alg+" you specified did not match the calculated checksum.")
+	if c := info.Checksum; c.Algorithm != "" {
+		if v := rc.r.Header.Get(checksumHeader(c.Algorithm)); v != "" && v != c.Value && v+"-"+itoa(len(parts)) != c.Value {
+			blob.Discard()
+			return ObjectInfo{}, nil, newError("BadDigest", "The "+c.Algorithm+" you specified did not match the calculated checksum.")
 		}
 	}
-	o := &object{key: rc.key, data: data, etag: etag, meta: meta, checksum: sum, parts: infos}
+	return info, blob, nil
+}
 
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
-		return err
+// copyPart copies part p of an upload to w. A part replaced since the
+// part list was checked is an InvalidPart.
+func (s *Server) copyPart(rc *reqCtx, id string, p PartInfo, w io.Writer) *Error {
+	got, r, err := s.store.OpenPart(rc.bucket, id, p.Number)
+	if errors.Is(err, ErrNoSuchUpload) {
+		return noSuchUpload(id)
 	}
-	if b.uploads[u.id] != u {
-		s.mu.Unlock()
-		return noSuchUpload(u.id)
+	if err == nil && got.ETag != p.ETag {
+		r.Close()
+		err = ErrNoSuchKey
 	}
-	if err := cond.check(b.objects[rc.key]); err != nil {
-		s.mu.Unlock()
-		return err
+	if errors.Is(err, ErrNoSuchKey) {
+		return newError("InvalidPart", "").with("UploadId", id).with("PartNumber", itoa(p.Number)).with("ETag", p.ETag)
 	}
-	o.modified = s.now()
-	b.put(o)
-	delete(b.uploads, u.id)
-	s.mu.Unlock()
-
-	res := completeMultipartUploadResult{
-		NS:       s3NS,
-		Location: location(rc),
-		Bucket:   b.name,
-		Key:      rc.key,
-		ETag:     etag,
+	if err != nil {
+		return s.storeError(rc, err)
 	}
-	if sum.alg != "" {
-		res.set(sum.alg, sum.value)
-		res.ChecksumType = sum.typ
+	defer r.Close()
+	if _, err := io.Copy(w, io.NewSectionReader(r, 0, got.Size)); err != nil {
+		return s.internal(rc, err)
 	}
-	meta.writeSSE(rc.w.Header())
-	return rc.writeXML(res)
+	return nil
 }
 
 // location returns the URL of rc's object.
@@ -348,28 +375,19 @@ func location(rc *reqCtx) string {
 	return scheme + "://" + rc.r.Host + rc.r.URL.EscapedPath()
 }
 
-func hexString(b []byte) string {
-	const hexDigits = "0123456789abcdef"
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
-	}
-	return string(out)
-}
-
 func (s *Server) abortMultipartUpload(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
+	if _, err := s.bucketFor(rc); err != nil {
+		return err
+	}
+	u, err := s.findUpload(rc)
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	u, err := findUpload(b, rc)
-	if err == nil {
-		delete(b.uploads, u.id)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return err
+	if err := s.store.AbortUpload(rc.bucket, u.ID); err != nil {
+		if errors.Is(err, ErrNoSuchUpload) {
+			return noSuchUpload(u.ID)
+		}
+		return s.storeError(rc, err)
 	}
 	return rc.writeStatus(http.StatusNoContent)
 }
@@ -402,29 +420,8 @@ type uploadEntry struct {
 	ChecksumType      string `xml:"ChecksumType,omitempty"`
 }
 
-// sortedUploads returns the uploads of b ordered by key, then initiation
-// time, then ID; the caller holds s.mu.
-func sortedUploads(b *bucket) []*upload {
-	us := make([]*upload, 0, len(b.uploads))
-	for _, u := range b.uploads {
-		us = append(us, u)
-	}
-	sort.Slice(us, func(i, j int) bool {
-		a, c := us[i], us[j]
-		if a.key != c.key {
-			return a.key < c.key
-		}
-		if !a.initiated.Equal(c.initiated) {
-			return a.initiated.Before(c.initiated)
-		}
-		return a.id < c.id
-	})
-	return us
-}
-
 func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	q := rc.q
@@ -443,23 +440,24 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 		idMarker = ""
 	}
 	res := listMultipartUploadsResult{
-		NS: s3NS, Bucket: b.name, KeyMarker: encode(keyMarker), UploadIDMarker: idMarker,
+		NS: s3NS, Bucket: rc.bucket, KeyMarker: encode(keyMarker), UploadIDMarker: idMarker,
 		Prefix: encode(prefix), Delimiter: encode(delim), EncodingType: enc, MaxUploads: max,
 	}
-	s.mu.RLock()
-	us := sortedUploads(b)
-	s.mu.RUnlock()
+	us, serr := s.store.Uploads(rc.bucket)
+	if serr != nil {
+		return s.storeError(rc, serr)
+	}
 
 	// Skip up to the markers.
 	start := 0
 	if keyMarker != "" {
 		start = len(us)
 		for i, u := range us {
-			if u.key > keyMarker {
+			if u.Key > keyMarker {
 				start = i
 				break
 			}
-			if u.key == keyMarker && idMarker != "" && u.id == idMarker {
+			if u.Key == keyMarker && idMarker != "" && u.ID == idMarker {
 				start = i + 1
 				break
 			}
@@ -469,12 +467,12 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 	count := 0
 	for i := start; i < len(us); i++ {
 		u := us[i]
-		if !strings.HasPrefix(u.key, prefix) {
+		if !strings.HasPrefix(u.Key, prefix) {
 			continue
 		}
 		if delim != "" {
-			if j := strings.Index(u.key[len(prefix):], delim); j >= 0 {
-				cp := u.key[:len(prefix)+j+len(delim)]
+			if j := strings.Index(u.Key[len(prefix):], delim); j >= 0 {
+				cp := u.Key[:len(prefix)+j+len(delim)]
 				if cp == lastPrefix || cp <= keyMarker {
 					continue
 				}
@@ -494,11 +492,11 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 			break
 		}
 		res.Uploads = append(res.Uploads, uploadEntry{
-			Key: encode(u.key), UploadID: u.id, Initiator: theOwner, Owner: theOwner,
-			StorageClass: u.meta.storageClass, Initiated: xmlTime(u.initiated),
-			ChecksumAlgorithm: u.alg, ChecksumType: u.typ,
+			Key: encode(u.Key), UploadID: u.ID, Initiator: theOwner, Owner: theOwner,
+			StorageClass: u.StorageClass, Initiated: xmlTime(u.Initiated),
+			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 		})
-		res.NextKeyMarker, res.NextUploadIDMarker = encode(u.key), u.id
+		res.NextKeyMarker, res.NextUploadIDMarker = encode(u.Key), u.ID
 		count++
 	}
 	if !res.IsTruncated {

@@ -75,8 +75,8 @@ func TestUploaderMultipart(t *testing.T) {
 				t.Errorf("Upload checksum = %q %q, want COMPOSITE CRC32 ending in %s", out.ChecksumType, aws.ToString(out.ChecksumCRC32), suffix)
 			}
 			o, ok := f.srv.Object(testBucket, "big/object.bin")
-			if !ok || !bytes.Equal(o.Body, data) || o.PartCount != len(chunks) || o.Metadata["origin"] != "uploader" || o.Header.Get("Content-Type") != "application/x-test" {
-				t.Errorf("Object() = %d bytes, %d parts, meta %v, type %q", len(o.Body), o.PartCount, o.Metadata, o.Header.Get("Content-Type"))
+			if !ok || !bytes.Equal(o.Body, data) || len(o.Parts) != len(chunks) || o.UserMetadata()["origin"] != "uploader" || o.Header.Get("Content-Type") != "application/x-test" {
+				t.Errorf("Object() = %d bytes, %d parts, meta %v, type %q", len(o.Body), len(o.Parts), o.UserMetadata(), o.Header.Get("Content-Type"))
 			}
 			if us, _ := f.srv.Uploads(testBucket); len(us) != 0 {
 				t.Errorf("Uploads() = %d open uploads, want 0", len(us))

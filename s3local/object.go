@@ -3,10 +3,13 @@ package s3local
 import (
 	"encoding/hex"
 	"encoding/xml"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxKeyLength is S3's limit on key length, in bytes.
@@ -42,12 +45,12 @@ func (s *Server) parseWriteCondition(h http.Header) (writeCondition, *Error) {
 }
 
 // check evaluates the condition against the current object (nil when the
-// key is missing).
-func (c writeCondition) check(cur *object) *Error {
+// key is missing). It is a PutOptions.Check.
+func (c writeCondition) check(cur *ObjectInfo) error {
 	if c.ifNoneMatch && cur != nil {
 		return newError("PreconditionFailed", "").with("Condition", "If-None-Match")
 	}
-	if c.ifMatch != "" && (cur == nil || !etagListMatches(c.ifMatch, cur.etag)) {
+	if c.ifMatch != "" && (cur == nil || !etagListMatches(c.ifMatch, cur.ETag)) {
 		return newError("PreconditionFailed", "").with("Condition", "If-Match")
 	}
 	return nil
@@ -71,9 +74,14 @@ func etagListMatches(list, etag string) bool {
 	return false
 }
 
+// checkKey refuses the keys S3 refuses: longer than 1024 bytes, or not
+// UTF-8 (which listings rely on: no key holds a 0xff byte).
 func checkKey(key string) *Error {
 	if len(key) > maxKeyLength {
 		return newError("KeyTooLongError", "").with("Size", itoa(len(key))).with("MaxSizeAllowed", itoa(maxKeyLength))
+	}
+	if !utf8.ValidString(key) {
+		return newError("InvalidArgument", "Object key is not valid UTF-8").with("ArgumentName", "key")
 	}
 	return nil
 }
@@ -83,8 +91,7 @@ func quotedMD5(sum []byte) string {
 }
 
 func (s *Server) putObject(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	if err := checkKey(rc.key); err != nil {
@@ -99,63 +106,88 @@ func (s *Server) putObject(rc *reqCtx) *Error {
 		return err
 	}
 	// Fail early, before reading the body, when the condition already fails.
-	s.mu.RLock()
-	err = cond.check(b.objects[rc.key])
-	s.mu.RUnlock()
+	if err := s.checkNow(rc, cond); err != nil {
+		return err
+	}
+	blob, p, err := rc.readToBlob(bodyOptions{limit: s.maxObject, defaultAlg: algCRC64NVME})
 	if err != nil {
 		return err
 	}
-	p, err := rc.readPayload(bodyOptions{limit: s.maxObject, defaultAlg: algCRC64NVME})
-	if err != nil {
+	info := ObjectInfo{
+		Key:      rc.key,
+		Size:     p.size,
+		ETag:     quotedMD5(p.md5),
+		Metadata: meta,
+		Checksum: p.checksum,
+	}
+	if err := s.commit(rc, info, blob, PutOptions{Check: cond.check}); err != nil {
 		return err
 	}
-	o := &object{
-		key:      rc.key,
-		data:     p.data,
-		etag:     quotedMD5(p.md5),
-		meta:     meta,
-		checksum: p.checksum,
-	}
-	if err := s.store(b, cond, o); err != nil {
-		return err
-	}
-
 	h := rc.w.Header()
-	h.Set("ETag", o.etag)
-	writeChecksumHeaders(h, o.checksum)
+	h.Set("ETag", info.ETag)
+	writeChecksumHeaders(h, info.Checksum)
 	meta.writeSSE(h)
 	return rc.writeStatus(http.StatusOK)
 }
 
+// checkNow evaluates a write condition against the object there now, so
+// that a write bound to fail does not read its body. The store evaluates
+// it again when the write commits.
+func (s *Server) checkNow(rc *reqCtx, cond writeCondition) *Error {
+	if cond == (writeCondition{}) {
+		return nil
+	}
+	info, r, err := s.store.Open(rc.bucket, rc.key)
+	var cur *ObjectInfo
+	switch {
+	case err == nil:
+		r.Close()
+		cur = &info
+	case !errors.Is(err, ErrNoSuchKey):
+		return s.storeError(rc, err)
+	}
+	if err := cond.check(cur); err != nil {
+		return err.(*Error)
+	}
+	return nil
+}
+
+// commit stores a received object with opts, setting its modification
+// time, and maps the store's errors.
+func (s *Server) commit(rc *reqCtx, info ObjectInfo, blob Blob, opts PutOptions) *Error {
+	info.LastModified = s.now()
+	if err := s.store.Put(rc.bucket, info, blob, opts); err != nil {
+		return s.storeError(rc, err)
+	}
+	return nil
+}
+
 // writeChecksumHeaders sets x-amz-checksum-<alg> and x-amz-checksum-type.
-func writeChecksumHeaders(h http.Header, c checksumInfo) {
-	if c.alg == "" {
+func writeChecksumHeaders(h http.Header, c Checksum) {
+	if c.Algorithm == "" {
 		return
 	}
-	h.Set(checksumHeader(c.alg), c.value)
-	h.Set("X-Amz-Checksum-Type", c.typ)
+	h.Set(checksumHeader(c.Algorithm), c.Value)
+	h.Set("X-Amz-Checksum-Type", c.Type)
 }
 
 // getObject serves GetObject and HeadObject.
 func (s *Server) getObject(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
-	head := rc.r.Method == http.MethodHead
 	if v := rc.q.Get("versionId"); v != "" && v != "null" {
 		return newError("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", v)
 	}
-	s.mu.RLock()
-	o := b.objects[rc.key]
-	s.mu.RUnlock()
-	if o == nil {
-		return noSuchKey(rc.key)
+	o, r, err := s.openObject(rc)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	h := rc.w.Header()
-	if status := evalReadConditions(rc.r.Header, o); status != 0 {
-		h.Set("ETag", o.etag)
-		h.Set("Last-Modified", httpTime(o.modified))
+	if status := evalReadConditions(rc.r.Header, &o); status != 0 {
+		h.Set("ETag", o.ETag)
+		h.Set("Last-Modified", httpTime(o.LastModified))
 		if status == http.StatusNotModified {
 			return rc.writeStatus(status)
 		}
@@ -165,67 +197,119 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 		}
 		return newError("PreconditionFailed", "").with("Condition", cond)
 	}
+	sel, err := selectBytes(rc, &o)
+	if err != nil {
+		return err
+	}
+	writeObjectHeaders(rc, &o, sel)
+	status := http.StatusOK
+	if sel.partial {
+		status = http.StatusPartialContent
+		h.Set("Content-Range", "bytes "+strconv.FormatInt(sel.start, 10)+"-"+strconv.FormatInt(sel.end, 10)+"/"+strconv.FormatInt(o.Size, 10))
+	}
+	rc.status = status
+	rc.w.WriteHeader(status)
+	if rc.r.Method != http.MethodHead && sel.length() > 0 {
+		io.Copy(rc.w, io.NewSectionReader(r, sel.start, sel.length()))
+	}
+	return nil
+}
 
-	size := int64(len(o.data))
-	start, end := int64(0), size-1 // inclusive
-	partial := false
-	partsCount := 0
-	var partChecksum string
+// openObject opens rc's object for GetObject or HeadObject. An anonymous
+// request, when credentials are configured, may read only an object whose
+// ACL is public-read or public-read-write; it learns that a key is missing
+// only when the bucket's ACL lets it list.
+func (s *Server) openObject(rc *reqCtx) (ObjectInfo, ObjectReader, *Error) {
+	o, r, err := s.store.Open(rc.bucket, rc.key)
+	if rc.anonymousRefused() {
+		switch {
+		case err == nil && publicACL(o.ACL, false):
+		case errors.Is(err, ErrNoSuchKey) && s.bucketPublic(rc.bucket, false):
+		default:
+			if err == nil {
+				r.Close()
+			}
+			return ObjectInfo{}, nil, newError("AccessDenied", "")
+		}
+	}
+	if err != nil {
+		return ObjectInfo{}, nil, s.storeError(rc, err)
+	}
+	return o, r, nil
+}
+
+// selection is the bytes of an object a GET returns.
+type selection struct {
+	start, end   int64 // inclusive; end is -1 for an empty object
+	partial      bool
+	partsCount   int
+	partChecksum string
+}
+
+func (sel selection) length() int64 { return sel.end - sel.start + 1 }
+
+// selectBytes applies partNumber or Range to o.
+func selectBytes(rc *reqCtx, o *ObjectInfo) (selection, *Error) {
+	sel := selection{end: o.Size - 1}
 	if pn := rc.q.Get("partNumber"); pn != "" {
 		n, err := strconv.Atoi(pn)
-		if err != nil || n < 1 || n > 10000 {
-			return newError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive").
+		if err != nil || n < 1 || n > maxPartNumber {
+			return sel, newError("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive").
 				with("ArgumentName", "partNumber").with("ArgumentValue", pn)
 		}
 		if rc.r.Header.Get("Range") != "" {
-			return newError("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
+			return sel, newError("InvalidRequest", "Cannot specify both Range header and partNumber query parameter")
 		}
-		if o.parts == nil {
-			if n != 1 {
-				return newError("InvalidPartNumber", "The requested partnumber is not satisfiable").with("PartNumberRequested", pn).with("ActualPartCount", "1")
-			}
-		} else {
-			if n > len(o.parts) {
-				return newError("InvalidPartNumber", "The requested partnumber is not satisfiable").
-					with("PartNumberRequested", pn).with("ActualPartCount", itoa(len(o.parts)))
-			}
-			for i := 0; i < n-1; i++ {
-				start += o.parts[i].size
-			}
-			end = start + o.parts[n-1].size - 1
-			partChecksum = o.parts[n-1].checksum
-			partsCount = len(o.parts)
+		sel.partial = true
+		switch {
+		case o.Parts == nil && n == 1:
+			return sel, nil
+		case o.Parts == nil || n > len(o.Parts):
+			return sel, newError("InvalidPartNumber", "The requested partnumber is not satisfiable").
+				with("PartNumberRequested", pn).with("ActualPartCount", itoa(max(1, len(o.Parts))))
 		}
-		partial = true
-	} else if rng := rc.r.Header.Get("Range"); rng != "" {
-		a, z, ok, satisfiable := parseRange(rng, size)
+		sel.end = -1
+		for i := range n {
+			sel.start = sel.end + 1
+			sel.end += o.Parts[i].Size
+		}
+		sel.partChecksum, sel.partsCount = o.Parts[n-1].Checksum, len(o.Parts)
+		return sel, nil
+	}
+	if rng := rc.r.Header.Get("Range"); rng != "" {
+		a, z, ok, satisfiable := parseRange(rng, o.Size)
 		if ok && !satisfiable {
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			return newError("InvalidRange", "").with("RangeRequested", rng).with("ActualObjectSize", strconv.FormatInt(size, 10))
+			rc.w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(o.Size, 10))
+			return sel, newError("InvalidRange", "").with("RangeRequested", rng).with("ActualObjectSize", strconv.FormatInt(o.Size, 10))
 		}
 		if ok {
-			start, end, partial = a, z, true
+			sel.start, sel.end, sel.partial = a, z, true
 		}
 	}
+	return sel, nil
+}
 
-	h.Set("Last-Modified", httpTime(o.modified))
-	h.Set("ETag", o.etag)
+// writeObjectHeaders sets the response headers of a GET or HEAD of o.
+func writeObjectHeaders(rc *reqCtx, o *ObjectInfo, sel selection) {
+	h := rc.w.Header()
+	h.Set("Last-Modified", httpTime(o.LastModified))
+	h.Set("ETag", o.ETag)
 	h.Set("Accept-Ranges", "bytes")
-	for k, v := range o.meta.header {
+	for k, v := range o.Header {
 		h[k] = v
 	}
-	if o.meta.tagCount > 0 {
-		h.Set("X-Amz-Tagging-Count", itoa(o.meta.tagCount))
+	if n, _ := countTags(o.Tagging); n > 0 {
+		h.Set("X-Amz-Tagging-Count", itoa(n))
 	}
-	if partsCount > 0 {
-		h.Set("X-Amz-Mp-Parts-Count", itoa(partsCount))
+	if sel.partsCount > 0 {
+		h.Set("X-Amz-Mp-Parts-Count", itoa(sel.partsCount))
 	}
-	if strings.EqualFold(rc.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && o.checksum.alg != "" {
+	if strings.EqualFold(rc.r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED") && o.Checksum.Algorithm != "" {
 		switch {
-		case !partial || (start == 0 && end == size-1 && rc.q.Get("partNumber") == ""):
-			writeChecksumHeaders(h, o.checksum)
-		case partChecksum != "" && o.checksum.typ == checksumComposite:
-			writeChecksumHeaders(h, checksumInfo{alg: o.checksum.alg, value: partChecksum, typ: checksumComposite})
+		case !sel.partial || (sel.start == 0 && sel.end == o.Size-1 && rc.q.Get("partNumber") == ""):
+			writeChecksumHeaders(h, o.Checksum)
+		case sel.partChecksum != "" && o.Checksum.Type == checksumComposite:
+			writeChecksumHeaders(h, Checksum{Algorithm: o.Checksum.Algorithm, Value: sel.partChecksum, Type: checksumComposite})
 		}
 	}
 	for param, header := range responseOverrides {
@@ -233,22 +317,7 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 			h.Set(header, v)
 		}
 	}
-	length := end - start + 1
-	if size == 0 {
-		length = 0
-	}
-	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	status := http.StatusOK
-	if partial {
-		status = http.StatusPartialContent
-		h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
-	}
-	rc.status = status
-	rc.w.WriteHeader(status)
-	if !head && length > 0 {
-		rc.w.Write(o.data[start : end+1])
-	}
-	return nil
+	h.Set("Content-Length", strconv.FormatInt(max(0, sel.length()), 10))
 }
 
 // responseOverrides maps the response-* query parameters to the headers
@@ -265,10 +334,10 @@ var responseOverrides = map[string]string{
 // evalReadConditions evaluates If-Match, If-Unmodified-Since, If-None-Match
 // and If-Modified-Since as RFC 7232 section 6 orders them; it returns 0, 304
 // or 412.
-func evalReadConditions(h http.Header, o *object) int {
-	mod := o.modified.Truncate(time.Second)
+func evalReadConditions(h http.Header, o *ObjectInfo) int {
+	mod := o.LastModified.Truncate(time.Second)
 	if im := h.Get("If-Match"); im != "" {
-		if !etagListMatches(im, o.etag) {
+		if !etagListMatches(im, o.ETag) {
 			return http.StatusPreconditionFailed
 		}
 	} else if ius := h.Get("If-Unmodified-Since"); ius != "" {
@@ -277,7 +346,7 @@ func evalReadConditions(h http.Header, o *object) int {
 		}
 	}
 	if inm := h.Get("If-None-Match"); inm != "" {
-		if etagListMatches(inm, o.etag) {
+		if etagListMatches(inm, o.ETag) {
 			return http.StatusNotModified
 		}
 	} else if ims := h.Get("If-Modified-Since"); ims != "" {
@@ -335,20 +404,15 @@ func parseRange(v string, size int64) (start, end int64, ok, satisfiable bool) {
 }
 
 func (s *Server) deleteObject(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	if v := rc.q.Get("versionId"); v != "" && v != "null" {
 		return newError("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", v)
 	}
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
-		return err
+	if err := s.store.Delete(rc.bucket, rc.key); err != nil {
+		return s.storeError(rc, err)
 	}
-	b.remove(rc.key)
-	s.mu.Unlock()
 	return rc.writeStatus(http.StatusNoContent)
 }
 
@@ -380,8 +444,7 @@ type deleteErrItem struct {
 }
 
 func (s *Server) deleteObjects(rc *reqCtx) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	hasSum := rc.r.Header.Get("Content-Md5") != "" || rc.r.Header.Get("X-Amz-Trailer") != ""
@@ -393,20 +456,15 @@ func (s *Server) deleteObjects(rc *reqCtx) *Error {
 	if !hasSum {
 		return newError("InvalidRequest", "Missing required header for this request: Content-MD5")
 	}
-	p, err := rc.readPayload(bodyOptions{limit: 2 << 20})
+	data, err := rc.readSmall(bodyOptions{limit: 2 << 20})
 	if err != nil {
 		return err
 	}
 	var req deleteRequest
-	if xml.Unmarshal(p.data, &req) != nil || len(req.Objects) == 0 || len(req.Objects) > 1000 {
+	if xml.Unmarshal(data, &req) != nil || len(req.Objects) == 0 || len(req.Objects) > 1000 {
 		return newError("MalformedXML", "")
 	}
 	res := deleteResult{NS: s3NS}
-	s.mu.Lock()
-	if err := s.liveBucket(b); err != nil {
-		s.mu.Unlock()
-		return err
-	}
 	for _, o := range req.Objects {
 		if o.VersionID != "" && o.VersionID != "null" {
 			res.Errors = append(res.Errors, deleteErrItem{Key: o.Key, VersionID: o.VersionID, Code: "NoSuchVersion", Message: "The specified version does not exist."})
@@ -416,27 +474,14 @@ func (s *Server) deleteObjects(rc *reqCtx) *Error {
 			res.Errors = append(res.Errors, deleteErrItem{Key: o.Key, Code: "KeyTooLongError", Message: "Your key is too long"})
 			continue
 		}
-		b.remove(o.Key)
+		if err := s.store.Delete(rc.bucket, o.Key); err != nil {
+			e := s.storeError(rc, err)
+			res.Errors = append(res.Errors, deleteErrItem{Key: o.Key, Code: e.code(), Message: e.message()})
+			continue
+		}
 		if !req.Quiet {
 			res.Deleted = append(res.Deleted, deletedEntry{Key: o.Key, VersionID: o.VersionID})
 		}
 	}
-	s.mu.Unlock()
 	return rc.writeXML(res)
-}
-
-// store puts o in b, under the lock, unless the bucket is gone or the
-// write condition fails against the object it would replace.
-func (s *Server) store(b *bucket, cond writeCondition, o *object) *Error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.liveBucket(b); err != nil {
-		return err
-	}
-	if err := cond.check(b.objects[o.key]); err != nil {
-		return err
-	}
-	o.modified = s.now()
-	b.put(o)
-	return nil
 }

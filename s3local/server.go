@@ -47,6 +47,9 @@ const (
 	OpDeleteObject = "DeleteObject"
 	// OpDeleteObjects is POST on a bucket with ?delete.
 	OpDeleteObjects = "DeleteObjects"
+	// OpPostObject is POST on a bucket with a form: a browser upload
+	// authorized by a POST policy.
+	OpPostObject = "PostObject"
 	// OpCreateMultipartUpload is POST on an object with ?uploads.
 	OpCreateMultipartUpload = "CreateMultipartUpload"
 	// OpUploadPart is PUT on an object with ?partNumber&uploadId.
@@ -101,16 +104,39 @@ type Options struct {
 	Domain string
 
 	// Region is the region accepted in the credential scope of signatures
-	// and reported by GetBucketLocation for buckets created without a
-	// location constraint. Default: "" (any region is accepted;
-	// GetBucketLocation reports us-east-1, an empty LocationConstraint).
+	// and reported by HeadBucket for buckets created without a location
+	// constraint. Default: "" (any region is accepted; HeadBucket reports
+	// us-east-1).
 	Region string
 
 	// Credentials are the access keys accepted. When empty (the default),
 	// every request is accepted, signed or not, and signatures are not
 	// checked. When not empty, every request must carry a valid AWS
-	// Signature Version 4 (Authorization header or presigned URL).
+	// Signature Version 4 (Authorization header, presigned URL or POST
+	// policy), except what the canned ACLs open to anonymous requests: a
+	// public-read object may be read, a public-read bucket listed, a
+	// public-read-write bucket written.
 	Credentials []Credential
+
+	// Store keeps the buckets, objects and uploads. Default: a new
+	// MemoryStore. NewDiskStore returns a store that survives restarts.
+	Store Store
+
+	// AllowedOrigins are the origins (scheme://host[:port]) whose web
+	// pages may call the server from a browser: CORS preflight requests
+	// from them are answered, and responses to them carry
+	// Access-Control-Allow-Origin and expose ETag and the x-amz-* headers.
+	// An entry may end in ":*" for any port, and "*" allows every origin.
+	// Default (nil): the loopback origins, http and https on any port of
+	// localhost, *.localhost, 127.0.0.1 and [::1], which is what a
+	// development server on the same machine needs. An empty, non-nil
+	// slice allows none.
+	AllowedOrigins []string
+
+	// AllowNonLoopback lets Listen serve on an address other than a
+	// loopback one (127.0.0.0/8, ::1, localhost). Default: false, so that
+	// a development server is not reachable from the network by mistake.
+	AllowNonLoopback bool
 
 	// Now is the clock used for timestamps (Last-Modified, upload
 	// initiation) and for signature expiry and clock-skew checks.
@@ -122,9 +148,10 @@ type Options struct {
 	// EntityTooSmall otherwise. Default (when <= 0): 5 MiB.
 	MinPartSize int64
 
-	// MaxObjectSize is the largest body of a PutObject or UploadPart;
-	// larger ones fail with 400 EntityTooLarge before their body is read.
-	// Default (when <= 0): 5 GiB.
+	// MaxObjectSize is the largest body of a PutObject, UploadPart or
+	// POST upload; larger ones fail with 400 EntityTooLarge, before their
+	// body is read when their length is declared. Default (when <= 0):
+	// 5 GiB.
 	MaxObjectSize int64
 
 	// ConditionalWrites selects how If-None-Match / If-Match are treated
@@ -149,10 +176,13 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
-// Server is an in-memory S3-compatible server. It is an http.Handler; create
-// it with New. All its methods are safe for concurrent use.
+// Server is an S3-compatible server. It is an http.Handler; create it
+// with New, or with Start, which also listens on loopback. All its
+// methods are safe for concurrent use.
 type Server struct {
 	opts      Options
+	store     Store
+	cors      corsPolicy
 	domain    string
 	minPart   int64
 	maxObject int64
@@ -160,20 +190,26 @@ type Server struct {
 	reqSeq    atomic.Uint64
 	hostID    string
 
-	mu      sync.RWMutex
-	buckets map[string]*bucket
+	lmu sync.Mutex // guards what Listen starts
+	hs  *http.Server
+	url string
 }
 
-// New returns a Server configured by opts, with no bucket.
+// New returns a Server configured by opts. It creates no bucket: the
+// store may have some already.
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
+		store:     opts.Store,
+		cors:      newCORSPolicy(opts.AllowedOrigins),
 		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
 		minPart:   opts.MinPartSize,
 		maxObject: opts.MaxObjectSize,
 		now:       opts.Now,
-		buckets:   make(map[string]*bucket),
 		hostID:    randomHex(16),
+	}
+	if s.store == nil {
+		s.store = NewMemoryStore()
 	}
 	if h, _, err := net.SplitHostPort(s.domain); err == nil {
 		s.domain = h
@@ -215,16 +251,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Amz-Id-2", s.hostID)
 	h.Set("Server", "AmazonS3")
 	defer func() {
-		if s.opts.Logf != nil {
-			s.opts.Logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
-		}
+		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 	}()
+	if s.cors.handle(rc) {
+		return // a preflight request, answered
+	}
 	rc.q = r.URL.Query()
 	rc.bucket, rc.key = s.resolve(r)
 	op, routeErr := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
 	rc.op = op
 	var err *Error
 	if rc.auth, err = s.authenticate(rc); err != nil {
+		rc.fail(err)
+		return
+	}
+	if err := s.authorize(rc); err != nil {
 		rc.fail(err)
 		return
 	}
@@ -269,6 +310,8 @@ func (s *Server) handle(rc *reqCtx) *Error {
 		return s.deleteObject(rc)
 	case OpDeleteObjects:
 		return s.deleteObjects(rc)
+	case OpPostObject:
+		return s.postObject(rc)
 	case OpCreateMultipartUpload:
 		return s.createMultipartUpload(rc)
 	case OpUploadPart:
@@ -349,6 +392,8 @@ func route(method, bucket, key string, q url.Values, h http.Header) (string, *Er
 			return OpDeleteBucket, nil
 		case method == http.MethodPost && has("delete"):
 			return OpDeleteObjects, nil
+		case method == http.MethodPost:
+			return OpPostObject, nil
 		}
 		return "", notImplemented // ListObjects (version 1) and the rest
 	}
@@ -381,6 +426,44 @@ func resourceType(bucket, key string) string {
 		return "BUCKET"
 	}
 	return "OBJECT"
+}
+
+// authorize refuses anonymous requests when credentials are configured,
+// unless the canned ACLs let anyone do what they ask: read a public-read
+// object (decided by getObject, which knows the object), list a
+// public-read bucket, write in a public-read-write one. A POST upload is
+// authorized by its policy, in postObject.
+func (s *Server) authorize(rc *reqCtx) *Error {
+	if !rc.anonymousRefused() {
+		return nil
+	}
+	switch rc.op {
+	case OpGetObject, OpHeadObject, OpPostObject:
+		return nil
+	case OpListObjectsV2, OpHeadBucket:
+		if s.bucketPublic(rc.bucket, false) {
+			return nil
+		}
+	case OpPutObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
+		OpCompleteMultipartUpload, OpAbortMultipartUpload:
+		if s.bucketPublic(rc.bucket, true) {
+			return nil
+		}
+	}
+	return newError("AccessDenied", "")
+}
+
+// anonymousRefused reports whether rc is unsigned while the server
+// checks signatures: what it may do is then up to the ACLs.
+func (rc *reqCtx) anonymousRefused() bool {
+	return rc.auth != nil && rc.auth.anonymous && len(rc.s.opts.Credentials) > 0
+}
+
+// logf writes a line to Options.Logf, if set.
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
 }
 
 // requestID returns a new request ID.
@@ -472,6 +555,11 @@ const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
 // writeXML writes v as an XML response with status 200.
 func (rc *reqCtx) writeXML(v any) *Error {
+	return rc.writeXMLStatus(http.StatusOK, v)
+}
+
+// writeXMLStatus writes v as an XML response with status.
+func (rc *reqCtx) writeXMLStatus(status int, v any) *Error {
 	out, err := xml.Marshal(v)
 	if err != nil {
 		return newError("InternalError", err.Error())
@@ -480,8 +568,8 @@ func (rc *reqCtx) writeXML(v any) *Error {
 	h := rc.w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	rc.status = http.StatusOK
-	rc.w.WriteHeader(http.StatusOK)
+	rc.status = status
+	rc.w.WriteHeader(status)
 	rc.w.Write(body)
 	return nil
 }
