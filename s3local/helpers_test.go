@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -35,9 +36,17 @@ type fixture struct {
 	ts  *httptest.Server
 }
 
+// storeFlag picks the store of the protocol tests: go test ./s3local -args
+// -store=disk runs them all on a DiskStore. The conformance suite and the
+// store tests run on both stores whatever the flag.
+var storeFlag = flag.String("store", "memory", "store of the protocol tests: memory or disk")
+
 // start runs a server with opts and creates testBucket.
 func start(t *testing.T, opts s3local.Options) *fixture {
 	t.Helper()
+	if opts.Store == nil && *storeFlag == "disk" {
+		opts.Store = newDiskStore(t, t.TempDir())
+	}
 	srv := s3local.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -63,7 +63,7 @@ const (
 )
 
 // ConditionalWriteMode tells how the server treats the If-None-Match and
-// If-Match headers of PutObject, CopyObject and CompleteMultipartUpload.
+// If-Match headers of PutObject and CompleteMultipartUpload.
 type ConditionalWriteMode int
 
 const (

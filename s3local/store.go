@@ -204,10 +204,12 @@ type UploadInfo struct {
 	Initiated time.Time `json:"initiated"`
 	// Metadata is what the object will get, from CreateMultipartUpload.
 	Metadata
-	// ChecksumAlgorithm and ChecksumType are the checksum settings of the
-	// upload ("" when none).
+	// ChecksumAlgorithm is the x-amz-checksum-algorithm of the upload
+	// ("" when none).
 	ChecksumAlgorithm string `json:"checksum_algorithm,omitempty"`
-	ChecksumType      string `json:"checksum_type,omitempty"`
+	// ChecksumType is the x-amz-checksum-type of the upload, "COMPOSITE"
+	// or "FULL_OBJECT" ("" when none).
+	ChecksumType string `json:"checksum_type,omitempty"`
 	// Parts are the uploaded parts, by ascending part number.
 	Parts []PartInfo `json:"-"`
 }
@@ -222,10 +224,10 @@ type PartInfo struct {
 	ETag string `json:"etag"`
 	// LastModified is when the part was uploaded.
 	LastModified time.Time `json:"last_modified"`
-	// ChecksumAlgorithm and Checksum are the part's checksum ("" when
-	// none), base64.
+	// ChecksumAlgorithm is the algorithm of Checksum ("" when none).
 	ChecksumAlgorithm string `json:"checksum_algorithm,omitempty"`
-	Checksum          string `json:"checksum,omitempty"`
+	// Checksum is the part's base64 checksum ("" when none).
+	Checksum string `json:"checksum,omitempty"`
 }
 
 // sortUploads orders uploads by key, then initiation time, then ID, as
