@@ -1,9 +1,11 @@
 package s3local
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"hash/crc64"
+	"io"
 	"strings"
 	"testing"
 )
@@ -179,5 +181,47 @@ func TestS3URLEncode(t *testing.T) {
 		if got := s3URLEncode(tt.in); got != tt.want {
 			t.Errorf("s3URLEncode(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestSegments(t *testing.T) {
+	data := make([]byte, 3*memSegment+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, tc := range []struct {
+		name  string
+		hint  int64
+		write int // size of each Write
+	}{
+		{"exact hint", int64(len(data)), 1 << 16},
+		{"small hint", 1000, 333},
+		{"no hint", -1, memSegment + 1},
+		{"one write", 0, len(data)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s segments
+			for p := data; len(p) > 0; {
+				k := min(tc.write, len(p))
+				s.write(p[:k], tc.hint)
+				p = p[k:]
+			}
+			if s.size != int64(len(data)) {
+				t.Fatalf("size = %d, want %d", s.size, len(data))
+			}
+			r := segmentReader{&s}
+			for _, c := range [][2]int{{0, 10}, {999, 2}, {1000, memSegment}, {memSegment - 1, 2}, {len(data) - 5, 5}, {len(data) - 5, 10}, {0, len(data)}} {
+				off, n := c[0], c[1]
+				p := make([]byte, n)
+				got, err := r.ReadAt(p, int64(off))
+				want := data[off:min(off+n, len(data))]
+				if got != len(want) || !bytes.Equal(p[:got], want) || (got < n) != (err == io.EOF) {
+					t.Errorf("ReadAt(%d bytes at %d) = %d, %v; want %d bytes of the data", n, off, got, err, len(want))
+				}
+			}
+			if n, err := r.ReadAt(make([]byte, 1), int64(len(data))); n != 0 || err != io.EOF {
+				t.Errorf("ReadAt(size) = %d, %v; want 0, EOF", n, err)
+			}
+		})
 	}
 }

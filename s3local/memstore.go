@@ -1,15 +1,17 @@
 package s3local
 
 import (
-	"bytes"
 	"errors"
+	"io"
+	"sort"
 	"sync"
 )
 
 // MemoryStore is a Store that keeps everything in memory: a Server's
-// default. Nothing survives the process. A body is held once, in a buffer
-// of its size; the sum of the bodies is bounded only by the memory of the
-// process (a single body is bounded by Options.MaxObjectSize).
+// default. Nothing survives the process. A body is held once, in segments
+// of up to 1 MiB that are never copied as it grows; the sum of the bodies
+// is bounded only by the memory of the process (a single body is bounded
+// by Options.MaxObjectSize).
 type MemoryStore struct {
 	mu      sync.RWMutex
 	buckets map[string]*memBucket
@@ -28,7 +30,7 @@ type memBucket struct {
 // pointer, so a reader keeps the bytes it opened.
 type memObject struct {
 	info ObjectInfo
-	data []byte
+	data *segments
 }
 
 type memUpload struct {
@@ -38,7 +40,7 @@ type memUpload struct {
 
 type memPart struct {
 	info PartInfo
-	data []byte
+	data *segments
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -46,14 +48,66 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{buckets: make(map[string]*memBucket)}
 }
 
-// memPreallocate bounds the buffer a blob allocates from its size hint
-// before any byte arrives; larger bodies grow it as they arrive.
-const memPreallocate = 64 << 20
+// memSegment is the size of the segments of a body.
+const memSegment = 1 << 20
+
+// segments are the bytes of a body, in segments of up to memSegment bytes
+// (the first may be smaller, sized by the blob's hint), so that a body
+// grows without being copied, and no more than one segment is allocated
+// ahead of the bytes received. It is immutable once stored.
+type segments struct {
+	segs [][]byte
+	offs []int64 // offs[i] is the offset of segs[i]
+	size int64
+}
+
+func (s *segments) write(p []byte, hint int64) {
+	for len(p) > 0 {
+		if n := len(s.segs); n == 0 || len(s.segs[n-1]) == cap(s.segs[n-1]) {
+			c := memSegment
+			if n == 0 && hint > 0 && hint < memSegment {
+				c = int(hint)
+			}
+			s.segs = append(s.segs, make([]byte, 0, c))
+			s.offs = append(s.offs, s.size)
+		}
+		last := &s.segs[len(s.segs)-1]
+		k := min(cap(*last)-len(*last), len(p))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+		s.size += int64(k)
+	}
+}
+
+// segmentReader is an ObjectReader over immutable segments.
+type segmentReader struct{ s *segments }
+
+func (r segmentReader) ReadAt(p []byte, off int64) (int, error) {
+	s := r.s
+	if off < 0 {
+		return 0, errors.New("s3local: negative offset")
+	}
+	if off >= s.size {
+		return 0, io.EOF
+	}
+	i := sort.Search(len(s.offs), func(i int) bool { return s.offs[i] > off }) - 1
+	n := 0
+	for ; n < len(p) && i < len(s.segs); i++ {
+		n += copy(p[n:], s.segs[i][off+int64(n)-s.offs[i]:])
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (segmentReader) Close() error { return nil }
 
 // memBlob stages a body in memory.
 type memBlob struct {
 	store *MemoryStore
-	buf   bytes.Buffer
+	data  *segments
+	hint  int64
 	taken bool
 }
 
@@ -61,30 +115,26 @@ func (b *memBlob) Write(p []byte) (int, error) {
 	if b.taken {
 		return 0, errors.New("s3local: write to a blob already stored")
 	}
-	return b.buf.Write(p)
+	b.data.write(p, b.hint)
+	return len(p), nil
 }
 
 func (b *memBlob) Discard() {
 	b.taken = true
-	b.buf = bytes.Buffer{}
+	b.data = nil
 }
 
 // take returns the bytes of a blob of m.
-func (m *MemoryStore) take(body Blob) ([]byte, error) {
+func (m *MemoryStore) take(body Blob) (*segments, error) {
 	b, ok := body.(*memBlob)
 	if !ok || b.store != m || b.taken {
 		return nil, errors.New("s3local: the blob is not a pending blob of this MemoryStore")
 	}
 	b.taken = true
-	data := b.buf.Bytes()
-	b.buf = bytes.Buffer{}
+	data := b.data
+	b.data = nil
 	return data, nil
 }
-
-// bytesReader is an ObjectReader over immutable bytes.
-type bytesReader struct{ *bytes.Reader }
-
-func (bytesReader) Close() error { return nil }
 
 // bucket returns a bucket; the caller holds m.mu.
 func (m *MemoryStore) bucket(name string) (*memBucket, error) {
@@ -134,11 +184,7 @@ func (m *MemoryStore) DeleteBucket(name string) error {
 
 // NewBlob implements Store.
 func (m *MemoryStore) NewBlob(bucket string, size int64) (Blob, error) {
-	b := &memBlob{store: m}
-	if size > 0 {
-		b.buf.Grow(int(min(size, memPreallocate)))
-	}
-	return b, nil
+	return &memBlob{store: m, data: &segments{}, hint: size}, nil
 }
 
 // Put implements Store.
@@ -168,7 +214,7 @@ func (m *MemoryStore) Put(bucket string, info ObjectInfo, body Blob, opts PutOpt
 		}
 		delete(b.uploads, opts.UploadID)
 	}
-	info.Size = int64(len(data))
+	info.Size = data.size
 	b.objects[info.Key] = &memObject{info: info, data: data}
 	b.keys.insert(info.Key)
 	return nil
@@ -186,7 +232,7 @@ func (m *MemoryStore) Open(bucket, key string) (ObjectInfo, ObjectReader, error)
 	if o == nil {
 		return ObjectInfo{}, nil, ErrNoSuchKey
 	}
-	return o.info, bytesReader{bytes.NewReader(o.data)}, nil
+	return o.info, segmentReader{o.data}, nil
 }
 
 // Delete implements Store.
@@ -292,7 +338,7 @@ func (m *MemoryStore) PutPart(bucket, id string, p PartInfo, body Blob) error {
 	if err != nil {
 		return err
 	}
-	p.Size = int64(len(data))
+	p.Size = data.size
 	u.parts[p.Number] = &memPart{info: p, data: data}
 	return nil
 }
@@ -309,7 +355,7 @@ func (m *MemoryStore) OpenPart(bucket, id string, number int) (PartInfo, ObjectR
 	if p == nil {
 		return PartInfo{}, nil, ErrNoSuchKey
 	}
-	return p.info, bytesReader{bytes.NewReader(p.data)}, nil
+	return p.info, segmentReader{p.data}, nil
 }
 
 // AbortUpload implements Store.
