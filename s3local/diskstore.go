@@ -63,6 +63,8 @@ import (
 // its ETag and checksum are computed again, or the object is forgotten.
 // Files added by hand are not objects. One process at a time may use a
 // directory; NewDiskStore takes a lock on it where the system has flock(2).
+// On Windows, which cannot rename over a file that is open, replacing an
+// object while it is being read fails.
 type DiskStore struct {
 	root string
 	lock *os.File
