@@ -2,10 +2,7 @@ package s3local
 
 import (
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc64"
@@ -13,12 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // DiskStore is a Store in a directory, which survives restarts. Every
@@ -161,138 +155,6 @@ func (d *DiskStore) Close() error {
 	return err
 }
 
-// abs returns the absolute path of rel, a slash-separated path under the
-// root.
-func (d *DiskStore) abs(rel string) string {
-	return filepath.Join(d.root, filepath.FromSlash(rel))
-}
-
-func keyHash(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
-
-func bucketRel(bucket string) string { return sysDir + "/buckets/" + bucket + ".json" }
-
-func metaRel(bucket, key string) string {
-	h := keyHash(key)
-	return sysDir + "/meta/" + bucket + "/" + h[:2] + "/" + h + ".json"
-}
-
-func fallbackRel(bucket, key string) string {
-	h := keyHash(key)
-	return sysDir + "/objects/" + bucket + "/" + h[:2] + "/" + h
-}
-
-func uploadRel(bucket, id string) string { return sysDir + "/uploads/" + bucket + "/" + id }
-
-func partRel(bucket, id string, n int) string {
-	return fmt.Sprintf("%s/%05d", uploadRel(bucket, id), n)
-}
-
-// plainRel returns the plain path of key in bucket, relative to the root,
-// and whether every segment of the key is a portable file name.
-func plainRel(bucket, key string) (string, bool) {
-	for seg := range strings.SplitSeq(key, "/") {
-		if !plainSegment(seg) {
-			return "", false
-		}
-	}
-	return bucket + "/" + key, true
-}
-
-// plainSegment reports whether a key segment can be a file or directory
-// name as it is, on every system this package runs on.
-func plainSegment(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 255 || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\\' || runtime.GOOS == "windows" && strings.ContainsRune(`<>:"|?*`, r) {
-			return false
-		}
-	}
-	if runtime.GOOS == "windows" {
-		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, " ") {
-			return false
-		}
-		base, _, _ := strings.Cut(strings.ToUpper(s), ".")
-		switch base {
-		case "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-			"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
-			return false
-		}
-	}
-	return true
-}
-
-// validUploadID reports whether id is safe as a directory name.
-func validUploadID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// writeJSON writes v to rel atomically, by a temporary file and a rename.
-func (d *DiskStore) writeJSON(rel string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(d.abs(sysDir+"/tmp"), "json-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(d.abs(rel)), 0o755)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), d.abs(rel))
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
-}
-
-func (d *DiskStore) readJSON(rel string, v any) error {
-	return readJSONFile(d.abs(rel), v)
-}
-
-func readJSONFile(p string, v any) error {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-// prune removes the empty directories from the one holding rel up to, not
-// including, the bucket directory or .s3local/objects/<bucket>.
-func (d *DiskStore) prune(rel string) {
-	stop := 1 // "<bucket>"
-	if strings.HasPrefix(rel, sysDir+"/") {
-		stop = 3 // ".s3local/objects/<bucket>"
-	}
-	parts := strings.Split(rel, "/")
-	for i := len(parts) - 1; i > stop; i-- {
-		if os.Remove(d.abs(strings.Join(parts[:i], "/"))) != nil {
-			return
-		}
-	}
-}
-
 // load reads the buckets, objects and uploads of the directory.
 func (d *DiskStore) load() error {
 	ents, err := os.ReadDir(d.abs(sysDir + "/buckets"))
@@ -368,45 +230,6 @@ func (d *DiskStore) loadObjects(b *diskBucket) error {
 		err = nil
 	}
 	return err
-}
-
-// loadUploads reads b's open uploads and their parts.
-func (d *DiskStore) loadUploads(b *diskBucket) error {
-	ents, err := os.ReadDir(d.abs(sysDir + "/uploads/" + b.info.Name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		id := e.Name()
-		var info UploadInfo
-		if !validUploadID(id) || d.readJSON(uploadRel(b.info.Name, id)+"/upload.json", &info) != nil || info.ID != id {
-			continue
-		}
-		u := &diskUpload{info: info, parts: map[int]PartInfo{}}
-		parts, err := os.ReadDir(d.abs(uploadRel(b.info.Name, id)))
-		if err != nil {
-			return err
-		}
-		for _, pe := range parts {
-			n, err := strconv.Atoi(strings.TrimSuffix(pe.Name(), ".json"))
-			if err != nil || n < 1 || n > maxPartNumber || !strings.HasSuffix(pe.Name(), ".json") {
-				continue
-			}
-			rel := partRel(b.info.Name, id, n)
-			var p PartInfo
-			if d.readJSON(rel+".json", &p) != nil || p.Number != n {
-				continue
-			}
-			if fi, err := os.Stat(d.abs(rel)); err == nil && fi.Size() == p.Size {
-				u.parts[n] = p
-			}
-		}
-		b.uploads[id] = u
-	}
-	return nil
 }
 
 // check returns o, or, when its body f was changed by hand since o was
@@ -540,21 +363,6 @@ func (d *DiskStore) DeleteBucket(name string) error {
 	}
 	removeEmptyDirs(d.abs(name))
 	return nil
-}
-
-// removeEmptyDirs removes dir and the directories under it that hold no
-// file.
-func removeEmptyDirs(dir string) {
-	var dirs []string
-	filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err == nil && e.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		os.Remove(dirs[i])
-	}
 }
 
 // NewBlob implements Store: the blob is a file in .s3local/tmp.
@@ -741,144 +549,4 @@ func (d *DiskStore) List(bucket, prefix, after string, fn func(ObjectInfo) bool)
 	}
 	b.keys.each(prefix, after, func(k string) bool { return fn(b.objects[k].info) })
 	return nil
-}
-
-// CreateUpload implements Store.
-func (d *DiskStore) CreateUpload(bucket string, u UploadInfo) error {
-	if !validUploadID(u.ID) {
-		return fmt.Errorf("s3local: invalid upload ID %q", u.ID)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return err
-	}
-	u.Parts = nil
-	if err := d.writeJSON(uploadRel(bucket, u.ID)+"/upload.json", u); err != nil {
-		return err
-	}
-	b.uploads[u.ID] = &diskUpload{info: u, parts: map[int]PartInfo{}}
-	return nil
-}
-
-// upload returns an open upload; the caller holds d.mu.
-func (d *DiskStore) upload(bucket, id string) (*diskUpload, error) {
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return nil, err
-	}
-	u := b.uploads[id]
-	if u == nil {
-		return nil, ErrNoSuchUpload
-	}
-	return u, nil
-}
-
-// describe returns u's info with its parts; the caller holds d.mu.
-func (u *diskUpload) describe() UploadInfo {
-	info := u.info
-	info.Parts = make([]PartInfo, 0, len(u.parts))
-	for _, p := range u.parts {
-		info.Parts = append(info.Parts, p)
-	}
-	sortParts(info.Parts)
-	return info
-}
-
-// Upload implements Store.
-func (d *DiskStore) Upload(bucket, id string) (UploadInfo, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return UploadInfo{}, err
-	}
-	return u.describe(), nil
-}
-
-// Uploads implements Store.
-func (d *DiskStore) Uploads(bucket string) ([]UploadInfo, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return nil, err
-	}
-	us := make([]UploadInfo, 0, len(b.uploads))
-	for _, u := range b.uploads {
-		us = append(us, u.describe())
-	}
-	sortUploads(us)
-	return us, nil
-}
-
-// PutPart implements Store: the part is a file in the upload's directory.
-func (d *DiskStore) PutPart(bucket, id string, p PartInfo, body Blob) error {
-	tmp, err := d.take(body)
-	if err != nil {
-		return err
-	}
-	placed := false
-	defer func() {
-		if !placed {
-			os.Remove(tmp)
-		}
-	}()
-	if p.Number < 1 || p.Number > maxPartNumber {
-		return errors.New("s3local: part number " + strconv.Itoa(p.Number) + " out of range")
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return err
-	}
-	rel := partRel(bucket, id, p.Number)
-	if err := os.Rename(tmp, d.abs(rel)); err != nil {
-		return err
-	}
-	placed = true
-	fi, err := os.Stat(d.abs(rel))
-	if err == nil {
-		p.Size = fi.Size()
-		err = d.writeJSON(rel+".json", p)
-	}
-	if err != nil {
-		os.Remove(d.abs(rel))
-		delete(u.parts, p.Number)
-		return err
-	}
-	u.parts[p.Number] = p
-	return nil
-}
-
-// OpenPart implements Store.
-func (d *DiskStore) OpenPart(bucket, id string, number int) (PartInfo, ObjectReader, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return PartInfo{}, nil, err
-	}
-	p, ok := u.parts[number]
-	if !ok {
-		return PartInfo{}, nil, ErrNoSuchKey
-	}
-	f, err := os.Open(d.abs(partRel(bucket, id, number)))
-	if err != nil {
-		return PartInfo{}, nil, err
-	}
-	return p, f, nil
-}
-
-// AbortUpload implements Store.
-func (d *DiskStore) AbortUpload(bucket, id string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, err := d.upload(bucket, id); err != nil {
-		return err
-	}
-	delete(d.buckets[bucket].uploads, id)
-	return os.RemoveAll(d.abs(uploadRel(bucket, id)))
 }
