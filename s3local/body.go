@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -42,129 +43,146 @@ type bodyOptions struct {
 // known and checked against o.limit, before the first byte is read. The
 // body is streamed: it is never held in memory by readPayload.
 func (rc *reqCtx) readPayload(dst func(size int64) (io.Writer, *Error), o bodyOptions) (*payload, *Error) {
-	r := rc.r
-	h := r.Header
-	contentSHA := h.Get("X-Amz-Content-Sha256")
-	streaming := strings.HasPrefix(contentSHA, "STREAMING-") || hasAWSChunked(h.Values("Content-Encoding"))
+	src, chunked, size, err := rc.bodySource(o.limit)
+	if err != nil {
+		return nil, err
+	}
+	chk, err := bodyChecks(rc.r.Header, chunked != nil, o)
+	if err != nil {
+		return nil, err
+	}
+	out, err := dst(size)
+	if err != nil {
+		return nil, err
+	}
+	return rc.copyBody(out, src, chunked, size, chk)
+}
 
-	var size int64
+// bodySource returns the reader of the request body (decoding aws-chunked
+// framing, and checking its chunk signatures when the request is signed
+// so) and the body's size, at most limit.
+func (rc *reqCtx) bodySource(limit int64) (io.Reader, *chunkedReader, int64, *Error) {
+	r, h := rc.r, rc.r.Header
+	contentSHA := h.Get("X-Amz-Content-Sha256")
 	var src io.Reader = r.Body
 	var chunked *chunkedReader
-	if streaming {
+	size := r.ContentLength
+	if strings.HasPrefix(contentSHA, "STREAMING-") || hasAWSChunked(h.Values("Content-Encoding")) {
 		dl := h.Get("X-Amz-Decoded-Content-Length")
 		if dl == "" {
-			return nil, newError("MissingContentLength", "You must provide the x-amz-decoded-content-length HTTP header.")
+			return nil, nil, 0, newError("MissingContentLength", "You must provide the x-amz-decoded-content-length HTTP header.")
 		}
 		n, err := strconv.ParseInt(dl, 10, 64)
 		if err != nil || n < 0 {
-			return nil, newError("InvalidArgument", "Invalid x-amz-decoded-content-length").with("ArgumentName", "x-amz-decoded-content-length").with("ArgumentValue", dl)
+			return nil, nil, 0, newError("InvalidArgument", "Invalid x-amz-decoded-content-length").with("ArgumentName", "x-amz-decoded-content-length").with("ArgumentValue", dl)
 		}
 		size = n
 		var verify *authInfo
 		if rc.auth != nil && !rc.auth.anonymous && (contentSHA == streamingSigned || contentSHA == streamingSignedTrail) {
 			if rc.auth.presigned {
-				return nil, newError("InvalidRequest", "Presigned requests cannot use signed aws-chunked payloads")
+				return nil, nil, 0, newError("InvalidRequest", "Presigned requests cannot use signed aws-chunked payloads")
 			}
 			verify = rc.auth
 		}
 		chunked = newChunkedReader(r.Body, verify, contentSHA == streamingSignedTrail)
 		src = chunked
-	} else {
-		if r.ContentLength < 0 {
-			return nil, newError("MissingContentLength", "")
-		}
-		size = r.ContentLength
+	} else if size < 0 {
+		return nil, nil, 0, newError("MissingContentLength", "")
 	}
-	if size > o.limit {
-		return nil, newError("EntityTooLarge", "").
+	if size > limit {
+		return nil, nil, 0, newError("EntityTooLarge", "").
 			with("ProposedSize", strconv.FormatInt(size, 10)).
-			with("MaxSizeAllowed", strconv.FormatInt(o.limit, 10))
+			with("MaxSizeAllowed", strconv.FormatInt(limit, 10))
 	}
+	return src, chunked, size, nil
+}
 
-	// Which checksum to verify or compute.
-	var alg *checksumAlg
-	var expected, expectedFrom string
-	trailerName := ""
+// bodyCheck is what readPayload verifies or computes about a body.
+type bodyCheck struct {
+	alg      *checksumAlg // the x-amz-checksum-* algorithm, or nil
+	expected string       // its value, from a header, or ""
+	trailer  string       // the trailer that carries its value, or ""
+	md5      []byte       // Content-MD5, or nil
+	sha256   string       // the hex x-amz-content-sha256 of a plain body, or ""
+}
+
+// bodyChecks reads from the request headers which digests of the body to
+// verify, and which checksum to compute.
+func bodyChecks(h http.Header, streaming bool, o bodyOptions) (bodyCheck, *Error) {
+	var c bodyCheck
+	multiple := newError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
 	if !o.objectChecksum {
+		expectedFrom := ""
 		for name, vs := range h {
-			a := algFromChecksumHeader(name)
-			if a == nil || len(vs) == 0 {
-				continue
+			if a := algFromChecksumHeader(name); a != nil && len(vs) > 0 {
+				if c.alg != nil {
+					return c, multiple
+				}
+				c.alg, c.expected, expectedFrom = a, vs[0], strings.ToLower(name)
 			}
-			if alg != nil {
-				return nil, newError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
-			}
-			alg, expected, expectedFrom = a, vs[0], strings.ToLower(name)
 		}
 		if t := strings.TrimSpace(h.Get("X-Amz-Trailer")); t != "" {
-			if !streaming {
-				return nil, newError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported")
-			}
 			a := algFromChecksumHeader(t)
-			if a == nil {
-				return nil, newError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported")
+			switch {
+			case !streaming || a == nil:
+				return c, newError("InvalidRequest", "The value specified in the x-amz-trailer header is not supported")
+			case c.alg != nil && c.alg != a:
+				return c, multiple
 			}
-			if alg != nil && alg != a {
-				return nil, newError("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
-			}
-			alg, trailerName = a, strings.ToLower(t)
+			c.alg, c.trailer = a, strings.ToLower(t)
 		}
-		if alg == nil {
-			if v := h.Get("X-Amz-Sdk-Checksum-Algorithm"); v != "" {
-				if alg = lookupChecksumAlg(v); alg == nil {
-					return nil, newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
-				}
+		if v := h.Get("X-Amz-Sdk-Checksum-Algorithm"); c.alg == nil && v != "" {
+			if c.alg = lookupChecksumAlg(v); c.alg == nil {
+				return c, newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
 			}
 		}
-		if expected != "" && !alg.validValue(expected) {
-			return nil, newError("InvalidRequest", "Value for "+expectedFrom+" header is invalid.")
+		if c.expected != "" && !c.alg.validValue(c.expected) {
+			return c, newError("InvalidRequest", "Value for "+expectedFrom+" header is invalid.")
 		}
 	}
-	if o.wantAlg != "" && alg != nil && alg.name != o.wantAlg {
-		return nil, newError("InvalidRequest", "Checksum Type mismatch occurred, expected checksum Type: "+
-			strings.ToLower(o.wantAlg)+", actual checksum Type: "+strings.ToLower(alg.name))
+	if o.wantAlg != "" && c.alg != nil && c.alg.name != o.wantAlg {
+		return c, newError("InvalidRequest", "Checksum Type mismatch occurred, expected checksum Type: "+
+			strings.ToLower(o.wantAlg)+", actual checksum Type: "+strings.ToLower(c.alg.name))
 	}
-	if alg == nil {
-		if o.wantAlg != "" {
-			alg = lookupChecksumAlg(o.wantAlg)
-		} else if o.defaultAlg != "" {
-			alg = lookupChecksumAlg(o.defaultAlg)
-		}
+	if c.alg == nil && o.wantAlg != "" {
+		c.alg = lookupChecksumAlg(o.wantAlg)
+	} else if c.alg == nil && o.defaultAlg != "" {
+		c.alg = lookupChecksumAlg(o.defaultAlg)
 	}
-
-	var md5Want []byte
 	if v := h.Get("Content-Md5"); v != "" {
 		b, err := base64.StdEncoding.DecodeString(v)
 		if err != nil || len(b) != md5.Size {
-			return nil, newError("InvalidDigest", "")
+			return c, newError("InvalidDigest", "")
 		}
-		md5Want = b
+		c.md5 = b
 	}
+	if v := h.Get("X-Amz-Content-Sha256"); !streaming && isHexSHA256(v) {
+		c.sha256 = v
+	}
+	return c, nil
+}
 
-	out, err := dst(size)
-	if err != nil {
-		return nil, err
-	}
+// copyBody copies size bytes of src to out, hashing them, and verifies
+// what c asks for.
+func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader, size int64, c bodyCheck) (*payload, *Error) {
 	dw := &errWriter{w: out}
-	hashers := []io.Writer{dw}
 	md5h := md5.New()
-	hashers = append(hashers, md5h)
-	var shaH hash.Hash
-	if !streaming && isHexSHA256(contentSHA) {
+	writers := []io.Writer{dw, md5h}
+	var shaH, sumH hash.Hash
+	if c.sha256 != "" {
 		shaH = sha256.New()
-		hashers = append(hashers, shaH)
+		writers = append(writers, shaH)
 	}
-	var sumH hash.Hash
-	if alg != nil && alg.new != nil {
-		sumH = alg.new()
-		hashers = append(hashers, sumH)
+	if c.alg != nil && c.alg.new != nil {
+		sumH = c.alg.new()
+		writers = append(writers, sumH)
 	}
-	n, cerr := io.CopyN(io.MultiWriter(hashers...), src, size)
+	n, err := io.CopyN(io.MultiWriter(writers...), src, size)
 	switch {
 	case dw.err != nil:
 		return nil, rc.s.internal(rc, dw.err)
-	case cerr != nil && cerr != io.EOF:
-		return nil, asError(cerr)
+	case err != nil && err != io.EOF:
+		return nil, asError(err)
 	case n < size:
 		return nil, newError("IncompleteBody", "")
 	}
@@ -172,49 +190,47 @@ func (rc *reqCtx) readPayload(dst func(size int64) (io.Writer, *Error), o bodyOp
 		// The decoded body must end here; this also reads the final chunk
 		// and the trailers.
 		var one [1]byte
-		n, err := io.ReadFull(chunked, one[:])
-		if n > 0 {
+		if n, err := io.ReadFull(chunked, one[:]); n > 0 {
 			return nil, newError("InvalidRequest", "The decoded body is longer than x-amz-decoded-content-length")
-		}
-		if err != io.EOF {
+		} else if err != io.EOF {
 			return nil, asError(err)
 		}
 	}
 	p := &payload{size: size, md5: md5h.Sum(nil)}
-
 	if shaH != nil {
-		if got := hex.EncodeToString(shaH.Sum(nil)); got != contentSHA {
+		if got := hex.EncodeToString(shaH.Sum(nil)); got != c.sha256 {
 			return nil, newError("XAmzContentSHA256Mismatch", "").
-				with("ClientComputedContentSHA256", contentSHA).
+				with("ClientComputedContentSHA256", c.sha256).
 				with("S3ComputedContentSHA256", got)
 		}
 	}
-	if md5Want != nil && string(md5Want) != string(p.md5) {
+	if c.md5 != nil && string(c.md5) != string(p.md5) {
 		return nil, newError("BadDigest", "").
-			with("ExpectedDigest", hex.EncodeToString(md5Want)).
+			with("ExpectedDigest", hex.EncodeToString(c.md5)).
 			with("CalculatedDigest", base64.StdEncoding.EncodeToString(p.md5))
 	}
-	if trailerName != "" {
-		expected = chunked.trailers.Get(trailerName)
-		if expected == "" {
-			return nil, newError("InvalidRequest", "The "+trailerName+" trailer was declared but not sent")
+	if c.trailer != "" {
+		c.expected = chunked.trailers.Get(c.trailer)
+		if c.expected == "" {
+			return nil, newError("InvalidRequest", "The "+c.trailer+" trailer was declared but not sent")
 		}
-		if !alg.validValue(expected) {
-			return nil, newError("InvalidRequest", "Value for "+trailerName+" trailing header is invalid.")
+		if !c.alg.validValue(c.expected) {
+			return nil, newError("InvalidRequest", "Value for "+c.trailer+" trailing header is invalid.")
 		}
 	}
-	if alg != nil {
-		p.checksum = Checksum{Algorithm: alg.name, Value: expected, Type: checksumFullObject}
-		if sumH != nil {
-			got := base64.StdEncoding.EncodeToString(sumH.Sum(nil))
-			if expected != "" && got != expected {
-				return nil, newError("BadDigest", "The "+alg.name+" you specified did not match the calculated checksum.")
-			}
-			p.checksum.Value = got
+	if c.alg == nil {
+		return p, nil
+	}
+	p.checksum = Checksum{Algorithm: c.alg.name, Value: c.expected, Type: checksumFullObject}
+	if sumH != nil {
+		got := b64(sumH.Sum(nil))
+		if c.expected != "" && got != c.expected {
+			return nil, newError("BadDigest", "The "+c.alg.name+" you specified did not match the calculated checksum.")
 		}
-		if p.checksum.Value == "" {
-			p.checksum = Checksum{}
-		}
+		p.checksum.Value = got
+	}
+	if p.checksum.Value == "" {
+		p.checksum = Checksum{}
 	}
 	return p, nil
 }

@@ -171,8 +171,9 @@ type Options struct {
 	// Intercept. It may be called concurrently.
 	Intercept func(op string, r *http.Request) *Error
 
-	// Logf, when not nil, receives one line per request: operation,
-	// method, path and status.
+	// Logf, when not nil, receives one line per request (operation,
+	// method, path and status), and the text of the internal errors that
+	// clients see only as 500 InternalError.
 	Logf func(format string, args ...any)
 }
 
