@@ -250,6 +250,23 @@ func TestPresignPostEndToEnd(t *testing.T) {
 			}
 		})
 	}
+	// Without KeyPrefix, the policy names the exact key.
+	exact, err := st.PresignPost(ctx, "exact.txt", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, status := range map[string]int{"media/exact.txt": 204, "media/exact.txt2": 403, "media/other.txt": 403} {
+		var fs [][2]string
+		for k, v := range exact.Fields {
+			if k == "key" {
+				v = key
+			}
+			fs = append(fs, [2]string{k, v})
+		}
+		if resp, body := postForm(t, exact.URL, fs, []byte("x")); resp.StatusCode != status {
+			t.Errorf("POST of key %q with the exact policy = %d %s, want %d", key, resp.StatusCode, body, status)
+		}
+	}
 	info, err := st.Stat(ctx, "up/a.txt") // as the last accepted POST wrote it
 	if err != nil || info.Size != 10 || info.ContentType != "text/csv" || info.Metadata["owner"] != "42" || info.CacheControl != "no-cache" {
 		t.Errorf("Stat(up/a.txt) = %+v, %v", info, err)
