@@ -1,9 +1,8 @@
-package s3mem
+package s3local
 
 import (
 	"encoding/base64"
 	"encoding/xml"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -12,18 +11,14 @@ import (
 const maxListKeys = 1000
 
 type listBucketResult struct {
-	XMLName xml.Name `xml:"ListBucketResult"`
-	NS      string   `xml:"xmlns,attr"`
-	Name    string   `xml:"Name"`
-	Prefix  string   `xml:"Prefix"`
-	// V1
-	Marker     *string `xml:"Marker"`
-	NextMarker string  `xml:"NextMarker,omitempty"`
-	// V2
-	ContinuationToken     string `xml:"ContinuationToken,omitempty"`
-	NextContinuationToken string `xml:"NextContinuationToken,omitempty"`
-	KeyCount              *int   `xml:"KeyCount"`
-	StartAfter            string `xml:"StartAfter,omitempty"`
+	XMLName               xml.Name `xml:"ListBucketResult"`
+	NS                    string   `xml:"xmlns,attr"`
+	Name                  string   `xml:"Name"`
+	Prefix                string   `xml:"Prefix"`
+	ContinuationToken     string   `xml:"ContinuationToken,omitempty"`
+	NextContinuationToken string   `xml:"NextContinuationToken,omitempty"`
+	KeyCount              int      `xml:"KeyCount"`
+	StartAfter            string   `xml:"StartAfter,omitempty"`
 
 	MaxKeys        int            `xml:"MaxKeys"`
 	Delimiter      string         `xml:"Delimiter,omitempty"`
@@ -67,66 +62,50 @@ func parseMax(v, name string) (int, *Error) {
 	return min(n, maxListKeys), nil
 }
 
-// walk lists sorted keys after p.marker under p.prefix, rolling keys up to
-// common prefixes at p.delimiter. It calls emit for each key (isPrefix
-// false) or common prefix (isPrefix true), at most p.max times, and reports
-// whether more entries remain and the last one emitted.
-func walk(keys []string, p listParams, emit func(i int, name string, isPrefix bool)) (truncated bool, last string) {
+// walk lists the objects of bucket after p.marker under p.prefix, rolling
+// keys up to common prefixes at p.delimiter. It calls emit for each object
+// (info not nil) or common prefix (info nil), at most p.max times, and
+// reports whether more entries remain and the last one emitted. After a
+// common prefix it lists again from past the prefix's last key, so that a
+// large "directory" costs one lookup, not a scan.
+func (s *Server) walk(bucket string, p listParams, emit func(name string, info *ObjectInfo)) (truncated bool, last string, err error) {
 	if p.max == 0 {
-		return false, ""
+		return false, "", nil
 	}
-	start := p.prefix
-	if p.marker > start {
-		start = p.marker
-	}
-	i := sort.SearchStrings(keys, start)
-	count := 0
-	for i < len(keys) {
-		k := keys[i]
-		if k <= p.marker {
-			i++
-			continue
-		}
-		if !strings.HasPrefix(k, p.prefix) {
-			break
-		}
-		if p.delimiter != "" {
-			if j := strings.Index(k[len(p.prefix):], p.delimiter); j >= 0 {
-				cp := k[:len(p.prefix)+j+len(p.delimiter)]
-				// Skip to the first key after the common prefix's group.
-				next := i + sort.Search(len(keys)-i, func(n int) bool {
-					kk := keys[i+n]
-					return kk > cp && !strings.HasPrefix(kk, cp)
-				})
-				if cp <= p.marker {
-					i = next
-					continue
+	after, count := p.marker, 0
+	for {
+		skip := "" // a common prefix met: list again past it
+		err := s.store.List(bucket, p.prefix, after, func(o ObjectInfo) bool {
+			name, info := o.Key, &o
+			if p.delimiter != "" {
+				if j := strings.Index(o.Key[len(p.prefix):], p.delimiter); j >= 0 {
+					name, info, skip = o.Key[:len(p.prefix)+j+len(p.delimiter)], nil, o.Key[:len(p.prefix)+j+len(p.delimiter)]
+					if name <= p.marker {
+						return false // a group the previous page ended in
+					}
 				}
-				if count == p.max {
-					return true, last
-				}
-				emit(i, cp, true)
-				count++
-				last = cp
-				i = next
-				continue
 			}
+			if count == p.max {
+				truncated = true
+				return false
+			}
+			emit(name, info)
+			count++
+			last = name
+			return info != nil
+		})
+		if err != nil || truncated || skip == "" {
+			return truncated, last, err
 		}
-		if count == p.max {
-			return true, last
-		}
-		emit(i, k, false)
-		count++
-		last = k
-		i++
+		// Keys are valid UTF-8, where no byte is 0xff: past every key that
+		// starts with skip.
+		after = skip + "\xff"
 	}
-	return false, last
 }
 
-// listObjects serves ListObjects (v1) and ListObjectsV2.
-func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
-	b, err := s.bucketFor(rc)
-	if err != nil {
+// listObjects serves ListObjectsV2.
+func (s *Server) listObjects(rc *reqCtx) *Error {
+	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	q := rc.q
@@ -142,65 +121,53 @@ func (s *Server) listObjects(rc *reqCtx, v2 bool) *Error {
 	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), max: max}
 	res := listBucketResult{
 		NS:           s3NS,
-		Name:         b.name,
+		Name:         rc.bucket,
 		Prefix:       encode(p.prefix),
 		MaxKeys:      max,
 		Delimiter:    encode(p.delimiter),
 		EncodingType: enc,
 	}
-	fetchOwner := !v2 || q.Get("fetch-owner") == "true"
-	if v2 {
-		if tok := q.Get("continuation-token"); tok != "" {
-			m, err := base64.RawURLEncoding.DecodeString(tok)
-			if err != nil || len(m) == 0 {
-				return newError("InvalidArgument", "The continuation token provided is incorrect").
-					with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
-			}
-			p.marker = string(m)
-			res.ContinuationToken = tok
-		} else {
-			p.marker = q.Get("start-after")
+	fetchOwner := q.Get("fetch-owner") == "true"
+	if tok := q.Get("continuation-token"); tok != "" {
+		m, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(m) == 0 {
+			return newError("InvalidArgument", "The continuation token provided is incorrect").
+				with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
 		}
-		res.StartAfter = encode(q.Get("start-after"))
+		p.marker = string(m)
+		res.ContinuationToken = tok
 	} else {
-		p.marker = q.Get("marker")
-		m := encode(p.marker)
-		res.Marker = &m
+		p.marker = q.Get("start-after")
 	}
+	res.StartAfter = encode(q.Get("start-after"))
 
-	s.mu.RLock()
-	truncated, last := walk(b.keys, p, func(i int, name string, isPrefix bool) {
-		if isPrefix {
+	truncated, last, serr := s.walk(rc.bucket, p, func(name string, o *ObjectInfo) {
+		if o == nil {
 			res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: encode(name)})
 			return
 		}
-		o := b.objects[name]
 		e := listEntry{
 			Key:          encode(name),
-			LastModified: xmlTime(o.modified),
-			ETag:         o.etag,
-			Size:         int64(len(o.data)),
-			StorageClass: o.meta.storageClass,
+			LastModified: xmlTime(o.LastModified),
+			ETag:         o.ETag,
+			Size:         o.Size,
+			StorageClass: o.StorageClass,
 		}
-		if o.checksum.alg != "" {
-			e.ChecksumAlgorithm, e.ChecksumType = o.checksum.alg, o.checksum.typ
+		if o.Checksum.Algorithm != "" {
+			e.ChecksumAlgorithm, e.ChecksumType = o.Checksum.Algorithm, o.Checksum.Type
 		}
 		if fetchOwner {
 			e.Owner = &theOwner
 		}
 		res.Contents = append(res.Contents, e)
 	})
-	s.mu.RUnlock()
-
+	if serr != nil {
+		return s.storeError(rc, serr)
+	}
 	res.IsTruncated = truncated
-	if v2 {
-		n := len(res.Contents) + len(res.CommonPrefixes)
-		res.KeyCount = &n
-		if truncated {
-			res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
-		}
-	} else if truncated && p.delimiter != "" {
-		res.NextMarker = encode(last)
+	res.KeyCount = len(res.Contents) + len(res.CommonPrefixes)
+	if truncated {
+		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
 	}
 	return rc.writeXML(res)
 }

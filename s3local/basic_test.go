@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -14,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 func TestPutGetRoundTrip(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	body := []byte("hello, world")
@@ -93,7 +93,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 	if !ok {
 		t.Fatalf("Object(%q) missing", "dir/hello.txt")
 	}
-	if o.ETag != wantETag || string(o.Body) != string(body) || o.Metadata["color"] != "Blue" || o.Tagging != "a=1&b=2" || o.StorageClass != "STANDARD_IA" {
+	if o.ETag != wantETag || string(o.Body) != string(body) || o.UserMetadata()["color"] != "Blue" || o.Tagging != "a=1&b=2" || o.StorageClass != "STANDARD_IA" {
 		t.Errorf("Object(%q) = %+v", "dir/hello.txt", o)
 	}
 }
@@ -101,7 +101,7 @@ func TestPutGetRoundTrip(t *testing.T) {
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
 
 func TestDefaultContentType(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	resp, _ := do(t, http.MethodPut, f.objectURL("k"), []byte("x"), nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("PUT status = %d", resp.StatusCode)

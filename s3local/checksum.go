@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"crypto/md5"
@@ -106,7 +106,12 @@ func checksumOf(alg *checksumAlg, data []byte) string {
 	}
 	h := alg.new()
 	h.Write(data)
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+	return b64(h.Sum(nil))
+}
+
+// b64 returns the standard base64 form of a digest.
+func b64(sum []byte) string {
+	return base64.StdEncoding.EncodeToString(sum)
 }
 
 // compositeChecksum returns the checksum of the concatenated raw part

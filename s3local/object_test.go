@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -15,11 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 func TestRanges(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	data := []byte("0123456789abcdefghijklmnopqrstuvwxyz") // 36 bytes
 	put(t, f.client(t), "r", data)
 	put(t, f.client(t), "empty", nil)
@@ -86,7 +86,7 @@ func data2(b []byte) string { return string(b) }
 
 func TestConditionalReads(t *testing.T) {
 	clk := &clock{t: time.Date(2024, 1, 2, 3, 4, 5, 600, time.UTC)}
-	f := start(t, s3mem.Options{Now: clk.Now})
+	f := start(t, s3local.Options{Now: clk.Now})
 	out := put(t, f.client(t), "c", []byte("conditional"))
 	etag := aws.ToString(out.ETag)
 	mod := clk.Now().Truncate(time.Second)
@@ -132,7 +132,7 @@ func TestConditionalReads(t *testing.T) {
 }
 
 func TestMissingObject(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	resp, body := do(t, http.MethodHead, f.objectURL("nope"), nil, nil)
 	if resp.StatusCode != 404 || len(body) != 0 {
 		t.Errorf("HEAD missing = %d %q, want 404 with no body", resp.StatusCode, body)
@@ -155,7 +155,7 @@ func TestMissingObject(t *testing.T) {
 }
 
 func TestResponseOverrides(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	put(t, f.client(t), "o", []byte("x"))
 	q := "?response-content-type=text%2Fcsv&response-content-disposition=inline&response-cache-control=no-cache" +
 		"&response-content-encoding=br&response-content-language=fr&response-expires=Thu%2C%2001%20Dec%201994%2016%3A00%3A00%20GMT"
@@ -175,25 +175,25 @@ func TestConditionalWrites(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name        string
-		mode        s3mem.ConditionalWriteMode
+		mode        s3local.ConditionalWriteMode
 		existing    bool
 		ifNoneMatch bool
 		ifMatch     string // "same" for the current ETag
 		code        string
 		status      int
 	}{
-		{"if-none-match on missing key", s3mem.ConditionalWritesEnforced, false, true, "", "", 0},
-		{"if-none-match on existing key", s3mem.ConditionalWritesEnforced, true, true, "", "PreconditionFailed", 412},
-		{"if-match same", s3mem.ConditionalWritesEnforced, true, false, "same", "", 0},
-		{"if-match other", s3mem.ConditionalWritesEnforced, true, false, `"0123"`, "PreconditionFailed", 412},
-		{"if-match on missing key", s3mem.ConditionalWritesEnforced, false, false, `"0123"`, "PreconditionFailed", 412},
-		{"ignored", s3mem.ConditionalWritesIgnored, true, true, "", "", 0},
-		{"not implemented", s3mem.ConditionalWritesNotImplemented, false, true, "", "NotImplemented", 501},
-		{"not implemented, if-match", s3mem.ConditionalWritesNotImplemented, true, false, "same", "NotImplemented", 501},
+		{"if-none-match on missing key", s3local.ConditionalWritesEnforced, false, true, "", "", 0},
+		{"if-none-match on existing key", s3local.ConditionalWritesEnforced, true, true, "", "PreconditionFailed", 412},
+		{"if-match same", s3local.ConditionalWritesEnforced, true, false, "same", "", 0},
+		{"if-match other", s3local.ConditionalWritesEnforced, true, false, `"0123"`, "PreconditionFailed", 412},
+		{"if-match on missing key", s3local.ConditionalWritesEnforced, false, false, `"0123"`, "PreconditionFailed", 412},
+		{"ignored", s3local.ConditionalWritesIgnored, true, true, "", "", 0},
+		{"not implemented", s3local.ConditionalWritesNotImplemented, false, true, "", "NotImplemented", 501},
+		{"not implemented, if-match", s3local.ConditionalWritesNotImplemented, true, false, "same", "NotImplemented", 501},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := start(t, s3mem.Options{ConditionalWrites: tt.mode, MinPartSize: 1})
+			f := start(t, s3local.Options{ConditionalWrites: tt.mode, MinPartSize: 1})
 			c := f.client(t)
 			etag := ""
 			if tt.existing {
@@ -273,62 +273,8 @@ func TestConditionalWrites(t *testing.T) {
 	}
 }
 
-func TestCopyObject(t *testing.T) {
-	f := start(t, s3mem.Options{})
-	c := f.client(t)
-	ctx := context.Background()
-	_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("src/a b"), Body: strings.NewReader("copy me"),
-		ContentType: aws.String("text/plain"), Metadata: map[string]string{"k": "v"}, Tagging: aws.String("t=1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv2 := f.srv.CreateBucket("other")
-	_ = srv2
-	tests := []struct {
-		name, source, dest string
-		directive          types.MetadataDirective
-		ifMatch            string
-		code               string
-		status             int
-		wantType           string
-		wantMeta           string
-	}{
-		{"copy", testBucket + "/src/a%20b", "dst1", "", "", "", 0, "text/plain", "v"},
-		{"replace", testBucket + "/src/a%20b", "dst2", types.MetadataDirectiveReplace, "", "", 0, "binary/octet-stream", ""},
-		{"to another bucket", "/" + testBucket + "/src/a%20b?versionId=null", "other-bucket-key", "", "", "", 0, "text/plain", "v"},
-		{"source missing", testBucket + "/nope", "dst3", "", "", "NoSuchKey", 404, "", ""},
-		{"source bucket missing", "nobucket/x", "dst3", "", "", "NoSuchBucket", 404, "", ""},
-		{"onto itself", testBucket + "/src/a%20b", "src/a b", "", "", "InvalidRequest", 400, "", ""},
-		{"onto itself with replace", testBucket + "/src/a%20b", "src/a b", types.MetadataDirectiveReplace, "", "", 0, "binary/octet-stream", ""},
-		{"copy-source-if-match fails", testBucket + "/src/a%20b", "dst4", "", `"nope"`, "PreconditionFailed", 412, "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			in := &s3.CopyObjectInput{Bucket: aws.String(testBucket), Key: aws.String(tt.dest), CopySource: aws.String(tt.source), MetadataDirective: tt.directive}
-			if tt.ifMatch != "" {
-				in.CopySourceIfMatch = aws.String(tt.ifMatch)
-			}
-			out, err := c.CopyObject(ctx, in)
-			if tt.code != "" {
-				wantError(t, "CopyObject", err, tt.code, tt.status)
-				return
-			}
-			if err != nil {
-				t.Fatalf("CopyObject = %v", err)
-			}
-			o, ok := f.srv.Object(testBucket, tt.dest)
-			if !ok || string(o.Body) != "copy me" || o.Header.Get("Content-Type") != tt.wantType || o.Metadata["k"] != tt.wantMeta || o.Tagging != "t=1" {
-				t.Errorf("Object(%q) = %+v, want body %q type %q meta %q tagging t=1", tt.dest, o, "copy me", tt.wantType, tt.wantMeta)
-			}
-			if aws.ToString(out.CopyObjectResult.ETag) != o.ETag {
-				t.Errorf("CopyObject ETag = %q, want %q", aws.ToString(out.CopyObjectResult.ETag), o.ETag)
-			}
-		})
-	}
-}
-
 func TestDeleteObjects(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	for _, k := range []string{"a", "b", "c", "d"} {
@@ -368,7 +314,7 @@ func TestDeleteObjects(t *testing.T) {
 }
 
 func TestPutObjectLimits(t *testing.T) {
-	f := start(t, s3mem.Options{MaxObjectSize: 100})
+	f := start(t, s3local.Options{MaxObjectSize: 100})
 	tests := []struct {
 		name   string
 		key    string
@@ -399,7 +345,7 @@ func TestPutObjectLimits(t *testing.T) {
 }
 
 func TestPartNumberGet(t *testing.T) {
-	f := start(t, s3mem.Options{MinPartSize: 1})
+	f := start(t, s3local.Options{MinPartSize: 1})
 	c := f.client(t)
 	ctx := context.Background()
 	cu, _ := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String("p")})

@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"bufio"

@@ -1,6 +1,7 @@
-package s3mem
+package s3local
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -139,13 +140,16 @@ var errorStatus = map[string]int{
 	"InvalidPart":                       400,
 	"InvalidPartNumber":                 416,
 	"InvalidPartOrder":                  400,
+	"InvalidPolicyDocument":             400,
 	"InvalidRange":                      416,
 	"InvalidRequest":                    400,
 	"InvalidStorageClass":               400,
 	"InvalidTag":                        400,
 	"InvalidToken":                      400,
 	"KeyTooLongError":                   400,
+	"MalformedPOSTRequest":              400,
 	"MalformedXML":                      400,
+	"MaxPOSTPreDataLengthExceeded":      400,
 	"MetadataTooLarge":                  400,
 	"MethodNotAllowed":                  405,
 	"MissingContentLength":              411,
@@ -228,3 +232,43 @@ func writeElem(b *strings.Builder, name, value string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Is reports whether e is the S3 error of target, one of the errors a
+// Store reports: errors.Is(err, ErrBucketExists) holds for an *Error of
+// code BucketAlreadyOwnedByYou.
+func (e *Error) Is(target error) bool {
+	code, ok := map[error]string{
+		ErrNoSuchBucket:   "NoSuchBucket",
+		ErrNoSuchKey:      "NoSuchKey",
+		ErrNoSuchUpload:   "NoSuchUpload",
+		ErrBucketExists:   "BucketAlreadyOwnedByYou",
+		ErrBucketNotEmpty: "BucketNotEmpty",
+	}[target]
+	return ok && e.Code == code
+}
+
+// storeError maps an error of the Store to the S3 error of rc.
+func (s *Server) storeError(rc *reqCtx, err error) *Error {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.Is(err, ErrNoSuchBucket):
+		return noSuchBucket(rc.bucket)
+	case errors.Is(err, ErrNoSuchKey):
+		return noSuchKey(rc.key)
+	case errors.Is(err, ErrNoSuchUpload):
+		return noSuchUpload(rc.q.Get("uploadId"))
+	case errors.Is(err, ErrBucketExists):
+		return newError("BucketAlreadyOwnedByYou", "").with("BucketName", rc.bucket)
+	case errors.Is(err, ErrBucketNotEmpty):
+		return newError("BucketNotEmpty", "").with("BucketName", rc.bucket)
+	}
+	return s.internal(rc, err)
+}
+
+// internal logs err and returns an InternalError that does not show it.
+func (s *Server) internal(rc *reqCtx, err error) *Error {
+	s.logf("s3local: %s %s/%s: %v", rc.op, rc.bucket, rc.key, err)
+	return newError("InternalError", "")
+}

@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // The credentials and time of the examples in the S3 SigV4 documentation.
@@ -52,9 +52,9 @@ func docChunked(sigs [3]string, trailer string) []byte {
 // without trailer), whose signatures no code of this package produced.
 func TestSigV4DocumentedExamples(t *testing.T) {
 	clk := &clock{t: docTime}
-	srv := s3mem.New(s3mem.Options{
+	srv := s3local.New(s3local.Options{
 		Domain:      "s3.amazonaws.com",
-		Credentials: []s3mem.Credential{{AccessKeyID: docKey, SecretAccessKey: docSecret}},
+		Credentials: []s3local.Credential{{AccessKeyID: docKey, SecretAccessKey: docSecret}},
 		Now:         clk.Now,
 	})
 	ts := newTestServer(t, srv)
@@ -136,10 +136,16 @@ func TestSigV4DocumentedExamples(t *testing.T) {
 			"X-Amz-Content-Sha256": "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
 			"Authorization":        docAuthz("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class", "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"),
 		}, []byte("Welcome to Amazon S4."), 400, "XAmzContentSHA256Mismatch"},
+		// A version 1 listing: the signature is accepted, then the
+		// operation is refused as not implemented.
 		{"list objects", docTime, "GET", "/?max-keys=2&prefix=J", map[string]string{
 			"Host": vhost, "X-Amz-Content-Sha256": docEmpty, "X-Amz-Date": "20130524T000000Z",
 			"Authorization": docAuthz("host;x-amz-content-sha256;x-amz-date", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
-		}, nil, 200, ""},
+		}, nil, 501, "NotImplemented"},
+		{"list objects, bad signature", docTime, "GET", "/?max-keys=2&prefix=J", map[string]string{
+			"Host": vhost, "X-Amz-Content-Sha256": docEmpty, "X-Amz-Date": "20130524T000000Z",
+			"Authorization": docAuthz("host;x-amz-content-sha256;x-amz-date", "44b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
+		}, nil, 403, "SignatureDoesNotMatch"},
 		{"presigned GET", docTime.Add(24 * time.Hour), "GET", presigned, map[string]string{"Host": vhost}, nil, 200, ""},
 		{"presigned GET expired", docTime.Add(24*time.Hour + time.Second), "GET", presigned, map[string]string{"Host": vhost}, nil, 403, "AccessDenied"},
 		{"presigned GET not yet valid", docTime.Add(-16 * time.Minute), "GET", presigned, map[string]string{"Host": vhost}, nil, 403, "AccessDenied"},
@@ -171,7 +177,7 @@ func TestSigV4DocumentedExamples(t *testing.T) {
 	}
 }
 
-func body(t *testing.T, srv *s3mem.Server, bucket, key string) []byte {
+func body(t *testing.T, srv *s3local.Server, bucket, key string) []byte {
 	t.Helper()
 	o, ok := srv.Object(bucket, key)
 	if !ok {
@@ -182,8 +188,8 @@ func body(t *testing.T, srv *s3mem.Server, bucket, key string) []byte {
 
 func TestSigV4SDK(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	f := start(t, s3mem.Options{
-		Credentials: []s3mem.Credential{
+	f := start(t, s3local.Options{
+		Credentials: []s3local.Credential{
 			{AccessKeyID: testKey, SecretAccessKey: testSecret},
 			{AccessKeyID: "AKIDSESSION", SecretAccessKey: "s2", SessionToken: "tok"},
 		},
@@ -252,7 +258,7 @@ func TestSigV4SDK(t *testing.T) {
 		}
 	})
 	t.Run("wrong region", func(t *testing.T) {
-		f2 := start(t, s3mem.Options{Region: "eu-west-1", Credentials: []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
+		f2 := start(t, s3local.Options{Region: "eu-west-1", Credentials: []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
 		_, err := f2.client(t).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
 		wantError(t, "ListObjectsV2", err, "AuthorizationHeaderMalformed", 400)
 		_, err = f2.client(t, func(o *s3.Options) { o.Region = "eu-west-1" }).ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
@@ -264,8 +270,8 @@ func TestSigV4SDK(t *testing.T) {
 
 func TestPresignedURLs(t *testing.T) {
 	clk := &clock{t: time.Now()}
-	f := start(t, s3mem.Options{
-		Credentials: []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}},
+	f := start(t, s3local.Options{
+		Credentials: []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}},
 		Now:         clk.Now,
 	})
 	ctx := context.Background()

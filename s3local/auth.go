@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"crypto/hmac"
@@ -27,11 +27,8 @@ const (
 // authInfo is what authentication learned about a request.
 type authInfo struct {
 	anonymous bool
-	// publicOnly: an unsigned GET or HEAD while credentials are
-	// configured, which may read only public-read objects, as S3 allows.
-	publicOnly bool
-	presigned  bool
-	accessKey  string
+	presigned bool
+	accessKey string
 	// signingKey, seed, amzDate and scope allow verifying the chunk
 	// signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies.
 	signingKey []byte
@@ -46,8 +43,8 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 	r := rc.r
 	authz := r.Header.Get("Authorization")
 	presigned := rc.q.Has("X-Amz-Algorithm") || rc.q.Has("X-Amz-Credential") || rc.q.Has("X-Amz-Signature")
-	if len(s.opts.Credentials) == 0 {
-		return &authInfo{anonymous: true}, nil
+	if len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned {
+		return &authInfo{anonymous: true}, nil // a POST upload is signed by its policy
 	}
 	switch {
 	case authz != "" && presigned:
@@ -59,10 +56,8 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 		return s.verifyPresigned(rc)
 	case rc.q.Has("Signature") || rc.q.Has("AWSAccessKeyId"):
 		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
-	case rc.op == OpGetObject || rc.op == OpHeadObject:
-		return &authInfo{anonymous: true, publicOnly: true}, nil
 	}
-	return nil, newError("AccessDenied", "")
+	return &authInfo{anonymous: true}, nil // refused by authorize unless an ACL allows it
 }
 
 // credential finds an access key.

@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 func crc32cb64(data []byte) string {
@@ -35,7 +35,7 @@ func crc32b64(data []byte) string {
 // checksum validation on.
 func TestSDKChecksums(t *testing.T) {
 	rec := &recorder{}
-	f := start(t, s3mem.Options{Intercept: rec.intercept})
+	f := start(t, s3local.Options{Intercept: rec.intercept})
 	c := f.client(t)
 	ctx := context.Background()
 	body := bytes.Repeat([]byte("checksum me "), 1000)
@@ -55,8 +55,8 @@ func TestSDKChecksums(t *testing.T) {
 				want = types.ChecksumAlgorithmCrc32 // the SDK's default
 			}
 			o, _ := f.srv.Object(testBucket, key)
-			if o.ChecksumAlgorithm != string(want) || o.ChecksumType != "FULL_OBJECT" {
-				t.Errorf("Object(%q) checksum = %s %s, want %s FULL_OBJECT", key, o.ChecksumAlgorithm, o.ChecksumType, want)
+			if o.Checksum.Algorithm != string(want) || o.Checksum.Type != "FULL_OBJECT" {
+				t.Errorf("Object(%q) checksum = %s %s, want %s FULL_OBJECT", key, o.Checksum.Algorithm, o.Checksum.Type, want)
 			}
 			if out.ChecksumType != types.ChecksumTypeFullObject {
 				t.Errorf("PutObject ChecksumType = %q, want FULL_OBJECT", out.ChecksumType)
@@ -75,17 +75,17 @@ func TestSDKChecksums(t *testing.T) {
 				types.ChecksumAlgorithmCrc64nvme: g.ChecksumCRC64NVME, types.ChecksumAlgorithmSha1: g.ChecksumSHA1,
 				types.ChecksumAlgorithmSha256: g.ChecksumSHA256,
 			}
-			if got := aws.ToString(sums[want]); got != o.Checksum || got == "" {
+			if got := aws.ToString(sums[want]); got != o.Checksum.Value || got == "" {
 				t.Errorf("GetObject(%q) checksum %s = %q, want %q", key, want, got, o.Checksum)
 			}
 		})
 	}
 	// What the SDK sent over plain HTTP.
-	for _, h := range rec.headers(s3mem.OpPutObject)[:1] {
+	for _, h := range rec.headers(s3local.OpPutObject)[:1] {
 		t.Logf("SDK PutObject over http: x-amz-content-sha256=%q content-encoding=%q x-amz-checksum-crc32=%q x-amz-sdk-checksum-algorithm=%q x-amz-trailer=%q",
 			h.Get("X-Amz-Content-Sha256"), h.Get("Content-Encoding"), h.Get("X-Amz-Checksum-Crc32"), h.Get("X-Amz-Sdk-Checksum-Algorithm"), h.Get("X-Amz-Trailer"))
 	}
-	if h := rec.headers(s3mem.OpGetObject); len(h) > 0 {
+	if h := rec.headers(s3local.OpGetObject); len(h) > 0 {
 		t.Logf("SDK GetObject: x-amz-checksum-mode=%q", h[0].Get("X-Amz-Checksum-Mode"))
 	}
 }
@@ -96,11 +96,11 @@ func TestSDKAWSChunked(t *testing.T) {
 	for _, withCreds := range []bool{false, true} {
 		t.Run(fmt.Sprintf("credentials=%v", withCreds), func(t *testing.T) {
 			rec := &recorder{}
-			opts := s3mem.Options{Intercept: rec.intercept, MinPartSize: 1}
+			opts := s3local.Options{Intercept: rec.intercept, MinPartSize: 1}
 			if withCreds {
-				opts.Credentials = []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
+				opts.Credentials = []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
 			}
-			srv := s3mem.New(opts)
+			srv := s3local.New(opts)
 			ts := httptest.NewTLSServer(srv)
 			defer ts.Close()
 			srv.CreateBucket(testBucket)
@@ -118,14 +118,14 @@ func TestSDKAWSChunked(t *testing.T) {
 					t.Fatalf("PutObject(%q) = %v", key, err)
 				}
 				o, _ := srv.Object(testBucket, key)
-				if !bytes.Equal(o.Body, body) || o.ChecksumAlgorithm != string(alg) {
-					t.Errorf("Object(%q) = %d bytes, checksum %s, want %d bytes, %s", key, len(o.Body), o.ChecksumAlgorithm, len(body), alg)
+				if !bytes.Equal(o.Body, body) || o.Checksum.Algorithm != string(alg) {
+					t.Errorf("Object(%q) = %d bytes, checksum %s, want %d bytes, %s", key, len(o.Body), o.Checksum.Algorithm, len(body), alg)
 				}
 				if got := o.Header.Get("Content-Encoding"); got != "gzip" {
 					t.Errorf("Object(%q) Content-Encoding = %q, want %q", key, got, "gzip")
 				}
 			}
-			h := rec.headers(s3mem.OpPutObject)[0]
+			h := rec.headers(s3local.OpPutObject)[0]
 			if got := h.Get("X-Amz-Content-Sha256"); got != "STREAMING-UNSIGNED-PAYLOAD-TRAILER" {
 				t.Errorf("SDK over TLS sent x-amz-content-sha256 %q, want STREAMING-UNSIGNED-PAYLOAD-TRAILER", got)
 			}
@@ -177,7 +177,7 @@ func chunkedBody(data []byte, chunk int, trailer string) []byte {
 }
 
 func TestRawAWSChunked(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	data := []byte("hello aws-chunked world, with several chunks")
 	good := "x-amz-checksum-crc32:" + crc32b64(data)
 	unsigned := map[string]string{
@@ -243,7 +243,7 @@ func TestRawAWSChunked(t *testing.T) {
 }
 
 func TestRawChecksums(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	data := []byte("The quick brown fox jumps over the lazy dog")
 	tests := []struct {
 		name   string

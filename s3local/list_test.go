@@ -1,4 +1,4 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"context"
@@ -13,13 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // TestListObjectsV2Paging lists more than 1000 keys, with and without a
 // delimiter, through the SDK paginator.
 func TestListObjectsV2Paging(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	var all []string
 	for d := 0; d < 3; d++ {
 		for i := 0; i < 700; i++ {
@@ -127,7 +127,7 @@ func filter(keys []string, prefix string) []string {
 }
 
 func TestListObjectsDetails(t *testing.T) {
-	f := start(t, s3mem.Options{})
+	f := start(t, s3local.Options{})
 	c := f.client(t)
 	ctx := context.Background()
 	keys := []string{"a b", "a+b", "a/ü", "a~b", "é", "z", "\u00a0x"}
@@ -185,52 +185,11 @@ func TestListObjectsDetails(t *testing.T) {
 		}
 	})
 	t.Run("bad arguments", func(t *testing.T) {
-		for _, q := range []string{"list-type=2&max-keys=-1", "list-type=2&continuation-token=%25%25", "list-type=2&encoding-type=base64", "max-keys=x"} {
+		for _, q := range []string{"list-type=2&max-keys=-1", "list-type=2&continuation-token=%25%25", "list-type=2&encoding-type=base64", "list-type=2&max-keys=x"} {
 			resp, body := do(t, http.MethodGet, f.ts.URL+"/"+testBucket+"?"+q, nil, nil)
 			if resp.StatusCode != 400 || !strings.Contains(string(body), "InvalidArgument") {
 				t.Errorf("list ?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
 			}
 		}
 	})
-}
-
-func TestListObjectsV1(t *testing.T) {
-	f := start(t, s3mem.Options{})
-	c := f.client(t)
-	ctx := context.Background()
-	for _, k := range []string{"a/1", "a/2", "b", "c/1", "d"} {
-		put(t, c, k, nil)
-	}
-	// Without a delimiter NextMarker is absent: clients continue from the
-	// last key.
-	out, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(testBucket), MaxKeys: aws.Int32(2)})
-	if err != nil || len(out.Contents) != 2 || !aws.ToBool(out.IsTruncated) || out.NextMarker != nil || out.Contents[0].Owner == nil {
-		t.Fatalf("ListObjects(max 2) = %+v, %v", out, err)
-	}
-	out, err = c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(testBucket), Marker: aws.String("a/2")})
-	if err != nil || len(out.Contents) != 3 || *out.Contents[0].Key != "b" || aws.ToString(out.Marker) != "a/2" {
-		t.Errorf("ListObjects(marker a/2) = %+v, %v", out, err)
-	}
-	// With a delimiter, NextMarker is the last key or prefix.
-	var got []string
-	in := &s3.ListObjectsInput{Bucket: aws.String(testBucket), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)}
-	for i := 0; i < 10; i++ {
-		out, err := c.ListObjects(ctx, in)
-		if err != nil {
-			t.Fatalf("ListObjects = %v", err)
-		}
-		for _, o := range out.Contents {
-			got = append(got, *o.Key)
-		}
-		for _, p := range out.CommonPrefixes {
-			got = append(got, *p.Prefix)
-		}
-		if !aws.ToBool(out.IsTruncated) {
-			break
-		}
-		in.Marker = out.NextMarker
-	}
-	if want := "a/|b|c/|d"; strings.Join(got, "|") != want {
-		t.Errorf("ListObjects(delimiter) pages = %q, want %q", strings.Join(got, "|"), want)
-	}
 }

@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"crypto/rand"
@@ -29,26 +29,16 @@ const (
 // Operation names, as passed to Options.Intercept. They are the names of the
 // S3 API actions.
 const (
-	// OpListBuckets is GET on the service.
-	OpListBuckets = "ListBuckets"
 	// OpCreateBucket is PUT on a bucket.
 	OpCreateBucket = "CreateBucket"
 	// OpDeleteBucket is DELETE on a bucket.
 	OpDeleteBucket = "DeleteBucket"
 	// OpHeadBucket is HEAD on a bucket.
 	OpHeadBucket = "HeadBucket"
-	// OpGetBucketLocation is GET on a bucket with ?location.
-	OpGetBucketLocation = "GetBucketLocation"
-	// OpGetBucketVersioning is GET on a bucket with ?versioning.
-	OpGetBucketVersioning = "GetBucketVersioning"
-	// OpListObjects is GET on a bucket (version 1 listing).
-	OpListObjects = "ListObjects"
 	// OpListObjectsV2 is GET on a bucket with ?list-type=2.
 	OpListObjectsV2 = "ListObjectsV2"
 	// OpPutObject is PUT on an object.
 	OpPutObject = "PutObject"
-	// OpCopyObject is PUT on an object with x-amz-copy-source.
-	OpCopyObject = "CopyObject"
 	// OpGetObject is GET on an object.
 	OpGetObject = "GetObject"
 	// OpHeadObject is HEAD on an object.
@@ -57,24 +47,23 @@ const (
 	OpDeleteObject = "DeleteObject"
 	// OpDeleteObjects is POST on a bucket with ?delete.
 	OpDeleteObjects = "DeleteObjects"
+	// OpPostObject is POST on a bucket with a form: a browser upload
+	// authorized by a POST policy.
+	OpPostObject = "PostObject"
 	// OpCreateMultipartUpload is POST on an object with ?uploads.
 	OpCreateMultipartUpload = "CreateMultipartUpload"
 	// OpUploadPart is PUT on an object with ?partNumber&uploadId.
 	OpUploadPart = "UploadPart"
-	// OpUploadPartCopy is OpUploadPart with x-amz-copy-source.
-	OpUploadPartCopy = "UploadPartCopy"
 	// OpCompleteMultipartUpload is POST on an object with ?uploadId.
 	OpCompleteMultipartUpload = "CompleteMultipartUpload"
 	// OpAbortMultipartUpload is DELETE on an object with ?uploadId.
 	OpAbortMultipartUpload = "AbortMultipartUpload"
 	// OpListMultipartUploads is GET on a bucket with ?uploads.
 	OpListMultipartUploads = "ListMultipartUploads"
-	// OpListParts is GET on an object with ?uploadId.
-	OpListParts = "ListParts"
 )
 
 // ConditionalWriteMode tells how the server treats the If-None-Match and
-// If-Match headers of PutObject, CopyObject and CompleteMultipartUpload.
+// If-Match headers of PutObject and CompleteMultipartUpload.
 type ConditionalWriteMode int
 
 const (
@@ -115,16 +104,39 @@ type Options struct {
 	Domain string
 
 	// Region is the region accepted in the credential scope of signatures
-	// and reported by GetBucketLocation for buckets created without a
-	// location constraint. Default: "" (any region is accepted;
-	// GetBucketLocation reports us-east-1, an empty LocationConstraint).
+	// and reported by HeadBucket for buckets created without a location
+	// constraint. Default: "" (any region is accepted; HeadBucket reports
+	// us-east-1).
 	Region string
 
 	// Credentials are the access keys accepted. When empty (the default),
 	// every request is accepted, signed or not, and signatures are not
 	// checked. When not empty, every request must carry a valid AWS
-	// Signature Version 4 (Authorization header or presigned URL).
+	// Signature Version 4 (Authorization header, presigned URL or POST
+	// policy), except what the canned ACLs open to anonymous requests: a
+	// public-read object may be read, a public-read bucket listed, a
+	// public-read-write bucket written.
 	Credentials []Credential
+
+	// Store keeps the buckets, objects and uploads. Default: a new
+	// MemoryStore. NewDiskStore returns a store that survives restarts.
+	Store Store
+
+	// AllowedOrigins are the origins (scheme://host[:port]) whose web
+	// pages may call the server from a browser: CORS preflight requests
+	// from them are answered, and responses to them carry
+	// Access-Control-Allow-Origin and expose ETag and the x-amz-* headers.
+	// An entry may end in ":*" for any port, and "*" allows every origin.
+	// Default (nil): the loopback origins, http and https on any port of
+	// localhost, *.localhost, 127.0.0.1 and [::1], which is what a
+	// development server on the same machine needs. An empty, non-nil
+	// slice allows none.
+	AllowedOrigins []string
+
+	// AllowNonLoopback lets Listen serve on an address other than a
+	// loopback one (127.0.0.0/8, ::1, localhost). Default: false, so that
+	// a development server is not reachable from the network by mistake.
+	AllowNonLoopback bool
 
 	// Now is the clock used for timestamps (Last-Modified, upload
 	// initiation) and for signature expiry and clock-skew checks.
@@ -136,9 +148,10 @@ type Options struct {
 	// EntityTooSmall otherwise. Default (when <= 0): 5 MiB.
 	MinPartSize int64
 
-	// MaxObjectSize is the largest body of a PutObject or UploadPart;
-	// larger ones fail with 400 EntityTooLarge before their body is read.
-	// Default (when <= 0): 5 GiB.
+	// MaxObjectSize is the largest body of a PutObject, UploadPart or
+	// POST upload; larger ones fail with 400 EntityTooLarge, before their
+	// body is read when their length is declared. Default (when <= 0):
+	// 5 GiB.
 	MaxObjectSize int64
 
 	// ConditionalWrites selects how If-None-Match / If-Match are treated
@@ -158,15 +171,19 @@ type Options struct {
 	// Intercept. It may be called concurrently.
 	Intercept func(op string, r *http.Request) *Error
 
-	// Logf, when not nil, receives one line per request: operation,
-	// method, path and status.
+	// Logf, when not nil, receives one line per request (operation,
+	// method, path and status), and the text of the internal errors that
+	// clients see only as 500 InternalError.
 	Logf func(format string, args ...any)
 }
 
-// Server is an in-memory S3-compatible server. It is an http.Handler; create
-// it with New. All its methods are safe for concurrent use.
+// Server is an S3-compatible server. It is an http.Handler; create it
+// with New, or with Start, which also listens on loopback. All its
+// methods are safe for concurrent use.
 type Server struct {
 	opts      Options
+	store     Store
+	cors      corsPolicy
 	domain    string
 	minPart   int64
 	maxObject int64
@@ -174,20 +191,26 @@ type Server struct {
 	reqSeq    atomic.Uint64
 	hostID    string
 
-	mu      sync.RWMutex
-	buckets map[string]*bucket
+	lmu sync.Mutex // guards what Listen starts
+	hs  *http.Server
+	url string
 }
 
-// New returns a Server configured by opts, with no bucket.
+// New returns a Server configured by opts. It creates no bucket: the
+// store may have some already.
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
+		store:     opts.Store,
+		cors:      newCORSPolicy(opts.AllowedOrigins),
 		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
 		minPart:   opts.MinPartSize,
 		maxObject: opts.MaxObjectSize,
 		now:       opts.Now,
-		buckets:   make(map[string]*bucket),
 		hostID:    randomHex(16),
+	}
+	if s.store == nil {
+		s.store = NewMemoryStore()
 	}
 	if h, _, err := net.SplitHostPort(s.domain); err == nil {
 		s.domain = h
@@ -229,20 +252,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Amz-Id-2", s.hostID)
 	h.Set("Server", "AmazonS3")
 	defer func() {
-		if s.opts.Logf != nil {
-			s.opts.Logf("s3mem: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
-		}
+		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 	}()
+	if s.cors.handle(rc) {
+		return // a preflight request, answered
+	}
 	rc.q = r.URL.Query()
 	rc.bucket, rc.key = s.resolve(r)
-	op, err := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
+	op, routeErr := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
 	rc.op = op
-	if err != nil {
+	var err *Error
+	if rc.auth, err = s.authenticate(rc); err != nil {
 		rc.fail(err)
 		return
 	}
-	if rc.auth, err = s.authenticate(rc); err != nil {
+	if err := s.authorize(rc); err != nil {
 		rc.fail(err)
+		return
+	}
+	if routeErr != nil {
+		rc.fail(routeErr)
 		return
 	}
 	if s.opts.Intercept != nil {
@@ -266,35 +295,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle runs the operation of rc.
 func (s *Server) handle(rc *reqCtx) *Error {
 	switch rc.op {
-	case OpListBuckets:
-		return s.listBuckets(rc)
 	case OpCreateBucket:
 		return s.createBucket(rc)
 	case OpDeleteBucket:
 		return s.deleteBucket(rc)
 	case OpHeadBucket:
 		return s.headBucket(rc)
-	case OpGetBucketLocation:
-		return s.getBucketLocation(rc)
-	case OpGetBucketVersioning:
-		return s.getBucketVersioning(rc)
-	case OpListObjects:
-		return s.listObjects(rc, false)
 	case OpListObjectsV2:
-		return s.listObjects(rc, true)
+		return s.listObjects(rc)
 	case OpPutObject:
 		return s.putObject(rc)
-	case OpCopyObject:
-		return s.copyObject(rc)
 	case OpGetObject, OpHeadObject:
 		return s.getObject(rc)
 	case OpDeleteObject:
 		return s.deleteObject(rc)
 	case OpDeleteObjects:
 		return s.deleteObjects(rc)
+	case OpPostObject:
+		return s.postObject(rc)
 	case OpCreateMultipartUpload:
 		return s.createMultipartUpload(rc)
-	case OpUploadPart, OpUploadPartCopy:
+	case OpUploadPart:
 		return s.uploadPart(rc)
 	case OpCompleteMultipartUpload:
 		return s.completeMultipartUpload(rc)
@@ -302,8 +323,6 @@ func (s *Server) handle(rc *reqCtx) *Error {
 		return s.abortMultipartUpload(rc)
 	case OpListMultipartUploads:
 		return s.listMultipartUploads(rc)
-	case OpListParts:
-		return s.listParts(rc)
 	}
 	return newError("NotImplemented", "")
 }
@@ -328,97 +347,76 @@ func (s *Server) resolve(r *http.Request) (bucket, key string) {
 // implement: requests naming them fail with 501 NotImplemented.
 var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "attributes", "cors", "encryption",
-	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "logging",
-	"metadataConfiguration", "metadataTable", "metrics", "notification",
-	"object-lock", "ownershipControls", "policy", "policyStatus",
-	"publicAccessBlock", "renameObject", "replication", "requestPayment",
-	"restore", "retention", "select", "session", "tagging", "torrent",
-	"versions", "website",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+	"logging", "metadataConfiguration", "metadataTable", "metrics",
+	"notification", "object-lock", "ownershipControls", "policy",
+	"policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"requestPayment", "restore", "retention", "select", "session", "tagging",
+	"torrent", "versioning", "versions", "website",
 }
 
-// route returns the operation a request names.
+// route returns the operation a request names, or 501 NotImplemented for
+// the operations this server leaves out (see the package doc).
 func route(method, bucket, key string, q url.Values, h http.Header) (string, *Error) {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
 	default:
 		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", resourceType(bucket, key))
 	}
+	notImplemented := newError("NotImplemented", "")
 	if bucket == "" {
 		if method == http.MethodGet {
-			return OpListBuckets, nil
+			return "", notImplemented // ListBuckets
 		}
 		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", "SERVICE")
 	}
 	for _, sub := range unsupportedSubresources {
 		if q.Has(sub) {
-			return "", newError("NotImplemented", "")
+			return "", notImplemented
 		}
+	}
+	if h.Get("X-Amz-Copy-Source") != "" {
+		return "", notImplemented // CopyObject, UploadPartCopy
 	}
 	has := q.Has
 	if key == "" {
-		switch method {
-		case http.MethodGet:
-			switch {
-			case has("location"):
-				return OpGetBucketLocation, nil
-			case has("versioning"):
-				return OpGetBucketVersioning, nil
-			case has("uploads"):
-				return OpListMultipartUploads, nil
-			case q.Get("list-type") == "2":
-				return OpListObjectsV2, nil
-			}
-			return OpListObjects, nil
-		case http.MethodHead:
+		switch {
+		case method == http.MethodGet && has("uploads"):
+			return OpListMultipartUploads, nil
+		case method == http.MethodGet && q.Get("list-type") == "2":
+			return OpListObjectsV2, nil
+		case method == http.MethodHead:
 			return OpHeadBucket, nil
-		case http.MethodPut:
-			if has("versioning") || has("location") {
-				return "", newError("NotImplemented", "")
-			}
+		case method == http.MethodPut:
 			return OpCreateBucket, nil
-		case http.MethodDelete:
+		case method == http.MethodDelete:
 			return OpDeleteBucket, nil
-		case http.MethodPost:
-			if has("delete") {
-				return OpDeleteObjects, nil
-			}
-			return "", newError("NotImplemented", "")
+		case method == http.MethodPost && has("delete"):
+			return OpDeleteObjects, nil
+		case method == http.MethodPost:
+			return OpPostObject, nil
 		}
+		return "", notImplemented // ListObjects (version 1) and the rest
 	}
-	switch method {
-	case http.MethodGet:
-		if has("uploadId") {
-			return OpListParts, nil
-		}
+	switch {
+	case method == http.MethodGet && !has("uploadId"):
 		return OpGetObject, nil
-	case http.MethodHead:
+	case method == http.MethodHead:
 		return OpHeadObject, nil
-	case http.MethodPut:
-		copySource := h.Get("X-Amz-Copy-Source") != ""
-		if has("uploadId") || has("partNumber") {
-			if copySource {
-				return OpUploadPartCopy, nil
-			}
-			return OpUploadPart, nil
-		}
-		if copySource {
-			return OpCopyObject, nil
-		}
+	case method == http.MethodPut && (has("uploadId") || has("partNumber")):
+		return OpUploadPart, nil
+	case method == http.MethodPut:
 		return OpPutObject, nil
-	case http.MethodPost:
-		if has("uploads") {
-			return OpCreateMultipartUpload, nil
-		}
-		if has("uploadId") {
-			return OpCompleteMultipartUpload, nil
-		}
-	case http.MethodDelete:
-		if has("uploadId") {
-			return OpAbortMultipartUpload, nil
-		}
+	case method == http.MethodPost && has("uploads"):
+		return OpCreateMultipartUpload, nil
+	case method == http.MethodPost && has("uploadId"):
+		return OpCompleteMultipartUpload, nil
+	case method == http.MethodDelete && has("uploadId"):
+		return OpAbortMultipartUpload, nil
+	case method == http.MethodDelete:
 		return OpDeleteObject, nil
 	}
-	return "", newError("NotImplemented", "")
+	return "", notImplemented // ListParts and the rest
 }
 
 func resourceType(bucket, key string) string {
@@ -429,6 +427,44 @@ func resourceType(bucket, key string) string {
 		return "BUCKET"
 	}
 	return "OBJECT"
+}
+
+// authorize refuses anonymous requests when credentials are configured,
+// unless the canned ACLs let anyone do what they ask: read a public-read
+// object (decided by getObject, which knows the object), list a
+// public-read bucket, write in a public-read-write one. A POST upload is
+// authorized by its policy, in postObject.
+func (s *Server) authorize(rc *reqCtx) *Error {
+	if !rc.anonymousRefused() {
+		return nil
+	}
+	switch rc.op {
+	case OpGetObject, OpHeadObject, OpPostObject:
+		return nil
+	case OpListObjectsV2, OpHeadBucket:
+		if s.bucketPublic(rc.bucket, false) {
+			return nil
+		}
+	case OpPutObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
+		OpCompleteMultipartUpload, OpAbortMultipartUpload:
+		if s.bucketPublic(rc.bucket, true) {
+			return nil
+		}
+	}
+	return newError("AccessDenied", "")
+}
+
+// anonymousRefused reports whether rc is unsigned while the server
+// checks signatures: what it may do is then up to the ACLs.
+func (rc *reqCtx) anonymousRefused() bool {
+	return rc.auth != nil && rc.auth.anonymous && len(rc.s.opts.Credentials) > 0
+}
+
+// logf writes a line to Options.Logf, if set.
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
 }
 
 // requestID returns a new request ID.
@@ -520,6 +556,11 @@ const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
 
 // writeXML writes v as an XML response with status 200.
 func (rc *reqCtx) writeXML(v any) *Error {
+	return rc.writeXMLStatus(http.StatusOK, v)
+}
+
+// writeXMLStatus writes v as an XML response with status.
+func (rc *reqCtx) writeXMLStatus(status int, v any) *Error {
 	out, err := xml.Marshal(v)
 	if err != nil {
 		return newError("InternalError", err.Error())
@@ -528,8 +569,8 @@ func (rc *reqCtx) writeXML(v any) *Error {
 	h := rc.w.Header()
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	rc.status = http.StatusOK
-	rc.w.WriteHeader(http.StatusOK)
+	rc.status = status
+	rc.w.WriteHeader(status)
 	rc.w.Write(body)
 	return nil
 }

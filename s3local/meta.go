@@ -1,4 +1,4 @@
-package s3mem
+package s3local
 
 import (
 	"net/http"
@@ -45,18 +45,18 @@ var cannedACLs = map[string]bool{
 const maxMetadataSize = 2 << 10
 
 // metaFromRequest extracts what an object stores from request headers.
-func metaFromRequest(h http.Header) (objectMeta, *Error) {
-	m := objectMeta{header: make(http.Header)}
+func metaFromRequest(h http.Header) (Metadata, *Error) {
+	m := Metadata{Header: make(http.Header)}
 	for _, name := range storedHeaders {
 		if v := h.Values(name); len(v) > 0 {
-			m.header[name] = []string{strings.Join(v, ",")}
+			m.Header[name] = []string{strings.Join(v, ",")}
 		}
 	}
 	if ce := stripAWSChunked(h.Values("Content-Encoding")); ce != "" {
-		m.header.Set("Content-Encoding", ce)
+		m.Header.Set("Content-Encoding", ce)
 	}
-	if m.header.Get("Content-Type") == "" {
-		m.header.Set("Content-Type", "binary/octet-stream")
+	if m.Header.Get("Content-Type") == "" {
+		m.Header.Set("Content-Type", "binary/octet-stream")
 	}
 	metaSize := 0
 	for name, vs := range h {
@@ -66,38 +66,37 @@ func metaFromRequest(h http.Header) (objectMeta, *Error) {
 		}
 		v := strings.Join(vs, ",")
 		metaSize += len(lower) - len("x-amz-meta-") + len(v)
-		m.header[lower] = []string{v}
+		m.Header[lower] = []string{v}
 	}
 	if metaSize > maxMetadataSize {
 		return m, newError("MetadataTooLarge", "").with("MaxSizeAllowed", itoa(maxMetadataSize))
 	}
 	for _, name := range sseHeaders {
 		if v := h.Get(name); v != "" {
-			m.header.Set(name, v)
+			m.Header.Set(name, v)
 		}
 	}
-	m.storageClass = "STANDARD"
+	m.StorageClass = "STANDARD"
 	if sc := h.Get("X-Amz-Storage-Class"); sc != "" {
 		if !storageClasses[sc] {
 			return m, newError("InvalidStorageClass", "The storage class you specified is not valid").with("StorageClassRequested", sc)
 		}
-		m.storageClass = sc
+		m.StorageClass = sc
 	}
-	if m.storageClass != "STANDARD" {
-		m.header.Set("X-Amz-Storage-Class", m.storageClass)
+	if m.StorageClass != "STANDARD" {
+		m.Header.Set("X-Amz-Storage-Class", m.StorageClass)
 	}
 	if acl := h.Get("X-Amz-Acl"); acl != "" {
 		if !cannedACLs[acl] {
 			return m, newError("InvalidArgument", "").with("ArgumentName", "x-amz-acl").with("ArgumentValue", acl)
 		}
-		m.acl = acl
+		m.ACL = acl
 	}
 	if t := h.Get("X-Amz-Tagging"); t != "" {
-		n, err := countTags(t)
-		if err != nil {
+		if _, err := countTags(t); err != nil {
 			return m, err
 		}
-		m.tagging, m.tagCount = t, n
+		m.Tagging = t
 	}
 	return m, nil
 }
@@ -150,27 +149,10 @@ func hasAWSChunked(values []string) bool {
 }
 
 // writeSSE copies the stored server-side encryption headers into h.
-func (m *objectMeta) writeSSE(h http.Header) {
+func (m *Metadata) writeSSE(h http.Header) {
 	for _, name := range sseHeaders {
-		if v := m.header.Get(name); v != "" {
+		if v := m.Header.Get(name); v != "" {
 			h.Set(name, v)
 		}
 	}
-}
-
-// userMetadata returns the x-amz-meta-* entries without the prefix.
-func (m *objectMeta) userMetadata() map[string]string {
-	out := map[string]string{}
-	for k, v := range m.header {
-		if name, ok := strings.CutPrefix(k, "x-amz-meta-"); ok {
-			out[name] = v[0]
-		}
-	}
-	return out
-}
-
-// clone returns a deep copy of m.
-func (m objectMeta) clone() objectMeta {
-	m.header = m.header.Clone()
-	return m
 }

@@ -1,8 +1,11 @@
-package s3mem
+package s3local
 
 import (
+	"bytes"
 	"encoding/base64"
+	"fmt"
 	"hash/crc64"
+	"io"
 	"strings"
 	"testing"
 )
@@ -121,16 +124,34 @@ func TestWalk(t *testing.T) {
 		{"max 0", listParams{max: 0}, "", false},
 		{"multi-char delimiter", listParams{delimiter: "/1", max: 1000}, "a a/1* a/2 a/b/1* b c/ c/x d", false},
 	}
-	for _, tt := range tests {
-		var got []string
-		more, _ := walk(keys, tt.p, func(_ int, name string, isPrefix bool) {
-			if isPrefix {
-				name += "*"
+	disk, err := NewDiskStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer disk.Close()
+	for _, store := range []Store{NewMemoryStore(), disk} {
+		s := New(Options{Store: store})
+		if err := s.CreateBucket("bucket"); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if _, err := s.PutObject("bucket", k, nil, nil); err != nil {
+				t.Fatal(err)
 			}
-			got = append(got, name)
-		})
-		if strings.Join(got, " ") != tt.want || more != tt.more {
-			t.Errorf("walk(%s) = %q, %v, want %q, %v", tt.name, strings.Join(got, " "), more, tt.want, tt.more)
+		}
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%T/%s", store, tt.name), func(t *testing.T) {
+				var got []string
+				more, _, err := s.walk("bucket", tt.p, func(name string, o *ObjectInfo) {
+					if o == nil {
+						name += "*"
+					}
+					got = append(got, name)
+				})
+				if err != nil || strings.Join(got, " ") != tt.want || more != tt.more {
+					t.Errorf("walk(%s) = %q, %v, %v; want %q, %v", tt.name, strings.Join(got, " "), more, err, tt.want, tt.more)
+				}
+			})
 		}
 	}
 }
@@ -160,5 +181,47 @@ func TestS3URLEncode(t *testing.T) {
 		if got := s3URLEncode(tt.in); got != tt.want {
 			t.Errorf("s3URLEncode(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestSegments(t *testing.T) {
+	data := make([]byte, 3*memSegment+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	for _, tc := range []struct {
+		name  string
+		hint  int64
+		write int // size of each Write
+	}{
+		{"exact hint", int64(len(data)), 1 << 16},
+		{"small hint", 1000, 333},
+		{"no hint", -1, memSegment + 1},
+		{"one write", 0, len(data)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s segments
+			for p := data; len(p) > 0; {
+				k := min(tc.write, len(p))
+				s.write(p[:k], tc.hint)
+				p = p[k:]
+			}
+			if s.size != int64(len(data)) {
+				t.Fatalf("size = %d, want %d", s.size, len(data))
+			}
+			r := segmentReader{&s}
+			for _, c := range [][2]int{{0, 10}, {999, 2}, {1000, memSegment}, {memSegment - 1, 2}, {len(data) - 5, 5}, {len(data) - 5, 10}, {0, len(data)}} {
+				off, n := c[0], c[1]
+				p := make([]byte, n)
+				got, err := r.ReadAt(p, int64(off))
+				want := data[off:min(off+n, len(data))]
+				if got != len(want) || !bytes.Equal(p[:got], want) || (got < n) != (err == io.EOF) {
+					t.Errorf("ReadAt(%d bytes at %d) = %d, %v; want %d bytes of the data", n, off, got, err, len(want))
+				}
+			}
+			if n, err := r.ReadAt(make([]byte, 1), int64(len(data))); n != 0 || err != io.EOF {
+				t.Errorf("ReadAt(size) = %d, %v; want 0, EOF", n, err)
+			}
+		})
 	}
 }

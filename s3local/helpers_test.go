@@ -1,9 +1,10 @@
-package s3mem_test
+package s3local_test
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 const (
@@ -31,14 +32,22 @@ const (
 
 // fixture is a running server with a bucket.
 type fixture struct {
-	srv *s3mem.Server
+	srv *s3local.Server
 	ts  *httptest.Server
 }
 
+// storeFlag picks the store of the protocol tests: go test ./s3local -args
+// -store=disk runs them all on a DiskStore. The conformance suite and the
+// store tests run on both stores whatever the flag.
+var storeFlag = flag.String("store", "memory", "store of the protocol tests: memory or disk")
+
 // start runs a server with opts and creates testBucket.
-func start(t *testing.T, opts s3mem.Options) *fixture {
+func start(t *testing.T, opts s3local.Options) *fixture {
 	t.Helper()
-	srv := s3mem.New(opts)
+	if opts.Store == nil && *storeFlag == "disk" {
+		opts.Store = newDiskStore(t, t.TempDir())
+	}
+	srv := s3local.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	if err := srv.CreateBucket(testBucket); err != nil {
@@ -200,7 +209,7 @@ type recorder struct {
 	seen map[string][]http.Header
 }
 
-func (r *recorder) intercept(op string, req *http.Request) *s3mem.Error {
+func (r *recorder) intercept(op string, req *http.Request) *s3local.Error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen == nil {
@@ -222,4 +231,15 @@ func newTestServer(t *testing.T, h http.Handler) *httptest.Server {
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return ts
+}
+
+// newDiskStore opens a DiskStore in dir, closed when the test ends.
+func newDiskStore(t *testing.T, dir string) *s3local.DiskStore {
+	t.Helper()
+	d, err := s3local.NewDiskStore(dir)
+	if err != nil {
+		t.Fatalf("NewDiskStore(%q) = %v", dir, err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
