@@ -11,16 +11,16 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/staticfiles"
 	"github.com/s3kit/s3kit/storage"
 	"github.com/s3kit/s3kit/templatefuncs"
 )
 
 // memStorage returns a Storage on a fresh in-process S3.
-func memStorage(t *testing.T, opts storage.Options) (*storage.Storage, *s3mem.Server) {
+func memStorage(t *testing.T, opts storage.Options) (*storage.Storage, *s3local.Server) {
 	t.Helper()
-	srv := s3mem.New(s3mem.Options{Credentials: []s3mem.Credential{{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}}})
+	srv := s3local.New(s3local.Options{Credentials: []s3local.Credential{{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret"}}})
 	if err := srv.CreateBucket("assets"); err != nil {
 		t.Fatal(err)
 	}

@@ -230,4 +230,3 @@ func runRm(ctx context.Context, c *cli, args []string) error {
 	}
 	return nil
 }
-
