@@ -207,6 +207,7 @@ type pageData struct {
 	Files       []listedFile
 	More        bool // more files than listed
 	MaxFileSize int64
+	MaxFileText string // "64 MiB"
 	Mode        string
 }
 
@@ -223,7 +224,7 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the stored files cannot be listed; see the server's log", http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Where: a.st.where, Files: files, More: more, MaxFileSize: a.opts.maxFileSize, Mode: a.opts.mode.String()}
+	d := pageData{Where: a.st.where, Files: files, More: more, MaxFileSize: a.opts.maxFileSize, MaxFileText: sizeText(a.opts.maxFileSize), Mode: a.opts.mode.String()}
 	if a.st.embedded != nil {
 		d.Embedded = a.st.embedded.URL()
 	}
@@ -240,6 +241,21 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	a.opts.log.ErrorContext(r.Context(), "s3kit: rendering the page", "err", err)
 	http.Error(w, "the page cannot be rendered; see the server's log", http.StatusInternalServerError)
+}
+
+// sizeText writes n bytes in binary units: "64 MiB", "1.5 GiB", "100 bytes".
+func sizeText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	f, units := float64(n), []string{"KiB", "MiB", "GiB", "TiB"}
+	i := -1
+	for f >= unit && i < len(units)-1 {
+		f /= unit
+		i++
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", f), ".0") + " " + units[i]
 }
 
 // errEnough stops a walk.

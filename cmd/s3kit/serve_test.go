@@ -285,3 +285,17 @@ func TestCommands(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard)
 }
+
+// getOK GETs u and returns its body when the status is 200.
+func getOK(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return b, err
+}

@@ -40,6 +40,7 @@ function row(file) {
       const p = total ? Math.floor((100 * loaded) / total) : 0;
       bar.value = p;
       pct.textContent = p + " %";
+      li.dataset.updates = String(Number(li.dataset.updates || 0) + 1);
     },
     done(storedName) {
       bar.value = 100;
