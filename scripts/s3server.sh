@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's real S3-compatible test server: SeaweedFS, pinned, built
 # from the Go module proxy once and cached, run on 127.0.0.1 with SigV4
-# enforced for one key pair.
+# enforced for one key pair, and virtual hosts under localhost
+# (bucket.localhost:PORT) besides path style.
 #
 #   eval "$(scripts/s3server.sh start)"   # prints export lines on stdout
 #   scripts/s3server.sh stop              # stops what start started
@@ -118,7 +119,7 @@ EOF
     -s3.port="$PORT" -master.port=$((PORT + 1)) -volume.port=$((PORT + 2)) -filer.port=$((PORT + 3)) \
     -admin.port=$((PORT + 4)) -admin.port.legacy=0 -webdav=false -admin.ui=false \
     -s3.port.iceberg=0 -s3.port.lance=0 -master.telemetry=false -s3.config="$data/s3.json" \
-    -s3.autoCreateBucket=false -volume.max=1000 \
+    -s3.autoCreateBucket=false -s3.domainName=localhost -volume.max=1000 \
     -filer.localSocket="$data/filer.sock" -s3.localSocket="$data/s3.sock" >"$LOG" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$PIDFILE"

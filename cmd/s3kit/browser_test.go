@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -50,7 +49,7 @@ func TestBrowserUpload(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	ctx, stop := context.WithCancel(context.Background())
-	var logs bytes.Buffer
+	var logs syncBuffer
 	served := make(chan int, 1)
 	go func() {
 		c := &cli{stdout: &logs, stderr: &logs, lookupEnv: func(string) (string, bool) { return "", false }}

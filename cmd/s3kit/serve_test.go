@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +48,26 @@ func freeAddr(t *testing.T) string {
 type served struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that a process (or a goroutine) writes while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // startServe starts the binary in dir with an empty environment (no
@@ -56,7 +76,7 @@ type served struct {
 func startServe(t *testing.T, bin, dir string) *served {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &served{base: "http://" + addr, stderr: new(bytes.Buffer)}
+	s := &served{base: "http://" + addr, stderr: new(syncBuffer)}
 	s.cmd = exec.Command(bin, "serve", "-addr", addr)
 	s.cmd.Dir = dir
 	s.cmd.Env = []string{"HOME=" + dir}
