@@ -151,7 +151,7 @@ type policyAnswer struct {
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ans, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, err, nil, nil)
+		fail(w, r, h.log, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
@@ -175,7 +175,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, err
+			return nil, errRequestTooLarge(mbe.Limit)
 		}
 		return nil, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
 	}
@@ -210,7 +210,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	}
 	params := storage.ObjectParameters{ContentType: ct}
 	if h.types.attachment(ct) {
-		params.ContentDisposition = attachmentDisposition(name)
+		params.ContentDisposition = storage.Attachment(name)
 	}
 	prefix := ""
 	if dir := path.Dir(stored); dir != "." && dir != "/" {
@@ -220,7 +220,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 		Expire: h.expire, KeyPrefix: prefix, MinSize: h.minFile, MaxSize: h.maxFile, Params: params,
 	})
 	if err != nil {
-		return nil, err
+		return nil, storageError(r.Context(), err)
 	}
 	ans := &policyAnswer{PostPolicy: pol}
 	if h.put != nil && req.Size > 0 {
@@ -229,7 +229,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 			ContentLength: req.Size, IfNoneMatch: true,
 		})
 		if err != nil {
-			return nil, err
+			return nil, storageError(r.Context(), err)
 		}
 	}
 	return ans, nil
