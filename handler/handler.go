@@ -40,8 +40,9 @@ const (
 	// open, and the memory per file is bounded by SpoolMemory.
 	Spool Mode = iota
 	// Stream hands the file to Put as it arrives: parts go to S3 while the
-	// client is still sending, and the memory per file is bounded by the
-	// storage's part size × concurrency.
+	// client is still sending, and the memory per file is the storage's
+	// stream buffers (see storage.Storage.Put); the handler itself holds
+	// little for a client that stalls (see the package documentation).
 	Stream
 )
 
