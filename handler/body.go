@@ -292,7 +292,8 @@ func (b *body) fill() {
 	}
 }
 
-// release gives the read-ahead back to the pool; nothing may be buffered.
+// release gives the read-ahead back to the pool, dropping what it still
+// buffers (at the end of the request, nothing reads it).
 func (b *body) release() {
 	if b.buf != nil {
 		readAheads.Put(b.buf)

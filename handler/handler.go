@@ -432,7 +432,6 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, h.log, err)
 		return
 	}
-	h.log.DebugContext(r.Context(), "handler: stored", "bytes", len(out))
 	writeRaw(w, http.StatusCreated, out)
 }
 
@@ -465,6 +464,7 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 		h.rollback(ctx, res.Files)
 		return nil, err
 	}
+	h.log.DebugContext(ctx, "handler: stored", "files", len(res.Files))
 	return out, nil
 }
 

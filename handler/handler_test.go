@@ -415,6 +415,7 @@ func TestNewUploadHandlerErrors(t *testing.T) {
 		{"bad inline type", handler.Options{InlineTypes: []string{"text/html; ="}}, "InlineTypes"},
 		{"missing temp dir", handler.Options{TempDir: "/nonexistent/dir"}, "TempDir"},
 		{"negative cleanup", handler.Options{CleanupTimeout: -time.Second}, "CleanupTimeout"},
+		{"negative idle timeout", handler.Options{IdleTimeout: -time.Second}, "IdleTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
