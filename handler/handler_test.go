@@ -225,7 +225,7 @@ func TestUploadSaveOptions(t *testing.T) {
 		{name: "svg inline", opts: handler.Options{InlineTypes: []string{"image/svg+xml"}}, filename: "logo.svg", data: svg, ctype: "image/svg+xml", conflict: storage.ConflictRename},
 		{name: "js", filename: "app.js", data: "alert(1)", ctype: "text/javascript; charset=utf-8", disposition: storage.Attachment("app.js"), conflict: storage.ConflictRename},
 		{name: "unicode name", filename: "résumé.html", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename="r_sum_.html"; filename*=UTF-8''r%C3%A9sum%C3%A9.html`, conflict: storage.ConflictRename},
-		{name: "gzip by name", filename: "a.tar.gz", data: "\x1f\x8b\x08\x00\x00\x00\x00\x00", ctype: "application/x-tar", encoding: "gzip", conflict: storage.ConflictRename},
+		{name: "gzip by name", filename: "a.tar.gz", data: "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\x57\x28\x49\x2c\x02\x00\xa5\xb5\xdc\x80\x09\x00\x00\x00", ctype: "application/x-tar", encoding: "gzip", conflict: storage.ConflictRename},
 	}
 	for _, mode := range modes {
 		for _, tt := range tests {

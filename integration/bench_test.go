@@ -26,8 +26,8 @@ func BenchmarkSave(b *testing.B) {
 	st := newStorageB(b, storage.Options{})
 	client := st.Client().(*s3.Client)
 	uploader := manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = st.Options().Transfer.PartSize
-		u.Concurrency = st.Options().Transfer.Concurrency
+		u.PartSize = st.Transfer().PartSize
+		u.Concurrency = st.Transfer().Concurrency
 	})
 	ctx := context.Background()
 	// The first write to a new location is slower on this server: warm up.

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# The test command: formatting, vet, unit and race tests, and the
-# integration tests against a real S3-compatible server, which this script
-# starts (or reuses) with ../shared/s3server/start.sh. A server that cannot
-# start is a failure, never a skip.
+# The test command: formatting, vet, and every test with the race
+# detector, the integration tests against the real S3-compatible server
+# (SeaweedFS), which this script starts with scripts/s3server.sh (built
+# and cached the first time) and stops when it is done. With
+# AWS_S3_ENDPOINT_URL already exported, that server is used instead. A
+# server that cannot start is a failure, never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-S3SERVER_DIR=${S3SERVER_DIR:-../shared/s3server}
-[[ -x "$S3SERVER_DIR/start.sh" ]] || { echo "test: $S3SERVER_DIR/start.sh not found (set S3SERVER_DIR)" >&2; exit 1; }
-exports=$("$S3SERVER_DIR/start.sh") || { echo "test: the S3 server did not start" >&2; exit 1; }
-eval "$exports"
 
 unformatted=$(gofmt -l .)
 [[ -z "$unformatted" ]] || { echo "test: not gofmt-ed:" >&2; echo "$unformatted" >&2; exit 1; }
 go vet ./...
-go test -race -count=1 -timeout 20m ./...
+
+if [[ -z "${AWS_S3_ENDPOINT_URL:-}" ]]; then
+  exports=$(scripts/s3server.sh start) || { echo "test: the S3 server did not start" >&2; exit 1; }
+  eval "$exports"
+  if [[ "$S3SERVER_STARTED" == 1 ]]; then trap 'scripts/s3server.sh stop' EXIT; fi
+fi
+echo "test: integration tests against $AWS_S3_ENDPOINT_URL" >&2
+go test -race -count=1 -timeout 30m ./...

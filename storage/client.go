@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -64,10 +65,13 @@ func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) 
 		}
 		load = append(load, config.WithCustomCABundle(bytes.NewReader(pemBytes)))
 	}
+	chain := false // the SDK's default chain decides
 	if p := credentialSource(o); p != nil {
 		load = append(load, config.WithCredentialsProvider(p))
 	} else if o.SessionProfile != "" {
 		load = append(load, config.WithSharedConfigProfile(o.SessionProfile))
+	} else {
+		chain = true
 	}
 	switch r := cc.Retries; {
 	case r.TotalMaxAttempts > 0:
@@ -100,18 +104,11 @@ func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) 
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	if chain && cfg.Credentials != nil {
+		cfg.Credentials = aws.NewCredentialsCache(searchedCredentials{cfg.Credentials})
+	}
 	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
-		if o.EndpointURL != "" {
-			so.BaseEndpoint = aws.String(o.EndpointURL)
-		} else if !*o.UseSSL {
-			so.EndpointOptions.DisableHTTPS = true
-		}
-		switch o.AddressingStyle {
-		case "path":
-			so.UsePathStyle = true
-		case "virtual":
-			so.UsePathStyle = false
-		}
+		o.connect(so)
 		// A library must not write to stderr on its own.
 		so.DisableLogOutputChecksumValidationSkipped = true
 		if cc.UserAgentExtra != "" {
@@ -122,6 +119,43 @@ func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) 
 		}
 	})
 	return client, cfg, nil
+}
+
+// connect maps the connection settings of o onto so: endpoint, https and
+// addressing. It is the one place they become s3.Options, for the client
+// New builds and for the URLs of a client given to NewWithClient.
+//
+// As in botocore, use_ssl matters only without endpoint_url, whose scheme
+// decides. An endpoint on localhost or an IP address is addressed in path
+// style unless addressing_style says otherwise: "bucket.localhost" and
+// "bucket.127.0.0.1" do not resolve.
+func (o *Options) connect(so *s3.Options) {
+	if o.EndpointURL != "" {
+		so.BaseEndpoint = aws.String(o.EndpointURL)
+	} else if !*o.UseSSL {
+		so.EndpointOptions.DisableHTTPS = true
+	}
+	switch o.AddressingStyle {
+	case "path":
+		so.UsePathStyle = true
+	case "virtual":
+		so.UsePathStyle = false
+	default:
+		if localEndpoint(o.EndpointURL) {
+			so.UsePathStyle = true
+		}
+	}
+}
+
+// localEndpoint reports whether an endpoint URL names localhost or an IP
+// address, which have no subdomains for virtual-host addressing.
+func localEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || strings.HasSuffix(h, ".localhost") || net.ParseIP(h) != nil
 }
 
 // credentialSource returns the static credentials the reference's order
@@ -163,6 +197,33 @@ func credentialSource(o *Options) aws.CredentialsProvider {
 	}
 	return credentials.NewStaticCredentialsProvider(ak, sk, tok)
 }
+
+// searchedCredentials is the SDK's default chain, reached when none of
+// the reference's sources is set: its failure says where s3kit looked,
+// rather than the chain's own text (which stays reachable with errors.As).
+type searchedCredentials struct{ chain aws.CredentialsProvider }
+
+func (c searchedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := c.chain.Retrieve(ctx)
+	if err != nil {
+		return creds, &credentialsError{err}
+	}
+	return creds, nil
+}
+
+// ErrNoCredentials is matched (errors.Is) by the error of a request that
+// found no credentials.
+var ErrNoCredentials = errors.New("storage: no AWS credentials found")
+
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string {
+	return "storage: no AWS credentials found; looked, in order, at session_profile (AWS_S3_SESSION_PROFILE), " +
+		"access_key and secret_key, AWS_S3_ACCESS_KEY_ID and AWS_S3_SECRET_ACCESS_KEY, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, " +
+		"then the SDK's chain (AWS_PROFILE and the shared config files, SSO, web identity, ECS and EC2 roles)"
+}
+
+func (e *credentialsError) Unwrap() []error { return []error{ErrNoCredentials, e.err} }
 
 // proxyFunc turns a requests-style proxies map into a Transport.Proxy:
 // "scheme://host" first, then "scheme", then "all://host", then "all".

@@ -6,7 +6,9 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -51,7 +53,7 @@ func mustOffline(t *testing.T, o storage.Options) *storage.Storage {
 }
 
 func TestDefaults(t *testing.T) {
-	o := mustOffline(t, storage.Options{BucketName: "b"}).Options()
+	o := mustOffline(t, storage.Options{BucketName: "b"}).ResolvedOptions()
 	checks := []struct {
 		name      string
 		got, want any
@@ -76,11 +78,11 @@ func TestDefaults(t *testing.T) {
 			t.Errorf("default %s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	static := mustOffline(t, storage.Options{BucketName: "b", Static: true}).Options()
+	static := mustOffline(t, storage.Options{BucketName: "b", Static: true}).ResolvedOptions()
 	if *static.QuerystringAuth {
 		t.Errorf("static flavour: QuerystringAuth = true, want false by default")
 	}
-	if o := mustOffline(t, storage.Options{BucketName: "b", Static: true, QuerystringAuth: storage.Bool(true)}).Options(); !*o.QuerystringAuth {
+	if o := mustOffline(t, storage.Options{BucketName: "b", Static: true, QuerystringAuth: storage.Bool(true)}).ResolvedOptions(); !*o.QuerystringAuth {
 		t.Errorf("static flavour with QuerystringAuth set true = false")
 	}
 }
@@ -108,7 +110,7 @@ func TestEnvironment(t *testing.T) {
 		"AWS_S3_CUSTOM_DOMAIN", "cdn.example.com",
 		"AWS_S3_SIGNATURE_VERSION", "s3v4",
 		"AWS_S3_CONDITIONAL_WRITES", "off",
-	)}).Options()
+	)}).ResolvedOptions()
 	checks := []struct {
 		name      string
 		got, want any
@@ -169,7 +171,7 @@ func TestConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Config.New(staticfiles): %v", err)
 	}
-	o := st.Options()
+	o := st.ResolvedOptions()
 	// Precedence: Go > OPTIONS > environment > default.
 	if o.CustomDomain != "cdn.example.com" || o.Location != "from-env" || *o.QuerystringAuth || !*o.Gzip {
 		t.Errorf("staticfiles: CustomDomain %q Location %q QuerystringAuth %v Gzip %v; want cdn.example.com (OPTIONS over env), from-env, false (static), true",
@@ -177,8 +179,8 @@ func TestConfigFile(t *testing.T) {
 	}
 	base.Location = "from-go"
 	st, err = cfg.New(ctx, "staticfiles", base)
-	if err != nil || st.Options().Location != "from-go" {
-		t.Errorf("a Go Location did not win: %q, %v", st.Options().Location, err)
+	if err != nil || st.ResolvedOptions().Location != "from-go" {
+		t.Errorf("a Go Location did not win: %q, %v", st.ResolvedOptions().Location, err)
 	}
 	if _, err := cfg.New(ctx, "default", base); err == nil || !strings.Contains(err.Error(), "verify") {
 		t.Errorf("Config.New(default) with a missing CA bundle: %v, want an error naming verify", err)
@@ -195,7 +197,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown option", `{"default": {"OPTIONS": {"bucket_name": "b", "buket": 1}}}`, `unknown option "buket"`},
 		{"non-boolean", `{"default": {"OPTIONS": {"querystring_auth": "yes"}}}`, `option "querystring_auth": must be true or false`},
 		{"negative expiry", `{"default": {"OPTIONS": {"querystring_expire": -5}}}`, `option "querystring_expire": must be a positive number of seconds`},
-		{"expiry over 7 days", `{"default": {"OPTIONS": {"querystring_expire": 604801}}}`, `option "querystring_expire": must be at most 604800`},
+		{"expiry over 7 days", `{"default": {"OPTIONS": {"querystring_expire": 604801}}}`, `option "querystring_expire": must be between 1 s and 7 days, got 168h0m1s`},
 		{"float size", `{"default": {"OPTIONS": {"max_memory_size": 1.5}}}`, `option "max_memory_size": must be an integer`},
 		{"negative size", `{"default": {"OPTIONS": {"max_memory_size": -1}}}`, `option "max_memory_size": must not be negative`},
 		{"bad list", `{"default": {"OPTIONS": {"gzip_content_types": "text/css"}}}`, `option "gzip_content_types": must be a list`},
@@ -226,31 +228,31 @@ func TestOptionErrors(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{"no bucket", storage.Options{}, nil, "bucket_name: required"},
-		{"leading slash location", storage.Options{BucketName: "b", Location: "/media"}, nil, "location: must not start with '/'"},
-		{"traversal location", storage.Options{BucketName: "b", Location: "a/../b"}, nil, "location:"},
-		{"protocol without colon", storage.Options{BucketName: "b", URLProtocol: "https"}, nil, "url_protocol: must be a scheme ending in ':'"},
-		{"protocol with slashes", storage.Options{BucketName: "b", URLProtocol: "https://"}, nil, "url_protocol"},
-		{"negative expiry", storage.Options{BucketName: "b", QuerystringExpire: -time.Second}, nil, "querystring_expire: must be positive"},
-		{"expiry over 7 days", storage.Options{BucketName: "b", QuerystringExpire: 8 * 24 * time.Hour}, nil, "querystring_expire: must be at most 7 days"},
-		{"profile and keys", storage.Options{BucketName: "b", SessionProfile: "p", AccessKey: "a", SecretKey: "s"}, nil, "session_profile: cannot be used together with access_key"},
+		{"no bucket", storage.Options{}, nil, "bucket_name is required: set Options.BucketName, the config option \"bucket_name\" or AWS_STORAGE_BUCKET_NAME"},
+		{"leading slash location", storage.Options{BucketName: "b", Location: "/media"}, nil, "Options.Location (location): must not start with '/'"},
+		{"traversal location", storage.Options{BucketName: "b", Location: "a/../b"}, nil, "Options.Location (location): \"a/../b\" is not a valid key prefix"},
+		{"protocol without colon", storage.Options{BucketName: "b", URLProtocol: "https"}, nil, "Options.URLProtocol (url_protocol): must be a scheme ending in ':'"},
+		{"protocol with slashes", storage.Options{BucketName: "b", URLProtocol: "https://"}, nil, "Options.URLProtocol (url_protocol): must be a scheme"},
+		{"negative expiry", storage.Options{BucketName: "b", QuerystringExpire: -time.Second}, nil, "Options.QuerystringExpire (querystring_expire): must be between 1 s and 7 days, got -1s"},
+		{"expiry over 7 days", storage.Options{BucketName: "b", QuerystringExpire: 8 * 24 * time.Hour}, nil, "Options.QuerystringExpire (querystring_expire): must be between 1 s and 7 days, got 192h0m0s"},
+		{"profile and keys", storage.Options{BucketName: "b", SessionProfile: "p", AccessKey: "a", SecretKey: "s"}, nil, "Options.SessionProfile (session_profile) and Options.AccessKey (access_key): session_profile cannot be used together with access_key"},
 		{"key without secret", storage.Options{BucketName: "b", AccessKey: "a"}, nil, "access_key and secret_key must be set together"},
 		{"cloudfront key only", storage.Options{BucketName: "b", CloudFrontKey: key}, nil, "cloudfront_key and cloudfront_key_id must be set together"},
 		{"cloudfront id only", storage.Options{BucketName: "b", CloudFrontKeyID: "K1"}, nil, "cloudfront_key and cloudfront_key_id must be set together"},
-		{"cloudfront bad pem", storage.Options{BucketName: "b", CloudFrontKey: "not pem", CloudFrontKeyID: "K1"}, nil, "cloudfront_key: no PEM block"},
-		{"sigv2", storage.Options{BucketName: "b", SignatureVersion: "s3"}, nil, "signature_version: \"s3\" (SigV2) is not supported"},
-		{"addressing", storage.Options{BucketName: "b", AddressingStyle: "dns"}, nil, "addressing_style: must be path or virtual"},
-		{"acl", storage.Options{BucketName: "b", DefaultACL: "public"}, nil, "default_acl: \"public\" is not a canned ACL"},
-		{"part size", storage.Options{BucketName: "b", Transfer: storage.TransferConfig{PartSize: 1 << 20}}, nil, "transfer_config: multipart_chunksize must be between 5 MiB"},
-		{"proxy", storage.Options{BucketName: "b", Proxies: map[string]string{"http": "://"}}, nil, "proxies:"},
-		{"checksum", storage.Options{BucketName: "b", ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "always"}}, nil, "client_config: request_checksum_calculation must be"},
-		{"endpoint", storage.Options{BucketName: "b", EndpointURL: "ftp://x"}, nil, "endpoint_url: must be an http or https URL"},
-		{"gzip type", storage.Options{BucketName: "b", GzipContentTypes: []string{"not a type"}}, nil, "gzip_content_types"},
-		{"env non-boolean", storage.Options{BucketName: "b"}, []string{"AWS_QUERYSTRING_AUTH", "sometimes"}, "AWS_QUERYSTRING_AUTH: \"sometimes\" is not a boolean"},
-		{"env negative expiry", storage.Options{BucketName: "b"}, []string{"AWS_QUERYSTRING_EXPIRE", "-1"}, "AWS_QUERYSTRING_EXPIRE: must be a positive number of seconds"},
-		{"env bad json", storage.Options{BucketName: "b"}, []string{"AWS_S3_OBJECT_PARAMETERS", "{CacheControl: x}"}, "AWS_S3_OBJECT_PARAMETERS:"},
-		{"env leading slash", storage.Options{BucketName: "b"}, []string{"AWS_LOCATION", "/abs"}, "location: must not start with '/'"},
-		{"env protocol", storage.Options{BucketName: "b"}, []string{"AWS_S3_URL_PROTOCOL", "https"}, "url_protocol"},
+		{"cloudfront bad pem", storage.Options{BucketName: "b", CloudFrontKey: "not pem", CloudFrontKeyID: "K1"}, nil, "Options.CloudFrontKey (cloudfront_key): no PEM block"},
+		{"sigv2", storage.Options{BucketName: "b", SignatureVersion: "s3"}, nil, "Options.SignatureVersion (signature_version): \"s3\" (SigV2) is not supported"},
+		{"addressing", storage.Options{BucketName: "b", AddressingStyle: "dns"}, nil, "Options.AddressingStyle (addressing_style): must be path or virtual"},
+		{"acl", storage.Options{BucketName: "b", DefaultACL: "public"}, nil, "Options.DefaultACL (default_acl): \"public\" is not a canned ACL"},
+		{"part size", storage.Options{BucketName: "b", Transfer: storage.TransferConfig{PartSize: 1 << 20}}, nil, "Options.Transfer (transfer_config): multipart_chunksize must be between 5 MiB"},
+		{"proxy", storage.Options{BucketName: "b", Proxies: map[string]string{"http": "://"}}, nil, "Options.Proxies (proxies): \"http\": \"://\" is not a proxy URL"},
+		{"checksum", storage.Options{BucketName: "b", ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "always"}}, nil, "Options.ClientConfig (client_config): request_checksum_calculation must be"},
+		{"endpoint", storage.Options{BucketName: "b", EndpointURL: "ftp://x"}, nil, "Options.EndpointURL (endpoint_url): must be an http or https URL"},
+		{"gzip type", storage.Options{BucketName: "b", GzipContentTypes: []string{"not a type"}}, nil, "Options.GzipContentTypes (gzip_content_types): \"not a type\" is not a media type"},
+		{"env non-boolean", storage.Options{BucketName: "b"}, []string{"AWS_QUERYSTRING_AUTH", "sometimes"}, "environment AWS_QUERYSTRING_AUTH (querystring_auth): \"sometimes\" is not a boolean"},
+		{"env negative expiry", storage.Options{BucketName: "b"}, []string{"AWS_QUERYSTRING_EXPIRE", "-1"}, "environment AWS_QUERYSTRING_EXPIRE (querystring_expire): must be a positive number of seconds"},
+		{"env bad json", storage.Options{BucketName: "b"}, []string{"AWS_S3_OBJECT_PARAMETERS", "{CacheControl: x}"}, "environment AWS_S3_OBJECT_PARAMETERS (object_parameters): not valid JSON"},
+		{"env leading slash", storage.Options{BucketName: "b"}, []string{"AWS_LOCATION", "/abs"}, "environment AWS_LOCATION (location): must not start with '/'"},
+		{"env protocol", storage.Options{BucketName: "b"}, []string{"AWS_S3_URL_PROTOCOL", "https"}, "environment AWS_S3_URL_PROTOCOL (url_protocol): must be a scheme ending in ':'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,7 +324,7 @@ func TestClientSettings(t *testing.T) {
 	st := mustOffline(t, storage.Options{
 		BucketName: "b", Verify: storage.Bool(false), AddressingStyle: "path",
 		Proxies:         map[string]string{"http://127.0.0.1": "proxy.local:1", "https": "https://secure.proxy:2"},
-		ClientConfig:    storage.ClientConfig{MaxPoolConnections: 33, RequestChecksumCalculation: "when_required", Retries: storage.Retries{MaxAttempts: 2}},
+		ClientConfig:    storage.ClientConfig{MaxPoolConnections: 33, RequestChecksumCalculation: "when_required", Retries: storage.Retries{MaxAttempts: 2}, S3: storage.ClientS3Config{AddressingStyle: "virtual"}},
 		ConfigureClient: func(o *s3.Options) { configured = true },
 	})
 	o := st.Client().(*s3.Client).Options()
@@ -337,7 +339,7 @@ func TestClientSettings(t *testing.T) {
 	}
 	// client_config replaces addressing_style and proxies, as in the reference.
 	if o.UsePathStyle {
-		t.Errorf("UsePathStyle = true; client_config without s3.addressing_style should replace addressing_style")
+		t.Errorf("UsePathStyle = true; client_config's s3.addressing_style should replace addressing_style")
 	}
 	tr := o.HTTPClient.(*awshttp.BuildableClient).GetTransport()
 	if tr.TLSClientConfig == nil || !tr.TLSClientConfig.InsecureSkipVerify {
@@ -398,5 +400,137 @@ func TestSettingsTableInREADME(t *testing.T) {
 	table, _, _ = strings.Cut("| OPTIONS key |"+table, "\n\n")
 	if table+"\n" != b.String() {
 		t.Errorf("README.md does not hold the current settings table; paste this:\n%s", b.String())
+	}
+}
+
+// TestLocalEndpointPathStyle: an endpoint on localhost or an IP address
+// has no subdomains for virtual hosts, so it is addressed in path style
+// unless addressing_style asks for virtual hosts.
+func TestLocalEndpointPathStyle(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint, style string
+		path            bool
+		host            string // the host of URLs
+	}{
+		{"http://127.0.0.1:9000", "", true, "127.0.0.1:9000"},
+		{"http://localhost:9000", "", true, "localhost:9000"},
+		{"http://[::1]:9000", "", true, "[::1]:9000"},
+		{"http://minio.localhost:9000", "", true, "minio.localhost:9000"},
+		{"http://localhost:9000", "virtual", false, "bucket.localhost:9000"},
+		{"https://s3.example.com", "", false, "bucket.s3.example.com"},
+	} {
+		st := mustOffline(t, storage.Options{BucketName: "bucket", EndpointURL: tc.endpoint, AddressingStyle: tc.style, AccessKey: "a", SecretKey: "s"})
+		if got := st.Client().(*s3.Client).Options().UsePathStyle; got != tc.path {
+			t.Errorf("endpoint %s, addressing_style %q: UsePathStyle = %v, want %v", tc.endpoint, tc.style, got, tc.path)
+		}
+		u, err := st.URL(context.Background(), "k.txt", nil)
+		if p, perr := url.Parse(u); err != nil || perr != nil || p.Host != tc.host {
+			t.Errorf("endpoint %s, addressing_style %q: URL = %q, %v; want host %s", tc.endpoint, tc.style, u, err, tc.host)
+		}
+	}
+}
+
+// TestSettingOrigins: the same faulty value is reported under the name it
+// was given: the Go field, the OPTIONS key or the environment variable;
+// and the rule is the same wherever it comes from.
+func TestSettingOrigins(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := storage.ParseConfig([]byte(`{"default": {"OPTIONS": {"bucket_name": "b", "verify": "/nonexistent/ca.pem"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		new  func() error
+		want string
+	}{
+		{"sub-second expiry from Go", func() error {
+			_, err := newOffline(t, storage.Options{BucketName: "b", QuerystringExpire: 500 * time.Millisecond})
+			return err
+		}, "storage: Options.QuerystringExpire (querystring_expire): must be between 1 s and 7 days, got 500ms"},
+		{"zero expiry from the environment", func() error {
+			_, err := newOffline(t, storage.Options{BucketName: "b", LookupEnv: env("AWS_QUERYSTRING_EXPIRE", "0")})
+			return err
+		}, "storage: environment AWS_QUERYSTRING_EXPIRE (querystring_expire): must be a positive number of seconds, got 0"},
+		{"read from OPTIONS", func() error {
+			_, err := storage.ParseConfig([]byte(`{"default": {"OPTIONS": {"endpoint_url": "ftp://x"}}}`))
+			return err
+		}, `storage: config "default": option "endpoint_url": must be an http or https URL, got "ftp://x"`},
+		{"checked at New from OPTIONS", func() error {
+			_, err := cfg.New(ctx, "default", storage.Options{LookupEnv: env("AWS_S3_VERIFY", "/nonexistent/env.pem")})
+			return err
+		}, `storage: config "default": option "verify": CA bundle: stat /nonexistent/ca.pem`},
+		{"Go over OPTIONS", func() error {
+			_, err := cfg.New(ctx, "default", storage.Options{LookupEnv: env(), CABundle: "/nonexistent/go.pem"})
+			return err
+		}, `storage: Options.CABundle (verify): CA bundle: stat /nonexistent/go.pem`},
+		{"cloudfront window from the environment", func() error {
+			_, err := newOffline(t, storage.Options{BucketName: "b", LookupEnv: env("AWS_CLOUDFRONT_EXPIRY_WINDOW", "700000")})
+			return err
+		}, "storage: environment AWS_CLOUDFRONT_EXPIRY_WINDOW (cloudfront_expiry_window): must be a whole number of seconds up to 7 days"},
+		{"pair named by origin", func() error {
+			_, err := newOffline(t, storage.Options{BucketName: "b", AccessKey: "a", LookupEnv: env()})
+			return err
+		}, "storage: Options.AccessKey (access_key) and secret_key: access_key and secret_key must be set together"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.new(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSettingHints: Python literals where JSON is expected, and unknown
+// keys, get a hint; the message still names the key.
+func TestSettingHints(t *testing.T) {
+	for _, tc := range []struct {
+		name, json, want string
+	}{
+		{"Python True", `{"default": {"OPTIONS": {"gzip": "True"}}}`, `option "gzip": must be true or false (it looks like a Python literal`},
+		{"Python dict", `{"default": {"OPTIONS": {"object_parameters": "{'CacheControl': 'max-age=60'}"}}}`, `option "object_parameters": must be a JSON object (it looks like a Python literal`},
+		{"Python tuple", `{"default": {"OPTIONS": {"gzip_content_types": "('text/css',)"}}}`, `option "gzip_content_types": must be a list of strings (it looks like a Python literal`},
+		{"Python file", `{'default': {'OPTIONS': {'gzip': True}}}`, `must be an object of named storages: invalid character '\'' looking for beginning of object key string (it looks like a Python literal`},
+		{"unknown option", `{"default": {"OPTIONS": {"bucket": "b"}}}`, `unknown option "bucket" (did you mean "bucket_name"?)`},
+		{"misspelt option", `{"default": {"OPTIONS": {"querystring_expires": 60}}}`, `unknown option "querystring_expires" (did you mean "querystring_expire"?)`},
+		{"unknown nested key", `{"default": {"OPTIONS": {"transfer_config": {"multipart_chunk_size": 8388608}}}}`, `option "transfer_config": unknown key "multipart_chunk_size" (did you mean "multipart_chunksize"?)`},
+		{"unknown parameter", `{"default": {"OPTIONS": {"object_parameters": {"CacheKontrol": "x"}}}}`, `unknown key "CacheKontrol" (did you mean "CacheControl"?)`},
+		{"entry key", `{"default": {"OPTION": {}}}`, `unknown key "OPTION" (want BACKEND and OPTIONS) (did you mean "OPTIONS"?)`},
+		{"far from anything", `{"default": {"OPTIONS": {"zzzzzzzz": 1}}}`, `unknown option "zzzzzzzz"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := storage.ParseConfig([]byte(tc.json))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseConfig(%s) = %v, want it to contain %q", tc.json, err, tc.want)
+			}
+			if tc.name == "far from anything" && err != nil && strings.Contains(err.Error(), "did you mean") {
+				t.Errorf("ParseConfig(%s) = %v: a guess for a key near nothing", tc.json, err)
+			}
+		})
+	}
+	_, err := newOffline(t, storage.Options{LookupEnv: env("AWS_STORAGE_BUCKET_NAME", "b", "AWS_S3_OBJECT_PARAMETERS", "{'ACL': 'private'}")})
+	if want := "environment AWS_S3_OBJECT_PARAMETERS (object_parameters): not valid JSON"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "Python literal") {
+		t.Errorf("a Python dict in AWS_S3_OBJECT_PARAMETERS: %v, want %q and the Python hint", err, want)
+	}
+}
+
+// TestNoCredentials: when no source of the reference has keys and the
+// SDK's chain finds none either, the error says where s3kit looked.
+func TestNoCredentials(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // never ask a metadata service: this test is offline
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	st := mustOffline(t, storage.Options{BucketName: "b"})
+	_, err := st.Stat(context.Background(), "x")
+	if !errors.Is(err, storage.ErrNoCredentials) || !strings.Contains(err.Error(), "looked, in order, at session_profile") {
+		t.Errorf("Stat with no credentials anywhere = %v; want ErrNoCredentials naming the search order", err)
+	}
+	if _, err := st.URL(context.Background(), "x", nil); !errors.Is(err, storage.ErrNoCredentials) {
+		t.Errorf("URL with no credentials = %v; want ErrNoCredentials", err)
 	}
 }

@@ -2,6 +2,9 @@ package storage
 
 import (
 	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"io"
 	"mime"
 	"path"
 	"strings"
@@ -51,14 +54,19 @@ func typeByExt(ext string) string {
 // body from its name and its first bytes (at least 3072 when the body is
 // that long), never from a client's header:
 //
-//   - a compression suffix (.gz, .tgz, .br, ...) gives the ContentEncoding
-//     when the bytes agree (gzip, bzip2, xz and compress have magic
-//     numbers), and the type is that of the name without it, as the
-//     reference does;
-//   - otherwise the bytes decide (mimetype), except that when they only
-//     show a generic type (text/plain, application/octet-stream) or a
-//     parent of the extension's type (zip for docx), the extension decides:
-//     CSS, JS and SVG cannot be told from the bytes reliably;
+//   - the bytes decide (mimetype), except that when they only show a
+//     generic type (text/plain, application/octet-stream) or a parent of
+//     the extension's type (zip for docx), the extension decides: CSS, JS
+//     and SVG cannot be told from the bytes reliably;
+//   - a compression suffix (.gz, .tgz, .br, ...) gives the ContentEncoding,
+//     as the reference does, but the type is judged on what the client
+//     receives once it decodes: the decompressed first bytes, with the
+//     extension before the suffix, by the rule above. That is possible for
+//     gzip, and for bzip2 when the head holds a whole block; a body that
+//     cannot be read (brotli has no magic number, xz and compress have no
+//     decoder here, a truncated bzip2 block) is no proof of its inner type
+//     and is application/octet-stream. Bytes without the magic number of
+//     their suffix are taken as they are, with no encoding;
 //   - application/octet-stream is the last resort.
 func DetectContentType(name string, head []byte) (contentType, encoding string) {
 	base := path.Base(name)
@@ -67,26 +75,69 @@ func DetectContentType(name string, head []byte) (contentType, encoding string) 
 		base = base[:len(base)-len(ext)] + alias
 		ext = path.Ext(alias)
 	}
-	sniffed := mimetype.Detect(head)
-	if enc, ok := encodingSuffixes[ext]; ok {
-		magic, hasMagic := encodingMagic[enc]
-		if hasMagic && !bytes.HasPrefix(head, magic) {
-			return sniffed.String(), "" // the name lies: trust the bytes
-		}
-		inner := strings.ToLower(path.Ext(base[:len(base)-len(ext)]))
-		if t := typeByExt(inner); t != "" {
-			return t, enc
-		}
+	enc, compressed := encodingSuffixes[ext]
+	if !compressed {
+		return typeOf(ext, head), ""
+	}
+	if magic, ok := encodingMagic[enc]; ok && !bytes.HasPrefix(head, magic) {
+		return mimetype.Detect(head).String(), "" // the name lies: trust the bytes
+	}
+	decoded, ok := decodeHead(enc, head)
+	if !ok {
 		return "application/octet-stream", enc
 	}
+	inner := strings.ToLower(path.Ext(base[:len(base)-len(ext)]))
+	return typeOf(inner, decoded), enc
+}
+
+// typeOf decides the type of plain bytes with the extension ext.
+func typeOf(ext string, head []byte) string {
+	sniffed := mimetype.Detect(head)
 	extType := typeByExt(ext)
 	if extType == "" {
-		return sniffed.String(), ""
+		return sniffed.String()
 	}
 	if sniffed.Is("text/plain") || sniffed.Is("application/octet-stream") || isAncestor(sniffed, extType) {
-		return extType, ""
+		return extType
 	}
-	return sniffed.String(), ""
+	return sniffed.String()
+}
+
+// decodeHead decompresses the first bytes of a body compressed with enc,
+// up to sniffLen bytes. ok is false when they prove nothing: no decoder
+// for enc, a corrupt body, or a head that ends before sniffLen bytes are
+// decoded while the body goes on.
+func decodeHead(enc string, head []byte) ([]byte, bool) {
+	var zr io.Reader
+	switch enc {
+	case "gzip":
+		gz, err := gzip.NewReader(bytes.NewReader(head))
+		if err != nil {
+			return nil, false
+		}
+		gz.Multistream(false)
+		zr = gz
+	case "bzip2":
+		zr = bzip2.NewReader(bytes.NewReader(head))
+	default:
+		return nil, false
+	}
+	out := make([]byte, sniffLen)
+	n := 0
+	for n < len(out) {
+		k, err := zr.Read(out[n:])
+		n += k
+		if err == io.EOF {
+			return out[:n], true // the whole body: the client receives just this
+		}
+		if err != nil {
+			break // truncated or corrupt
+		}
+	}
+	// The head ends before the compressed body does: only a full sniffLen
+	// of decoded bytes is as good as the head of a plain body (compressed
+	// padding, such as empty stored blocks, could delay the real bytes).
+	return out[:n], n == len(out)
 }
 
 // isAncestor reports whether sniffed is a strict ancestor of extType in

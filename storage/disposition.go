@@ -24,25 +24,6 @@ func Attachment(filename string) string {
 		}
 	}
 	b.WriteString(`"; filename*=UTF-8''`)
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(filename); i++ {
-		c := filename[i]
-		if attrChar(c) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
+	b.Write(appendEscape(nil, filename, &attrChars))
 	return b.String()
-}
-
-// attrChar is RFC 5987's attr-char: the bytes filename* keeps as they are.
-func attrChar(c byte) bool {
-	switch {
-	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$&+-.^_`|~", c) >= 0
 }

@@ -13,21 +13,36 @@
 // in order of precedence, from the Go field, the OPTIONS of a named
 // storage in a JSON config file (Config, shaped like Django's STORAGES),
 // the environment under the reference's global name (AWS_LOCATION, ...),
-// then the documented default. Every setting is validated once, by New;
-// an error names the setting. SettingsTable prints the full table.
+// then the documented default. Every setting is defaulted and checked in
+// one place, by the same rule whether it is read from a config file, the
+// environment or Go; an error names where the value came from
+// (Options.QuerystringExpire, config "default": option
+// "querystring_expire", environment AWS_QUERYSTRING_EXPIRE), hints at JSON
+// where a value looks like a Python literal, and gives the nearest known
+// key for an unknown one. SettingsTable prints the full table.
+//
+// Options, ObjectParameters and Storage print and log with their secrets
+// (secret key, session token, CloudFront key, SSE-C key, proxy passwords)
+// redacted. A Storage gives the web layers narrow accessors (Bucket,
+// Location, DefaultExpiry, Transfer, SignsURLs), never its options.
 //
 // Credentials are searched in the reference's order: session_profile;
 // access_key, secret_key and security_token; AWS_S3_ACCESS_KEY_ID and
 // AWS_S3_SECRET_ACCESS_KEY; AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
 // (with AWS_SESSION_TOKEN or AWS_SECURITY_TOKEN); then the SDK's default
-// chain.
+// chain. When none has credentials, requests fail with ErrNoCredentials,
+// whose text gives this order.
+//
+// An endpoint_url on localhost or an IP address is addressed in path
+// style unless addressing_style says otherwise.
 //
 // # Names
 //
 // Names are hostile input. CleanName is the one cleaner: it normalises
 // "a//b" and "./a" and rejects, with ErrInvalidName, "..", absolute
-// names, backslashes, control and bidi characters, invalid UTF-8, and keys
-// over 1024 bytes, whatever the location. The key of a name is
+// names, backslashes, control and bidi characters, Unicode noncharacters
+// (which S3's XML listings cannot carry), invalid UTF-8, and keys over
+// 1024 bytes, whatever the location. The key of a name is
 // location + "/" + name. ValidName turns a client's file name into a safe
 // one, like Django's get_valid_name.
 //
@@ -40,6 +55,30 @@
 // replaces the claim with If-Match. Where the server does not support
 // conditional writes (ConditionalWrites false, or a 501 answer), Save
 // checks and then writes, which concurrent writers can race.
+//
+// # Lost answers
+//
+// The SDK retries a request whose answer was lost, and a write's retry
+// can then find its own object there (412) or its multipart upload
+// completed (NoSuchUpload). Every object Put writes carries a random write
+// id in its metadata (x-amz-meta-s3kit-write-id, not shown in Info), and
+// when an answer is ambiguous Put asks S3 what holds the key: its own
+// object is success, its own claim is removed, and only another writer's
+// object means the name is taken. A lost answer never leaves a second
+// copy, a claim, or a false error. File reads resume a cut body from its
+// offset, pinned to the ETag.
+//
+// One loss cannot be cleaned by anyone: when the answer to
+// CreateMultipartUpload is lost, S3 holds an upload whose id nobody
+// received (the SDK's retry creates another). Give the bucket a lifecycle
+// rule that aborts incomplete uploads, as AWS recommends anyway:
+//
+//	{"Rules": [{"ID": "abort-incomplete-multipart-uploads", "Status": "Enabled",
+//	            "Filter": {"Prefix": ""},
+//	            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]}
+//
+// (aws s3api put-bucket-lifecycle-configuration --bucket B
+// --lifecycle-configuration file://lifecycle.json).
 //
 // # Content
 //
@@ -62,20 +101,34 @@
 //
 // # Memory
 //
-// Save streams: its memory is bounded by PartSize × Concurrency of
-// Transfer whatever the size of the body, and it writes nothing to disk.
-// Part buffers are shared by the uploads of a Storage. A body that fits
-// the threshold goes in one PutObject; a larger io.ReaderAt (a file, a
-// spool) is uploaded by feature/s3/manager with concurrent ReadAt parts;
-// a larger stream by a loop that copies each byte once into a part
-// buffer. A cancelled context or a failure leaves no object and no open
+// Save writes nothing to disk and its memory is bounded whatever the size
+// of the body. A seekable body (an io.ReaderAt such as a file or a spool)
+// is sent in place: in one PutObject up to the threshold, else by
+// feature/s3/manager with concurrent ReadAt parts. A stream is read into
+// buffers taken as its bytes arrive (16 KiB ones for its first 64 KiB,
+// then 256 KiB ones), so a slow or stalled client holds what it sent, not
+// a part: a stream that sent 40 KiB holds 48 KiB. Beyond its first 64 KiB
+// a stream must be admitted by the Storage's BufferMemory budget (default
+// 256 MiB): it reserves MinPartSize plus one buffer, waiting in line and
+// honouring ctx while the budget is spent, and then grows up to PartSize ×
+// Concurrency while the budget has room; when it has none, a stream sends
+// the part it fills as soon as it reaches MinPartSize. Admitted streams
+// never wait on each other in a circle. So the worst case is, per
+// Storage, BufferMemory plus 64 KiB per stream not yet admitted, and per
+// Put, PartSize × Concurrency plus one buffer (32.25 MiB with the
+// defaults).
+// Compressed bodies (Gzip) are streams too, compressed before they are
+// buffered. A cancelled context or a failure leaves no object and no open
 // multipart upload.
 //
 // # Errors
 //
 // Errors for a named object are *Error values carrying the operation and
 // the key. errors.Is matches ErrNotExist (which is fs.ErrNotExist),
-// ErrExist and ErrInvalidName; errors.As reaches the SDK's error.
+// ErrExist, ErrPermission (fs.ErrPermission: S3's AccessDenied or a 403),
+// ErrInvalidName (also S3's KeyTooLongError) and ErrNoCredentials;
+// errors.As reaches the SDK's error. kindOf is the one place that maps
+// S3's codes.
 //
 // # Concurrency
 //
@@ -83,7 +136,12 @@
 //
 // # IAM
 //
-// The actions used are s3:PutObject, s3:GetObject, s3:DeleteObject,
-// s3:ListBucket (and s3:AbortMultipartUpload, s3:ListMultipartUploadParts
-// for large uploads), plus s3:PutObjectAcl when an ACL is set.
+// The actions used are s3:PutObject, s3:GetObject (HeadObject too, which
+// Put uses to settle an ambiguous answer), s3:DeleteObject, s3:ListBucket
+// (and s3:AbortMultipartUpload, s3:ListMultipartUploadParts for large
+// uploads), plus s3:PutObjectAcl when an ACL is set.
+//
+// The static flavour (S3StaticStorage, Options.Static) makes unsigned URLs,
+// as the reference does: its objects must be readable by anyone, through
+// default_acl "public-read" or a bucket policy granting s3:GetObject.
 package storage

@@ -1,6 +1,8 @@
 package storage_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"log"
@@ -31,14 +33,21 @@ func ExampleValidName() {
 func ExampleDetectContentType() {
 	css, _ := storage.DetectContentType("app.css", []byte("body { margin: 0 }"))
 	fake, _ := storage.DetectContentType("avatar.jpg", []byte("<!DOCTYPE html><script>alert(1)</script>"))
-	typ, enc := storage.DetectContentType("app.js.gz", []byte{0x1f, 0x8b, 8, 0})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("export const answer = 42;\n"))
+	zw.Close()
+	typ, enc := storage.DetectContentType("app.js.gz", gz.Bytes())
+	typ2, enc2 := storage.DetectContentType("logo.png.br", []byte("\x8b\x02\x80<html>"))
 	fmt.Println(css)
 	fmt.Println(fake)
 	fmt.Println(typ, enc)
+	fmt.Println(typ2, enc2) // brotli bytes prove nothing of the inner type
 	// Output:
 	// text/css; charset=utf-8
 	// text/html; charset=utf-8
 	// text/javascript; charset=utf-8 gzip
+	// application/octet-stream br
 }
 
 func ExampleParseConfig() {

@@ -13,18 +13,18 @@ func FuzzGzipRoundTrip(f *testing.F) {
 	f.Add(bytes.Repeat([]byte("abc"), 50000))
 	f.Add([]byte{0x1f, 0x8b, 0, 0, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		mem, err := gzipBytes(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			t.Fatalf("gzipBytes: %v", err)
+		compress := func() []byte {
+			pipe := newGzipPipe(bytes.NewReader(data))
+			defer pipe.stop()
+			out, err := io.ReadAll(pipe)
+			if err != nil {
+				t.Fatalf("gzip pipe: %v", err)
+			}
+			return out
 		}
-		pipe := newGzipPipe(bytes.NewReader(data))
-		streamed, err := io.ReadAll(pipe)
-		pipe.stop()
-		if err != nil {
-			t.Fatalf("gzip pipe: %v", err)
-		}
-		if !bytes.Equal(mem, streamed) {
-			t.Fatalf("in-memory and streamed gzip differ for %d bytes", len(data))
+		mem, again := compress(), compress()
+		if !bytes.Equal(mem, again) {
+			t.Fatalf("two compressions of the same %d bytes differ: ETags would too", len(data))
 		}
 		zr, err := gzip.NewReader(bytes.NewReader(mem))
 		if err != nil {

@@ -12,12 +12,21 @@ import (
 // MaxKeyLen is the longest S3 key, in bytes, that a name may map to.
 const MaxKeyLen = 1024
 
+// MaxSegmentLen is the longest "/"-separated segment, in bytes, of the
+// names s3kit makes: ValidName and the alternative names of Save keep
+// within it, since S3-compatible servers that store keys as files
+// refuse longer ones (Amazon S3 itself limits only the whole key).
+const MaxSegmentLen = 255
+
 // CleanName is the one name cleaner. It returns name normalised the way
 // django-storages' clean_name does (empty and "." segments dropped, so
 // "a//b" and "./a" become "a/b" and "a"; a trailing "/" kept), or
 // ErrInvalidName when the name is hostile: a ".." segment, a leading "/",
 // any backslash, NUL or another control character, a bidi control
-// character, or invalid UTF-8. The empty name cleans to "".
+// character, a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF and
+// the last two code points of every plane: S3's XML listings cannot carry
+// them, so a name holding one could be stored but never listed), or
+// invalid UTF-8. The empty name cleans to "".
 //
 // Unlike the reference, which clamps traversal silently when location is
 // empty, CleanName rejects it whatever the location.
@@ -83,12 +92,16 @@ func CleanName(name string) (string, error) {
 
 // badRune reports characters no name may hold: C0 and C1 controls, DEL,
 // the backslash (a path separator on Windows, and a traversal trick
-// elsewhere) and the bidi controls that make "gpj.exe" read as "exe.jpg".
+// elsewhere), the bidi controls that make "gpj.exe" read as "exe.jpg", and
+// the noncharacters, which XML 1.0 cannot carry (S3 lists them as
+// U+FFFD).
 func badRune(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == '\\':
 		return true
 	case r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
 		return true
 	case r == utf8.RuneError:
 		return true
@@ -147,8 +160,9 @@ func (s *Storage) dirPrefix(op, name string) (string, error) {
 // way Django's get_valid_name does, after taking the base name (the part
 // after the last "/" or "\", since some browsers send a whole Windows
 // path): surrounding spaces trimmed, inner spaces turned to "_", and every
-// character but letters, digits, "_", "-" and "." dropped. A result of "",
-// "." or ".." is ErrInvalidName.
+// character but letters, digits, "_", "-" and "." dropped, and the root
+// cut (before the extension) to keep the name within MaxSegmentLen bytes.
+// A result of "", "." or ".." is ErrInvalidName.
 func ValidName(name string) (string, error) {
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -169,7 +183,25 @@ func ValidName(name string) (string, error) {
 	if s == "" || s == "." || s == ".." {
 		return "", fmt.Errorf("%w: %q has no usable characters", ErrInvalidName, name)
 	}
+	if len(s) > MaxSegmentLen {
+		root, ext := splitExt(s)
+		if len(ext) >= MaxSegmentLen/2 {
+			root, ext = s, "" // an absurd extension is part of the root
+		}
+		s = truncateBytes(root, MaxSegmentLen-len(ext)) + ext
+	}
 	return s, nil
+}
+
+// truncateBytes cuts s to at most n bytes, on a rune boundary.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // splitExt splits a base name into root and extension like Python's
@@ -187,8 +219,9 @@ const suffixChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 
 // alternativeName returns name with "_" and 7 random characters of
 // [A-Za-z0-9] inserted before its last extension, the root truncated so
-// that the name has at most maxLen runes (0: no limit) and its key at most
-// MaxKeyLen bytes. It fails when nothing of the root would be left.
+// that the name has at most maxLen runes (0: no limit), its last segment
+// at most MaxSegmentLen bytes (unless the extension alone is longer) and
+// its key at most MaxKeyLen bytes. It fails when nothing of the root would be left.
 func (s *Storage) alternativeName(name string, maxLen int) (string, error) {
 	dir, base := "", name
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
@@ -200,7 +233,11 @@ func (s *Storage) alternativeName(name string, maxLen int) (string, error) {
 	for i := 1; i < len(sfx); i++ {
 		sfx[i] = suffixChars[rand.IntN(len(suffixChars))]
 	}
-	return s.fitName(dir, root, string(sfx[:])+ext, maxLen)
+	tail := string(sfx[:]) + ext
+	if len(root)+len(tail) > MaxSegmentLen && len(tail) < MaxSegmentLen {
+		root = truncateBytes(root, MaxSegmentLen-len(tail)) // a name s3kit makes fits a segment
+	}
+	return s.fitName(dir, root, tail, maxLen)
 }
 
 // fitName joins dir+root+tail, cutting runes from the end of root until

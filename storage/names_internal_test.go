@@ -48,11 +48,15 @@ func TestAlternativeName(t *testing.T) {
 	if got, err := s.alternativeName("d/x.txt", 10); !errors.Is(err, ErrInvalidName) {
 		t.Errorf("alternativeName(d/x.txt, 10) = %q, %v; want ErrInvalidName (no room)", got, err)
 	}
-	// Also cut to fit a 1024-byte key.
+	// Also cut to fit a 1024-byte key, and a 255-byte segment.
 	long := strings.Repeat("k", 1020) + ".txt"
 	got, err = s.alternativeName(long, 0)
-	if err != nil || len(s.key(got)) > MaxKeyLen {
-		t.Errorf("alternativeName(1024-byte name) gives a %d-byte key, %v", len(s.key(got)), err)
+	if err != nil || len(s.key(got)) > MaxKeyLen || len(got) > MaxSegmentLen {
+		t.Errorf("alternativeName(1024-byte name) = %d bytes, key %d bytes, %v; want within %d and %d", len(got), len(s.key(got)), err, MaxSegmentLen, MaxKeyLen)
+	}
+	got, err = s.alternativeName("dir/"+strings.Repeat("é", 127)+".txt", 0) // a 258-byte segment
+	if _, base := splitDir(got); err != nil || len(base) > MaxSegmentLen || !utf8.ValidString(got) || !strings.HasSuffix(got, ".txt") {
+		t.Errorf("alternativeName(long segment) = %q (%d bytes), %v; want a valid segment of at most %d bytes", got, len(base), err, MaxSegmentLen)
 	}
 }
 

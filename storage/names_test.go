@@ -67,11 +67,20 @@ func TestValidName(t *testing.T) {
 		{"bidi\u202egpj.exe", "bidigpj.exe"},
 		{"semi;colon&amp.txt", "semicolonamp.txt"},
 		{"-dash_under.score", "-dash_under.score"},
+		{"non\ufffechar\uffff.txt", "nonchar.txt"},
+		{strings.Repeat("a", 300) + ".txt", strings.Repeat("a", 251) + ".txt"},
+		{strings.Repeat("é", 200) + ".png", strings.Repeat("é", 125) + ".png"}, // 254 bytes: whole runes only
+		{"x." + strings.Repeat("e", 300), "x." + strings.Repeat("e", 253)},     // an absurd extension is cut too
 	}
 	for _, tt := range tests {
 		got, err := storage.ValidName(tt.in)
 		if err != nil || got != tt.want {
 			t.Errorf("ValidName(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, tt := range tests {
+		if got, _ := storage.ValidName(tt.in); len(got) > storage.MaxSegmentLen {
+			t.Errorf("ValidName(%q) is %d bytes, want at most %d", tt.in, len(got), storage.MaxSegmentLen)
 		}
 	}
 	for _, bad := range []string{"", "   ", ".", "..", "../..", "/", `\`, "???", "\x00"} {

@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"strconv"
@@ -18,29 +17,35 @@ import (
 // File is an open object: an io.ReadSeekCloser and io.ReaderAt over its
 // bytes that fetches them with ranged GETs, so it can be handed to
 // http.ServeContent. Every GET after the first carries If-Match with the
-// ETag seen at Open, so a File never mixes two versions of an object.
+// ETag seen at Open, so a File never mixes two versions of an object. A
+// body cut mid-way (a reset connection, a short read) is resumed from the
+// byte where it stopped, with If-Match, up to maxResumes times in a row
+// without progress; a changed object fails the read instead.
 //
 // When the storage has Gzip on and the object is stored with
 // Content-Encoding gzip, File reads the original bytes: Read decompresses,
 // a seek backwards starts again from the first byte and a seek from the
 // end reads the whole object once to learn its size.
 //
-// A File is not safe for concurrent use, except ReadAt.
+// The ctx given to Open is used for every request the File sends during
+// its lifetime. A File is not safe for concurrent use, except ReadAt.
 type File struct {
 	s    *Storage
 	ctx  context.Context
 	info Info
 
-	pos     int64
-	body    io.ReadCloser // current response body, positioned at bodyPos
-	bodyPos int64
-	closed  bool
+	pos    int64
+	raw    *rawBody // the stored bytes from raw.pos; nil until needed
+	closed bool
 
-	decode  bool         // gzip: positions are in decoded bytes
-	zr      *gzip.Reader // over body, when decode
-	dsize   int64        // decoded size, -1 until known
-	readErr error
+	decode bool         // gzip: positions are in decoded bytes
+	zr     *gzip.Reader // over raw from 0, when decode
+	zpos   int64        // decoded position of zr
+	dsize  int64        // decoded size, -1 until known
 }
+
+// maxResumes bounds the GETs sent in a row to resume a cut body.
+const maxResumes = 3
 
 // Open opens name for reading. The first GET is sent here, so a missing
 // object fails now with ErrNotExist, and its body serves the first reads.
@@ -53,11 +58,13 @@ func (s *Storage) Open(ctx context.Context, name string) (*File, error) {
 	if err != nil {
 		return nil, opError("open", key, err)
 	}
-	f := &File{s: s, ctx: ctx, body: out.Body, dsize: -1}
+	f := &File{s: s, ctx: ctx, dsize: -1}
 	var head s3.HeadObjectOutput // the headers a GET and a HEAD share
 	copyFields(&head, out)
 	head.ContentLength = out.ContentLength
 	f.info = infoOf(clean, key, &head)
+	f.raw = f.rawFrom(0, f.info.Size)
+	f.raw.body = out.Body
 	f.decode = s.gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
 	return f, nil
 }
@@ -76,6 +83,84 @@ func utcSecond(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Second)
+}
+
+// rawBody reads the stored bytes [pos, end) of a File's object with
+// ranged GETs pinned to its ETag, resuming a body that is cut.
+type rawBody struct {
+	f     *File
+	body  io.ReadCloser // positioned at pos; nil until the next Read
+	pos   int64
+	end   int64
+	fails int // GETs in a row that gave no byte
+}
+
+func (f *File) rawFrom(off, end int64) *rawBody { return &rawBody{f: f, pos: off, end: end} }
+
+func (r *rawBody) Read(p []byte) (int, error) {
+	if r.pos >= r.end {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.end-r.pos {
+		p = p[:r.end-r.pos]
+	}
+	for {
+		if r.body == nil {
+			if err := r.open(); err != nil {
+				return 0, err
+			}
+		}
+		n, err := r.body.Read(p)
+		r.pos += int64(n)
+		switch {
+		case r.pos >= r.end:
+			r.close()
+			return n, nil
+		case err == nil:
+			if n > 0 {
+				r.fails = 0
+			}
+			return n, nil
+		}
+		// Cut before its end (io.EOF included): resume from r.pos.
+		r.close()
+		if n > 0 {
+			r.fails = 0
+			return n, nil
+		}
+		if cerr := r.f.ctx.Err(); cerr != nil {
+			return 0, opError("read", r.f.info.Key, cerr)
+		}
+		if r.fails++; r.fails > maxResumes {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, opError("read", r.f.info.Key, err)
+		}
+		r.f.s.log.DebugContext(r.f.ctx, "storage: resuming a cut read", "key", r.f.info.Key, "offset", r.pos, "err", err)
+	}
+}
+
+// open sends the ranged GET of [pos, end).
+func (r *rawBody) open() error {
+	in := r.f.s.getInput(r.f.info.Key)
+	in.IfMatch = aws.String(r.f.info.ETag)
+	if r.pos > 0 || r.end < r.f.info.Size {
+		in.Range = aws.String("bytes=" + strconv.FormatInt(r.pos, 10) + "-" + strconv.FormatInt(r.end-1, 10))
+	}
+	out, err := r.f.s.client.GetObject(r.f.ctx, in)
+	if err != nil {
+		return opError("read", r.f.info.Key, err)
+	}
+	r.body = out.Body
+	return nil
+}
+
+func (r *rawBody) close() {
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
 }
 
 // Info returns what Open learned of the object. Size is the stored size.
@@ -117,52 +202,28 @@ func (f *File) Read(p []byte) (int, error) {
 	if f.decode {
 		return f.readDecoded(p)
 	}
-	if f.pos >= f.info.Size || len(p) == 0 {
-		if f.pos >= f.info.Size {
-			return 0, io.EOF
-		}
+	if f.pos >= f.info.Size {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
 		return 0, nil
 	}
-	if f.body == nil || f.bodyPos != f.pos {
-		if err := f.reopen(f.pos); err != nil {
-			return 0, err
-		}
+	if f.raw == nil || f.raw.pos != f.pos {
+		f.closeRaw()
+		f.raw = f.rawFrom(f.pos, f.info.Size)
 	}
-	n, err := f.body.Read(p)
+	n, err := f.raw.Read(p)
 	f.pos += int64(n)
-	f.bodyPos += int64(n)
-	if err == io.EOF && f.pos < f.info.Size {
-		err = io.ErrUnexpectedEOF
-	}
 	if err == io.EOF && n > 0 {
 		err = nil
-	}
-	if err != nil && err != io.EOF {
-		err = opError("read", f.info.Key, err)
 	}
 	return n, err
 }
 
-// reopen replaces the body with a ranged GET from off.
-func (f *File) reopen(off int64) error {
-	f.closeBody()
-	in := f.s.getInput(f.info.Key)
-	in.IfMatch = aws.String(f.info.ETag)
-	if off > 0 {
-		in.Range = aws.String("bytes=" + strconv.FormatInt(off, 10) + "-")
-	}
-	out, err := f.s.client.GetObject(f.ctx, in)
-	if err != nil {
-		return opError("read", f.info.Key, err)
-	}
-	f.body, f.bodyPos = out.Body, off
-	return nil
-}
-
-func (f *File) closeBody() {
-	if f.body != nil {
-		f.body.Close()
-		f.body = nil
+func (f *File) closeRaw() {
+	if f.raw != nil {
+		f.raw.close()
+		f.raw = nil
 	}
 	f.zr = nil
 }
@@ -195,9 +256,9 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	return abs, nil
 }
 
-// ReadAt reads len(p) bytes at off with one ranged GET, independently of
-// the position. It may be called concurrently. For a decoded gzip object
-// it reads from the start on a fresh stream.
+// ReadAt reads len(p) bytes at off with a ranged GET (resumed if cut),
+// independently of the position. It may be called concurrently. For a
+// decoded gzip object it reads from the start on a fresh stream.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if f.closed {
 		return 0, fs.ErrClosed
@@ -215,17 +276,11 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	end := min(off+int64(len(p)), f.info.Size)
-	in := f.s.getInput(f.info.Key)
-	in.IfMatch = aws.String(f.info.ETag)
-	in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", off, end-1))
-	out, err := f.s.client.GetObject(f.ctx, in)
+	r := f.rawFrom(off, end)
+	defer r.close()
+	n, err := io.ReadFull(r, p[:end-off])
 	if err != nil {
-		return 0, opError("read", f.info.Key, err)
-	}
-	defer out.Body.Close()
-	n, err := io.ReadFull(out.Body, p[:end-off])
-	if err != nil {
-		return n, opError("read", f.info.Key, err)
+		return n, err
 	}
 	if end-off < int64(len(p)) {
 		return n, io.EOF
@@ -239,103 +294,86 @@ func (f *File) Close() error {
 		return fs.ErrClosed
 	}
 	f.closed = true
-	f.closeBody()
+	f.closeRaw()
 	return nil
 }
 
 // readDecoded reads decoded bytes at f.pos, restarting the stream when
 // the position moved backwards and skipping forward when it moved on.
 func (f *File) readDecoded(p []byte) (int, error) {
-	if f.zr == nil || f.bodyPos > f.pos {
+	if f.zr == nil || f.zpos > f.pos {
 		if err := f.restartDecoded(); err != nil {
 			return 0, err
 		}
 	}
-	if f.bodyPos < f.pos {
-		if _, err := io.CopyN(io.Discard, f.zr, f.pos-f.bodyPos); err != nil {
-			f.bodyPos = f.pos
+	if f.zpos < f.pos {
+		if _, err := io.CopyN(io.Discard, f.zr, f.pos-f.zpos); err != nil {
+			f.zpos = f.pos
 			if err == io.EOF {
 				return 0, io.EOF
 			}
-			return 0, opError("read", f.info.Key, err)
+			return 0, decodeError(f.info.Key, err)
 		}
-		f.bodyPos = f.pos
+		f.zpos = f.pos
 	}
 	n, err := f.zr.Read(p)
 	f.pos += int64(n)
-	f.bodyPos += int64(n)
+	f.zpos += int64(n)
 	if err != nil && err != io.EOF {
-		err = opError("read", f.info.Key, err)
+		err = decodeError(f.info.Key, err)
 	}
 	return n, err
 }
 
+// decodeError wraps a gzip failure once; a read failure is already
+// wrapped.
+func decodeError(key string, err error) error { return opError("read", key, err) }
+
 func (f *File) restartDecoded() error {
-	if f.body == nil || f.zr != nil || f.bodyPos != 0 {
-		if err := f.reopen(0); err != nil {
-			return err
-		}
+	if f.raw == nil || f.zr != nil || f.raw.pos != 0 {
+		f.closeRaw()
+		f.raw = f.rawFrom(0, f.info.Size)
 	}
-	zr, err := gzip.NewReader(f.body)
+	zr, err := gzip.NewReader(f.raw)
 	if err != nil {
-		return opError("read", f.info.Key, err)
+		return decodeError(f.info.Key, err)
 	}
-	f.zr, f.bodyPos = zr, 0
+	f.zr, f.zpos = zr, 0
 	return nil
 }
 
 func (f *File) decodedSize() (int64, error) {
-	r, err := f.s.openDecoded(f.ctx, f.info)
+	r := f.rawFrom(0, f.info.Size)
+	defer r.close()
+	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return 0, err
+		return 0, decodeError(f.info.Key, err)
 	}
-	defer r.Close()
-	n, err := io.Copy(io.Discard, r)
+	n, err := io.Copy(io.Discard, zr)
 	if err != nil {
-		return 0, opError("read", f.info.Key, err)
+		return 0, decodeError(f.info.Key, err)
 	}
 	return n, nil
 }
 
 func (f *File) readAtDecoded(p []byte, off int64) (int, error) {
-	r, err := f.s.openDecoded(f.ctx, f.info)
+	r := f.rawFrom(0, f.info.Size)
+	defer r.close()
+	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return 0, err
+		return 0, decodeError(f.info.Key, err)
 	}
-	defer r.Close()
-	if _, err := io.CopyN(io.Discard, r, off); err != nil {
+	if _, err := io.CopyN(io.Discard, zr, off); err != nil {
 		if err == io.EOF {
 			return 0, io.EOF
 		}
-		return 0, opError("read", f.info.Key, err)
+		return 0, decodeError(f.info.Key, err)
 	}
-	n, err := io.ReadFull(r, p)
+	n, err := io.ReadFull(zr, p)
 	if err == io.ErrUnexpectedEOF {
 		err = io.EOF
 	}
 	return n, err
-}
-
-type decodedBody struct {
-	*gzip.Reader
-	body io.Closer
-}
-
-func (d decodedBody) Close() error { return d.body.Close() }
-
-func (s *Storage) openDecoded(ctx context.Context, info Info) (io.ReadCloser, error) {
-	in := s.getInput(info.Key)
-	in.IfMatch = aws.String(info.ETag)
-	out, err := s.client.GetObject(ctx, in)
-	if err != nil {
-		return nil, opError("read", info.Key, err)
-	}
-	zr, err := gzip.NewReader(out.Body)
-	if err != nil {
-		out.Body.Close()
-		return nil, opError("read", info.Key, err)
-	}
-	return decodedBody{zr, out.Body}, nil
 }
 
 // Stat describes the object called name with a HEAD request.
@@ -344,12 +382,7 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
-		SSECustomerKey:       str0(s.params.SSECustomerKey),
-		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
-	})
+	out, err := s.client.HeadObject(ctx, s.headInput(key, s.params))
 	if err != nil {
 		return Info{}, opError("stat", key, err)
 	}
@@ -362,7 +395,7 @@ func infoOf(clean, key string, h *s3.HeadObjectOutput) Info {
 		Name: clean, Key: key, Size: aws.ToInt64(h.ContentLength), ModTime: utcSecond(h.LastModified),
 		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
 		ContentDisposition: aws.ToString(h.ContentDisposition), CacheControl: aws.ToString(h.CacheControl),
-		ETag: aws.ToString(h.ETag), Metadata: h.Metadata,
+		ETag: aws.ToString(h.ETag), Metadata: userMetadata(h.Metadata),
 	}
 }
 

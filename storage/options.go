@@ -132,6 +132,18 @@ type Options struct {
 	// [transfer_config, AWS_S3_TRANSFER_CONFIG, JSON].
 	Transfer TransferConfig
 
+	// BufferMemory bounds the bytes of streamed bodies (bodies that are not
+	// an io.ReaderAt, and compressed ones) that the Storage holds in
+	// memory at once, across all its Puts [s3kit: buffer_memory,
+	// AWS_S3_BUFFER_MEMORY, in bytes]. A stream's first 64 KiB are not
+	// counted; beyond them a stream reserves MinPartSize + 256 KiB of it
+	// when it starts, waiting in line (honouring its ctx) while the
+	// budget is spent, and then grows with the bytes that arrive, up to
+	// PartSize × Concurrency while the budget has room. Default: 256 MiB
+	// (8 streams at full speed with the default transfer settings, or 48
+	// at their minimum); at least 8 MiB.
+	BufferMemory int64
+
 	// CustomDomain is the host (and optional path) of URLs, typically a
 	// CloudFront distribution [custom_domain, AWS_S3_CUSTOM_DOMAIN].
 	// Default: none.
@@ -332,6 +344,8 @@ const (
 	MinPartSize              = 5 << 20
 	MaxPartSize              = 5 << 30
 	MaxExpire                = 7 * 24 * time.Hour
+	DefaultBufferMemory      = 256 << 20
+	MinBufferMemory          = 8 << 20
 )
 
 // DefaultGzipContentTypes is the default of GzipContentTypes.

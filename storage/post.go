@@ -24,7 +24,9 @@ type PostOptions struct {
 	// KeyPrefix, when set, lets the form's key be any name that starts
 	// with it (the condition ["starts-with", "$key", prefix], under the
 	// location) instead of exactly the key of name, which must start
-	// with it. Default: the exact key.
+	// with it. A prefix that is empty once under the location (KeyPrefix
+	// "." with no location) is ErrInvalidName: it would open the whole
+	// bucket. Default: the exact key.
 	KeyPrefix string
 
 	// MinSize and MaxSize bound the size of the file S3 accepts (the
@@ -79,7 +81,12 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		if err != nil || !strings.HasPrefix(clean, prefix) {
 			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q is not a prefix of %q", ErrInvalidName, opts.KeyPrefix, clean))
 		}
-		conds = append(conds, []any{"starts-with", "$key", s.key(prefix)})
+		eff := s.key(prefix)
+		if eff == "" {
+			// starts-with "" would let the form write any key of the bucket.
+			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q leaves the form free to write anywhere in the bucket", ErrInvalidName, opts.KeyPrefix))
+		}
+		conds = append(conds, []any{"starts-with", "$key", eff})
 	}
 	switch {
 	case opts.MinSize < 0 || opts.MaxSize < 0 || opts.MaxSize > 0 && opts.MinSize > opts.MaxSize:
@@ -87,7 +94,7 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	case opts.MaxSize > 0:
 		conds = append(conds, []any{"content-length-range", opts.MinSize, opts.MaxSize})
 	}
-	p, err := s.postParams(clean, key, opts.Params)
+	p, err := s.mergeParams(clean, key, opts.Params, "", "")
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
@@ -124,31 +131,13 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 
 // presignExpiry resolves the expiry of a presigned request.
 func (s *Storage) presignExpiry(d time.Duration) (time.Duration, error) {
-	switch {
-	case d == 0:
+	if d == 0 {
 		return s.opts.QuerystringExpire, nil
-	case d < time.Second || d > MaxExpire:
-		return 0, fmt.Errorf("expiry %v is not between 1 s and 7 days", d)
+	}
+	if err := ValidExpiry(d); err != nil {
+		return 0, fmt.Errorf("expiry %w", err)
 	}
 	return d, nil
-}
-
-// postParams merges the object parameters of a presigned upload: the
-// storage's, its hook's and the call's, with the default ACL.
-func (s *Storage) postParams(name, key string, call ObjectParameters) (ObjectParameters, error) {
-	p := s.params
-	if s.paramsFunc != nil {
-		h, err := s.paramsFunc(name, key, call.ContentType)
-		if err != nil {
-			return p, err
-		}
-		p = overlay(p, h)
-	}
-	p = overlay(p, call)
-	if p.ACL == "" {
-		p.ACL = s.opts.DefaultACL
-	}
-	return p, validACL(p.ACL)
 }
 
 // postFields maps object parameters to POST form fields, in a fixed
@@ -233,7 +222,7 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.postParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition})
+	p, err := s.mergeParams(clean, key, ObjectParameters{ContentType: opts.ContentType, ContentDisposition: opts.ContentDisposition}, "", "")
 	if err != nil {
 		return nil, opError(op, key, err)
 	}

@@ -105,6 +105,8 @@ func TestPresignPostErrors(t *testing.T) {
 	}{
 		{"traversal", "../x", storage.PostOptions{}, storage.ErrInvalidName},
 		{"prefix elsewhere", "a/b", storage.PostOptions{KeyPrefix: "c/"}, storage.ErrInvalidName},
+		{"prefix of the whole bucket", "a/b", storage.PostOptions{KeyPrefix: "."}, storage.ErrInvalidName},
+		{"prefix of the whole bucket, spelled ./", "a/b", storage.PostOptions{KeyPrefix: "./"}, storage.ErrInvalidName},
 		{"bad range", "a", storage.PostOptions{MinSize: 10, MaxSize: 5}, nil},
 		{"long expiry", "a", storage.PostOptions{Expire: 8 * 24 * time.Hour}, nil},
 		{"unsupported parameter", "a", storage.PostOptions{Params: storage.ObjectParameters{SSECustomerKey: "k"}}, nil},
@@ -118,6 +120,20 @@ func TestPresignPostErrors(t *testing.T) {
 				t.Errorf("PresignPost(%q) = %v, want a *storage.Error (%v)", tt.key, err, tt.is)
 			}
 		})
+	}
+}
+
+// TestPresignPostLocationPrefix: under a location, KeyPrefix "." is the
+// location itself, which is the storage's own: allowed, and pinned there.
+func TestPresignPostLocationPrefix(t *testing.T) {
+	st := offlineStorage(t, storage.Options{Location: "media"})
+	p, err := st.PresignPost(context.Background(), "a/b", &storage.PostOptions{KeyPrefix: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := base64.StdEncoding.DecodeString(p.Fields["policy"])
+	if err != nil || !strings.Contains(string(policy), `["starts-with","$key","media/"]`) {
+		t.Errorf("policy %s, %v; want the key pinned under media/", policy, err)
 	}
 }
 

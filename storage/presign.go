@@ -432,62 +432,6 @@ func append4(b []byte, n int) []byte {
 	return append(b, byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 }
 
-const upperhex = "0123456789ABCDEF"
-
-// unreserved is RFC 3986's unreserved set, the only bytes SigV4 leaves
-// unescaped in paths (besides "/") and query components.
-var unreserved = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~'
-	}
-	return t
-}()
-
-// appendEscape appends s with every byte outside keep as %XX (upper-case
-// hex), copying runs of kept bytes at once.
-func appendEscape(b []byte, s string, keep *[256]bool) []byte {
-	for {
-		i := 0
-		for i < len(s) && keep[s[i]] {
-			i++
-		}
-		b = append(b, s[:i]...)
-		if i == len(s) {
-			return b
-		}
-		c := s[i]
-		b = append(b, '%', upperhex[c>>4], upperhex[c&15])
-		s = s[i+1:]
-	}
-}
-
-// pathSafe is unreserved plus "/": what the SDK leaves unescaped in S3
-// keys (httpbinding.EscapePath with "/" kept).
-var pathSafe = func() (t [256]bool) {
-	t = unreserved
-	t['/'] = true
-	return t
-}()
-
-// appendPathEscape appends key escaped as the SDK escapes S3 keys.
-func appendPathEscape(b []byte, key string) []byte { return appendEscape(b, key, &pathSafe) }
-
-// appendQueryEscape appends s escaped as a SigV4 query component: every
-// byte outside the unreserved set as %XX, a space as %20.
-func appendQueryEscape(b []byte, s string) []byte { return appendEscape(b, s, &unreserved) }
-
-// queryEscape is appendQueryEscape as a string; it returns s itself when
-// nothing needs escaping.
-func queryEscape(s string) string {
-	for i := 0; i < len(s); i++ {
-		if !unreserved[s[i]] {
-			return string(appendQueryEscape(make([]byte, 0, len(s)+16), s))
-		}
-	}
-	return s
-}
-
 // newEndpoint splits a resolved endpoint URL into what URLs need, the way
 // the SDK joins it with an object key (smithyhttp.JoinPath).
 // locPrefix (the location and "/", or "") is escaped and appended to the

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -83,154 +81,331 @@ func (s *Storage) Save(ctx context.Context, name string, r io.Reader, opts *Save
 // first bytes. Content whose type is in GzipContentTypes is compressed
 // while streaming when Gzip is on and no ContentEncoding is set.
 //
-// Memory is bounded whatever the size of r: a body up to
-// Transfer.Threshold goes in one PutObject (from memory, or from r
-// directly when r is an io.ReaderAt and io.Seeker such as *os.File or a
-// spool); a larger one goes in a multipart upload holding at most about
-// PartSize × Concurrency bytes. Nothing is written to disk.
+// Memory is bounded whatever the size of r. A seekable r (an io.ReaderAt
+// and io.Seeker such as *os.File or a spool) is sent in place: in one
+// PutObject up to Transfer.Threshold, else in concurrent ranged parts.
+// Any other r is a stream, read into buffers that grow with the bytes
+// read, within the Storage's BufferMemory: in one PutObject when it ends
+// within the threshold, else in a multipart upload holding at most
+// PartSize × Concurrency. A stream may wait for buffer memory; it honours
+// ctx meanwhile. Nothing is written to disk.
 //
 // When the name must not be overwritten the write is a conditional create
-// (If-None-Match: *); if another writer wins (412), Put picks a new name
-// and sends the body again: from memory, or by re-reading a seekable r. A
-// stream larger than the threshold cannot be sent twice, so it claims its
-// name first, as Django's FileSystemStorage does with O_EXCL: a small
-// placeholder created with If-None-Match: * (a new name on 412, nothing
-// sent yet), then replaced with If-Match on the placeholder's ETag. While
-// it uploads, the name shows a one-line text/plain placeholder ("s3kit:
-// upload in progress ..."); should a writer that overwrites replace it
-// meanwhile, Put fails with ErrExist rather than overwrite that writer.
+// (If-None-Match: *); if another writer holds the name (412), Put picks a
+// new name and sends the body again: from memory, or by re-reading a
+// seekable r. A stream larger than the threshold cannot be sent twice, so
+// it claims its name first, as Django's FileSystemStorage does with
+// O_EXCL: a small placeholder created with If-None-Match: * (a new name on
+// 412, nothing sent yet), then replaced with If-Match on the placeholder's
+// ETag. While it uploads, the name shows a one-line text/plain
+// placeholder ("s3kit: upload in progress ..."); should a writer that
+// overwrites replace it meanwhile, Put fails with ErrExist rather than
+// overwrite that writer.
 //
-// If ctx is cancelled or S3 fails, nothing is left: no object (a claim is
-// deleted, if it is still the claim), no open multipart upload (aborted on
-// a context that outlives ctx).
+// Every object Put writes carries a random write id in its metadata
+// (x-amz-meta-s3kit-write-id, left out of Info.Metadata), so that when an
+// answer is ambiguous — the SDK retried a write whose first answer was
+// lost and the retry got 412 or NoSuchUpload, or every attempt failed —
+// Put asks S3 what is at the key: its own object is success (or, when ctx
+// is done, deleted), its own claim is deleted, and only another writer's
+// object means the name is taken. A lost answer is never a second copy, a
+// left claim or a false error.
+//
+// If ctx is cancelled or S3 fails, nothing is left: no object, no claim,
+// no open multipart upload (aborted on a context that outlives ctx). One
+// case cannot be cleaned: when the answer of a CreateMultipartUpload is
+// lost, S3 holds an upload whose id nobody received; a lifecycle rule
+// with AbortIncompleteMultipartUpload removes it (see the package doc).
 func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveOptions) (Info, error) {
 	if opts == nil {
 		opts = &SaveOptions{}
 	}
-	clean, key, err := s.objectKey("save", name)
+	w, err := s.newWrite(name, opts)
 	if err != nil {
 		return Info{}, err
 	}
-	policy := opts.Conflict
-	if policy == ConflictDefault {
-		policy = ConflictRename
-		if s.overwrite {
-			policy = ConflictOverwrite
-		}
-	}
-	base := clean // what alternative names derive from
-	if opts.MaxLength > 0 && utf8.RuneCountInString(clean) > opts.MaxLength {
-		if policy == ConflictRename {
-			clean, err = s.alternativeName(base, opts.MaxLength)
-		} else {
-			dir, file := splitDir(clean)
-			root, ext := splitExt(file)
-			clean, err = s.fitName(dir, root, ext, opts.MaxLength)
-		}
-		if err != nil {
-			return Info{}, opError("save", key, err)
-		}
-		key = s.key(clean)
-	}
-
-	src, err := s.newSource(r)
+	in, err := openInput(r)
 	if err != nil {
-		return Info{}, opError("save", key, err)
+		return Info{}, opError("save", w.key, err)
+	}
+	if err := w.setParams(in.head, opts.Params); err != nil {
+		return Info{}, opError("save", w.key, err)
+	}
+	src, err := s.newSource(ctx, in, w.compress)
+	if err != nil {
+		return Info{}, opError("save", w.key, err)
 	}
 	defer src.close()
+	return w.run(ctx, src)
+}
 
-	params, err := s.objectParams(clean, key, src.head, opts.Params)
-	if err != nil {
-		return Info{}, opError("save", key, err)
-	}
-	compress := s.gzip && params.ContentEncoding == "" && s.gzipTypes[mediaType(params.ContentType)]
-	if compress {
-		params.ContentEncoding = "gzip"
-	}
-	taken := func(err error) (Info, error) {
-		return Info{}, &Error{Op: "save", Key: key, Err: err, kind: ErrExist}
-	}
+// writeIDKey is the metadata key of the write id Put stores with every
+// object (S3 sends it as x-amz-meta-s3kit-write-id).
+const writeIDKey = "s3kit-write-id"
+
+// write is one Put: what to write, the sequence of names it tries, and
+// the state that spans its attempts.
+type write struct {
+	s        *Storage
+	policy   Conflict // ConflictOverwrite, ConflictRename or ConflictFail
+	base     string   // the cleaned name that alternatives derive from
+	maxLen   int
+	clean    string // the name being tried
+	key      string // and its key
+	params   ObjectParameters
+	compress bool
+	id       string // the write id, in the object's metadata
 
 	// unconditional is set after a 501 to a conditional write: the same
 	// name is tried once more checked-then-written, and only if that
 	// works is the server taken to lack conditional writes (a 501 may be
 	// about another header: tagging, object lock, a proxy).
-	unconditional := false
-	for attempt := 0; attempt < maxNameAttempts; attempt++ {
-		if attempt > 0 {
-			if clean, err = s.alternativeName(base, opts.MaxLength); err != nil {
-				return Info{}, opError("save", key, err)
-			}
-			key = s.key(clean)
-		}
-		var w precondition
-		cond := policy != ConflictOverwrite && s.conditional.Load() && !unconditional
-		claim := cond && src.ra == nil && src.large(s.threshold)
-		if policy != ConflictOverwrite && (!cond || !claim && src.large(s.threshold)) {
-			// Without conditional writes this check is all there is; with
-			// them it saves sending a large body to a name that is taken.
-			ok, err := s.Exists(ctx, clean)
-			if err != nil {
-				return Info{}, err
-			}
-			if ok {
-				if policy == ConflictFail {
-					return taken(nil)
-				}
-				continue
-			}
-		}
-		switch {
-		case claim:
-			etag, err := s.claim(ctx, key, &params)
-			switch {
-			case err == nil:
-				w.ifMatch = etag
-			case isKind(err, errPrecondition) || isKind(err, errConditionalBusy):
-				if policy == ConflictFail {
-					return taken(err)
-				}
-				continue
-			case isKind(err, errNotImplemented):
-				unconditional = true
-				attempt-- // the same name again, checked this time
-				continue
-			default:
-				return Info{}, opError("save", key, err)
-			}
-		case cond:
-			w.ifNoneMatch = true
-		}
-		b, err := src.open()
-		if err != nil {
-			return Info{}, opError("save", key, err)
-		}
-		info, err := s.upload(ctx, key, b, &params, w, compress)
-		if err != nil && claim {
-			s.unclaim(ctx, key, w.ifMatch, &params)
-		}
-		switch {
-		case err == nil:
-			if unconditional && s.conditional.Load() {
-				s.noConditionalWrites(ctx) // the write without the header worked
-			}
-			info.Name = clean
-			return info, nil
-		case claim && isKind(err, errPrecondition):
-			return taken(fmt.Errorf("another writer replaced the claim on the name during the upload: %w", err))
-		case cond && !claim && (isKind(err, errPrecondition) || isKind(err, errConditionalBusy)):
-			s.log.DebugContext(ctx, "storage: name taken, renaming", "key", key)
-			if policy == ConflictFail {
-				return taken(err)
-			}
-		case cond && !claim && isKind(err, errNotImplemented):
-			unconditional = true
-			attempt-- // the same name again, checked this time
-		default:
-			return Info{}, opError("save", key, err)
+	unconditional bool
+}
+
+// newWrite resolves the name and the conflict policy; it sends nothing.
+func (s *Storage) newWrite(name string, opts *SaveOptions) (*write, error) {
+	clean, key, err := s.objectKey("save", name)
+	if err != nil {
+		return nil, err
+	}
+	w := &write{s: s, policy: opts.Conflict, base: clean, maxLen: opts.MaxLength, clean: clean, key: key}
+	if w.policy == ConflictDefault {
+		w.policy = ConflictRename
+		if s.overwrite {
+			w.policy = ConflictOverwrite
 		}
 	}
-	return Info{}, opError("save", key, fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+	if w.maxLen > 0 && utf8.RuneCountInString(clean) > w.maxLen {
+		if w.policy == ConflictRename {
+			clean, err = s.alternativeName(w.base, w.maxLen)
+		} else {
+			dir, file := splitDir(clean)
+			root, ext := splitExt(file)
+			clean, err = s.fitName(dir, root, ext, w.maxLen)
+		}
+		if err != nil {
+			return nil, opError("save", key, err)
+		}
+		w.clean, w.key = clean, s.key(clean)
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	w.id = hex.EncodeToString(id[:])
+	return w, nil
+}
+
+// setParams decides the object's parameters from the first bytes.
+func (w *write) setParams(head []byte, call ObjectParameters) error {
+	p, err := w.s.objectParams(w.clean, w.key, head, call)
+	if err != nil {
+		return err
+	}
+	w.compress = w.s.gzip && p.ContentEncoding == "" && w.s.gzipTypes[mediaType(p.ContentType)]
+	if w.compress {
+		p.ContentEncoding = "gzip"
+	}
+	md := make(map[string]string, len(p.Metadata)+1)
+	for k, v := range p.Metadata {
+		md[k] = v
+	}
+	md[writeIDKey] = w.id
+	p.Metadata = md
+	w.params = p
+	return nil
+}
+
+// next is what a write does after an attempt.
+type next uint8
+
+const (
+	finished next = iota // stored, or failed for good
+	renamed              // the name is taken: try another
+	again                // try the same name, checked-then-written
+)
+
+// run tries names until one is stored.
+func (w *write) run(ctx context.Context, src *source) (Info, error) {
+	for tries := 0; tries < maxNameAttempts; {
+		info, then, err := w.attempt(ctx, src)
+		switch then {
+		case finished:
+			if err != nil {
+				return Info{}, opError("save", w.key, err)
+			}
+			if w.unconditional && w.s.conditional.Load() {
+				w.s.noConditionalWrites(ctx) // the write without the header worked
+			}
+			info.Name = w.clean
+			return info, nil
+		case renamed:
+			if w.policy == ConflictFail {
+				return Info{}, &Error{Op: "save", Key: w.key, Err: err, kind: ErrExist}
+			}
+			w.s.log.DebugContext(ctx, "storage: name taken, renaming", "key", w.key)
+			clean, aerr := w.s.alternativeName(w.base, w.maxLen)
+			if aerr != nil {
+				return Info{}, opError("save", w.key, aerr)
+			}
+			w.clean, w.key = clean, w.s.key(clean)
+			tries++
+		case again:
+			w.unconditional = true
+		}
+	}
+	return Info{}, opError("save", w.key, fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+// attempt writes the body under the current name once.
+func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
+	cond := w.policy != ConflictOverwrite && w.s.conditional.Load() && !w.unconditional
+	claim := cond && src.large() // a stream that cannot be sent twice
+	if w.policy != ConflictOverwrite && (!cond || !claim && src.ra != nil && src.size > w.s.threshold) {
+		// Without conditional writes this check is all there is; with
+		// them it saves sending a large body to a name that is taken.
+		ok, err := w.s.Exists(ctx, w.clean)
+		switch {
+		case err != nil:
+			return Info{}, finished, err
+		case ok:
+			return Info{}, renamed, nil
+		}
+	}
+	var pre precondition
+	switch {
+	case claim:
+		etag, then, err := w.claim(ctx)
+		if then != finished || err != nil {
+			return Info{}, then, err
+		}
+		pre.ifMatch = etag
+	case cond:
+		pre.ifNoneMatch = true
+	}
+	b, err := src.open()
+	if err != nil {
+		return Info{}, finished, err
+	}
+	info, err := w.s.upload(ctx, w.key, b, &w.params, pre)
+	if err == nil {
+		return info, finished, nil
+	}
+	if cond && !claim && isKind(err, errNotImplemented) {
+		return Info{}, again, nil
+	}
+	return w.settle(ctx, err, cond, pre.ifMatch)
+}
+
+// claim creates the placeholder that reserves the name for a stream. A
+// claim refused with 412 may be this write's own, whose answer was lost
+// and whose retry found it there: the write id tells.
+func (w *write) claim(ctx context.Context) (string, next, error) {
+	etag, err := w.s.claim(ctx, w.key, &w.params)
+	if err == nil {
+		return etag, finished, nil
+	}
+	if isKind(err, errNotImplemented) {
+		return "", again, nil
+	}
+	refused := isKind(err, errPrecondition) || isKind(err, errConditionalBusy)
+	found, state, herr := w.inspect(ctx, "")
+	switch {
+	case state == mine:
+		return found.ETag, finished, nil // the claim is there: go on
+	case herr != nil:
+		return "", finished, err
+	case state == foreign || refused:
+		return "", renamed, err
+	}
+	return "", finished, err // nothing there: the claim did not land
+}
+
+// settle decides what a failed upload left behind. It runs on a context
+// that outlives ctx, and may turn the failure into success.
+func (w *write) settle(ctx context.Context, err error, cond bool, claimETag string) (Info, next, error) {
+	refused := isKind(err, errPrecondition) || isKind(err, errConditionalBusy)
+	found, state, herr := w.inspect(ctx, claimETag)
+	switch {
+	case herr != nil:
+		if claimETag != "" {
+			w.s.unclaim(ctx, w.key, claimETag, &w.params) // If-Match guarded
+		}
+		return Info{}, finished, err
+	case state == mine && ctx.Err() == nil:
+		// The write landed; its answer was lost, or a retry was refused
+		// because of the write itself.
+		w.s.log.DebugContext(ctx, "storage: the write landed although its answer was an error", "key", w.key, "err", err)
+		return found, finished, nil
+	case state == mine:
+		w.s.deleteIfMatch(ctx, w.key, found.ETag) // the caller is gone
+		return Info{}, finished, err
+	case state == myClaim:
+		w.s.unclaim(ctx, w.key, claimETag, &w.params)
+		return Info{}, finished, err
+	case state == foreign && claimETag != "":
+		return Info{}, finished, &Error{Op: "save", Key: w.key, kind: ErrExist,
+			Err: fmt.Errorf("another writer replaced the claim on the name during the upload: %w", err)}
+	case cond && refused:
+		return Info{}, renamed, err // taken by another writer (or gone again)
+	}
+	return Info{}, finished, err
+}
+
+// owner is who holds a key.
+type owner uint8
+
+const (
+	absent  owner = iota // no object
+	mine                 // this write's object
+	myClaim              // this write's claim, not replaced
+	foreign              // another writer's object
+)
+
+// inspect asks S3 what is at the write's key, on a context that outlives
+// ctx, retrying a few times when S3 cannot say. claimETag, when set, is
+// the ETag of this write's claim.
+func (w *write) inspect(ctx context.Context, claimETag string) (Info, owner, error) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	var err error
+	for try := range inspectTries {
+		if try > 0 && !sleep(cctx, time.Duration(try)*100*time.Millisecond) {
+			break
+		}
+		var out *s3.HeadObjectOutput
+		out, err = w.s.client.HeadObject(cctx, w.s.headInput(w.key, &w.params))
+		switch {
+		case err == nil:
+			info := infoOf(w.clean, w.key, out)
+			switch {
+			case out.Metadata[writeIDKey] != w.id:
+				return info, foreign, nil
+			case claimETag != "" && info.ETag == claimETag:
+				return info, myClaim, nil
+			}
+			return info, mine, nil
+		case isKind(err, ErrNotExist):
+			return Info{}, absent, nil
+		case isKind(err, ErrPermission):
+			return Info{}, absent, err // no point asking again
+		}
+	}
+	return Info{}, absent, err
+}
+
+// inspectTries bounds the HEAD requests of inspect (each retried by the
+// SDK as well).
+const inspectTries = 4
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // precondition is the condition one write carries.
@@ -246,11 +421,11 @@ func (s *Storage) noConditionalWrites(ctx context.Context) {
 
 // claim creates the small placeholder that reserves key for a stream,
 // with the parameters of the object to come (so that a bucket policy
-// requiring, say, encryption accepts it), but a text body of its own, no
-// encoding or disposition, and Cache-Control no-store, so that nothing
-// caches it. The body carries 128 random bits, so that the claim's ETag
-// is its own: an empty file another writer stores meanwhile is not
-// mistaken for it. It returns the claim's ETag.
+// requiring, say, encryption accepts it, and with its write id), but a
+// text body of its own, no encoding or disposition, and Cache-Control
+// no-store, so that nothing caches it. The body carries 128 random bits,
+// so that the claim's ETag is its own: an empty file another writer
+// stores meanwhile is not mistaken for it. It returns the claim's ETag.
 func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (string, error) {
 	var nonce [16]byte
 	rand.Read(nonce[:])
@@ -274,10 +449,7 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParameters) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	head, err := s.client.HeadObject(cctx, &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
-	})
+	head, err := s.client.HeadObject(cctx, s.headInput(key, p))
 	switch {
 	case isKind(err, ErrNotExist):
 		return // gone
@@ -285,9 +457,44 @@ func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParame
 		return // no longer the claim
 	}
 	// The claim, or a HEAD that failed: If-Match guards the delete.
-	_, err = s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
-	if err != nil && !isKind(err, errPrecondition) && !isKind(err, ErrNotExist) {
-		s.log.WarnContext(ctx, "storage: could not delete the claim of a failed upload; the placeholder stays", "key", key, "err", err)
+	s.deleteIfMatch(ctx, key, etag)
+}
+
+// deleteIfMatch deletes key if its ETag is etag, on a context that
+// outlives ctx.
+func (s *Storage) deleteIfMatch(ctx context.Context, key, etag string) {
+	s.cleanup(ctx, "delete an object of a failed upload; it stays", key, func(cctx context.Context) error {
+		_, err := s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
+		if isKind(err, errPrecondition) || isKind(err, ErrNotExist) {
+			return nil // replaced or gone: not ours to delete
+		}
+		return err
+	})
+}
+
+// cleanup runs fn on a context that outlives ctx until it succeeds, a
+// few times at most, and logs what could not be done.
+func (s *Storage) cleanup(ctx context.Context, what, key string, fn func(context.Context) error) {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	var err error
+	for try := range inspectTries {
+		if try > 0 && !sleep(cctx, time.Duration(try)*100*time.Millisecond) {
+			break
+		}
+		if err = fn(cctx); err == nil || isKind(err, ErrPermission) {
+			break
+		}
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "storage: could not "+what, "key", key, "err", err)
+	}
+}
+
+func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
+	return &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
 	}
 }
 
@@ -298,95 +505,10 @@ func splitDir(name string) (dir, file string) {
 	return "", name
 }
 
-// objectParams merges the storage's parameters, the hook's and the
-// call's, then fills in the detected content type and encoding and the
-// default ACL.
-func (s *Storage) objectParams(name, key string, head []byte, call ObjectParameters) (ObjectParameters, error) {
-	p := s.params
-	detected, encoding := "", ""
-	if call.ContentType == "" {
-		detected, encoding = DetectContentType(name, head)
-	}
-	if s.paramsFunc != nil {
-		ct := call.ContentType
-		if ct == "" {
-			ct = detected
-		}
-		h, err := s.paramsFunc(name, key, ct)
-		if err != nil {
-			return p, err
-		}
-		p = overlay(p, h)
-	}
-	p = overlay(p, call)
-	if p.ContentType == "" {
-		p.ContentType = detected
-		if p.ContentEncoding == "" {
-			p.ContentEncoding = encoding
-		}
-	}
-	if p.ACL == "" {
-		p.ACL = s.opts.DefaultACL
-	}
-	if err := validACL(p.ACL); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-// putInput maps parameters to a PutObjectInput. The manager copies the
-// fields that CreateMultipartUpload and CompleteMultipartUpload share.
-func (p *ObjectParameters) putInput(bucket, key string) *s3.PutObjectInput {
-	in := &s3.PutObjectInput{
-		Bucket:                    aws.String(bucket),
-		Key:                       aws.String(key),
-		ACL:                       types.ObjectCannedACL(p.ACL),
-		CacheControl:              str0(p.CacheControl),
-		ContentDisposition:        str0(p.ContentDisposition),
-		ContentEncoding:           str0(p.ContentEncoding),
-		ContentLanguage:           str0(p.ContentLanguage),
-		ContentType:               str0(p.ContentType),
-		Metadata:                  p.Metadata,
-		StorageClass:              types.StorageClass(p.StorageClass),
-		ServerSideEncryption:      types.ServerSideEncryption(p.ServerSideEncryption),
-		SSEKMSKeyId:               str0(p.SSEKMSKeyId),
-		SSEKMSEncryptionContext:   str0(p.SSEKMSEncryptionContext),
-		BucketKeyEnabled:          p.BucketKeyEnabled,
-		SSECustomerAlgorithm:      str0(p.SSECustomerAlgorithm),
-		SSECustomerKey:            str0(p.SSECustomerKey),
-		SSECustomerKeyMD5:         str0(p.SSECustomerKeyMD5),
-		Tagging:                   str0(p.Tagging),
-		WebsiteRedirectLocation:   str0(p.WebsiteRedirectLocation),
-		ObjectLockMode:            types.ObjectLockMode(p.ObjectLockMode),
-		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatus(p.ObjectLockLegalHoldStatus),
-		ChecksumAlgorithm:         types.ChecksumAlgorithm(p.ChecksumAlgorithm),
-		GrantFullControl:          str0(p.GrantFullControl),
-		GrantRead:                 str0(p.GrantRead),
-		GrantReadACP:              str0(p.GrantReadACP),
-		GrantWriteACP:             str0(p.GrantWriteACP),
-		RequestPayer:              types.RequestPayer(p.RequestPayer),
-		ExpectedBucketOwner:       str0(p.ExpectedBucketOwner),
-	}
-	if !p.Expires.IsZero() {
-		in.Expires = aws.Time(p.Expires)
-	}
-	if !p.ObjectLockRetainUntilDate.IsZero() {
-		in.ObjectLockRetainUntilDate = aws.Time(p.ObjectLockRetainUntilDate)
-	}
-	return in
-}
-
-func str0(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // upload sends one attempt: a PutObject when the body is known to fit the
 // threshold, the manager's concurrent ReadAt parts for a large seekable
-// body, and putStream for the rest.
-func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition, compress bool) (Info, error) {
+// body, and putStream for a large stream.
+func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition) (Info, error) {
 	in := p.putInput(s.bucket, key)
 	if w.ifNoneMatch {
 		in.IfNoneMatch = aws.String("*")
@@ -396,31 +518,17 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 	}
 	info := Info{
 		Key: key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
-		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: p.Metadata,
-	}
-	if compress {
-		if b.size >= 0 && b.size <= s.threshold {
-			buf, err := gzipBytes(b.reader(), b.size)
-			if err != nil {
-				return info, err
-			}
-			b = body{r: bytes.NewReader(buf), size: int64(len(buf))}
-		} else {
-			defer s.release(b.chunks...) // after the pipe has stopped reading them
-			zr := newGzipPipe(b.reader())
-			defer zr.stop()
-			b = body{rest: zr, size: -1}
-		}
+		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: userMetadata(p.Metadata),
 	}
 	var err error
 	switch {
-	case b.size >= 0 && b.size <= s.threshold:
-		in.Body, in.ContentLength = b.reader(), aws.Int64(b.size)
+	case b.r != nil && b.size <= s.threshold:
+		in.Body, in.ContentLength = b.r, aws.Int64(b.size)
 		var out *s3.PutObjectOutput
 		if out, err = s.client.PutObject(ctx, in); err == nil {
 			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
 		}
-	case b.r != nil:
+	case b.ra != nil:
 		in.Body = b.r // an io.ReaderAt: the manager reads parts concurrently
 		var out *manager.UploadOutput
 		if out, err = s.uploader.Upload(ctx, in); err == nil {
@@ -430,183 +538,43 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 			s.abort(ctx, key, failed.UploadID())
 		}
 	default:
-		info.ETag, info.Size, err = s.putStream(ctx, in, b.chunks, b.eof, b.rest)
+		info.ETag, info.Size, err = s.putStream(ctx, in, b)
 	}
 	return info, err
+}
+
+// userMetadata is the metadata without s3kit's write id.
+func userMetadata(md map[string]string) map[string]string {
+	if _, ok := md[writeIDKey]; !ok {
+		return md
+	}
+	if len(md) == 1 {
+		return nil
+	}
+	out := make(map[string]string, len(md)-1)
+	for k, v := range md {
+		if k != writeIDKey {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // abort aborts a multipart upload on a context that outlives ctx: the
 // manager's own abort runs on ctx and fails once ctx is cancelled.
 func (s *Storage) abort(ctx context.Context, key, uploadID string) {
-	cctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+	s.cleanup(ctx, "abort a multipart upload; its parts stay until a lifecycle rule removes them", key, func(cctx context.Context) error {
+		_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+		})
+		if err != nil && isNoSuchUpload(err) {
+			return nil // aborted already, or completed
+		}
+		return err
 	})
-	if err != nil && !isNoSuchUpload(err) {
-		s.log.WarnContext(ctx, "storage: abort multipart upload failed; the parts stay until a lifecycle rule removes them",
-			"key", key, "upload_id", uploadID, "err", err)
-	}
 }
 
 func isNoSuchUpload(err error) bool {
 	var nsu *types.NoSuchUpload
 	return errors.As(err, &nsu) || strings.Contains(err.Error(), "NoSuchUpload")
-}
-
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
-
-// gzipBytes compresses a small body in memory. The gzip header carries no
-// name and a zero mtime, so equal input gives equal output (and ETag).
-func gzipBytes(r io.Reader, size int64) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(int(size/2) + 64)
-	zw := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(zw)
-	zw.Reset(&buf)
-	if _, err := io.Copy(zw, r); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// gzipPipe compresses a body while the uploader reads it.
-type gzipPipe struct {
-	*io.PipeReader
-	done chan struct{}
-}
-
-func newGzipPipe(src io.Reader) *gzipPipe {
-	pr, pw := io.Pipe()
-	g := &gzipPipe{PipeReader: pr, done: make(chan struct{})}
-	go func() {
-		defer close(g.done)
-		zw := gzipWriters.Get().(*gzip.Writer)
-		zw.Reset(pw)
-		_, err := io.Copy(zw, src)
-		if err == nil {
-			err = zw.Close()
-		}
-		gzipWriters.Put(zw)
-		pw.CloseWithError(err)
-	}()
-	return g
-}
-
-// stop unblocks and waits for the compressing goroutine.
-func (g *gzipPipe) stop() {
-	g.PipeReader.CloseWithError(errors.New("storage: upload ended"))
-	<-g.done
-}
-
-// source is the body of one Save, readable once more for every attempt
-// after a lost race for the name, except a large stream.
-type source struct {
-	head []byte // the first bytes, for sniffing
-
-	ra    io.ReaderAt // seekable input: from start, for size bytes
-	start int64
-	size  int64 // -1: a stream longer than the threshold
-
-	chunks []chunk   // stream: the first parts, read ahead
-	eof    bool      // stream: chunks hold all of it
-	r      io.Reader // stream: the rest
-	sent   int       // attempts so far
-	s      *Storage
-}
-
-// body is what one attempt sends: r with a known size, or (a stream)
-// the chunks read ahead and then rest.
-type body struct {
-	r      io.Reader
-	size   int64
-	chunks []chunk
-	eof    bool
-	rest   io.Reader
-}
-
-// reader returns the whole body as one reader.
-func (b body) reader() io.Reader {
-	if b.r != nil {
-		return b.r
-	}
-	rs := make([]io.Reader, 0, len(b.chunks)+1)
-	for _, c := range b.chunks {
-		rs = append(rs, bytes.NewReader(c.bytes()))
-	}
-	if b.rest != nil && !b.eof {
-		rs = append(rs, b.rest)
-	}
-	return io.MultiReader(rs...)
-}
-
-func (s *Storage) newSource(r io.Reader) (*source, error) {
-	ra, ok := r.(interface {
-		io.ReaderAt
-		io.Seeker
-	})
-	if _, remote := r.(*File); remote {
-		// A File's ReadAt is a ranged GET: the manager's small parallel
-		// reads would each be a request. Read it as a stream.
-		ok = false
-	}
-	if ok {
-		if start, err := ra.Seek(0, io.SeekCurrent); err == nil {
-			if end, err := ra.Seek(0, io.SeekEnd); err == nil {
-				src := &source{ra: ra, start: start, size: end - start}
-				src.head = make([]byte, min(src.size, sniffLen))
-				if _, err := ra.ReadAt(src.head, start); err != nil && err != io.EOF {
-					return nil, err
-				}
-				return src, nil
-			}
-		}
-		// Not really seekable (a pipe, a terminal): read it as a stream.
-	}
-	chunks, n, rest, eof, err := s.fill(r, s.streamLimit)
-	if err != nil {
-		return nil, err
-	}
-	src := &source{chunks: chunks, eof: eof, r: rest, size: -1, s: s}
-	if len(chunks) > 0 {
-		src.head = chunks[0].bytes()[:min(chunks[0].n, sniffLen)]
-	}
-	if eof && n <= s.streamLimit {
-		src.size = n
-	}
-	return src, nil
-}
-
-// large reports whether the body goes in a multipart upload.
-func (src *source) large(threshold int64) bool {
-	return src.size < 0 || src.size > threshold
-}
-
-// open returns the body for the next attempt.
-func (src *source) open() (body, error) {
-	attempt := src.sent
-	src.sent++
-	switch {
-	case src.ra != nil:
-		return body{r: io.NewSectionReader(src.ra, src.start, src.size), size: src.size}, nil
-	case src.size >= 0:
-		// Small: all in memory, readable any number of times.
-		return body{r: chunksReader(src.chunks), size: src.size}, nil
-	case attempt == 0:
-		// The stream's chunks now belong to the upload.
-		b := body{chunks: src.chunks, eof: src.eof, rest: src.r, size: -1}
-		src.chunks = nil
-		return b, nil
-	}
-	return body{}, errNoReplay
-}
-
-func (src *source) close() {
-	if src.s != nil {
-		src.s.release(src.chunks...)
-		src.chunks = nil
-	}
 }

@@ -54,6 +54,11 @@ type URLOptions struct {
 //   - otherwise the plain object URL, which needs no credentials.
 //
 // name is cleaned as Save cleans it: a hostile name is ErrInvalidName.
+// As in the reference, the empty name is the storage's base URL
+// ("https://cdn.example.com/media/") and a name ending in "/" a
+// directory's, ending in "/" too; presigned, that is a URL for the key
+// "media/" (the empty key of a storage without location has none:
+// ErrInvalidName, as boto3 refuses it). Save refuses such names.
 // URL makes no network call (except, when they expire, to refresh the
 // credentials that sign).
 func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (string, error) {
@@ -78,11 +83,16 @@ func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (strin
 		return u.customDomainURL(clean, &o), nil
 	case urlCloudFront:
 		res, err = u.cloudFrontURL(clean, &o, exp)
-	case urlPresign:
-		res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
-	case urlPresignCustomDomain:
-		r := u.request(&u.cdnEP, clean, &o, exp)
-		res, err = u.pre.presign(ctx, &r)
+	case urlPresign, urlPresignCustomDomain:
+		if u.locPrefix+clean == "" {
+			return "", nameError("url", name) // no key to sign
+		}
+		if u.mode == urlPresign {
+			res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
+		} else {
+			r := u.request(&u.cdnEP, clean, &o, exp)
+			res, err = u.pre.presign(ctx, &r)
+		}
 	default:
 		err = u.err
 	}
@@ -103,10 +113,11 @@ func (s *Storage) SignsURLs() bool {
 	return true
 }
 
-// urlName cleans name exactly as objectKey does, without building the key.
+// urlName cleans name as objectKey does, without building the key, but
+// keeps the empty name and directories (a trailing "/"): they have URLs.
 func (s *Storage) urlName(name string) (string, error) {
 	clean, err := CleanName(name)
-	if err != nil || clean == "" || strings.HasSuffix(clean, "/") || len(s.urls.locPrefix)+len(clean) > MaxKeyLen {
+	if err != nil || len(s.urls.locPrefix)+len(clean) > MaxKeyLen {
 		return "", nameError("url", name)
 	}
 	return clean, nil
@@ -146,7 +157,7 @@ type urlState struct {
 // initURLs computes urlState. given tells that the client came from
 // NewWithClient: the Options then override what the client says.
 func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
-	o := &s.opts
+	o := s.opts
 	u := &urlState{expire: o.QuerystringExpire, now: time.Now}
 	s.urls = u
 	if s.location != "" {
@@ -161,19 +172,12 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	case cf == nil && s.cfKey != nil:
 		cf = sign.NewURLSigner(o.CloudFrontKeyID, s.cfKey)
 	}
-	if o.CloudFrontExpiryWindow < 0 || o.CloudFrontExpiryWindow%time.Second != 0 {
-		return fmt.Errorf("storage: option cloudfront_expiry_window: must be a positive number of seconds, got %v", o.CloudFrontExpiryWindow)
-	}
-
-	if o.CustomDomain != "" {
+	if o.CustomDomain != "" { // checked by resolve
 		d := strings.TrimSuffix(o.CustomDomain, "/")
-		if d == "" || strings.Contains(d, "://") || strings.ContainsAny(d, "?#\\ \t\r\n") || strings.HasPrefix(d, "/") {
-			return fmt.Errorf("storage: option custom_domain: must be a host and an optional path, got %q", o.CustomDomain)
-		}
 		u.cdn = string(appendFilepathToURI([]byte(o.URLProtocol+"//"+d+"/"), u.locPrefix))
 		ep, err := url.Parse(o.URLProtocol + "//" + d)
-		if err != nil || ep.Host == "" {
-			return fmt.Errorf("storage: option custom_domain: %q is not a host and an optional path", o.CustomDomain)
+		if err != nil {
+			return fmt.Errorf("storage: custom_domain: %w", err)
 		}
 		u.cdnEP = newEndpoint(ep, u.locPrefix)
 		switch {
@@ -223,7 +227,7 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 // clientOptions returns the s3.Options URLs follow and the credentials
 // that sign them.
 func (s *Storage) clientOptions(client API, given bool) (s3.Options, aws.CredentialsProvider) {
-	o := &s.opts
+	o := s.opts
 	c, isS3 := client.(*s3.Client)
 	var so s3.Options
 	if isS3 {
@@ -241,18 +245,7 @@ func (s *Storage) clientOptions(client API, given bool) (s3.Options, aws.Credent
 		}
 	}
 	if !isS3 || given {
-		if o.EndpointURL != "" {
-			so.BaseEndpoint = aws.String(o.EndpointURL)
-		}
-		switch o.AddressingStyle {
-		case "path":
-			so.UsePathStyle = true
-		case "virtual":
-			so.UsePathStyle = false
-		}
-		if !*o.UseSSL {
-			so.EndpointOptions.DisableHTTPS = true
-		}
+		o.connect(&so)
 		if s.region != "" {
 			so.Region = s.region
 		}
@@ -316,13 +309,10 @@ func mapFIPSRegion(region string) string {
 // checkOptions validates o, defaults its method, and returns the expiry.
 func (u *urlState) checkOptions(o *URLOptions) (time.Duration, error) {
 	exp := u.expire
-	switch {
-	case o.Expire == 0:
-	case o.Expire < time.Second:
-		return 0, fmt.Errorf("storage: URL expiry must be at least one second, got %v", o.Expire)
-	case o.Expire > MaxExpire:
-		return 0, fmt.Errorf("storage: URL expiry must be at most 7 days, got %v", o.Expire)
-	default:
+	if o.Expire != 0 {
+		if err := ValidExpiry(o.Expire); err != nil {
+			return 0, fmt.Errorf("storage: URL expiry %w", err)
+		}
 		exp = o.Expire
 	}
 	switch o.Method {
@@ -466,33 +456,4 @@ func (u *urlState) presignS3(ctx context.Context, bucket, clean string, o *URLOp
 		return "", err
 	}
 	return r.URL, nil
-}
-
-// appendFilepathToURI appends s escaped as Django's filepath_to_uri
-// escapes a path: A-Za-z0-9 and _.-~/!*()' kept, every other byte of the
-// UTF-8 encoding as %XX.
-func appendFilepathToURI(b []byte, s string) []byte { return appendEscape(b, s, &uriSafe) }
-
-var uriSafe = func() (t [256]bool) {
-	t = unreserved
-	for _, c := range "/!*()'" {
-		t[c] = true
-	}
-	return t
-}()
-
-// appendFormEscape appends s escaped as Python's urlencode (quote_plus)
-// and Go's url.QueryEscape do: a space as "+", the unreserved set kept.
-func appendFormEscape(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case unreserved[c]:
-			b = append(b, c)
-		case c == ' ':
-			b = append(b, '+')
-		default:
-			b = append(b, '%', upperhex[c>>4], upperhex[c&15])
-		}
-	}
-	return b
 }

@@ -9,6 +9,13 @@
 //	go run ./bench/upload -what throughput -size 256 -runs 3
 //	go run ./bench/upload -what rss -size 1024
 //	go run ./bench/upload -what tm -size 256 -runs 3
+//	go run ./bench/upload -what load -clients 100 -duration 30s   # 1 MiB uploads
+//
+// The load mode keeps -clients uploads of -size MiB (default 1 for load)
+// in flight through the handler for -duration in each mode, each with a
+// file name of its own, and prints req/s, errors, p50/p99 latency and the
+// peak RSS of the server process as a Markdown table row and a key=value
+// line.
 //
 // The server runs in a child process (this program re-executed with
 // "serve"), so the client, which streams the body from a generator, does
@@ -40,6 +47,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/s3kit/s3kit/handler"
 	"github.com/s3kit/s3kit/internal/spool"
@@ -51,7 +59,8 @@ const mib = 1 << 20
 // fatal ends the program; it drops the bench bucket first once made.
 var fatal = log.Fatalf
 
-// dropBucket empties and deletes the bench bucket.
+// dropBucket empties and deletes the bench bucket, a thousand keys per
+// DeleteObjects (the load mode leaves thousands).
 func dropBucket(ctx context.Context, client *s3.Client) {
 	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: bucket})
 	for p.HasMorePages() {
@@ -59,13 +68,29 @@ func dropBucket(ctx context.Context, client *s3.Client) {
 		if err != nil {
 			break
 		}
+		if len(page.Contents) == 0 {
+			continue
+		}
+		del := &types.Delete{Quiet: aws.Bool(true)}
 		for _, o := range page.Contents {
-			client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: o.Key})
+			del.Objects = append(del.Objects, types.ObjectIdentifier{Key: o.Key})
+		}
+		if _, err := client.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: bucket, Delete: del}); err != nil {
+			for _, o := range page.Contents {
+				client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: o.Key})
+			}
 		}
 	}
-	if mp, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket}); err == nil {
+	for {
+		mp, err := client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: bucket})
+		if err != nil || len(mp.Uploads) == 0 {
+			break
+		}
 		for _, u := range mp.Uploads {
 			client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: u.Key, UploadId: u.UploadId})
+		}
+		if !aws.ToBool(mp.IsTruncated) {
+			break
 		}
 	}
 	if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: bucket}); err != nil {
@@ -86,6 +111,8 @@ var (
 	gomemlimit  = flag.String("server-gomemlimit", "", "GOMEMLIMIT of the server process")
 	gogc        = flag.String("server-gogc", "", "GOGC of the server process")
 	tempDir     = flag.String("tempdir", "", "TempDir of the handler (default: os.TempDir())")
+	clients     = flag.Int("clients", 100, "load: concurrent uploads")
+	duration    = flag.Duration("duration", 30*time.Second, "load: how long each mode runs")
 )
 
 func main() {
@@ -123,6 +150,13 @@ func main() {
 		rss(ctx)
 	case "tm":
 		tm(ctx)
+	case "load":
+		sizeSet := false
+		flag.Visit(func(f *flag.Flag) { sizeSet = sizeSet || f.Name == "size" })
+		if !sizeSet {
+			*sizeMiB = 1
+		}
+		load()
 	default:
 		fatal("unknown -what %q", *what)
 	}
@@ -278,7 +312,7 @@ func post(url string, size int64) (string, time.Duration) {
 }
 
 func sdkUpload(ctx context.Context, st *storage.Storage, key string, body io.Reader) time.Duration {
-	tc := st.Options().Transfer
+	tc := st.Transfer()
 	up := manager.NewUploader(st.Client().(*s3.Client), func(u *manager.Uploader) {
 		u.PartSize, u.Concurrency = tc.PartSize, tc.Concurrency
 	})
@@ -480,7 +514,7 @@ func tmChild(args []string) {
 	fs.Parse(args)
 	ctx := context.Background()
 	st := newStorage(ctx, "bench/tm")
-	tc := st.Options().Transfer
+	tc := st.Transfer()
 	size := *sizeMiB * mib
 	sp := spool.New(handler.DefaultSpoolMemory, "")
 	defer sp.Close()

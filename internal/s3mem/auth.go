@@ -27,8 +27,11 @@ const (
 // authInfo is what authentication learned about a request.
 type authInfo struct {
 	anonymous bool
-	presigned bool
-	accessKey string
+	// publicOnly: an unsigned GET or HEAD while credentials are
+	// configured, which may read only public-read objects, as S3 allows.
+	publicOnly bool
+	presigned  bool
+	accessKey  string
 	// signingKey, seed, amzDate and scope allow verifying the chunk
 	// signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies.
 	signingKey []byte
@@ -56,6 +59,8 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 		return s.verifyPresigned(rc)
 	case rc.q.Has("Signature") || rc.q.Has("AWSAccessKeyId"):
 		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+	case rc.op == OpGetObject || rc.op == OpHeadObject:
+		return &authInfo{anonymous: true, publicOnly: true}, nil
 	}
 	return nil, newError("AccessDenied", "")
 }

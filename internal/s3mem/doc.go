@@ -80,7 +80,10 @@
 // InvalidAccessKeyId, AccessDenied ("Request has expired"),
 // RequestTimeTooSkewed (more than 15 minutes off Options.Now), or 400
 // AuthorizationHeaderMalformed / AuthorizationQueryParametersError /
-// InvalidToken. Without credentials every request is accepted.
+// InvalidToken. Without credentials every request is accepted. With them,
+// an unsigned GET or HEAD may read an object stored with the public-read
+// (or public-read-write) canned ACL, as S3 allows; any other unsigned
+// request is 403 AccessDenied.
 //
 // Test hooks: Options.Intercept sees every operation and can answer an
 // Error instead (for instance 503 SlowDown on the second UploadPart) or

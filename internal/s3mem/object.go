@@ -151,7 +151,13 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 	s.mu.RLock()
 	o := b.objects[rc.key]
 	s.mu.RUnlock()
+	if rc.auth != nil && rc.auth.publicOnly && o != nil && o.meta.acl != "public-read" && o.meta.acl != "public-read-write" {
+		return newError("AccessDenied", "")
+	}
 	if o == nil {
+		if rc.auth != nil && rc.auth.publicOnly {
+			return newError("AccessDenied", "") // as S3: an anonymous caller cannot tell what is missing
+		}
 		return noSuchKey(rc.key)
 	}
 	h := rc.w.Header()

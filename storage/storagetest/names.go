@@ -3,7 +3,8 @@ package storagetest
 // HostileNames are names every operation must reject with
 // storage.ErrInvalidName, whatever the location: traversal in its
 // spellings, absolute paths, backslash tricks, NUL, control and bidi
-// characters, invalid UTF-8, and a name too long for an S3 key.
+// characters, Unicode noncharacters (which S3's XML listings cannot carry),
+// invalid UTF-8, and a name too long for an S3 key.
 var HostileNames = []string{
 	"",
 	".",
@@ -28,6 +29,11 @@ var HostileNames = []string{
 	"bidi\u202etxt.exe",
 	"lrm\u200e.png",
 	"isolate\u2066x",
+	"nonchar\ufffe.txt",
+	"nonchar\uffff.txt",
+	"nonchar\ufdd0.txt",
+	"plane1\U0001fffe.txt",
+	"plane16\U0010ffff.txt",
 	"bad\xffutf8",
 	"\xc0\xae\xc0\xae/overlong",
 	"dir/",

@@ -62,6 +62,8 @@ func Run(t *testing.T, newStorage NewStorage) {
 		{"Ranges", testRanges},
 		{"ServeContent", testServeContent},
 		{"FS", testFS},
+		{"PresignedURLs", testPresignedURLs},
+		{"PublicURLs", testPublicURLs},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
