@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/s3kit/s3kit/handler"
-	"github.com/s3kit/s3kit/storage"
 )
 
 func gzipped(b []byte) []byte {
@@ -24,12 +23,8 @@ func gzipped(b []byte) []byte {
 // what the client will receive. A browser decodes Content-Encoding gzip and
 // br, so a compressed file is judged by what it decompresses to: x.png.gz
 // holding gzipped HTML is HTML, and x.png.br is no image until its bytes
-// show one (br has no magic number).
-//
-// WAITS for the lead's storage.DetectContentType of issue 7 point 4 (the
-// decompressed head sniffed for compressed names): each case is skipped,
-// naming itself, while DetectContentType still takes the inner type from
-// the name; it runs by itself once the storage change is merged.
+// show one (br has no magic number): storage.DetectContentType sniffs
+// the decompressed head, and the handler judges its answer.
 func TestUploadCompressedTypes(t *testing.T) {
 	html := []byte("<!DOCTYPE html><html><body><script>alert(document.domain)</script></body></html>")
 	junk := make([]byte, 2000)
@@ -53,9 +48,6 @@ func TestUploadCompressedTypes(t *testing.T) {
 	for _, mode := range modes {
 		for _, tt := range tests {
 			t.Run(mode.String()+"/"+tt.name, func(t *testing.T) {
-				if ct, _ := storage.DetectContentType(tt.filename, tt.data); tt.ctype != "image/png" && strings.HasPrefix(ct, "image/png") {
-					t.Skipf("waits for issue 7 point 4: storage.DetectContentType(%q, %s) = %q, the name's type", tt.filename, tt.name, ct)
-				}
 				s := newMemSaver()
 				h, err := handler.NewUploadHandler(s, handler.Options{Mode: mode, AllowedTypes: tt.allowed,
 					Key: func(_ *http.Request, _, name string) (string, error) { return name, nil }})
