@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The request body is read through three layers, from the connection up:
+// The request body is read through these layers, from the connection up:
 //
 //	r.Body → [watched] → http.MaxBytesReader → client → body → multipart.Reader
 //
@@ -32,7 +32,7 @@ type client struct {
 	rc       *http.ResponseController // nil: no deadlines to keep
 	idle     time.Duration
 	deadline time.Time          // the read deadline set last
-	limit    time.Time          // the server's ReadTimeout; zero: none
+	limit    time.Time          // the server's ReadTimeout, from the handler's start; zero: none
 	maxBody  int64              // MaxRequestSize, for the 413's message
 	cancel   context.CancelFunc // stops the request's work
 	failed   *Error             // the first failure, answered to every later read
