@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -20,10 +21,23 @@ import (
 var bucket = fmt.Sprintf("s3kit-it-%d-%04d", time.Now().Unix(), rand.IntN(10000))
 
 func TestMain(m *testing.M) {
-	for _, v := range []string{"AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Getenv("AWS_S3_ENDPOINT_URL") == "" {
+		stop, err := startLocal()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "integration: starting the in-process s3local server: %v\n", err)
+			return 1
+		}
+		defer stop()
+		fmt.Fprintln(os.Stderr, "integration: no AWS_S3_ENDPOINT_URL; running against the in-process s3local server (disk store)")
+	}
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 		if os.Getenv(v) == "" {
-			fmt.Fprintf(os.Stderr, "integration: %s is not set; start the server with eval \"$(../shared/s3server/start.sh)\"\n", v)
-			os.Exit(1)
+			fmt.Fprintf(os.Stderr, "integration: AWS_S3_ENDPOINT_URL is set but %s is not\n", v)
+			return 1
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -34,7 +48,7 @@ func TestMain(m *testing.M) {
 	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "integration: creating bucket %s at %s: %v\n", bucket, os.Getenv("AWS_S3_ENDPOINT_URL"), err)
-		os.Exit(1)
+		return 1
 	}
 	code := m.Run()
 	if err := removeBucket(st.Client().(*s3.Client), bucket); err != nil {
@@ -43,7 +57,40 @@ func TestMain(m *testing.M) {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
+}
+
+// startLocal starts the in-process S3 server on loopback, on a disk store
+// in a temporary directory (so that the whole suite runs on the disk
+// store), and exports its endpoint and keys as the real server's script
+// does. stop stops it and removes the directory.
+func startLocal() (stop func(), err error) {
+	dir, err := os.MkdirTemp("", "s3kit-integration-")
+	if err != nil {
+		return nil, err
+	}
+	disk, err := s3local.NewDiskStore(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	key, secret := fmt.Sprintf("AKIDLOCAL%04d", rand.IntN(10000)), fmt.Sprintf("secret-%d", rand.Int64())
+	srv, err := s3local.Start(s3local.Options{Store: disk, Region: "us-east-1",
+		Credentials: []s3local.Credential{{AccessKeyID: key, SecretAccessKey: secret}}})
+	if err != nil {
+		disk.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	for k, v := range map[string]string{"AWS_S3_ENDPOINT_URL": srv.URL(), "AWS_ACCESS_KEY_ID": key,
+		"AWS_SECRET_ACCESS_KEY": secret, "AWS_S3_REGION_NAME": "us-east-1"} {
+		os.Setenv(k, v)
+	}
+	return func() {
+		srv.Close()
+		disk.Close()
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // removeBucket empties and deletes a bucket, so that repeated runs do not

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -16,7 +16,7 @@ import (
 // speed all finish, intact: streams wait for memory in line and never for
 // each other in a circle.
 func TestTightBudget(t *testing.T) {
-	st, srv := memStorage(t, s3mem.Options{}, storage.Options{
+	st, srv := memStorage(t, s3local.Options{}, storage.Options{
 		BufferMemory: storage.MinBufferMemory,
 		Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 3},
 	})

@@ -32,14 +32,26 @@ type configEntry struct {
 	set  map[string]bool // the OPTIONS keys given
 }
 
-var backends = map[string]bool{ // BACKEND -> static flavour
-	"":                               false,
-	"storages.backends.s3.S3Storage": false,
-	"storages.backends.s3boto3.S3Boto3Storage":          false,
-	"storages.backends.s3.S3StaticStorage":              true,
-	"storages.backends.s3boto3.S3StaticStorage":         true,
-	"storages.backends.s3.S3ManifestStaticStorage":      true,
-	"storages.backends.s3boto3.S3ManifestStaticStorage": true,
+// flavour is what a BACKEND makes of a storage.
+type flavour uint8
+
+const (
+	plain    flavour = iota // S3Storage
+	static                  // S3StaticStorage: unsigned URLs
+	manifest                // S3ManifestStaticStorage: static, with a manifest
+)
+
+// backends are the BACKEND values a config accepts. BACKEND is read
+// before OPTIONS (entries are read in key order), so that the manifest
+// options know the flavour.
+var backends = map[string]flavour{
+	"":                               plain,
+	"storages.backends.s3.S3Storage": plain,
+	"storages.backends.s3boto3.S3Boto3Storage":          plain,
+	"storages.backends.s3.S3StaticStorage":              static,
+	"storages.backends.s3boto3.S3StaticStorage":         static,
+	"storages.backends.s3.S3ManifestStaticStorage":      manifest,
+	"storages.backends.s3boto3.S3ManifestStaticStorage": manifest,
 }
 
 // ParseConfig reads a Config from JSON. Every value is checked as it is
@@ -72,14 +84,11 @@ func (e *configEntry) read(k string, v json.RawMessage) error {
 		if err := json.Unmarshal(v, &b); err != nil {
 			return errors.New("BACKEND must be a string" + pythonHint(v))
 		}
-		static, ok := backends[b]
-		switch {
-		case b == "storages.backends.s3.S3ManifestStaticStorage" || b == "storages.backends.s3boto3.S3ManifestStaticStorage":
-			return fmt.Errorf("BACKEND %q is not supported yet: the manifest storage does not exist in s3kit; use storages.backends.s3.S3StaticStorage", b)
-		case !ok:
+		flavour, ok := backends[b]
+		if !ok {
 			return fmt.Errorf("BACKEND %q is not an S3 storage%s", b, didYouMean(b, sortedKeys(backends)))
 		}
-		e.opts.Static = static
+		e.opts.Static, e.opts.Manifest = flavour != plain, flavour == manifest
 	case "OPTIONS":
 		var opts map[string]json.RawMessage
 		if err := json.Unmarshal(v, &opts); err != nil {
@@ -155,7 +164,11 @@ func SettingsTable(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("| OPTIONS key | environment | Go field | default |\n|---|---|---|---|\n")
 	for _, s := range settings {
-		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s |\n", s.key, "`"+strings.Join(s.env, "`, `")+"`", s.field, s.def)
+		env := "none"
+		if len(s.env) > 0 {
+			env = "`" + strings.Join(s.env, "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | `%s` | %s |\n", s.key, env, s.field, s.def)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -534,3 +534,43 @@ func TestNoCredentials(t *testing.T) {
 		t.Errorf("URL with no credentials = %v; want ErrNoCredentials", err)
 	}
 }
+
+// TestManifestBackend: S3ManifestStaticStorage is a static storage with a
+// manifest, whose options only it takes.
+func TestManifestBackend(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := storage.ParseConfig([]byte(`{
+		"staticfiles": {"BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
+		                "OPTIONS": {"bucket_name": "assets", "manifest_name": "build/manifest.json", "manifest_strict": false, "gzip": true}},
+		"plain":       {"BACKEND": "storages.backends.s3.S3StaticStorage", "OPTIONS": {"bucket_name": "assets"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cfg.New(ctx, "staticfiles", storage.Options{LookupEnv: env(), EndpointURL: "http://127.0.0.1:1", AccessKey: "a", SecretKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, strict, ok := st.ManifestSettings(); !ok || name != "build/manifest.json" || strict {
+		t.Errorf("ManifestSettings() = %q, %v, %v; want build/manifest.json, false, true", name, strict, ok)
+	}
+	if st.SignsURLs() {
+		t.Errorf("a manifest storage signs its URLs; it is a static storage")
+	}
+	if !st.Compresses("css/app.css", []byte("body{}")) || st.Compresses("img/a.png", []byte("\x89PNG\r\n\x1a\n")) {
+		t.Errorf("Compresses: want css compressed and png not, with gzip on")
+	}
+	plain, err := cfg.New(ctx, "plain", storage.Options{LookupEnv: env(), EndpointURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := plain.ManifestSettings(); ok {
+		t.Errorf("S3StaticStorage has ManifestSettings")
+	}
+	if plain.Compresses("css/app.css", []byte("body{}")) {
+		t.Errorf("Compresses with gzip off = true")
+	}
+	_, err = storage.ParseConfig([]byte(`{"plain": {"BACKEND": "storages.backends.s3.S3StaticStorage", "OPTIONS": {"manifest_name": "m.json"}}}`))
+	if err == nil || !strings.Contains(err.Error(), `option "manifest_name": only a manifest storage`) {
+		t.Errorf("manifest_name on S3StaticStorage: %v, want it refused", err)
+	}
+}

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -58,15 +58,15 @@ func TestLostResponse(t *testing.T) {
 		claim bool // only the claim's PutObject (Cache-Control: no-store)
 		part  string
 	}{
-		{op: s3mem.OpPutObject},
-		{op: s3mem.OpPutObject, claim: true},
-		{op: s3mem.OpUploadPart, part: "2"},
-		{op: s3mem.OpCompleteMultipartUpload},
+		{op: s3local.OpPutObject},
+		{op: s3local.OpPutObject, claim: true},
+		{op: s3local.OpUploadPart, part: "2"},
+		{op: s3local.OpCompleteMultipartUpload},
 	}
 	for _, shape := range writeShapes() {
 		for _, o := range ops {
 			large := shape.size > 1<<20
-			if (o.op == s3mem.OpPutObject) == large && !o.claim || o.claim && (!large || !shape.stream || shape.overwrite) {
+			if (o.op == s3local.OpPutObject) == large && !o.claim || o.claim && (!large || !shape.stream || shape.overwrite) {
 				continue // the shape sends no such request
 			}
 			name := shape.name + "/" + o.op
@@ -115,9 +115,9 @@ func TestLostResponse(t *testing.T) {
 // picks, lets the server commit the operation and then closes the
 // connection without a byte of answer: the client cannot tell whether the
 // write happened, and the SDK retries it.
-func lossyStorage(t *testing.T, lose func(op string, r *http.Request) bool, opts storage.Options) (*storage.Storage, *s3mem.Server) {
+func lossyStorage(t *testing.T, lose func(op string, r *http.Request) bool, opts storage.Options) (*storage.Storage, *s3local.Server) {
 	t.Helper()
-	srv := s3mem.New(s3mem.Options{Credentials: []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
+	srv := s3local.New(s3local.Options{Credentials: []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}})
 	if err := srv.CreateBucket(testBucket); err != nil {
 		t.Fatal(err)
 	}
@@ -150,26 +150,26 @@ func operation(r *http.Request) string {
 	q := r.URL.Query()
 	switch {
 	case r.Method == http.MethodPut && q.Has("partNumber"):
-		return s3mem.OpUploadPart
+		return s3local.OpUploadPart
 	case r.Method == http.MethodPut:
-		return s3mem.OpPutObject
+		return s3local.OpPutObject
 	case r.Method == http.MethodPost && q.Has("uploads"):
-		return s3mem.OpCreateMultipartUpload
+		return s3local.OpCreateMultipartUpload
 	case r.Method == http.MethodPost && q.Has("uploadId"):
-		return s3mem.OpCompleteMultipartUpload
+		return s3local.OpCompleteMultipartUpload
 	case r.Method == http.MethodDelete && q.Has("uploadId"):
-		return s3mem.OpAbortMultipartUpload
+		return s3local.OpAbortMultipartUpload
 	case r.Method == http.MethodDelete:
-		return s3mem.OpDeleteObject
+		return s3local.OpDeleteObject
 	case r.Method == http.MethodHead:
-		return s3mem.OpHeadObject
+		return s3local.OpHeadObject
 	}
 	return r.Method
 }
 
 // assertOnly checks that the bucket holds exactly one object, name, with
 // data, and no open multipart upload.
-func assertOnly(t *testing.T, srv *s3mem.Server, name string, data []byte) {
+func assertOnly(t *testing.T, srv *s3local.Server, name string, data []byte) {
 	t.Helper()
 	objs, _ := srv.Objects(testBucket)
 	if len(objs) != 1 {
@@ -199,7 +199,7 @@ func TestTakenByAnother(t *testing.T) {
 			continue
 		}
 		t.Run(shape.name, func(t *testing.T) {
-			st, srv := memStorage(t, s3mem.Options{MinPartSize: 1}, storage.Options{
+			st, srv := memStorage(t, s3local.Options{MinPartSize: 1}, storage.Options{
 				FileOverwrite: storage.Bool(false),
 				Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 			})
@@ -231,7 +231,7 @@ func TestCancelledAfterCommit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	lose := func(op string, r *http.Request) bool {
-		if op == s3mem.OpPutObject {
+		if op == s3local.OpPutObject {
 			cancel() // the caller leaves while the object is stored
 			return true
 		}

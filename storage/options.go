@@ -204,6 +204,23 @@ type Options struct {
 	// S3ManifestStaticStorage sets it.
 	Static bool
 
+	// Manifest selects the S3ManifestStaticStorage flavour: Static, with
+	// files named by the manifest that collectstatic writes (package
+	// staticfiles reads ManifestName and ManifestStrict through
+	// Storage.ManifestSettings). A config entry whose BACKEND is
+	// S3ManifestStaticStorage sets it.
+	Manifest bool
+
+	// ManifestName is the manifest's name in the storage [s3kit:
+	// manifest_name, Django's ManifestFilesMixin.manifest_name]. Default:
+	// "staticfiles.json". Only with Manifest.
+	ManifestName string
+
+	// ManifestStrict makes a name missing from the manifest an error
+	// [s3kit: manifest_strict, Django's ManifestFilesMixin.manifest_strict].
+	// Default: true. Only with Manifest.
+	ManifestStrict *bool
+
 	// ConditionalWrites makes Save use If-None-Match: * when it must not
 	// overwrite [s3kit: conditional_writes, AWS_S3_CONDITIONAL_WRITES].
 	// Default: true. Set it to false for a server that ignores the header;

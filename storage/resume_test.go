@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -34,17 +34,17 @@ func TestReadResumes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var gets, cut atomic.Int32
-			intercept := func(op string, r *http.Request) *s3mem.Error {
-				if op != s3mem.OpGetObject {
+			intercept := func(op string, r *http.Request) *s3local.Error {
+				if op != s3local.OpGetObject {
 					return nil
 				}
 				gets.Add(1)
 				if cut.Add(1) <= tc.cuts {
-					return s3mem.CutResponse(tc.at)
+					return s3local.CutResponse(tc.at)
 				}
 				return nil
 			}
-			st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+			st, _ := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 				Gzip: storage.Bool(tc.gzip), GzipContentTypes: []string{"application/octet-stream", "text/plain"},
 			})
 			ctx := context.Background()
@@ -88,15 +88,15 @@ func TestReadResumes(t *testing.T) {
 // TestReadChangedObject: a resumed read of an object replaced meanwhile
 // fails rather than mix two versions.
 func TestReadChangedObject(t *testing.T) {
-	var srv *s3mem.Server
+	var srv *s3local.Server
 	var gets atomic.Int32
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op != s3mem.OpGetObject {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op != s3local.OpGetObject {
 			return nil
 		}
 		switch gets.Add(1) {
 		case 1:
-			return s3mem.CutResponse(1000) // Open's GET
+			return s3local.CutResponse(1000) // Open's GET
 		case 2: // the resume: the object was replaced meanwhile
 			if _, err := srv.PutObject(testBucket, "f.bin", bytes.Repeat([]byte("B"), 1<<20), nil); err != nil {
 				t.Error(err)
@@ -104,7 +104,7 @@ func TestReadChangedObject(t *testing.T) {
 		}
 		return nil
 	}
-	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{})
+	st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{})
 	ctx := context.Background()
 	if _, err := st.Put(ctx, "f.bin", bytes.NewReader(bytes.Repeat([]byte("A"), 1<<20)), nil); err != nil {
 		t.Fatal(err)

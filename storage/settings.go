@@ -50,7 +50,13 @@ var settings = []setting{
 	with(str("default_acl", "DefaultACL", "none (private)", func(o *Options) *string { return &o.DefaultACL }, "AWS_DEFAULT_ACL"),
 		func(o *Options) error { return validACL(o.DefaultACL) }),
 	with(boolean("querystring_auth", "QuerystringAuth", "true (static: false)", func(o *Options) **bool { return &o.QuerystringAuth }, "AWS_QUERYSTRING_AUTH"),
-		func(o *Options) error { defaultBool(&o.QuerystringAuth, !o.Static); return nil }),
+		func(o *Options) error {
+			if o.Manifest {
+				o.Static = true // a manifest storage is a static one
+			}
+			defaultBool(&o.QuerystringAuth, !o.Static)
+			return nil
+		}),
 	with(integer("max_memory_size", "MaxMemorySize", "0", func(o *Options) *int64 { return &o.MaxMemorySize }, "AWS_S3_MAX_MEMORY_SIZE"),
 		func(o *Options) error { return nonNegative(o.MaxMemorySize) }),
 	with(seconds("querystring_expire", "QuerystringExpire", "3600", func(o *Options) *time.Duration { return &o.QuerystringExpire }, "AWS_QUERYSTRING_EXPIRE"),
@@ -126,6 +132,27 @@ var settings = []setting{
 		func(o *Options) error { return o.ClientConfig.validate() }),
 	with(boolean("conditional_writes", "ConditionalWrites", "true", func(o *Options) **bool { return &o.ConditionalWrites }, "AWS_S3_CONDITIONAL_WRITES"),
 		func(o *Options) error { defaultBool(&o.ConditionalWrites, true); return nil }),
+	with(str("manifest_name", "ManifestName", "staticfiles.json (manifest storage only)", func(o *Options) *string { return &o.ManifestName }),
+		func(o *Options) error {
+			switch {
+			case o.ManifestName != "" && !o.Manifest:
+				return errors.New("only a manifest storage (BACKEND S3ManifestStaticStorage, Options.Manifest) has a manifest")
+			case o.ManifestName == "":
+				o.ManifestName = "staticfiles.json"
+			}
+			if clean, err := CleanName(o.ManifestName); err != nil || clean == "" || strings.HasSuffix(clean, "/") {
+				return fmt.Errorf("%q is not a file name", o.ManifestName)
+			}
+			return nil
+		}),
+	with(boolean("manifest_strict", "ManifestStrict", "true (manifest storage only)", func(o *Options) **bool { return &o.ManifestStrict }),
+		func(o *Options) error {
+			if o.ManifestStrict != nil && !o.Manifest {
+				return errors.New("only a manifest storage (BACKEND S3ManifestStaticStorage, Options.Manifest) has a manifest")
+			}
+			defaultBool(&o.ManifestStrict, true)
+			return nil
+		}),
 }
 
 func settingFor(key string) *setting {

@@ -189,6 +189,32 @@ func (s *Storage) Key(name string) (string, error) {
 // to bound how long a redirect to such a URL may be cached.
 func (s *Storage) DefaultExpiry() time.Duration { return s.opts.QuerystringExpire }
 
+// ManifestSettings reports the manifest's name and strictness when the
+// storage is a manifest storage (BACKEND S3ManifestStaticStorage, or
+// Options.Manifest); ok is false otherwise. Package staticfiles reads it.
+func (s *Storage) ManifestSettings() (name string, strict, ok bool) {
+	if !s.opts.Manifest {
+		return "", false, false
+	}
+	return s.opts.ManifestName, *s.opts.ManifestStrict, true
+}
+
+// Compresses reports whether Put would store name gzip-compressed, given
+// its first bytes (at least 3072 when the body is that long): Gzip is on
+// and the type detected, as Put detects it, is in GzipContentTypes.
+// collectstatic uses it to know which ETag an unchanged file has.
+func (s *Storage) Compresses(name string, head []byte) bool {
+	if !s.gzip {
+		return false
+	}
+	clean, key, err := s.objectKey("compresses", name)
+	if err != nil {
+		return false
+	}
+	p, err := s.objectParams(clean, key, head, ObjectParameters{})
+	return err == nil && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
+}
+
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }
 

@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 	"github.com/s3kit/s3kit/storage/storagetest"
 )
@@ -27,10 +27,10 @@ const (
 )
 
 // memServer starts an in-process S3 that checks signatures.
-func memServer(t *testing.T, o s3mem.Options) (*s3mem.Server, *httptest.Server) {
+func memServer(t *testing.T, o s3local.Options) (*s3local.Server, *httptest.Server) {
 	t.Helper()
-	o.Credentials = []s3mem.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
-	srv := s3mem.New(o)
+	o.Credentials = []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
+	srv := s3local.New(o)
 	if err := srv.CreateBucket(testBucket); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func memServer(t *testing.T, o s3mem.Options) (*s3mem.Server, *httptest.Server) 
 }
 
 // memStorage returns a Storage on a fresh in-process S3.
-func memStorage(t *testing.T, o s3mem.Options, opts storage.Options) (*storage.Storage, *s3mem.Server) {
+func memStorage(t *testing.T, o s3local.Options, opts storage.Options) (*storage.Storage, *s3local.Server) {
 	t.Helper()
 	srv, ts := memServer(t, o)
 	opts.BucketName = testBucket
@@ -60,7 +60,7 @@ func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T, opts storage.Options) *storage.Storage {
 		opts.Location = strings.TrimPrefix("unit/"+opts.Location, "/")
 		opts.Location = strings.TrimSuffix(opts.Location, "/")
-		st, _ := memStorage(t, s3mem.Options{}, opts)
+		st, _ := memStorage(t, s3local.Options{}, opts)
 		return st
 	})
 }
@@ -68,7 +68,7 @@ func TestConformance(t *testing.T) {
 // TestVirtualHost checks virtual-host addressing: the bucket goes in the
 // host name, which a custom dialer sends to the test server.
 func TestVirtualHost(t *testing.T) {
-	srv, ts := memServer(t, s3mem.Options{Domain: "s3.test"})
+	srv, ts := memServer(t, s3local.Options{Domain: "s3.test"})
 	var hosts []string
 	st, err := storage.New(context.Background(), storage.Options{
 		BucketName: testBucket, EndpointURL: "http://s3.test", AddressingStyle: "virtual",
@@ -99,15 +99,15 @@ func TestVirtualHost(t *testing.T) {
 func TestConditionalWriteModes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		mode s3mem.ConditionalWriteMode
+		mode s3local.ConditionalWriteMode
 		opt  *bool
 	}{
-		{"enforced", s3mem.ConditionalWritesEnforced, nil},
-		{"not implemented: falls back", s3mem.ConditionalWritesNotImplemented, nil},
-		{"turned off: check then write", s3mem.ConditionalWritesIgnored, storage.Bool(false)},
+		{"enforced", s3local.ConditionalWritesEnforced, nil},
+		{"not implemented: falls back", s3local.ConditionalWritesNotImplemented, nil},
+		{"turned off: check then write", s3local.ConditionalWritesIgnored, storage.Bool(false)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st, srv := memStorage(t, s3mem.Options{ConditionalWrites: tc.mode}, storage.Options{FileOverwrite: storage.Bool(false), ConditionalWrites: tc.opt})
+			st, srv := memStorage(t, s3local.Options{ConditionalWrites: tc.mode}, storage.Options{FileOverwrite: storage.Bool(false), ConditionalWrites: tc.opt})
 			ctx := context.Background()
 			var names []string
 			for _, body := range []string{"one", "two", "three"} {
@@ -136,17 +136,17 @@ func TestLostRace(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		var refused atomic.Int32
 		var claims atomic.Int32
-		intercept := func(op string, r *http.Request) *s3mem.Error {
-			if op == s3mem.OpPutObject && r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("If-None-Match") == "*" {
+		intercept := func(op string, r *http.Request) *s3local.Error {
+			if op == s3local.OpPutObject && r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("If-None-Match") == "*" {
 				claims.Add(1)
 			}
-			if (op == s3mem.OpCompleteMultipartUpload || op == s3mem.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
-				return &s3mem.Error{StatusCode: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
+			if (op == s3local.OpCompleteMultipartUpload || op == s3local.OpPutObject) && r.Header.Get("If-None-Match") == "*" && refused.Add(1) == 1 {
+				return &s3local.Error{StatusCode: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "At least one of the pre-conditions you specified did not hold"}
 			}
 			return nil
 		}
 		tmp := t.TempDir()
-		st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+		st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 			FileOverwrite: storage.Bool(false),
 			Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 		})
@@ -185,17 +185,17 @@ func TestLostRace(t *testing.T) {
 // large stream while it uploads. Save must not overwrite that writer's
 // object, nor delete it: it fails with ErrExist.
 func TestClaimReplaced(t *testing.T) {
-	var srv *s3mem.Server
+	var srv *s3local.Server
 	var once atomic.Bool
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op == s3mem.OpUploadPart && once.CompareAndSwap(false, true) {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op == s3local.OpUploadPart && once.CompareAndSwap(false, true) {
 			if _, err := srv.PutObject(testBucket, "f.bin", []byte("theirs"), nil); err != nil {
 				t.Errorf("seeding the other writer's object: %v", err)
 			}
 		}
 		return nil
 	}
-	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+	st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 		FileOverwrite: storage.Bool(false),
 		Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 	})
@@ -214,22 +214,22 @@ func TestClaimReplaced(t *testing.T) {
 // TestFaults injects S3 failures into each step of an upload: Save fails
 // with the SDK's error reachable, and leaves no object and no upload.
 func TestFaults(t *testing.T) {
-	for _, op := range []string{s3mem.OpPutObject, s3mem.OpCreateMultipartUpload, s3mem.OpUploadPart, s3mem.OpCompleteMultipartUpload} {
+	for _, op := range []string{s3local.OpPutObject, s3local.OpCreateMultipartUpload, s3local.OpUploadPart, s3local.OpCompleteMultipartUpload} {
 		for _, mode := range []struct{ stream, overwrite bool }{{false, true}, {true, true}, {false, false}, {true, false}} {
 			stream := mode.stream
-			intercept := func(got string, r *http.Request) *s3mem.Error {
-				if got == op && (op != s3mem.OpUploadPart || r.URL.Query().Get("partNumber") == "2") {
-					return &s3mem.Error{Code: "InternalError", Message: "injected"}
+			intercept := func(got string, r *http.Request) *s3local.Error {
+				if got == op && (op != s3local.OpUploadPart || r.URL.Query().Get("partNumber") == "2") {
+					return &s3local.Error{Code: "InternalError", Message: "injected"}
 				}
 				return nil
 			}
-			st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+			st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 				FileOverwrite: storage.Bool(mode.overwrite), // false: large streams claim their name
 				ClientConfig:  storage.ClientConfig{Retries: storage.Retries{TotalMaxAttempts: 1}},
 				Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
 			})
 			size := 12 << 20
-			if op == s3mem.OpPutObject {
+			if op == s3local.OpPutObject {
 				size = 100
 			}
 			var r io.Reader = bytes.NewReader(make([]byte, size))
@@ -255,16 +255,16 @@ func TestFaults(t *testing.T) {
 // sent unless configured; default_acl applies only when ACL is unset.
 func TestNoACLByDefault(t *testing.T) {
 	var acls []string
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op == s3mem.OpPutObject {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op == s3local.OpPutObject {
 			acls = append(acls, r.Header.Get("X-Amz-Acl"))
 		}
 		return nil
 	}
 	ctx := context.Background()
-	st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{})
+	st, _ := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{})
 	st.Save(ctx, "a", strings.NewReader("a"), nil)
-	st2, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{DefaultACL: "public-read"})
+	st2, _ := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{DefaultACL: "public-read"})
 	st2.Save(ctx, "b", strings.NewReader("b"), nil)
 	st2.Save(ctx, "c", strings.NewReader("c"), &storage.SaveOptions{Params: storage.ObjectParameters{ACL: "private"}})
 	if want := []string{"", "public-read", "private"}; strings.Join(acls, ",") != strings.Join(want, ",") {
@@ -277,14 +277,14 @@ func TestNoACLByDefault(t *testing.T) {
 // some S3-compatible servers need.
 func TestWhenRequiredChecksums(t *testing.T) {
 	var algos []string
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op == s3mem.OpCreateMultipartUpload {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op == s3local.OpCreateMultipartUpload {
 			algos = append(algos, r.Header.Get("X-Amz-Checksum-Algorithm"))
 		}
 		return nil
 	}
 	for _, calc := range []string{"when_supported", "when_required"} {
-		st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+		st, _ := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 			ClientConfig: storage.ClientConfig{RequestChecksumCalculation: calc},
 			Transfer:     storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20},
 		})
@@ -304,17 +304,17 @@ func TestWhenRequiredChecksums(t *testing.T) {
 // conditional writes off for the later saves of the storage.
 func TestUnrelated501(t *testing.T) {
 	var conditional []bool
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op != s3mem.OpPutObject {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op != s3local.OpPutObject {
 			return nil
 		}
 		if r.Header.Get("X-Amz-Tagging") != "" {
-			return &s3mem.Error{StatusCode: http.StatusNotImplemented, Code: "NotImplemented", Message: "tagging is not implemented"}
+			return &s3local.Error{StatusCode: http.StatusNotImplemented, Code: "NotImplemented", Message: "tagging is not implemented"}
 		}
 		conditional = append(conditional, r.Header.Get("If-None-Match") == "*")
 		return nil
 	}
-	st, _ := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{FileOverwrite: storage.Bool(false)})
+	st, _ := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{FileOverwrite: storage.Bool(false)})
 	ctx := context.Background()
 	_, err := st.Save(ctx, "tagged.txt", strings.NewReader("x"), &storage.SaveOptions{Params: storage.ObjectParameters{Tagging: "a=b"}})
 	var apiErr interface{ ErrorCode() string }
@@ -332,18 +332,18 @@ func TestUnrelated501(t *testing.T) {
 // TestClaimCleanupSSEC: a failed large stream deletes its claim even when
 // the bucket needs the SSE-C key to HEAD it, as S3 does.
 func TestClaimCleanupSSEC(t *testing.T) {
-	intercept := func(op string, r *http.Request) *s3mem.Error {
+	intercept := func(op string, r *http.Request) *s3local.Error {
 		switch {
-		case op == s3mem.OpHeadObject && r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key") == "":
-			return &s3mem.Error{StatusCode: http.StatusBadRequest, Code: "InvalidRequest", Message: "the object was stored with SSE-C"}
-		case op == s3mem.OpUploadPart:
-			return &s3mem.Error{Code: "InternalError", Message: "injected"}
+		case op == s3local.OpHeadObject && r.Header.Get("X-Amz-Server-Side-Encryption-Customer-Key") == "":
+			return &s3local.Error{StatusCode: http.StatusBadRequest, Code: "InvalidRequest", Message: "the object was stored with SSE-C"}
+		case op == s3local.OpUploadPart:
+			return &s3local.Error{Code: "InternalError", Message: "injected"}
 		}
 		return nil
 	}
 	key := bytes.Repeat([]byte("k"), 32)
 	sum := md5.Sum(key)
-	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+	st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 		FileOverwrite: storage.Bool(false),
 		ObjectParameters: storage.ObjectParameters{SSECustomerAlgorithm: "AES256",
 			SSECustomerKey: base64.StdEncoding.EncodeToString(key), SSECustomerKeyMD5: base64.StdEncoding.EncodeToString(sum[:])},
@@ -362,13 +362,13 @@ func TestClaimCleanupSSEC(t *testing.T) {
 // a stream be held in memory up to the threshold.
 func TestStreamLimit(t *testing.T) {
 	var multipart atomic.Int32
-	intercept := func(op string, r *http.Request) *s3mem.Error {
-		if op == s3mem.OpCreateMultipartUpload {
+	intercept := func(op string, r *http.Request) *s3local.Error {
+		if op == s3local.OpCreateMultipartUpload {
 			multipart.Add(1)
 		}
 		return nil
 	}
-	st, srv := memStorage(t, s3mem.Options{Intercept: intercept}, storage.Options{
+	st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 		Transfer: storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 64 << 20, Concurrency: 2},
 	})
 	data := bytes.Repeat([]byte("z"), 12<<20)

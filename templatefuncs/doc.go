@@ -20,9 +20,11 @@
 // # Names
 //
 // Names are cleaned by the storage (storage.CleanName): a hostile name is
-// an error, never a URL. With a Manifest (the collectstatic manifest),
-// "static" first maps a name to its hashed name; a name missing from the
-// manifest is an error.
+// an error, never a URL. With a Manifest (the collectstatic manifest:
+// a *staticfiles.Manifest from staticfiles.LoadManifest or
+// staticfiles.ReadManifestFile), "static" first maps a name to its hashed
+// name; a name the manifest does not resolve is an error (a strict
+// manifest, Django's manifest_strict, resolves only the names it holds).
 //
 // # Speed
 //

@@ -13,12 +13,10 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"strings"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -29,24 +27,23 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer) error {
-	// An S3 on loopback, for the demo.
-	mem := s3mem.New(s3mem.Options{})
-	if err := mem.CreateBucket("media"); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// An S3-compatible server in this process, on loopback, for the demo
+	// (memory store: nothing is kept).
+	srv, err := s3local.Start(s3local.Options{})
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
-	go http.Serve(ln, mem)
+	defer srv.Close()
+	if err := srv.CreateBucket("media"); err != nil {
+		return err
+	}
 
 	st, err := storage.New(ctx, storage.Options{
 		BucketName:      "media",
 		Location:        "uploads",
 		FileOverwrite:   storage.Bool(false), // a taken name gets a suffix
 		Gzip:            storage.Bool(true),  // CSS, JS and SVG are stored compressed
-		EndpointURL:     "http://" + ln.Addr().String(),
+		EndpointURL:     srv.URL(),
 		AddressingStyle: "path",
 		AccessKey:       "demo", SecretKey: "demo",
 		LookupEnv: func(string) (string, bool) { return "", false }, // ignore AWS_* here

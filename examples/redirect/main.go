@@ -3,12 +3,13 @@
 // signed URL, or a public URL, as the storage is configured), and
 // /media/<name>?download makes the browser save the file.
 //
-//	export AWS_STORAGE_BUCKET_NAME=media AWS_LOCATION=uploads   # and credentials
 //	go run ./examples/redirect -addr 127.0.0.1:8080
-//	curl -i http://127.0.0.1:8080/media/avatars/me.png
+//	curl -iL http://127.0.0.1:8080/media/hello.txt
 //
 // Every setting comes from the environment, under django-storages'
-// global names (see storage.SettingsTable).
+// global names (see storage.SettingsTable): export AWS_STORAGE_BUCKET_NAME
+// (and credentials) to serve a real bucket. Without it the example starts
+// an embedded S3 server in memory, stores hello.txt there, and says so.
 package main
 
 import (
@@ -18,8 +19,10 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/s3kit/s3kit/examples/internal/devstorage"
 	"github.com/s3kit/s3kit/middleware"
 	"github.com/s3kit/s3kit/storage"
 )
@@ -29,11 +32,15 @@ func main() {
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	st, err := storage.New(ctx, storage.Options{})
+	st, stop, err := devstorage.Open(ctx, os.Stderr, storage.Options{})
+	if err == nil && st.Bucket() == "media" && os.Getenv("AWS_STORAGE_BUCKET_NAME") == "" {
+		_, err = st.Save(ctx, "hello.txt", strings.NewReader("hello from the embedded S3 server\n"), nil)
+	}
 	cancel()
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer stop()
 	token := os.Getenv("REQUIRE_TOKEN") // read once, like every setting
 	rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{
 		Prefix: "/media/",

@@ -4,11 +4,13 @@
 // PolicyHandler for a presigned POST policy and sends the file to S3
 // itself.
 //
-//	AWS_STORAGE_BUCKET_NAME=media go run ./examples/upload -addr localhost:8080
+//	go run ./examples/upload -addr localhost:8080
 //
 // The storage is configured from the environment (AWS_* variables, as in
-// django-storages). For the direct upload, the bucket needs a CORS rule
-// that allows POST from the page's origin.
+// django-storages); with no AWS_STORAGE_BUCKET_NAME the example starts an
+// embedded S3 server in memory and says so. For the direct upload to a real
+// bucket, the bucket needs a CORS rule that allows POST from the page's
+// origin (the embedded server allows loopback pages).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/s3kit/s3kit/examples/internal/devstorage"
 	"github.com/s3kit/s3kit/handler"
 	"github.com/s3kit/s3kit/storage"
 )
@@ -57,11 +60,12 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx := context.Background()
 
-	st, err := storage.New(ctx, storage.Options{Logger: log})
+	st, stop, err := devstorage.Open(ctx, os.Stderr, storage.Options{Logger: log})
 	if err != nil {
 		log.Error("storage", "err", err)
 		os.Exit(1)
 	}
+	defer stop()
 	opts := handler.Options{
 		MaxFileSize:  20 << 20,
 		AllowedTypes: []string{"image/*", "application/pdf", "text/plain"},

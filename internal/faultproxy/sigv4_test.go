@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3kit/s3kit/internal/s3mem"
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // s3Target is a server that checks SigV4 signatures.
@@ -30,7 +30,7 @@ type s3Target struct {
 // real server when its endpoint is exported (as for integration/).
 func targets(t *testing.T) []s3Target {
 	t.Helper()
-	mem := s3mem.New(s3mem.Options{Credentials: []s3mem.Credential{{AccessKeyID: "AKIDFAULT", SecretAccessKey: "fault-secret"}}, MinPartSize: 5 << 20})
+	mem := s3local.New(s3local.Options{Credentials: []s3local.Credential{{AccessKeyID: "AKIDFAULT", SecretAccessKey: "fault-secret"}}, MinPartSize: 5 << 20})
 	ts := httptest.NewServer(mem)
 	t.Cleanup(ts.Close)
 	out := []s3Target{{"s3mem", ts.URL, "AKIDFAULT", "fault-secret", "us-east-1"}}

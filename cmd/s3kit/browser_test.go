@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's chromium (or another Chrome). Without one the
+// test skips, except in CI (S3KIT_CI=1), where that is a failure.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("S3KIT_CI") == "1" {
+		t.Fatal("no chromium found: CI installs it (apt-get install chromium)")
+	}
+	t.Skip("no chromium found (apt-get install chromium); set S3KIT_CI=1 to make this a failure")
+	return ""
+}
+
+// TestBrowserUpload drives the serve page in headless Chromium: a 20 MiB
+// file through the file input, once through the server and once straight
+// to the embedded S3 with the POST policy; each progress bar reaches
+// 100 %, each link appears and serves the same bytes. It saves a
+// screenshot of the page and logs its path.
+func TestBrowserUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := chromium(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "twenty.bin")
+	data := make([]byte, 20<<20)
+	rand.Read(data)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	base := "http://" + addr
+	ctx, stop := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	served := make(chan int, 1)
+	go func() {
+		c := &cli{stdout: &logs, stderr: &logs, lookupEnv: func(string) (string, bool) { return "", false }}
+		served <- c.main(ctx, []string{"serve", "-addr", addr, "-data", filepath.Join(dir, "data")})
+	}()
+	defer func() {
+		stop()
+		if code := <-served; code != 0 {
+			t.Errorf("serve exited with %d:\n%s", code, logs.String())
+		}
+	}()
+	waitHealthy(t, base)
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // root in CI
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
+		chromedp.WindowSize(1200, 900),
+	)...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	bctx, cancelTimeout := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancelTimeout()
+
+	upload := func(via string, n int) string {
+		t.Helper()
+		done := chromedp.CSS(`#uploads li.upload.done:nth-child(` + string(rune('0'+n)) + `) a.link`)
+		err := chromedp.Do(bctx,
+			chromedp.Click(chromedp.CSS(`input[name="via"][value="`+via+`"]`)),
+			chromedp.SetUploadFiles(chromedp.ID("files"), []string{file}),
+			chromedp.WaitVisible(done),
+		)
+		var href chromedp.AttributeResult
+		if err == nil {
+			href, err = chromedp.Run(bctx, chromedp.AttributeValue(done, "href"))
+		}
+		if err != nil || !href.Exists {
+			failed, _ := chromedp.Run(bctx, chromedp.Text(chromedp.ID("uploads")))
+			t.Fatalf("upload %s: %v (href found %v); the uploads read %q; serve said:\n%s", via, err, href.Exists, failed, logs.String())
+		}
+		return href.Value
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("files"))); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+	links := []string{upload("server", 1), upload("s3", 2)}
+
+	type barState struct {
+		Value   float64 `json:"value"`
+		Updates string  `json:"updates"`
+		Text    string  `json:"text"`
+	}
+	bars, err := chromedp.Run(bctx, chromedp.Evaluate[[]barState](`[...document.querySelectorAll("#uploads li.upload")].map(li => ({
+		value: li.querySelector("progress").value, updates: li.dataset.updates || "0", text: li.querySelector(".pct").textContent}))`))
+	if err != nil || len(bars) != 2 {
+		t.Fatalf("reading the progress bars: %v, %d bars", err, len(bars))
+	}
+	for i, b := range bars {
+		if b.Value != 100 || b.Text != "100 %" {
+			t.Errorf("upload %d: the progress bar stopped at %v (%q), want 100 %%", i+1, b.Value, b.Text)
+		}
+		t.Logf("upload %d: %s progress events, bar at %v", i+1, b.Updates, b.Value)
+	}
+	for i, l := range links {
+		got := fetchFollowing(t, base+l)
+		if sha256.Sum256(got) != sha256.Sum256(data) {
+			t.Errorf("link %d (%s) serves %d bytes that differ from the %d uploaded", i+1, l, len(got), len(data))
+		}
+	}
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // quality 100: a PNG
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(os.TempDir(), "s3kit-serve-page.png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the page after both uploads: %s", path)
+}
+
+// waitHealthy waits for /healthz.
+func waitHealthy(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := getOK(base + "/healthz"); err == nil && string(b) == "ok\n" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/healthz did not answer in 30 s", base)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,178 @@
+// Command s3kit serves, inspects and fills S3 storages configured as
+// django-storages configures them.
+//
+//	s3kit serve                      # a development server: uploads, redirects, static files
+//	s3kit url NAME                   # the URL of a stored file
+//	s3kit ls [DIR]                   # list a directory
+//	s3kit put FILE [NAME]            # store a file
+//	s3kit get NAME [FILE]            # fetch a file ("-" for standard output)
+//	s3kit rm NAME                    # delete a file
+//	s3kit collectstatic DIR...       # hash, rewrite and upload static files, as Django does
+//
+// Storages come from the AWS_* environment (AWS_STORAGE_BUCKET_NAME, ...)
+// or from a JSON file of named storages shaped like Django's STORAGES
+// (-config). With no bucket configured, every command uses the embedded
+// S3-compatible server (package s3local) on a data directory
+// (-data, default ./s3kit-data): serve starts it on loopback, and the other
+// commands read and write the same directory. The embedded server is for
+// development, not production.
+//
+// Each command has -h. Exit status: 0 on success, 1 when the command
+// failed, 2 for a usage error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, env *cli, args []string) error
+}
+
+// commands is set by init: the commands' functions read it (for their
+// usage lines), which a plain initialisation would make a cycle.
+var commands []command
+
+func init() { commands = allCommands() }
+
+func allCommands() []command {
+	return []command{
+		{"serve", "[flags]", "serve uploads, redirects and static files (embedded S3 when no bucket is set)", runServe},
+		{"url", "[flags] NAME", "print the URL of a stored file", runURL},
+		{"ls", "[flags] [DIR]", "list a directory (-r: the whole tree)", runLs},
+		{"put", "[flags] FILE [NAME]", "store FILE under NAME (default: its base name)", runPut},
+		{"get", "[flags] NAME [FILE]", "fetch NAME into FILE (default: its base name; - for standard output)", runGet},
+		{"rm", "[flags] NAME...", "delete stored files", runRm},
+		{"collectstatic", "[flags] [prefix=]DIR...", "hash, rewrite and upload static files with their manifest", runCollectstatic},
+	}
+}
+
+// cli is what every command shares: where it writes, the environment it
+// reads, and whether standard error is a terminal (for progress bars).
+type cli struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	terminal       bool
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &cli{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, terminal: isTerminal(os.Stderr)}
+	os.Exit(env.main(ctx, os.Args[1:]))
+}
+
+// main runs one command line and returns the exit status.
+func (c *cli) main(ctx context.Context, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		c.usage()
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, cmd := range commands {
+		if cmd.name != args[0] {
+			continue
+		}
+		err := cmd.run(ctx, c, args[1:])
+		var ue *usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(c.stderr, "s3kit %s: %s\nRun 's3kit %s -h' for help.\n", cmd.name, ue.msg, cmd.name)
+			return 2
+		}
+		fmt.Fprintf(c.stderr, "s3kit %s: %v\n", cmd.name, err)
+		return 1
+	}
+	fmt.Fprintf(c.stderr, "s3kit: unknown command %q\n", args[0])
+	c.usage()
+	return 2
+}
+
+func (c *cli) usage() {
+	fmt.Fprintln(c.stderr, "Usage: s3kit COMMAND [flags] [args]")
+	fmt.Fprintln(c.stderr)
+	for _, cmd := range commands {
+		fmt.Fprintf(c.stderr, "  %-14s %s\n", cmd.name, cmd.summary)
+	}
+	fmt.Fprintln(c.stderr)
+	fmt.Fprintln(c.stderr, "Storages come from the AWS_* environment or -config FILE (Django's STORAGES as JSON);")
+	fmt.Fprintln(c.stderr, "with no bucket configured, the embedded development server on -data (./s3kit-data).")
+	fmt.Fprintln(c.stderr, "Run 's3kit COMMAND -h' for the flags of a command.")
+}
+
+// flags returns the flag set of a command, with the usage line it prints
+// on -h, and the storage flags every command shares.
+func (c *cli) flags(name string) (*flag.FlagSet, *storageFlags) {
+	var cmd command
+	for _, k := range commands {
+		if k.name == name {
+			cmd = k
+		}
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	sf := &storageFlags{}
+	fs.StringVar(&sf.config, "config", "", "a JSON file of named storages, shaped like Django's STORAGES (default: the AWS_* environment)")
+	fs.StringVar(&sf.storage, "storage", "default", "the named storage to use from -config")
+	fs.StringVar(&sf.data, "data", "s3kit-data", "with no bucket configured: the embedded server's data directory")
+	fs.BoolVar(&sf.memory, "memory", false, "with no bucket configured: keep nothing (an in-memory embedded server)")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: s3kit %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.args, capitalize(cmd.summary))
+		fs.PrintDefaults()
+	}
+	return fs, sf
+}
+
+// parse parses args. -h prints the usage; a bad flag is a usage error,
+// reported in one line by main.
+func parse(fs *flag.FlagSet, args []string) error {
+	usage, out := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(out)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return err
+	case err != nil:
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds the s3kit command once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "s3kit")
+	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	out, err := exec.Command(gotool, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// served is a running "s3kit serve".
+type served struct {
+	cmd    *exec.Cmd
+	base   string
+	stderr *bytes.Buffer
+}
+
+// startServe starts the binary in dir with an empty environment (no
+// bucket configured: the embedded server on ./s3kit-data) and waits until
+// /healthz answers.
+func startServe(t *testing.T, bin, dir string) *served {
+	t.Helper()
+	addr := freeAddr(t)
+	s := &served{base: "http://" + addr, stderr: new(bytes.Buffer)}
+	s.cmd = exec.Command(bin, "serve", "-addr", addr)
+	s.cmd.Dir = dir
+	s.cmd.Env = []string{"HOME=" + dir}
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not answer /healthz in 30 s; its output:\n%s", s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and returns the exit code and how long it took.
+func (s *served) stop(t *testing.T) (int, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+		t.Fatalf("serve did not exit 20 s after SIGTERM; its output:\n%s", s.stderr)
+	}
+	return s.cmd.ProcessState.ExitCode(), time.Since(start)
+}
+
+// TestServeEmbedded: serve with an empty environment stores uploads on the
+// embedded, disk-backed server, redirects /media/ to the same bytes, stops
+// cleanly on SIGTERM, and finds the file again after a restart.
+func TestServeEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	s := startServe(t, bin, dir)
+	for _, want := range []string{"serving http://127.0.0.1:", "embedded S3 server", "for development"} {
+		if !strings.Contains(s.stderr.String(), want) {
+			t.Errorf("serve's output %q lacks %q", s.stderr, want)
+		}
+	}
+	data := bytes.Repeat([]byte("s3kit serve round trip\n"), 100_000) // 2.3 MB
+	name := uploadFile(t, s.base, "round trip.txt", data)
+	if got := fetchFollowing(t, s.base+mediaLink(name)); sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("GET /media/%s gave %d bytes, want the %d uploaded", name, len(got), len(data))
+	}
+	code, took := s.stop(t)
+	if code != 0 || took > 5*time.Second {
+		t.Errorf("after SIGTERM serve exited with %d in %v, want 0 within 5 s; output:\n%s", code, took, s.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s3kit-data")); err != nil {
+		t.Errorf("no data directory: %v", err)
+	}
+
+	again := startServe(t, bin, dir)
+	page := string(fetchFollowing(t, again.base+"/"))
+	if !strings.Contains(page, name) {
+		t.Errorf("after a restart the page does not list %s", name)
+	}
+	if got := fetchFollowing(t, again.base+mediaLink(name)); !bytes.Equal(got, data) {
+		t.Errorf("after a restart GET /media/%s gave %d bytes, want %d", name, len(got), len(data))
+	}
+	if code, _ := again.stop(t); code != 0 {
+		t.Errorf("second serve exited with %d", code)
+	}
+}
+
+// uploadFile posts one file to /upload and returns its stored name.
+func uploadFile(t *testing.T, base, filename string, data []byte) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write(data)
+	mw.Close()
+	resp, err := http.Post(base+"/upload", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Files []struct {
+			Name string `json:"name"`
+			Size int64  `json:"size"`
+		} `json:"files"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated || json.Unmarshal(b, &out) != nil || len(out.Files) != 1 || out.Files[0].Size != int64(len(data)) {
+		t.Fatalf("POST /upload = %d %s, want 201 with one file of %d bytes", resp.StatusCode, b, len(data))
+	}
+	return out.Files[0].Name
+}
+
+// fetchFollowing GETs u, following redirects (to the embedded server).
+func fetchFollowing(t *testing.T, u string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d, %v: %.200s", u, resp.StatusCode, err, b)
+	}
+	return b
+}
+
+// TestCommands runs the file commands on a data directory, as a shell
+// user would, and checks their output and exit codes.
+func TestCommands(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		c := &cli{stdout: &out, stderr: &errOut, lookupEnv: func(string) (string, bool) { return "", false }}
+		args = append([]string{args[0], "-data", filepath.Join(dir, "data")}, args[1:]...)
+		return c.main(context.Background(), args), out.String(), errOut.String()
+	}
+	src := filepath.Join(dir, "hello.txt")
+	os.WriteFile(src, []byte("hello, s3kit\n"), 0o644)
+
+	if code, out, errOut := run("put", src, "docs/hello.txt"); code != 0 || !strings.HasPrefix(out, "docs/hello.txt\t13 bytes\ttext/plain") {
+		t.Fatalf("put = %d, %q, %q", code, out, errOut)
+	}
+	if code, out, _ := run("put", src, "docs/hello.txt"); code != 0 || !strings.HasPrefix(out, "docs/hello_") {
+		t.Errorf("put of a taken name = %d, %q; want a renamed file", code, out)
+	}
+	if code, out, _ := run("ls"); code != 0 || out != "docs/\n" {
+		t.Errorf("ls = %d, %q; want docs/", code, out)
+	}
+	if code, out, _ := run("ls", "-r", "docs"); code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "docs/hello.txt") {
+		t.Errorf("ls -r docs = %d, %q; want two files", code, out)
+	}
+	got := filepath.Join(dir, "got.txt")
+	if code, _, errOut := run("get", "docs/hello.txt", got); code != 0 {
+		t.Errorf("get = %d, %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(got); string(b) != "hello, s3kit\n" {
+		t.Errorf("get wrote %q", b)
+	}
+	if code, _, errOut := run("get", "docs/hello.txt", got); code != 1 || !strings.Contains(errOut, "exists") {
+		t.Errorf("get over an existing file = %d, %q; want 1 and a word about it", code, errOut)
+	}
+	if code, out, _ := run("get", "docs/hello.txt", "-"); code != 0 || out != "hello, s3kit\n" {
+		t.Errorf("get to stdout = %d, %q", code, out)
+	}
+	if code, out, _ := run("url", "docs/hello.txt"); code != 0 || !strings.Contains(out, "/media/docs/hello.txt?X-Amz-") {
+		t.Errorf("url = %d, %q; want a presigned URL", code, out)
+	}
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{[]string{"put", filepath.Join(dir, "missing.txt")}, 1, "missing.txt: no such file or directory"},
+		{[]string{"get", "docs/nothing.txt", filepath.Join(dir, "n.txt")}, 1, "docs/nothing.txt: no such file"},
+		{[]string{"rm", "docs/nothing.txt"}, 1, "docs/nothing.txt: no such file"},
+		{[]string{"put"}, 2, "want FILE [NAME]"},
+		{[]string{"ls", "-nope"}, 2, "flag provided but not defined: -nope"},
+		{[]string{"put", src, "../escape.txt"}, 1, "invalid name"},
+	} {
+		code, _, errOut := run(tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.inStderr) || strings.Count(strings.TrimSpace(errOut), "\n") > 2 {
+			t.Errorf("s3kit %s = %d, %q; want %d and one line with %q", strings.Join(tc.args, " "), code, errOut, tc.code, tc.inStderr)
+		}
+	}
+	if code, _, errOut := run("rm", "docs/hello.txt"); code != 0 {
+		t.Errorf("rm = %d, %s", code, errOut)
+	}
+	if code, _, _ := run("get", "docs/hello.txt", filepath.Join(dir, "again.txt")); code != 1 {
+		t.Errorf("get after rm = %d, want 1", code)
+	}
+	// collectstatic into the embedded static bucket: all, then nothing.
+	static := filepath.Join(dir, "static")
+	os.MkdirAll(filepath.Join(static, "css"), 0o755)
+	os.MkdirAll(filepath.Join(static, "img"), 0o755)
+	os.WriteFile(filepath.Join(static, "css", "app.css"), []byte("body { background: url('../img/a.png') }\n"), 0o644)
+	os.WriteFile(filepath.Join(static, "img", "a.png"), []byte("\x89PNG\r\n\x1a\npixels"), 0o644)
+	lastLine := func(out string) string {
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		return lines[len(lines)-1]
+	}
+	if code, out, errOut := run("collectstatic", static); code != 0 || lastLine(out) != "5 uploaded, 0 unchanged" {
+		t.Errorf("collectstatic = %d, last line %q (%s); want 5 uploaded: 2 files, 2 hashed copies, the manifest", code, lastLine(out), errOut)
+	}
+	if code, out, _ := run("collectstatic", static); code != 0 || lastLine(out) != "0 uploaded, 5 unchanged" {
+		t.Errorf("collectstatic again = %d, last line %q; want 0 uploaded, 5 unchanged", code, lastLine(out))
+	}
+	os.WriteFile(filepath.Join(static, "css", "broken.css"), []byte("p { background: url(missing.png) }\n"), 0o644)
+	if code, _, errOut := run("collectstatic", static); code != 1 || !strings.Contains(errOut, "css/broken.css") || !strings.Contains(errOut, "missing.png") {
+		t.Errorf("collectstatic with a missing reference = %d, %q; want 1 and the file and the reference named", code, errOut)
+	}
+
+	var help bytes.Buffer
+	c := &cli{stdout: &help, stderr: &help, lookupEnv: func(string) (string, bool) { return "", false }}
+	for _, cmd := range commands {
+		help.Reset()
+		if code := c.main(context.Background(), []string{cmd.name, "-h"}); code != 0 || !strings.Contains(help.String(), "Usage: s3kit "+cmd.name) || !strings.Contains(help.String(), "-config") {
+			t.Errorf("s3kit %s -h = %d, %q", cmd.name, code, help.String())
+		}
+	}
+	fmt.Fprint(io.Discard)
+}
+
+// getOK GETs u and returns its body when the status is 200.
+func getOK(u string) ([]byte, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	return b, err
+}

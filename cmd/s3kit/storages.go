@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/s3kit/s3kit/s3local"
+	"github.com/s3kit/s3kit/storage"
+)
+
+// storageFlags are the flags that choose the storages of a command.
+type storageFlags struct {
+	config  string // a STORAGES-shaped JSON file
+	storage string // the named storage of config
+	data    string // the embedded server's data directory
+	memory  bool   // the embedded server keeps nothing
+	s3Addr  string // serve: the embedded server's address
+}
+
+// The embedded server's buckets and its development key. The key is fixed
+// so that other S3 clients (the AWS CLI, boto3) can be pointed at a
+// running "s3kit serve"; the server listens on loopback only.
+const (
+	mediaBucket  = "media"
+	staticBucket = "static"
+	devKey       = "s3kit"
+	devSecret    = "s3kit-development-only"
+)
+
+// storages are what a command works on.
+type storages struct {
+	media    *storage.Storage
+	static   *storage.Storage // nil when none is configured
+	embedded *s3local.Server  // nil with a configured bucket
+	store    s3local.Store
+	where    string // a line saying where the files are
+}
+
+// Close stops the embedded server and releases its data directory.
+func (s *storages) Close() {
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+	if c, ok := s.store.(interface{ Close() error }); ok {
+		c.Close()
+	}
+}
+
+// open opens the storages sf names: the named storage of -config (and
+// "staticfiles" when the file has one), else the storage of the AWS_*
+// environment, else, with no bucket configured anywhere, the embedded
+// server on -data (or in memory).
+func (c *cli) open(ctx context.Context, sf *storageFlags) (*storages, error) {
+	switch {
+	case sf.config != "":
+		cfg, err := storage.LoadConfig(sf.config)
+		if err != nil {
+			return nil, err
+		}
+		media, err := cfg.New(ctx, sf.storage, storage.Options{LookupEnv: c.lookupEnv})
+		if err != nil {
+			return nil, err
+		}
+		s := &storages{media: media, where: fmt.Sprintf("storage %q of %s: bucket %s", sf.storage, sf.config, media.Bucket())}
+		if slices.Contains(cfg.Names(), "staticfiles") && sf.storage != "staticfiles" {
+			if s.static, err = cfg.New(ctx, "staticfiles", storage.Options{LookupEnv: c.lookupEnv}); err != nil {
+				return nil, err
+			}
+		}
+		return s, nil
+	case c.bucketInEnv():
+		media, err := storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv})
+		if err != nil {
+			return nil, err
+		}
+		return &storages{media: media, where: "bucket " + media.Bucket() + " (from AWS_STORAGE_BUCKET_NAME)"}, nil
+	}
+	return c.openEmbedded(ctx, sf)
+}
+
+func (c *cli) bucketInEnv() bool {
+	v, ok := c.lookupEnv("AWS_STORAGE_BUCKET_NAME")
+	return ok && strings.TrimSpace(v) != ""
+}
+
+// openEmbedded starts the embedded server on loopback and opens a media
+// storage (private, presigned URLs) and a static one (public-read,
+// unsigned URLs) on its two buckets.
+func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, error) {
+	s := &storages{}
+	if sf.memory {
+		s.store = s3local.NewMemoryStore()
+		s.where = "the embedded S3 server, in memory (nothing is kept)"
+	} else {
+		ds, err := s3local.NewDiskStore(sf.data)
+		if err != nil {
+			if strings.Contains(err.Error(), "in use") {
+				return nil, fmt.Errorf("%w (is \"s3kit serve\" running on it? stop it, or give -data another directory, or -memory)", err)
+			}
+			return nil, err
+		}
+		s.store = ds
+		s.where = "the embedded S3 server, data in " + ds.Dir()
+	}
+	srv := s3local.New(s3local.Options{
+		Store:       s.store,
+		Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: devSecret}},
+	})
+	s.embedded = srv
+	if err := srv.Listen(sf.s3Addr); err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, b := range []string{mediaBucket, staticBucket} {
+		if err := srv.CreateBucket(b); err != nil && !errors.Is(err, s3local.ErrBucketExists) {
+			s.Close()
+			return nil, fmt.Errorf("creating bucket %s: %w", b, err)
+		}
+	}
+	conn := storage.Options{
+		EndpointURL: srv.URL(), AccessKey: devKey, SecretKey: devSecret, RegionName: "us-east-1",
+		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded storages ignore AWS_*
+	}
+	media, static := conn, conn
+	media.BucketName = mediaBucket
+	static.BucketName, static.Manifest, static.DefaultACL = staticBucket, true, "public-read"
+	var err error
+	if s.media, err = storage.New(ctx, media); err == nil {
+		s.static, err = storage.New(ctx, static)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// fileExists reports whether path names a regular file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
+}

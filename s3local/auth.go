@@ -1,0 +1,437 @@
+package s3local
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	sigAlgorithm    = "AWS4-HMAC-SHA256"
+	amzDateFormat   = "20060102T150405Z"
+	maxClockSkew    = 15 * time.Minute
+	maxPresignedTTL = 7 * 24 * 60 * 60 // seconds
+
+	unsignedPayload      = "UNSIGNED-PAYLOAD"
+	streamingSigned      = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+	streamingSignedTrail = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+	emptySHA256          = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+)
+
+// authInfo is what authentication learned about a request.
+type authInfo struct {
+	anonymous bool
+	presigned bool
+	accessKey string
+	// signingKey, seed, amzDate and scope allow verifying the chunk
+	// signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies.
+	signingKey []byte
+	seed       string
+	amzDate    string
+	scope      string
+}
+
+// authenticate checks the request's signature when credentials are
+// configured.
+func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
+	r := rc.r
+	authz := r.Header.Get("Authorization")
+	presigned := rc.q.Has("X-Amz-Algorithm") || rc.q.Has("X-Amz-Credential") || rc.q.Has("X-Amz-Signature")
+	if len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned {
+		return &authInfo{anonymous: true}, nil // a POST upload is signed by its policy
+	}
+	switch {
+	case authz != "" && presigned:
+		return nil, newError("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified").
+			with("ArgumentName", "Authorization").with("ArgumentValue", authz)
+	case authz != "":
+		return s.verifyHeaderAuth(rc, authz)
+	case presigned:
+		return s.verifyPresigned(rc)
+	case rc.q.Has("Signature") || rc.q.Has("AWSAccessKeyId"):
+		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+	}
+	return &authInfo{anonymous: true}, nil // refused by authorize unless an ACL allows it
+}
+
+// credential finds an access key.
+func (s *Server) credential(id string) *Credential {
+	for i := range s.opts.Credentials {
+		if s.opts.Credentials[i].AccessKeyID == id {
+			return &s.opts.Credentials[i]
+		}
+	}
+	return nil
+}
+
+// scope is a parsed credential scope "AK/date/region/service/aws4_request".
+type scope struct {
+	accessKey, date, region, service string
+}
+
+func parseCredential(v string) (scope, bool) {
+	p := strings.Split(v, "/")
+	if len(p) != 5 || p[4] != "aws4_request" || p[0] == "" {
+		return scope{}, false
+	}
+	return scope{p[0], p[1], p[2], p[3]}, true
+}
+
+func (c scope) String() string {
+	return c.date + "/" + c.region + "/" + c.service + "/aws4_request"
+}
+
+func malformedAuth(msg string) *Error {
+	return newError("AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg)
+}
+
+func (s *Server) verifyHeaderAuth(rc *reqCtx, authz string) (*authInfo, *Error) {
+	r := rc.r
+	alg, rest, _ := strings.Cut(authz, " ")
+	if alg != sigAlgorithm {
+		if alg == "AWS" {
+			return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		}
+		return nil, malformedAuth("the authorization header requires AWS4-HMAC-SHA256.")
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Split(rest, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		if ok {
+			fields[k] = v
+		}
+	}
+	cred, signedHeaders, signature := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
+	if cred == "" || signedHeaders == "" || signature == "" {
+		return nil, malformedAuth("the authorization header requires Credential, SignedHeaders and Signature.")
+	}
+	sc, ok := parseCredential(cred)
+	if !ok {
+		return nil, malformedAuth("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+	}
+	amzDate := r.Header.Get("X-Amz-Date")
+	var t time.Time
+	var err error
+	if amzDate != "" {
+		t, err = time.Parse(amzDateFormat, amzDate)
+	} else if d := r.Header.Get("Date"); d != "" {
+		t, err = http.ParseTime(d)
+		amzDate = t.UTC().Format(amzDateFormat)
+	} else {
+		return nil, newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+	}
+	if err != nil {
+		return nil, newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+	}
+	c := s.credential(sc.accessKey)
+	if c == nil {
+		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sc.accessKey)
+	}
+	now := s.now()
+	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
+		return nil, newError("RequestTimeTooSkewed", "").
+			with("RequestTime", amzDate).with("ServerTime", now.UTC().Format(time.RFC3339)).
+			with("MaxAllowedSkewMilliseconds", "900000")
+	}
+	if e := s.checkScope(sc, amzDate); e != nil {
+		return nil, e
+	}
+	if !containsHeader(signedHeaders, "host") {
+		return nil, malformedAuth("the SignedHeaders must include host.")
+	}
+	payload := r.Header.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		return nil, newError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+	}
+	if e := checkToken(c, r.Header.Get("X-Amz-Security-Token")); e != nil {
+		return nil, e
+	}
+	canonical := canonicalRequest(r, rawQuery(r), "", signedHeaders, payload)
+	key := signingKey(c.SecretAccessKey, sc)
+	sts := stringToSign(amzDate, sc, canonical)
+	want := hex.EncodeToString(hmacSHA256(key, sts))
+	if !hmac.Equal([]byte(want), []byte(signature)) {
+		return nil, sigMismatch(sc.accessKey, sts, signature, canonical)
+	}
+	return &authInfo{accessKey: sc.accessKey, signingKey: key, seed: signature, amzDate: amzDate, scope: sc.String()}, nil
+}
+
+func (s *Server) verifyPresigned(rc *reqCtx) (*authInfo, *Error) {
+	q := rc.q
+	queryErr := func(msg string) *Error {
+		return newError("AuthorizationQueryParametersError", msg)
+	}
+	if q.Get("X-Amz-Algorithm") != sigAlgorithm {
+		return nil, queryErr("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+	}
+	cred, amzDate, expires := q.Get("X-Amz-Credential"), q.Get("X-Amz-Date"), q.Get("X-Amz-Expires")
+	signedHeaders, signature := q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature")
+	if cred == "" || amzDate == "" || expires == "" || signedHeaders == "" || signature == "" {
+		return nil, queryErr("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+	}
+	sc, ok := parseCredential(cred)
+	if !ok {
+		return nil, queryErr("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+	}
+	t, err := time.Parse(amzDateFormat, amzDate)
+	if err != nil {
+		return nil, queryErr("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
+	}
+	ttl, err := strconv.ParseInt(expires, 10, 64)
+	if err != nil {
+		return nil, queryErr("X-Amz-Expires should be a number")
+	}
+	if ttl < 0 {
+		return nil, queryErr("X-Amz-Expires must be non-negative")
+	}
+	if ttl > maxPresignedTTL {
+		return nil, queryErr("X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds")
+	}
+	c := s.credential(sc.accessKey)
+	if c == nil {
+		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sc.accessKey)
+	}
+	now := s.now()
+	if t.Sub(now) > maxClockSkew {
+		return nil, newError("AccessDenied", "Request is not valid yet")
+	}
+	if exp := t.Add(time.Duration(ttl) * time.Second); now.After(exp) {
+		return nil, newError("AccessDenied", "Request has expired").
+			with("X-Amz-Expires", expires).
+			with("Expires", exp.UTC().Format(time.RFC3339)).
+			with("ServerTime", now.UTC().Format(time.RFC3339))
+	}
+	if e := s.checkScope(sc, amzDate); e != nil {
+		return nil, e
+	}
+	if !containsHeader(signedHeaders, "host") {
+		return nil, queryErr("Query-string authentication requires the host header to be signed.")
+	}
+	if e := checkToken(c, q.Get("X-Amz-Security-Token")); e != nil {
+		return nil, e
+	}
+	payload := q.Get("X-Amz-Content-Sha256")
+	if payload == "" {
+		payload = unsignedPayload
+	}
+	canonical := canonicalRequest(rc.r, rawQuery(rc.r), "X-Amz-Signature", signedHeaders, payload)
+	key := signingKey(c.SecretAccessKey, sc)
+	sts := stringToSign(amzDate, sc, canonical)
+	want := hex.EncodeToString(hmacSHA256(key, sts))
+	if !hmac.Equal([]byte(want), []byte(signature)) {
+		return nil, sigMismatch(sc.accessKey, sts, signature, canonical)
+	}
+	return &authInfo{presigned: true, accessKey: sc.accessKey, signingKey: key, seed: signature, amzDate: amzDate, scope: sc.String()}, nil
+}
+
+// checkScope verifies the date, region and service of a credential scope.
+func (s *Server) checkScope(sc scope, amzDate string) *Error {
+	if sc.date != amzDate[:8] {
+		return malformedAuth("Invalid credential date. Date is not the same as X-Amz-Date.")
+	}
+	if s.opts.Region != "" && sc.region != s.opts.Region {
+		return malformedAuth("the region '"+sc.region+"' is wrong; expecting '"+s.opts.Region+"'").with("Region", s.opts.Region)
+	}
+	if sc.service != "s3" {
+		return malformedAuth("incorrect service \"" + sc.service + "\". This endpoint belongs to \"s3\".")
+	}
+	return nil
+}
+
+func checkToken(c *Credential, token string) *Error {
+	if c.SessionToken != "" && token != c.SessionToken {
+		return newError("InvalidToken", "")
+	}
+	return nil
+}
+
+func sigMismatch(accessKey, sts, signature, canonical string) *Error {
+	return newError("SignatureDoesNotMatch", "").
+		with("AWSAccessKeyId", accessKey).
+		with("StringToSign", sts).
+		with("SignatureProvided", signature).
+		with("CanonicalRequest", canonical)
+}
+
+func containsHeader(signed, name string) bool {
+	for _, h := range strings.Split(signed, ";") {
+		if h == name {
+			return true
+		}
+	}
+	return false
+}
+
+// rawQuery returns the query string as the client sent it.
+func rawQuery(r *http.Request) string {
+	if _, q, ok := strings.Cut(r.RequestURI, "?"); ok {
+		return q
+	}
+	return r.URL.RawQuery
+}
+
+// rawPath returns the path as the client sent it.
+func rawPath(r *http.Request) string {
+	p := r.RequestURI
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p[0] != '/' {
+		// Absolute form or missing RequestURI (handler called directly).
+		p = r.URL.EscapedPath()
+	}
+	return p
+}
+
+// canonicalRequest builds the SigV4 canonical request of r, leaving the
+// query parameter named skip out.
+func canonicalRequest(r *http.Request, query, skip, signedHeaders, payload string) string {
+	var b strings.Builder
+	b.WriteString(r.Method)
+	b.WriteByte('\n')
+	b.WriteString(canonicalURI(rawPath(r)))
+	b.WriteByte('\n')
+	b.WriteString(canonicalQuery(query, skip))
+	b.WriteByte('\n')
+	for _, name := range strings.Split(signedHeaders, ";") {
+		b.WriteString(name)
+		b.WriteByte(':')
+		b.WriteString(canonicalHeaderValue(r, name))
+		b.WriteByte('\n')
+	}
+	b.WriteByte('\n')
+	b.WriteString(signedHeaders)
+	b.WriteByte('\n')
+	b.WriteString(payload)
+	return b.String()
+}
+
+// canonicalURI decodes the path once and encodes it again as S3 does: each
+// segment URI-encoded once, slashes kept, no normalisation.
+func canonicalURI(raw string) string {
+	if raw == "" {
+		return "/"
+	}
+	dec, err := url.PathUnescape(raw)
+	if err != nil {
+		dec = raw
+	}
+	return uriEncode(dec, false)
+}
+
+// canonicalQuery sorts and encodes query parameters as SigV4 requires.
+func canonicalQuery(raw, skip string) string {
+	type kv struct{ k, v string }
+	var pairs []kv
+	for _, p := range strings.Split(raw, "&") {
+		if p == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(p, "=")
+		if dk, err := url.QueryUnescape(k); err == nil {
+			k = dk
+		}
+		if dv, err := url.QueryUnescape(v); err == nil {
+			v = dv
+		}
+		if k == skip {
+			continue
+		}
+		pairs = append(pairs, kv{uriEncode(k, true), uriEncode(v, true)})
+	}
+	sort.Slice(pairs, func(i, j int) bool {
+		if pairs[i].k != pairs[j].k {
+			return pairs[i].k < pairs[j].k
+		}
+		return pairs[i].v < pairs[j].v
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteByte('=')
+		b.WriteString(p.v)
+	}
+	return b.String()
+}
+
+// canonicalHeaderValue returns the trimmed, space-collapsed, comma-joined
+// values of header name.
+func canonicalHeaderValue(r *http.Request, name string) string {
+	var vals []string
+	switch name {
+	case "host":
+		vals = []string{r.Host}
+	case "content-length":
+		vals = r.Header.Values("Content-Length")
+		if len(vals) == 0 && r.ContentLength >= 0 {
+			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
+		}
+	case "transfer-encoding":
+		vals = r.TransferEncoding
+	default:
+		vals = r.Header.Values(name)
+	}
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return strings.Join(out, ",")
+}
+
+// uriEncode percent-encodes every byte but the unreserved characters
+// A-Z a-z 0-9 - . _ ~ (and '/' unless encodeSlash), as SigV4 specifies.
+func uriEncode(s string, encodeSlash bool) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
+			c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		case c == '/' && !encodeSlash:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+		}
+	}
+	return b.String()
+}
+
+func stringToSign(amzDate string, sc scope, canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	return sigAlgorithm + "\n" + amzDate + "\n" + sc.String() + "\n" + hex.EncodeToString(sum[:])
+}
+
+func signingKey(secret string, sc scope) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), sc.date)
+	k = hmacSHA256(k, sc.region)
+	k = hmacSHA256(k, sc.service)
+	return hmacSHA256(k, "aws4_request")
+}
+
+func hmacSHA256(key []byte, data string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(data))
+	return h.Sum(nil)
+}
+
+// isHexSHA256 reports whether v is a hex SHA-256 digest.
+func isHexSHA256(v string) bool {
+	if len(v) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
+}

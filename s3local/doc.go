@@ -1,0 +1,190 @@
+// Package s3local is an S3-compatible server that runs in your process, for
+// development and for tests.
+//
+// It speaks the S3 protocol over HTTP, so that the same code runs against
+// it and against Amazon S3: aws-sdk-go-v2's s3.Client (path-style and
+// virtual-hosted-style), its upload manager, presigned URLs, browser POST
+// uploads and storage.Storage work against it unmodified. It imports no
+// s3kit package. Start one on loopback:
+//
+//	srv, err := s3local.Start(s3local.Options{})   // memory store, 127.0.0.1, any request accepted
+//	defer srv.Close()
+//	srv.CreateBucket("media")
+//	// point a client at srv.URL(), path-style
+//
+// In tests of code that uses a storage.Storage, storagetest.Local does this
+// in one call. A Server is also an http.Handler, for httptest.NewServer.
+// It answers as S3 does — same routes, status codes, headers, XML
+// documents and error documents (Code, Message, Resource, RequestId) — for
+// the operations s3kit uses:
+//
+//   - Buckets: CreateBucket (LocationConstraint, canned ACL; 409
+//     BucketAlreadyOwnedByYou, 400 InvalidBucketName), HeadBucket,
+//     DeleteBucket (409 BucketNotEmpty; open uploads are discarded).
+//     Operations on a missing bucket fail with 404 NoSuchBucket unless
+//     Options.AutoCreateBucket is set.
+//   - Objects: PutObject, GetObject and HeadObject (a single byte range,
+//     partNumber, the RFC 7232 conditions, response-* overrides),
+//     DeleteObject, DeleteObjects (Quiet too), and browser POST uploads
+//     (see POST policies). Stored and returned: Content-Type (default
+//     binary/octet-stream), Content-Encoding (without aws-chunked),
+//     Content-Disposition, Content-Language, Cache-Control, Expires,
+//     x-amz-meta-* (lower-case names), storage class, x-amz-tagging (GET
+//     returns x-amz-tagging-count), canned ACL, the website redirect and
+//     the server-side encryption headers (echoed). ETags are quoted hex
+//     MD5s; Content-MD5 is verified (400 BadDigest).
+//   - Conditional writes: "If-None-Match: *" and "If-Match: <etag>" on
+//     PutObject and CompleteMultipartUpload fail with 412
+//     PreconditionFailed (a failed CompleteMultipartUpload leaves the
+//     upload open); Options.ConditionalWrites can instead ignore them or
+//     answer 501, as some S3-compatible servers do.
+//   - Listing: ListObjectsV2 (prefix, delimiter, max-keys up to 1000,
+//     continuation-token, start-after, encoding-type=url, fetch-owner), in
+//     UTF-8 binary key order.
+//   - Multipart uploads: CreateMultipartUpload (x-amz-checksum-algorithm
+//     and -type), UploadPart, CompleteMultipartUpload (400
+//     InvalidPartOrder, InvalidPart, EntityTooSmall below
+//     Options.MinPartSize; ETag "<MD5 of the part MD5s>-N"; COMPOSITE or
+//     FULL_OBJECT checksums), AbortMultipartUpload (404 NoSuchUpload),
+//     ListMultipartUploads (prefix, delimiter, max-uploads, markers).
+//   - Payloads: plain and aws-chunked bodies (unsigned, signed and signed
+//     with trailer, whose chunk and trailer signatures are verified),
+//     x-amz-content-sha256, and the checksums CRC32, CRC32C, CRC64NVME,
+//     SHA1, SHA256, SHA512 and MD5, as a header or a trailer (400
+//     BadDigest); objects written without one get a CRC64NVME, as S3
+//     computes by default, returned with "x-amz-checksum-mode: ENABLED".
+//     XXHASH checksums are accepted unverified.
+//   - Test hooks: Options.Intercept sees every operation and can answer an
+//     Error instead (503 SlowDown on the second UploadPart, say) or drop the
+//     connection mid-request (HangUp) or mid-response (CutResponse);
+//     CreateBucket, Object, Objects, PutObject and Uploads inspect and seed
+//     the state directly.
+//
+// # Stores
+//
+// A Store keeps the buckets, objects and uploads; the Server only speaks
+// the protocol. NewMemoryStore (the default) keeps everything in memory and
+// nothing survives the process. NewDiskStore keeps a directory that
+// survives restarts: each object is a plain file under its key
+// (<dir>/<bucket>/<key>), so that a developer can look at it, and its
+// description (size, ETag, headers, metadata, checksum) is a JSON file in
+// the hidden directory <dir>/.s3local, which no bucket or key can reach.
+// Keys that a directory tree cannot hold as they are ("a" beside "a/b",
+// empty or dot segments, control characters, segments over 255 bytes,
+// case-only differences on case-insensitive filesystems) are stored under
+// the SHA-256 of the key in .s3local/objects instead; see DiskStore for the
+// layout. Every key S3 accepts (up to 1024 bytes of UTF-8) round-trips on
+// both stores, which pass the storagetest conformance suite, as the real
+// server does.
+//
+// # Addressing
+//
+// Path style ("/bucket/key") and virtual-hosted style: a request whose Host
+// is "<bucket>.<Options.Domain>" (default domain "localhost", port ignored)
+// names its bucket in the host. Unknown query parameters (such as the SDK's
+// "x-id") are ignored, as S3 does. Start and Listen serve on a loopback
+// address only (127.0.0.1:0 for Start), unless Options.AllowNonLoopback is
+// set.
+//
+// # Authentication
+//
+// Without Options.Credentials, every request is accepted, signed or not,
+// and signatures are not checked. With credentials, a request must carry a
+// valid AWS Signature Version 4 in the Authorization header, in a
+// presigned URL (X-Amz-Expires at most 604800) or in a POST policy, with
+// the S3 canonical URI (each segment encoded once, no normalisation), or
+// fail with 403 SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied
+// ("Request has expired"), RequestTimeTooSkewed (more than 15 minutes off
+// Options.Now), or 400 AuthorizationHeaderMalformed,
+// AuthorizationQueryParametersError or InvalidToken. An unsigned request
+// may do what the canned ACLs allow: read an object written with
+// public-read or public-read-write, list a bucket created public-read,
+// write in a bucket created public-read-write; anything else is 403
+// AccessDenied.
+//
+// # POST policies
+//
+// A multipart/form-data POST to a bucket is a browser-based upload, as
+// storage.PresignPost and the SDK's PresignPostObject make them: the form's
+// fields, then the file. With credentials configured the form must carry
+// a policy signed with SigV4 (X-Amz-Algorithm, X-Amz-Credential,
+// X-Amz-Date, X-Amz-Signature; 403 SignatureDoesNotMatch otherwise), which
+// must not be expired (403 "Policy expired") and whose conditions must all
+// hold (403 AccessDenied "Policy Condition failed"): exact values
+// ({"field": "value"} or ["eq", "$field", "value"]), prefixes
+// (["starts-with", "$key", "uploads/"], "" for any value; for Content-Type,
+// each of a comma-separated list), the bucket, and
+// ["content-length-range", min, max] (400 EntityTooSmall, EntityTooLarge).
+// Every field of the form but x-amz-signature, file, policy and x-ignore-*
+// must be named by a condition (403 "Extra input fields"). The key may hold
+// ${filename}, replaced by the file's name. The fields acl, Content-Type,
+// Cache-Control, Content-Disposition, Content-Encoding, Content-Language,
+// Expires, x-amz-meta-*, x-amz-storage-class, x-amz-server-side-encryption*
+// and x-amz-website-redirect-location are stored as PutObject's headers
+// are. The answer is success_action_redirect (303 to it, with bucket, key
+// and etag in the query), else success_action_status 200, 201 (a
+// PostResponse document) or 204 (the default), with ETag and Location.
+// Fields after the file are ignored; the fields before it are bounded to
+// 64 KiB. The policy is checked before a byte of the file is read.
+//
+// # CORS
+//
+// Browser pages on the origins of Options.AllowedOrigins may call the
+// server: preflight (OPTIONS) requests from them are answered without
+// authentication, for the methods GET, PUT, POST, DELETE and HEAD and any
+// requested headers, and every response to them carries
+// Access-Control-Allow-Origin and exposes ETag, Location and the x-amz-*
+// response headers. The default allows the loopback origins (http and
+// https, any port, on localhost, *.localhost, 127.0.0.1 and [::1]): what a
+// development page served from the same machine needs, and nothing from
+// the network. Other origins get 403 to their preflight and no CORS
+// headers.
+//
+// # Concurrency
+//
+// A Server is safe for concurrent use by any number of requests and method
+// calls, and so are both stores. Request bodies are read and hashed
+// outside any lock, into a Blob of the store (a temporary file on disk);
+// the write then commits at once, under the store's lock, where the write
+// condition is evaluated, so that of concurrent "If-None-Match: *" writers
+// exactly one wins. Readers see the previous object or the new one, never
+// a mix, and a GET in progress keeps reading the bytes it opened. A
+// DiskStore's directory is used by one process at a time (a flock where
+// the system has it).
+//
+// # Memory
+//
+// Every request body is bounded: PutObject, UploadPart and POST uploads by
+// Options.MaxObjectSize (default 5 GiB; larger declared lengths fail with
+// 400 EntityTooLarge before the body is read), XML documents by a few
+// MiB. The disk store never holds a body in memory: bodies, parts and
+// completed multipart objects stream through temporary files, and the
+// store keeps only the descriptions of its objects and uploads in memory.
+// The memory store holds each body once, in segments of up to 1 MiB
+// allocated as data arrives (never more than one segment ahead, whatever
+// length a client declares), and never copied as it grows;
+// CompleteMultipartUpload copies the parts into the object, so a
+// multipart object is held twice until its upload ends. Its total is
+// bounded only by the memory of the process: use the disk store for large
+// data. Measured on a 1 GiB object, client and server in one process
+// (peak RSS): a PUT peaks at 12 MB on the disk store and 1.06 GB on the
+// memory store; a multipart upload of 5 MiB parts at 44 MB on the disk
+// store.
+//
+// # Not supported
+//
+// ListBuckets, ListObjects (version 1), CopyObject, UploadPartCopy,
+// ListParts, GetBucketLocation and the other operations s3kit does not
+// call; versioning (a versionId other than "null" is refused), object
+// lock, ACL and policy evaluation beyond the canned ACLs above (every
+// signed caller may do anything), bucket configuration sub-resources (acl,
+// policy, cors, lifecycle, tagging, website, ...), object sub-resources
+// (tagging, acl, ...), SelectObjectContent, RestoreObject, SigV2 and
+// SigV4A signatures, SSE-C key checks (the headers are only echoed),
+// tagging in POST uploads, and S3's quirks such as CompleteMultipartUpload
+// answering 200 with an error body. Requests for them answer 501
+// NotImplemented with an XML error; unknown HTTP methods answer 405
+// MethodNotAllowed. DeleteObject ignores If-Match. A DiskStore does not
+// sync files to disk (a machine crash may lose the last writes) and does
+// not adopt files added to its directory by hand.
+package s3local

@@ -1,0 +1,195 @@
+package s3local_test
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/s3kit/s3kit/s3local"
+)
+
+// TestListObjectsV2Paging lists more than 1000 keys, with and without a
+// delimiter, through the SDK paginator.
+func TestListObjectsV2Paging(t *testing.T) {
+	f := start(t, s3local.Options{})
+	var all []string
+	for d := 0; d < 3; d++ {
+		for i := 0; i < 700; i++ {
+			all = append(all, fmt.Sprintf("dir%d/file%04d", d, i))
+		}
+	}
+	for i := 0; i < 1200; i++ {
+		all = append(all, fmt.Sprintf("top%04d", i))
+	}
+	all = append(all, "dir1/sub/deep", "dir1/sub2/x", "dir1/")
+	for _, k := range all {
+		if _, err := f.srv.PutObject(testBucket, k, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(all)
+	c := f.client(t)
+	ctx := context.Background()
+	tests := []struct {
+		name              string
+		prefix, delimiter string
+		startAfter        string
+		maxKeys           int32
+		wantKeys          func() []string
+		wantPrefixes      []string
+		wantPages         int
+	}{
+		{"all keys", "", "", "", 0, func() []string { return all }, nil, 4},
+		{"all keys, 500 per page", "", "", "", 500, func() []string { return all }, nil, 7},
+		{"top-level with delimiter", "", "/", "", 0, func() []string { return filter(all, "top") }, []string{"dir0/", "dir1/", "dir2/"}, 2},
+		{"delimiter, tiny pages", "", "/", "", 100, func() []string { return filter(all, "top") }, []string{"dir0/", "dir1/", "dir2/"}, 13},
+		{"prefix and delimiter", "dir1/", "/", "", 0, func() []string {
+			out := []string{"dir1/"}
+			return append(out, filter(all, "dir1/file")...)
+		}, []string{"dir1/sub/", "dir1/sub2/"}, 1},
+		{"start-after", "", "", "top1100", 0, func() []string { return all[len(all)-99:] }, nil, 1},
+		{"start-after, delimiter", "", "/", "dir1/", 0, func() []string { return filter(all, "top") }, []string{"dir2/"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)}
+			if tt.prefix != "" {
+				in.Prefix = aws.String(tt.prefix)
+			}
+			if tt.delimiter != "" {
+				in.Delimiter = aws.String(tt.delimiter)
+			}
+			if tt.startAfter != "" {
+				in.StartAfter = aws.String(tt.startAfter)
+			}
+			if tt.maxKeys != 0 {
+				in.MaxKeys = aws.Int32(tt.maxKeys)
+			}
+			var keys, prefixes []string
+			pages := 0
+			p := s3.NewListObjectsV2Paginator(c, in)
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					t.Fatalf("ListObjectsV2 page %d = %v", pages+1, err)
+				}
+				pages++
+				n := len(out.Contents) + len(out.CommonPrefixes)
+				if int(aws.ToInt32(out.KeyCount)) != n {
+					t.Errorf("page %d: KeyCount = %d, want %d", pages, aws.ToInt32(out.KeyCount), n)
+				}
+				limit := 1000
+				if tt.maxKeys != 0 {
+					limit = int(tt.maxKeys)
+				}
+				if n > limit {
+					t.Errorf("page %d: %d entries, want at most %d", pages, n, limit)
+				}
+				if aws.ToBool(out.IsTruncated) != (out.NextContinuationToken != nil) {
+					t.Errorf("page %d: IsTruncated %v with NextContinuationToken %v", pages, aws.ToBool(out.IsTruncated), out.NextContinuationToken)
+				}
+				for _, o := range out.Contents {
+					keys = append(keys, *o.Key)
+				}
+				for _, cp := range out.CommonPrefixes {
+					prefixes = append(prefixes, *cp.Prefix)
+				}
+			}
+			if want := tt.wantKeys(); strings.Join(keys, "|") != strings.Join(want, "|") {
+				t.Errorf("ListObjectsV2 keys: got %d (%.80v...), want %d (%.80v...)", len(keys), keys, len(want), want)
+			}
+			if strings.Join(prefixes, "|") != strings.Join(tt.wantPrefixes, "|") {
+				t.Errorf("ListObjectsV2 prefixes = %q, want %q", prefixes, tt.wantPrefixes)
+			}
+			if pages != tt.wantPages {
+				t.Errorf("ListObjectsV2 pages = %d, want %d", pages, tt.wantPages)
+			}
+		})
+	}
+}
+
+func filter(keys []string, prefix string) []string {
+	var out []string
+	for _, k := range keys {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func TestListObjectsDetails(t *testing.T) {
+	f := start(t, s3local.Options{})
+	c := f.client(t)
+	ctx := context.Background()
+	keys := []string{"a b", "a+b", "a/ü", "a~b", "é", "z", "\u00a0x"}
+	for _, k := range keys {
+		put(t, c, k, []byte(k))
+	}
+	t.Run("binary order", func(t *testing.T) {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range out.Contents {
+			got = append(got, *o.Key)
+		}
+		want := append([]string(nil), keys...)
+		sort.Strings(want)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("ListObjectsV2 = %q, want %q", got, want)
+		}
+		if o := out.Contents[0]; o.Owner != nil || aws.ToInt64(o.Size) != int64(len(*o.Key)) || o.StorageClass != types.ObjectStorageClassStandard || o.ETag == nil || o.LastModified == nil {
+			t.Errorf("ListObjectsV2 entry = %+v", o)
+		}
+	})
+	t.Run("fetch-owner", func(t *testing.T) {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), FetchOwner: aws.Bool(true)})
+		if err != nil || out.Contents[0].Owner == nil || aws.ToString(out.Contents[0].Owner.ID) == "" {
+			t.Errorf("ListObjectsV2(FetchOwner) = %+v, %v", out.Contents[0], err)
+		}
+	})
+	t.Run("encoding-type=url", func(t *testing.T) {
+		resp, body := do(t, http.MethodGet, f.ts.URL+"/"+testBucket+"?list-type=2&encoding-type=url&delimiter=%2F&prefix=a", nil, nil)
+		var res struct {
+			Prefix, Delimiter, EncodingType string
+			Contents                        []struct{ Key string }
+			CommonPrefixes                  []struct{ Prefix string }
+		}
+		if err := xml.Unmarshal(body, &res); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("list = %d %s (%v)", resp.StatusCode, body, err)
+		}
+		var got []string
+		for _, c := range res.Contents {
+			got = append(got, c.Key)
+		}
+		want := []string{"a+b", "a%2Bb", "a%7Eb"}
+		if strings.Join(got, "|") != strings.Join(want, "|") || len(res.CommonPrefixes) != 1 || res.CommonPrefixes[0].Prefix != "a/" ||
+			res.EncodingType != "url" || res.Delimiter != "/" {
+			t.Errorf("list encoding-type=url = keys %q prefixes %v delimiter %q, want keys %q, prefix a/", got, res.CommonPrefixes, res.Delimiter, want)
+		}
+	})
+	t.Run("max-keys 0", func(t *testing.T) {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), MaxKeys: aws.Int32(0)})
+		if err != nil || len(out.Contents) != 0 || aws.ToBool(out.IsTruncated) {
+			t.Errorf("ListObjectsV2(MaxKeys 0) = %d keys, truncated %v, %v", len(out.Contents), aws.ToBool(out.IsTruncated), err)
+		}
+	})
+	t.Run("bad arguments", func(t *testing.T) {
+		for _, q := range []string{"list-type=2&max-keys=-1", "list-type=2&continuation-token=%25%25", "list-type=2&encoding-type=base64", "list-type=2&max-keys=x"} {
+			resp, body := do(t, http.MethodGet, f.ts.URL+"/"+testBucket+"?"+q, nil, nil)
+			if resp.StatusCode != 400 || !strings.Contains(string(body), "InvalidArgument") {
+				t.Errorf("list ?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
+			}
+		}
+	})
+}

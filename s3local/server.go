@@ -1,0 +1,600 @@
+package s3local
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/xml"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Default option values.
+const (
+	// DefaultDomain is the default Options.Domain.
+	DefaultDomain = "localhost"
+	// DefaultMinPartSize is the default Options.MinPartSize: 5 MiB, as S3.
+	DefaultMinPartSize = 5 << 20
+	// DefaultMaxObjectSize is the default Options.MaxObjectSize: 5 GiB, the
+	// largest single PUT that S3 accepts.
+	DefaultMaxObjectSize = 5 << 30
+)
+
+// Operation names, as passed to Options.Intercept. They are the names of the
+// S3 API actions.
+const (
+	// OpCreateBucket is PUT on a bucket.
+	OpCreateBucket = "CreateBucket"
+	// OpDeleteBucket is DELETE on a bucket.
+	OpDeleteBucket = "DeleteBucket"
+	// OpHeadBucket is HEAD on a bucket.
+	OpHeadBucket = "HeadBucket"
+	// OpListObjectsV2 is GET on a bucket with ?list-type=2.
+	OpListObjectsV2 = "ListObjectsV2"
+	// OpPutObject is PUT on an object.
+	OpPutObject = "PutObject"
+	// OpGetObject is GET on an object.
+	OpGetObject = "GetObject"
+	// OpHeadObject is HEAD on an object.
+	OpHeadObject = "HeadObject"
+	// OpDeleteObject is DELETE on an object.
+	OpDeleteObject = "DeleteObject"
+	// OpDeleteObjects is POST on a bucket with ?delete.
+	OpDeleteObjects = "DeleteObjects"
+	// OpPostObject is POST on a bucket with a form: a browser upload
+	// authorized by a POST policy.
+	OpPostObject = "PostObject"
+	// OpCreateMultipartUpload is POST on an object with ?uploads.
+	OpCreateMultipartUpload = "CreateMultipartUpload"
+	// OpUploadPart is PUT on an object with ?partNumber&uploadId.
+	OpUploadPart = "UploadPart"
+	// OpCompleteMultipartUpload is POST on an object with ?uploadId.
+	OpCompleteMultipartUpload = "CompleteMultipartUpload"
+	// OpAbortMultipartUpload is DELETE on an object with ?uploadId.
+	OpAbortMultipartUpload = "AbortMultipartUpload"
+	// OpListMultipartUploads is GET on a bucket with ?uploads.
+	OpListMultipartUploads = "ListMultipartUploads"
+)
+
+// ConditionalWriteMode tells how the server treats the If-None-Match and
+// If-Match headers of PutObject and CompleteMultipartUpload.
+type ConditionalWriteMode int
+
+const (
+	// ConditionalWritesEnforced evaluates conditional writes as S3 does:
+	// "If-None-Match: *" fails with 412 PreconditionFailed when the key
+	// exists, "If-Match: <etag>" when the key is missing or has another
+	// ETag. It is the default.
+	ConditionalWritesEnforced ConditionalWriteMode = iota
+	// ConditionalWritesIgnored ignores the headers, as an S3-compatible
+	// server predating conditional writes does: the write always happens.
+	ConditionalWritesIgnored
+	// ConditionalWritesNotImplemented refuses writes carrying either header
+	// with 501 NotImplemented, as some S3-compatible servers do.
+	ConditionalWritesNotImplemented
+)
+
+// Credential is an access key that the server accepts in AWS Signature
+// Version 4 signatures.
+type Credential struct {
+	// AccessKeyID is the access key ID, such as "AKIAIOSFODNN7EXAMPLE".
+	AccessKeyID string
+	// SecretAccessKey is the secret used to sign.
+	SecretAccessKey string
+	// SessionToken, when not empty, must be sent by requests signed with
+	// this key (X-Amz-Security-Token), or they fail with 400 InvalidToken.
+	SessionToken string
+}
+
+// Options configure a Server. The zero value is valid: anonymous access,
+// virtual-host addressing under "localhost", S3's size limits, and
+// conditional writes enforced.
+type Options struct {
+	// Domain is the domain under which virtual-hosted-style requests name
+	// their bucket (a port, if given, is ignored): a request whose Host
+	// (without port) is
+	// "<bucket>.<Domain>" addresses bucket <bucket>; any other host is
+	// path-style ("/<bucket>/<key>"). Default: "localhost".
+	Domain string
+
+	// Region is the region accepted in the credential scope of signatures
+	// and reported by HeadBucket for buckets created without a location
+	// constraint. Default: "" (any region is accepted; HeadBucket reports
+	// us-east-1).
+	Region string
+
+	// Credentials are the access keys accepted. When empty (the default),
+	// every request is accepted, signed or not, and signatures are not
+	// checked. When not empty, every request must carry a valid AWS
+	// Signature Version 4 (Authorization header, presigned URL or POST
+	// policy), except what the canned ACLs open to anonymous requests: a
+	// public-read object may be read, a public-read bucket listed, a
+	// public-read-write bucket written.
+	Credentials []Credential
+
+	// Store keeps the buckets, objects and uploads. Default: a new
+	// MemoryStore. NewDiskStore returns a store that survives restarts.
+	Store Store
+
+	// AllowedOrigins are the origins (scheme://host[:port]) whose web
+	// pages may call the server from a browser: CORS preflight requests
+	// from them are answered, and responses to them carry
+	// Access-Control-Allow-Origin and expose ETag and the x-amz-* headers.
+	// An entry may end in ":*" for any port, and "*" allows every origin.
+	// Default (nil): the loopback origins, http and https on any port of
+	// localhost, *.localhost, 127.0.0.1 and [::1], which is what a
+	// development server on the same machine needs. An empty, non-nil
+	// slice allows none.
+	AllowedOrigins []string
+
+	// AllowNonLoopback lets Listen serve on an address other than a
+	// loopback one (127.0.0.0/8, ::1, localhost). Default: false, so that
+	// a development server is not reachable from the network by mistake.
+	AllowNonLoopback bool
+
+	// Now is the clock used for timestamps (Last-Modified, upload
+	// initiation) and for signature expiry and clock-skew checks.
+	// Default: time.Now.
+	Now func() time.Time
+
+	// MinPartSize is the smallest size of every part but the last of a
+	// multipart upload: CompleteMultipartUpload fails with 400
+	// EntityTooSmall otherwise. Default (when <= 0): 5 MiB.
+	MinPartSize int64
+
+	// MaxObjectSize is the largest body of a PutObject, UploadPart or
+	// POST upload; larger ones fail with 400 EntityTooLarge, before their
+	// body is read when their length is declared. Default (when <= 0):
+	// 5 GiB.
+	MaxObjectSize int64
+
+	// ConditionalWrites selects how If-None-Match / If-Match are treated
+	// on writes. Default: ConditionalWritesEnforced.
+	ConditionalWrites ConditionalWriteMode
+
+	// AutoCreateBucket makes any request on a missing bucket (other than
+	// DeleteBucket) create it first, instead of failing with 404
+	// NoSuchBucket. Default: false.
+	AutoCreateBucket bool
+
+	// Intercept, when not nil, is called for every request once it is
+	// routed and authenticated, with the operation name (one of the Op
+	// constants, such as "PutObject" or "UploadPart") and the request. A
+	// non-nil result is written instead of running the operation (see
+	// Error and Disconnect). The request body must not be read by
+	// Intercept. It may be called concurrently.
+	Intercept func(op string, r *http.Request) *Error
+
+	// Logf, when not nil, receives one line per request (operation,
+	// method, path and status), and the text of the internal errors that
+	// clients see only as 500 InternalError.
+	Logf func(format string, args ...any)
+}
+
+// Server is an S3-compatible server. It is an http.Handler; create it
+// with New, or with Start, which also listens on loopback. All its
+// methods are safe for concurrent use.
+type Server struct {
+	opts      Options
+	store     Store
+	cors      corsPolicy
+	domain    string
+	minPart   int64
+	maxObject int64
+	now       func() time.Time
+	reqSeq    atomic.Uint64
+	hostID    string
+
+	lmu sync.Mutex // guards what Listen starts
+	hs  *http.Server
+	url string
+}
+
+// New returns a Server configured by opts. It creates no bucket: the
+// store may have some already.
+func New(opts Options) *Server {
+	s := &Server{
+		opts:      opts,
+		store:     opts.Store,
+		cors:      newCORSPolicy(opts.AllowedOrigins),
+		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
+		minPart:   opts.MinPartSize,
+		maxObject: opts.MaxObjectSize,
+		now:       opts.Now,
+		hostID:    randomHex(16),
+	}
+	if s.store == nil {
+		s.store = NewMemoryStore()
+	}
+	if h, _, err := net.SplitHostPort(s.domain); err == nil {
+		s.domain = h
+	}
+	if s.domain == "" {
+		s.domain = DefaultDomain
+	}
+	if s.minPart <= 0 {
+		s.minPart = DefaultMinPartSize
+	}
+	if s.maxObject <= 0 {
+		s.maxObject = DefaultMaxObjectSize
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// reqCtx carries one request through the server.
+type reqCtx struct {
+	s      *Server
+	w      http.ResponseWriter
+	r      *http.Request
+	q      url.Values
+	id     string
+	op     string
+	bucket string
+	key    string
+	auth   *authInfo
+	status int
+}
+
+// ServeHTTP routes an S3 request, authenticates it and runs it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rc := &reqCtx{s: s, w: w, r: r, id: s.requestID()}
+	h := w.Header()
+	h.Set("X-Amz-Request-Id", rc.id)
+	h.Set("X-Amz-Id-2", s.hostID)
+	h.Set("Server", "AmazonS3")
+	defer func() {
+		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
+	}()
+	if s.cors.handle(rc) {
+		return // a preflight request, answered
+	}
+	rc.q = r.URL.Query()
+	rc.bucket, rc.key = s.resolve(r)
+	op, routeErr := route(r.Method, rc.bucket, rc.key, rc.q, r.Header)
+	rc.op = op
+	var err *Error
+	if rc.auth, err = s.authenticate(rc); err != nil {
+		rc.fail(err)
+		return
+	}
+	if err := s.authorize(rc); err != nil {
+		rc.fail(err)
+		return
+	}
+	if routeErr != nil {
+		rc.fail(routeErr)
+		return
+	}
+	if s.opts.Intercept != nil {
+		if e := s.opts.Intercept(op, r); e != nil {
+			if e.Disconnect == nil {
+				rc.fail(e)
+				return
+			}
+			if !e.Disconnect.Respond {
+				rc.hangUp(e.Disconnect.AfterRequestBytes)
+				return
+			}
+			rc.w = &cutWriter{ResponseWriter: w, left: e.Disconnect.AfterResponseBytes}
+		}
+	}
+	if e := s.handle(rc); e != nil {
+		rc.fail(e)
+	}
+}
+
+// handle runs the operation of rc.
+func (s *Server) handle(rc *reqCtx) *Error {
+	switch rc.op {
+	case OpCreateBucket:
+		return s.createBucket(rc)
+	case OpDeleteBucket:
+		return s.deleteBucket(rc)
+	case OpHeadBucket:
+		return s.headBucket(rc)
+	case OpListObjectsV2:
+		return s.listObjects(rc)
+	case OpPutObject:
+		return s.putObject(rc)
+	case OpGetObject, OpHeadObject:
+		return s.getObject(rc)
+	case OpDeleteObject:
+		return s.deleteObject(rc)
+	case OpDeleteObjects:
+		return s.deleteObjects(rc)
+	case OpPostObject:
+		return s.postObject(rc)
+	case OpCreateMultipartUpload:
+		return s.createMultipartUpload(rc)
+	case OpUploadPart:
+		return s.uploadPart(rc)
+	case OpCompleteMultipartUpload:
+		return s.completeMultipartUpload(rc)
+	case OpAbortMultipartUpload:
+		return s.abortMultipartUpload(rc)
+	case OpListMultipartUploads:
+		return s.listMultipartUploads(rc)
+	}
+	return newError("NotImplemented", "")
+}
+
+// resolve returns the bucket and key a request addresses: virtual-hosted
+// style when the host is "<bucket>.<domain>", path style otherwise.
+func (s *Server) resolve(r *http.Request) (bucket, key string) {
+	host := strings.ToLower(r.Host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	path := r.URL.Path
+	if b, ok := strings.CutSuffix(host, "."+s.domain); ok && b != "" {
+		return b, strings.TrimPrefix(path, "/")
+	}
+	path = strings.TrimPrefix(path, "/")
+	bucket, key, _ = strings.Cut(path, "/")
+	return bucket, key
+}
+
+// unsupportedSubresources are S3 sub-resources this server does not
+// implement: requests naming them fail with 501 NotImplemented.
+var unsupportedSubresources = []string{
+	"accelerate", "acl", "analytics", "attributes", "cors", "encryption",
+	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
+	"logging", "metadataConfiguration", "metadataTable", "metrics",
+	"notification", "object-lock", "ownershipControls", "policy",
+	"policyStatus", "publicAccessBlock", "renameObject", "replication",
+	"requestPayment", "restore", "retention", "select", "session", "tagging",
+	"torrent", "versioning", "versions", "website",
+}
+
+// route returns the operation a request names, or 501 NotImplemented for
+// the operations this server leaves out (see the package doc).
+func route(method, bucket, key string, q url.Values, h http.Header) (string, *Error) {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
+	default:
+		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", resourceType(bucket, key))
+	}
+	notImplemented := newError("NotImplemented", "")
+	if bucket == "" {
+		if method == http.MethodGet {
+			return "", notImplemented // ListBuckets
+		}
+		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", "SERVICE")
+	}
+	for _, sub := range unsupportedSubresources {
+		if q.Has(sub) {
+			return "", notImplemented
+		}
+	}
+	if h.Get("X-Amz-Copy-Source") != "" {
+		return "", notImplemented // CopyObject, UploadPartCopy
+	}
+	has := q.Has
+	if key == "" {
+		switch {
+		case method == http.MethodGet && has("uploads"):
+			return OpListMultipartUploads, nil
+		case method == http.MethodGet && q.Get("list-type") == "2":
+			return OpListObjectsV2, nil
+		case method == http.MethodHead:
+			return OpHeadBucket, nil
+		case method == http.MethodPut:
+			return OpCreateBucket, nil
+		case method == http.MethodDelete:
+			return OpDeleteBucket, nil
+		case method == http.MethodPost && has("delete"):
+			return OpDeleteObjects, nil
+		case method == http.MethodPost:
+			return OpPostObject, nil
+		}
+		return "", notImplemented // ListObjects (version 1) and the rest
+	}
+	switch {
+	case method == http.MethodGet && !has("uploadId"):
+		return OpGetObject, nil
+	case method == http.MethodHead:
+		return OpHeadObject, nil
+	case method == http.MethodPut && (has("uploadId") || has("partNumber")):
+		return OpUploadPart, nil
+	case method == http.MethodPut:
+		return OpPutObject, nil
+	case method == http.MethodPost && has("uploads"):
+		return OpCreateMultipartUpload, nil
+	case method == http.MethodPost && has("uploadId"):
+		return OpCompleteMultipartUpload, nil
+	case method == http.MethodDelete && has("uploadId"):
+		return OpAbortMultipartUpload, nil
+	case method == http.MethodDelete:
+		return OpDeleteObject, nil
+	}
+	return "", notImplemented // ListParts and the rest
+}
+
+func resourceType(bucket, key string) string {
+	switch {
+	case bucket == "":
+		return "SERVICE"
+	case key == "":
+		return "BUCKET"
+	}
+	return "OBJECT"
+}
+
+// authorize refuses anonymous requests when credentials are configured,
+// unless the canned ACLs let anyone do what they ask: read a public-read
+// object (decided by getObject, which knows the object), list a
+// public-read bucket, write in a public-read-write one. A POST upload is
+// authorized by its policy, in postObject.
+func (s *Server) authorize(rc *reqCtx) *Error {
+	if !rc.anonymousRefused() {
+		return nil
+	}
+	switch rc.op {
+	case OpGetObject, OpHeadObject, OpPostObject:
+		return nil
+	case OpListObjectsV2, OpHeadBucket:
+		if s.bucketPublic(rc.bucket, false) {
+			return nil
+		}
+	case OpPutObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
+		OpCompleteMultipartUpload, OpAbortMultipartUpload:
+		if s.bucketPublic(rc.bucket, true) {
+			return nil
+		}
+	}
+	return newError("AccessDenied", "")
+}
+
+// anonymousRefused reports whether rc is unsigned while the server
+// checks signatures: what it may do is then up to the ACLs.
+func (rc *reqCtx) anonymousRefused() bool {
+	return rc.auth != nil && rc.auth.anonymous && len(rc.s.opts.Credentials) > 0
+}
+
+// logf writes a line to Options.Logf, if set.
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+// requestID returns a new request ID.
+func (s *Server) requestID() string {
+	return strings.ToUpper(strconv.FormatUint(0x1000000000000000|s.reqSeq.Add(1), 16))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fail writes e as the response.
+func (rc *reqCtx) fail(e *Error) {
+	rc.drainBody()
+	status := e.Status()
+	rc.status = status
+	h := rc.w.Header()
+	for k, v := range e.Header {
+		h[k] = v
+	}
+	if rc.r.Method == http.MethodHead {
+		rc.w.WriteHeader(status)
+		return
+	}
+	resource := rc.r.URL.Path
+	body := e.xmlBody(resource, rc.id, rc.s.hostID)
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rc.w.WriteHeader(status)
+	rc.w.Write(body)
+}
+
+// maxDrain bounds how much of an unread request body is discarded before an
+// error response.
+const maxDrain = 64 << 20
+
+// drainBody discards the rest of the request body before an error response,
+// so that a client still sending it reads the response instead of seeing a
+// reset connection. This matters for aws-sdk-go-v2: it sends
+// "Expect: 100-continue" on large PUTs but, its http.Request having no
+// protocol version set, net/http does not wait for the 100 Continue and
+// sends the body at once. Bodies declared larger than maxDrain are left
+// unread (the connection is then closed).
+func (rc *reqCtx) drainBody() {
+	if rc.r.Body == nil || rc.r.ContentLength > maxDrain {
+		return
+	}
+	io.CopyN(io.Discard, rc.r.Body, maxDrain)
+}
+
+// hangUp reads n bytes of the request body then closes the connection
+// without a response.
+func (rc *reqCtx) hangUp(n int64) {
+	rc.status = -1
+	if n > 0 && rc.r.Body != nil {
+		io.CopyN(io.Discard, rc.r.Body, n)
+	}
+	conn, _, err := http.NewResponseController(rc.w).Hijack()
+	if err == nil {
+		conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// cutWriter passes through a limited number of body bytes, then aborts the
+// response, closing the connection.
+type cutWriter struct {
+	http.ResponseWriter
+	left int64
+}
+
+func (c *cutWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) <= c.left {
+		c.left -= int64(len(p))
+		return c.ResponseWriter.Write(p)
+	}
+	c.ResponseWriter.Write(p[:c.left])
+	http.NewResponseController(c.ResponseWriter).Flush()
+	panic(http.ErrAbortHandler)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (c *cutWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+const xmlHeader = `<?xml version="1.0" encoding="UTF-8"?>` + "\n"
+
+// writeXML writes v as an XML response with status 200.
+func (rc *reqCtx) writeXML(v any) *Error {
+	return rc.writeXMLStatus(http.StatusOK, v)
+}
+
+// writeXMLStatus writes v as an XML response with status.
+func (rc *reqCtx) writeXMLStatus(status int, v any) *Error {
+	out, err := xml.Marshal(v)
+	if err != nil {
+		return newError("InternalError", err.Error())
+	}
+	body := append([]byte(xmlHeader), out...)
+	h := rc.w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rc.status = status
+	rc.w.WriteHeader(status)
+	rc.w.Write(body)
+	return nil
+}
+
+// writeStatus writes an empty response.
+func (rc *reqCtx) writeStatus(status int) *Error {
+	rc.status = status
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		rc.w.Header().Set("Content-Length", "0")
+	}
+	rc.w.WriteHeader(status)
+	return nil
+}
+
+func xmlEscape(b *strings.Builder, s string) {
+	xml.EscapeText(b, []byte(s))
+}
+
+// xmlTime formats t as S3 does in XML documents.
+func xmlTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// httpTime formats t as an HTTP date.
+func httpTime(t time.Time) string {
+	return t.UTC().Format(http.TimeFormat)
+}
