@@ -58,7 +58,7 @@ func BenchmarkUpload(b *testing.B) {
 	}
 	for _, mode := range []handler.Mode{handler.Spool, handler.Stream} {
 		b.Run(mode.String(), func(b *testing.B) {
-			h, err := handler.NewUploadHandler(drainSaver{}, handler.Options{Mode: mode, MaxFileSize: -1, TempDir: b.TempDir()})
+			h, err := handler.NewUploadHandler(drainSaver{}, handler.Options{Mode: mode, MaxFileSize: -1, MaxRequestSize: -1, TempDir: b.TempDir()})
 			if err != nil {
 				b.Fatal(err)
 			}

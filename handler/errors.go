@@ -1,21 +1,22 @@
 package handler
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 
 	"github.com/s3kit/s3kit/storage"
 )
 
 // Error is an error answered to the client: an HTTP status, a stable
-// machine-readable code and a message safe to show. Hooks (Authorize,
-// Key, OnSaved) return an *Error to choose the answer; any other error
-// they return is answered with a generic 500 and logged.
+// machine-readable code and a message safe to show. The handlers make one
+// where a failure is seen (the read of the body that failed, the limit
+// that was passed, the storage call that refused) and answer it as is.
+// Hooks (Authorize, Key, OnSaved) return an *Error to choose the answer;
+// any other error they return is answered with a generic 500 and logged.
 type Error struct {
 	Status  int    // the HTTP status
 	Code    string // a stable code such as "file_too_large"
@@ -61,15 +62,49 @@ func newError(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// The fixed answers. Those that depend on a limit are made with it, once,
+// by the constructors or at the read that passed it.
 var (
 	errMethod      = newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use POST")
 	errNoFile      = newError(http.StatusBadRequest, CodeNoFile, "the request holds no file")
+	errMalformed   = newError(http.StatusBadRequest, CodeMalformed, "the request body is malformed or incomplete")
+	errBadFilename = newError(http.StatusBadRequest, CodeInvalidFilename, "the file name has no usable characters")
+	errBadKey      = newError(http.StatusBadRequest, CodeInvalidFilename, "the file name cannot be stored")
 	errTooManyFile = newError(http.StatusRequestEntityTooLarge, CodeTooManyFiles, "too many files")
 	errTooManyFlds = newError(http.StatusRequestEntityTooLarge, CodeTooManyFields, "too many form fields")
 	errFieldsSize  = newError(http.StatusRequestEntityTooLarge, CodeFieldsTooLarge, "the form fields are too large")
 	errHeaderSize  = newError(http.StatusRequestEntityTooLarge, CodeHeaderTooLarge, "a part header is too large")
+	errTimeout     = newError(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time")
+	errNameTaken   = newError(http.StatusConflict, CodeNameTaken, "another upload took the file name; try again")
+	errAborted     = newError(http.StatusBadRequest, CodeAborted, "the request was cancelled")
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
+
+// errRequestTooLarge is the answer to a body over MaxRequestSize.
+func errRequestTooLarge(limit int64) *Error {
+	return newError(http.StatusRequestEntityTooLarge, CodeRequestTooLarge, "the request body is larger than %d bytes", limit)
+}
+
+// storageError is the answer to an error of a storage call: the client's
+// fault when the name cannot be stored or was taken, nobody's when the
+// client left; any other error is returned as is, to be answered with a
+// 500 and logged.
+func storageError(ctx context.Context, err error) error {
+	var he *Error
+	switch {
+	case errors.As(err, &he):
+		return he // a Saver of the user's that chose its answer
+	case errors.Is(err, storage.ErrInvalidName):
+		return errBadKey
+	case errors.Is(err, storage.ErrExist):
+		// Overwrite off, and a writer that overwrites took the name of a
+		// large streamed file while it uploaded.
+		return errNameTaken
+	case ctx.Err() != nil:
+		return errAborted
+	}
+	return err
+}
 
 // errorBody is the JSON every error is answered with.
 type errorBody struct {
@@ -79,61 +114,16 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// classify turns any error met while serving a request into the *Error
-// answered for it. bodyErr is the first error the request body gave, which
-// explains a failure better than whatever layer reported it.
-func classify(err, bodyErr, partErr error, r *http.Request) *Error {
-	for _, e := range []error{bodyErr, partErr, err} {
-		if e == nil {
-			continue
-		}
-		var he *Error
-		if errors.As(e, &he) {
-			return he
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(e, &mbe) {
-			return newError(http.StatusRequestEntityTooLarge, CodeRequestTooLarge, "the request body is larger than %d bytes", mbe.Limit)
-		}
-		if (e == bodyErr || e == partErr) && isTimeout(e) {
-			// Only the client's body: a timeout talking to S3 is ours (500).
-			return newError(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time")
-		}
-		if e == bodyErr || e == partErr {
-			// A truncated, reset or otherwise broken upload.
-			return newError(http.StatusBadRequest, CodeMalformed, "the request body is malformed or incomplete")
-		}
-	}
-	if errors.Is(err, storage.ErrInvalidName) {
-		return newError(http.StatusBadRequest, CodeInvalidFilename, "the file name cannot be stored")
-	}
-	if errors.Is(err, storage.ErrExist) {
-		// Overwrite off and another writer took the name mid-upload.
-		return newError(http.StatusConflict, CodeNameTaken, "another upload took the file name; try again")
-	}
-	if r.Context().Err() != nil {
-		return newError(http.StatusBadRequest, CodeAborted, "the request was cancelled")
-	}
-	return nil // unknown: a 500
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// fail answers err as JSON: the one place errors become responses. Errors
-// that are not classified are logged and answered with a generic 500.
-func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err, bodyErr, partErr error) {
-	he := classify(err, bodyErr, partErr, r)
-	if he == nil {
+// fail answers err as JSON: the one place errors become responses. An
+// *Error is answered as it is; any other error is logged and answered with
+// a generic 500.
+func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var he *Error
+	if errors.As(err, &he) {
+		log.DebugContext(r.Context(), "handler: request refused", "status", he.Status, "code", he.Code, "err", err)
+	} else {
 		log.ErrorContext(r.Context(), "handler: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		he = errInternal
-	} else {
-		log.DebugContext(r.Context(), "handler: request refused", "status", he.Status, "code", he.Code, "err", err)
 	}
 	if he.Status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", http.MethodPost)

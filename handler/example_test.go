@@ -58,7 +58,7 @@ func ExampleNewUploadHandler() {
 	fmt.Print(strings.ReplaceAll(string(answer), `},{`, "},\n{"))
 	// Output:
 	// Put docs/Read_me.txt: 11 bytes, text/plain; charset=utf-8, disposition ""
-	// Put docs/page.html: 24 bytes, text/html; charset=utf-8, disposition "attachment; filename=page.html"
+	// Put docs/page.html: 24 bytes, text/html; charset=utf-8, disposition "attachment; filename=\"page.html\"; filename*=UTF-8''page.html"
 	// 201 Created
 	// {"files":[{"content_type":"text/plain; charset=utf-8","etag":"\"abc\"","field":"docs","filename":"Read me.txt","name":"docs/Read_me.txt","size":11},
 	// {"content_type":"text/html; charset=utf-8","etag":"\"abc\"","field":"docs","filename":"page.html","name":"docs/page.html","size":24}]}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/s3kit/s3kit/handler"
 	"github.com/s3kit/s3kit/storage"
@@ -34,6 +35,8 @@ type memSaver struct {
 	ctxKeys []any // the ctxKey value seen by each Put
 	deleted []string
 	put     func(ctx context.Context, name string, r io.Reader) error // optional fault
+	started atomic.Int32                                              // Puts begun
+	open    atomic.Int32                                              // Puts not yet returned: an upload in flight
 }
 
 type stored struct {
@@ -46,6 +49,9 @@ type ctxKey struct{}
 func newMemSaver() *memSaver { return &memSaver{files: map[string]stored{}} }
 
 func (m *memSaver) Put(ctx context.Context, name string, r io.Reader, opts *storage.SaveOptions) (storage.Info, error) {
+	m.started.Add(1)
+	m.open.Add(1)
+	defer m.open.Add(-1)
 	m.mu.Lock()
 	m.ctxKeys = append(m.ctxKeys, ctx.Value(ctxKey{}))
 	m.mu.Unlock()

@@ -28,6 +28,9 @@ func FuzzUpload(f *testing.F) {
 	f.Add(false, "zz", []byte("--zz\r\nX: "+strings.Repeat("h", 3000)+"\r\n\r\nhi\r\n--zz--\r\n"))
 	f.Add(true, "zz", []byte("--zz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.html\"\r\n\r\n<html><script>x</script>\r\n--zz--\r\n"))
 	f.Add(false, "", []byte("--\r\n\r\n"))
+	f.Add(true, "zz", []byte(strings.Repeat("--zz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"\"\r\n\r\n\r\n", 6)+"--zz--\r\n"))
+	f.Add(false, "zz", []byte(strings.Repeat("--zz\r\n\r\n\r\n", 8)+"--zz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhi\r\n--zz--\r\n"))
+	f.Add(true, "zz", []byte("--zz\r\nContent-Disposition: form-data; filename=\"a.txt\"\r\n\r\nnameless\r\n--zz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"b.png.gz\"\r\n\r\n\x1f\x8b\x08\x00\r\n--zz--\r\n"))
 	f.Add(true, "a b\"c", []byte("--a b\"c\r\n\r\n--a b\"c--"))
 	f.Fuzz(func(t *testing.T, stream bool, boundary string, body []byte) {
 		s := newMemSaver()

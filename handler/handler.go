@@ -1,14 +1,11 @@
 package handler
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -16,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3kit/s3kit/internal/spool"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -44,8 +40,9 @@ const (
 	// open, and the memory per file is bounded by SpoolMemory.
 	Spool Mode = iota
 	// Stream hands the file to Put as it arrives: parts go to S3 while the
-	// client is still sending, and the memory per file is bounded by the
-	// storage's part size × concurrency.
+	// client is still sending, and the memory per file is the storage's
+	// stream buffers (see storage.Storage.Put); the handler itself holds
+	// little for a client that stalls (see the package documentation).
 	Stream
 )
 
@@ -70,11 +67,8 @@ const (
 	DefaultMaxPartHeaderSize = 16 << 10  // 16 KiB
 	DefaultSpoolMemory       = 2_621_440 // 2.5 MiB, Django's FILE_UPLOAD_MAX_MEMORY_SIZE
 	DefaultCleanupTimeout    = 30 * time.Second
+	DefaultIdleTimeout       = 30 * time.Second
 )
-
-// sniffLen is how many leading bytes of a file decide its type
-// (mimetype's read limit, as in storage.DetectContentType).
-const sniffLen = 3072
 
 // Options configures an UploadHandler. The zero value of every field
 // means its documented default.
@@ -91,10 +85,17 @@ type Options struct {
 	// bound (MaxRequestSize still applies). Default: 32 MiB.
 	MaxFileSize int64
 
-	// MaxFiles bounds the number of files in one request. Default: 100.
+	// MaxFiles bounds the number of file parts in one request: every part
+	// with a filename parameter counts, empty file inputs included (as
+	// Django's DATA_UPLOAD_MAX_NUMBER_FILES since CVE-2023-24580), so a
+	// form with more file inputs than MaxFiles is refused even when some
+	// are left empty. Default: 100.
 	MaxFiles int
 
-	// MaxFields bounds the number of non-file form fields. Default: 1000.
+	// MaxFields bounds the number of the other parts: form fields, and
+	// parts with no name or no form-data disposition, which are read and
+	// dropped. With MaxFiles it bounds the parts of a request. Default:
+	// 1000.
 	MaxFields int
 
 	// MaxFieldsSize bounds the total size of the names and values of the
@@ -163,6 +164,22 @@ type Options struct {
 	// Default: nil.
 	URLOptions *storage.URLOptions
 
+	// IdleTimeout is how long the handler waits for the next bytes of the
+	// body before it gives up on the request with 408 request_timeout; the
+	// memory, spool file and S3 multipart upload of the request are then
+	// released. It counts only the time a read waits for the client (a
+	// read is given between IdleTimeout and 1¼ IdleTimeout), not the time
+	// spent uploading to S3, and is kept with the connection's read
+	// deadline (http.ResponseController), never past the server's own
+	// ReadTimeout. Behind a ResponseWriter that cannot set deadlines, each
+	// read runs in a goroutine of its own that is abandoned after it. -1
+	// turns it off (only the server's timeouts apply). Default: 30 s, long
+	// enough for a live client on a poor mobile link (TCP's retransmission
+	// backs off to a few seconds; nginx's client_body_timeout allows 60 s,
+	// Apache's RequestReadTimeout 20 s), short enough that what clients
+	// that stop sending hold is freed within half a minute.
+	IdleTimeout time.Duration
+
 	// CleanupTimeout bounds the deletion of the files of a failed
 	// request, which runs on a context that outlives the request's.
 	// Default: 30 s.
@@ -197,9 +214,11 @@ type UploadHandler struct {
 	authorize      func(r *http.Request) error
 	onSaved        func(r *http.Request, res *Result) error
 	urlOpts        *storage.URLOptions
+	idle           time.Duration // 0: none
 	cleanupTimeout time.Duration
 	log            *slog.Logger
-	tooLarge       *Error // the answer past maxFile
+	tooLarge       *Error    // the answer past maxFile
+	noDeadlines    sync.Once // logs that a writer cannot set read deadlines
 }
 
 // NewUploadHandler returns a handler that stores files with s, configured
@@ -209,14 +228,23 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 		return nil, errors.New("handler: nil Saver")
 	}
 	h := &UploadHandler{
-		saver: s, mode: opts.Mode, key: opts.Key, maxNameLen: opts.MaxNameLength,
-		tempDir: opts.TempDir, authorize: opts.Authorize, onSaved: opts.OnSaved,
-		urlOpts: opts.URLOptions, log: opts.Logger, conflict: storage.ConflictRename,
+		saver: s, key: opts.Key, maxNameLen: opts.MaxNameLength, authorize: opts.Authorize,
+		onSaved: opts.OnSaved, urlOpts: opts.URLOptions, log: opts.Logger, conflict: storage.ConflictRename,
 	}
 	h.urler, _ = s.(URLer)
-	if opts.Mode != Spool && opts.Mode != Stream {
-		return nil, fmt.Errorf("handler: option Mode: %v is not Spool or Stream", opts.Mode)
+	for _, step := range []func(*Options) error{h.setSizes, h.setCounts, h.setFiles, h.setTransfer} {
+		if err := step(&opts); err != nil {
+			return nil, err
+		}
 	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h, nil
+}
+
+// setSizes resolves the byte limits.
+func (h *UploadHandler) setSizes(opts *Options) error {
 	var err error
 	size := func(name string, v, def int64) int64 {
 		switch {
@@ -237,24 +265,38 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 	}
 	h.maxRequest = size("MaxRequestSize", opts.MaxRequestSize, defRequest)
 	if err != nil {
-		return nil, err
+		return err
+	}
+	if h.maxFieldsSize < 0 || h.maxHeader < 0 {
+		return errors.New("handler: options MaxFieldsSize and MaxPartHeaderSize must be positive: they bound memory")
 	}
 	h.tooLarge = newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
-	if h.maxFieldsSize < 0 || h.maxHeader < 0 {
-		return nil, errors.New("handler: options MaxFieldsSize and MaxPartHeaderSize must be positive: they bound memory")
+	return nil
+}
+
+// setCounts resolves the bounds on the number of parts.
+func (h *UploadHandler) setCounts(opts *Options) error {
+	count := func(name string, v, def int) (int, error) {
+		switch {
+		case v == 0:
+			return def, nil
+		case v < 0:
+			return 0, fmt.Errorf("handler: option %s: must be positive, got %d", name, v)
+		}
+		return v, nil
 	}
-	if h.maxFiles = opts.MaxFiles; h.maxFiles == 0 {
-		h.maxFiles = DefaultMaxFiles
-	} else if h.maxFiles < 0 {
-		return nil, fmt.Errorf("handler: option MaxFiles: must be positive, got %d", opts.MaxFiles)
+	var err error
+	if h.maxFiles, err = count("MaxFiles", opts.MaxFiles, DefaultMaxFiles); err != nil {
+		return err
 	}
-	if h.maxFields = opts.MaxFields; h.maxFields == 0 {
-		h.maxFields = DefaultMaxFields
-	} else if h.maxFields < 0 {
-		return nil, fmt.Errorf("handler: option MaxFields: must be positive, got %d", opts.MaxFields)
-	}
+	h.maxFields, err = count("MaxFields", opts.MaxFields, DefaultMaxFields)
+	return err
+}
+
+// setFiles resolves what is accepted and how it is named.
+func (h *UploadHandler) setFiles(opts *Options) error {
 	if opts.MaxNameLength < 0 {
-		return nil, fmt.Errorf("handler: option MaxNameLength: must not be negative, got %d", opts.MaxNameLength)
+		return fmt.Errorf("handler: option MaxNameLength: must not be negative, got %d", opts.MaxNameLength)
 	}
 	if len(opts.FileFields) > 0 {
 		h.fileFields = make(map[string]bool, len(opts.FileFields))
@@ -262,8 +304,9 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 			h.fileFields[f] = true
 		}
 	}
+	var err error
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
-		return nil, err
+		return err
 	}
 	if h.key == nil {
 		h.key = DatedKey
@@ -271,32 +314,46 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 	if opts.Overwrite {
 		h.conflict = storage.ConflictOverwrite
 	}
+	return nil
+}
+
+// setTransfer resolves how bytes go from the client to the Saver: the
+// mode, the spool and the timeouts.
+func (h *UploadHandler) setTransfer(opts *Options) error {
+	if h.mode = opts.Mode; h.mode != Spool && h.mode != Stream {
+		return fmt.Errorf("handler: option Mode: %v is not Spool or Stream", opts.Mode)
+	}
 	switch {
 	case opts.SpoolMemory == 0:
 		h.spoolMemory = DefaultSpoolMemory
 	case opts.SpoolMemory > 0:
 		h.spoolMemory = opts.SpoolMemory
 	}
-	if h.tempDir == "" {
+	if h.tempDir = opts.TempDir; h.tempDir == "" {
 		h.tempDir = os.TempDir()
 	}
 	if h.mode == Spool {
 		if fi, err := os.Stat(h.tempDir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("handler: option TempDir: %q is not a directory", h.tempDir)
+			return fmt.Errorf("handler: option TempDir: %q is not a directory", h.tempDir)
 		}
+	}
+	switch {
+	case opts.IdleTimeout == 0:
+		h.idle = DefaultIdleTimeout
+	case opts.IdleTimeout > 0:
+		h.idle = opts.IdleTimeout
+	case opts.IdleTimeout != -1:
+		return fmt.Errorf("handler: option IdleTimeout: must be positive or -1, got %v", opts.IdleTimeout)
 	}
 	switch {
 	case opts.CleanupTimeout == 0:
 		h.cleanupTimeout = DefaultCleanupTimeout
 	case opts.CleanupTimeout < 0:
-		return nil, fmt.Errorf("handler: option CleanupTimeout: must be positive, got %v", opts.CleanupTimeout)
+		return fmt.Errorf("handler: option CleanupTimeout: must be positive, got %v", opts.CleanupTimeout)
 	default:
 		h.cleanupTimeout = opts.CleanupTimeout
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	return h, nil
+	return nil
 }
 
 // DatedKey is the default Key: the UTC date of the upload as a
@@ -370,45 +427,31 @@ func (f *File) MarshalJSON() ([]byte, error) {
 // with their JSON description, or an error as {"error": {"code",
 // "message"}} with the statuses listed in the package documentation.
 func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		fail(w, r, h.log, errMethod, nil, nil)
-		return
-	}
-	if h.authorize != nil {
-		if err := h.authorize(r); err != nil {
-			fail(w, r, h.log, err, nil, nil)
-			return
-		}
-	}
-	if err := checkMultipart(r); err != nil {
-		fail(w, r, h.log, err, nil, nil)
-		return
-	}
-	if h.maxRequest >= 0 && r.ContentLength > h.maxRequest {
-		fail(w, r, h.log, &http.MaxBytesError{Limit: h.maxRequest}, nil, nil)
-		return
-	}
-	raw := r.Body
-	if h.maxRequest >= 0 {
-		raw = http.MaxBytesReader(w, r.Body, h.maxRequest)
-	}
-	// The multipart reader reads 4 KiB at a time; a larger buffer below it
-	// saves most of the read system calls.
-	br := bodyReaders.Get().(*bufio.Reader)
-	br.Reset(raw)
-	defer func() { br.Reset(nil); bodyReaders.Put(br) }()
-	body := &trackedBody{r: br, Closer: raw, budget: -1}
-	r.Body = body
-	mr, err := r.MultipartReader()
+	out, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid multipart form"), nil, nil)
+		fail(w, r, h.log, err)
 		return
 	}
+	writeRaw(w, http.StatusCreated, out)
+}
+
+// serve stores the files of the request and returns the JSON answer; on
+// an error, nothing of the request stays.
+func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	boundary, err := h.admit(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	body, client := h.openBody(w, r, cancel)
+	defer body.release()
+	defer client.done()
+	f := &form{mr: multipart.NewReader(body, boundary), body: body, fieldsLeft: h.maxFieldsSize}
 	res := &Result{Fields: url.Values{}}
-	var partErr error
-	err = h.receive(r, mr, body, res, &partErr)
+	err = h.receive(ctx, r, f, res)
 	if err == nil && r.Context().Err() != nil {
-		err = r.Context().Err() // the client left: keep nothing
+		err = errAborted // the client left: keep nothing
 	}
 	if err == nil && h.onSaved != nil {
 		err = h.onSaved(r, res)
@@ -418,267 +461,31 @@ func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = jsonMarshal(res)
 	}
 	if err != nil {
-		h.rollback(r.Context(), res.Files)
-		fail(w, r, h.log, err, body.err, partErr)
-		return
-	}
-	h.log.DebugContext(r.Context(), "handler: stored", "files", len(res.Files))
-	writeRaw(w, http.StatusCreated, out)
-}
-
-// checkMultipart refuses anything but multipart/form-data with a
-// boundary.
-func checkMultipart(r *http.Request) error {
-	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/form-data" {
-		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must be multipart/form-data")
-	}
-	if params["boundary"] == "" {
-		return newError(http.StatusBadRequest, CodeMalformed, "the multipart boundary is missing")
-	}
-	return nil
-}
-
-// receive reads the parts one by one, storing files as they come and
-// collecting the other fields. The files stored so far are in res even
-// when it fails.
-func (h *UploadHandler) receive(r *http.Request, mr *multipart.Reader, body *trackedBody, res *Result, partErr *error) error {
-	fieldsLeft := h.maxFieldsSize
-	fields := 0
-	for {
-		body.budget = h.maxHeader + 4096 // the header and one bufio read-ahead
-		p, err := mr.NextPart()
-		body.budget = -1
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			*partErr = err
-			return err
-		}
-		field, filename, isFile := disposition(p)
-		if !isFile || field == "" {
-			// A plain field (or a nameless part, which is read and dropped
-			// as Go's ReadForm does).
-			if fields++; fields > h.maxFields {
-				return errTooManyFlds
-			}
-			fieldsLeft -= int64(len(field))
-			v, err := io.ReadAll(io.LimitReader(p, max(fieldsLeft, 0)+1))
-			if err != nil {
-				*partErr = err
-				return err
-			}
-			if fieldsLeft -= int64(len(v)); fieldsLeft < 0 {
-				return errFieldsSize
-			}
-			if field != "" {
-				res.Fields.Add(field, string(v))
-			}
-			continue
-		}
-		if filename == "" {
-			// An empty file input: browsers send the part with no name and
-			// no bytes. Read it (within the file limit) and skip it.
-			pr := &partReader{r: p, limit: h.maxFile, tooLarge: h.tooLarge}
-			if _, err := io.Copy(io.Discard, pr); err != nil {
-				*partErr = pr.err
-				return err
-			}
-			continue
-		}
-		if h.fileFields != nil && !h.fileFields[field] {
-			return newError(http.StatusBadRequest, CodeUnexpectedField, "the field %q does not take files", field)
-		}
-		if len(res.Files) >= h.maxFiles {
-			return errTooManyFile
-		}
-		f, err := h.saveFile(r, p, field, filename, partErr)
-		if f != nil {
-			res.Files = append(res.Files, f) // stored, even on error: rolled back
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if len(res.Files) == 0 {
-		return errNoFile
-	}
-	return nil
-}
-
-// disposition returns the field name and the raw file name of a part, as
-// its Content-Disposition gives them (Part.FileName would apply
-// filepath.Base, which ValidName does anyway, to the name echoed back).
-func disposition(p *multipart.Part) (field, filename string, isFile bool) {
-	d, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-	if err != nil || d != "form-data" {
-		return "", "", false
-	}
-	filename, isFile = params["filename"]
-	return params["name"], filename, isFile
-}
-
-// saveFile sniffs, checks and stores one file part.
-func (h *UploadHandler) saveFile(r *http.Request, p *multipart.Part, field, filename string, partErr *error) (*File, error) {
-	ctx := r.Context()
-	name, err := storage.ValidName(filename)
-	if err != nil {
-		return nil, newError(http.StatusBadRequest, CodeInvalidFilename, "the file name has no usable characters")
-	}
-	key, err := h.key(r, field, name)
-	if err != nil {
+		h.rollback(ctx, res.Files)
 		return nil, err
 	}
-	pr := &partReader{r: p, limit: h.maxFile, tooLarge: h.tooLarge}
-	head := make([]byte, sniffLen)
-	n, err := io.ReadFull(pr, head)
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		*partErr = pr.err
-		return nil, err
-	}
-	head = head[:n]
-	ct, enc := storage.DetectContentType(name, head)
-	if !h.types.accepts(ct) {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
-	}
-	opts := &storage.SaveOptions{
-		Params:    storage.ObjectParameters{ContentType: ct, ContentEncoding: enc},
-		Conflict:  h.conflict,
-		MaxLength: h.maxNameLen,
-	}
-	if h.types.attachment(ct) {
-		opts.Params.ContentDisposition = attachmentDisposition(name)
-	}
+	h.log.DebugContext(ctx, "handler: stored", "files", len(res.Files))
+	return out, nil
+}
 
-	var src io.Reader
-	switch h.mode {
-	case Spool:
-		sp := spool.New(h.spoolMemory, h.tempDir)
-		defer sp.Close()
-		if err := h.fill(sp, head, pr); err != nil {
-			*partErr = pr.err
-			return nil, err
-		}
-		src = sp.Reader()
-	case Stream:
-		src = io.MultiReader(bytes.NewReader(head), pr)
+// admit refuses a request before its body is read: not a POST, refused by
+// Authorize, not multipart/form-data, or declaring a length over
+// MaxRequestSize. It returns the multipart boundary.
+func (h *UploadHandler) admit(r *http.Request) (string, error) {
+	if r.Method != http.MethodPost {
+		return "", errMethod
 	}
-	info, err := h.saver.Put(ctx, key, src, opts)
+	if h.authorize != nil {
+		if err := h.authorize(r); err != nil {
+			return "", err
+		}
+	}
+	boundary, err := checkMultipart(r)
 	if err != nil {
-		*partErr = pr.err
-		return nil, err
+		return "", err
 	}
-	if pr.err != nil { // a Saver that ignored a read error
-		*partErr = pr.err
-		return &File{Name: info.Name}, pr.err
+	if h.maxRequest >= 0 && r.ContentLength > h.maxRequest {
+		return "", errRequestTooLarge(h.maxRequest)
 	}
-	f := &File{
-		Field: field, Filename: filename, Name: info.Name, Size: pr.n,
-		ContentType: ct, ContentEncoding: info.ContentEncoding, ETag: info.ETag,
-	}
-	if h.urler != nil {
-		if f.URL, err = h.urler.URL(ctx, info.Name, h.urlOpts); err != nil {
-			h.log.WarnContext(ctx, "handler: no URL for a stored file", "name", info.Name, "err", err)
-		}
-	}
-	return f, nil
-}
-
-// spoolWriters buffer the small reads of a multipart part into large
-// writes to the spool.
-var spoolWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
-
-// fill copies the sniffed head and the rest of the part into the spool.
-func (h *UploadHandler) fill(sp *spool.File, head []byte, pr *partReader) error {
-	if _, err := sp.Write(head); err != nil {
-		return err
-	}
-	if len(head) < sniffLen {
-		return nil // the whole part was in the head
-	}
-	bw := spoolWriters.Get().(*bufio.Writer)
-	defer spoolWriters.Put(bw)
-	bw.Reset(struct{ io.Writer }{sp}) // hide ReadFrom, so bw buffers
-	defer bw.Reset(nil)
-	if _, err := bw.ReadFrom(pr); err != nil {
-		return err
-	}
-	return bw.Flush()
-}
-
-// rollback deletes the files a failed request stored, on a context that
-// outlives the request's.
-func (h *UploadHandler) rollback(ctx context.Context, files []*File) {
-	if len(files) == 0 {
-		return
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cleanupTimeout)
-	defer cancel()
-	for _, f := range files {
-		if err := h.saver.Delete(cctx, f.Name); err != nil {
-			h.log.WarnContext(ctx, "handler: could not delete a file of a failed upload", "name", f.Name, "err", err)
-		}
-	}
-}
-
-// bodyReaders buffer request bodies.
-var bodyReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
-// trackedBody is the request body: it keeps the first read error, and
-// bounds what may be read while a part header is parsed.
-type trackedBody struct {
-	r io.Reader
-	io.Closer
-	err    error
-	budget int64 // bytes that may still be read; -1: no bound
-}
-
-func (b *trackedBody) Read(p []byte) (int, error) {
-	if b.budget >= 0 {
-		if b.budget == 0 {
-			if b.err == nil {
-				b.err = errHeaderSize
-			}
-			return 0, errHeaderSize
-		}
-		if int64(len(p)) > b.budget {
-			p = p[:b.budget]
-		}
-	}
-	n, err := b.r.Read(p)
-	if b.budget >= 0 {
-		b.budget -= int64(n)
-	}
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
-	}
-	return n, err
-}
-
-// partReader reads one file part, counting its bytes, enforcing the file
-// limit and keeping the first error other than io.EOF.
-type partReader struct {
-	r     io.Reader
-	n     int64
-	limit int64 // -1: none
-	err   error
-
-	tooLarge *Error // the error past limit
-}
-
-func (pr *partReader) Read(p []byte) (int, error) {
-	if pr.err != nil {
-		return 0, pr.err
-	}
-	n, err := pr.r.Read(p)
-	pr.n += int64(n)
-	if pr.limit >= 0 && pr.n > pr.limit {
-		pr.err = pr.tooLarge
-		return n, pr.err
-	}
-	if err != nil && err != io.EOF {
-		pr.err = err
-	}
-	return n, err
+	return boundary, nil
 }

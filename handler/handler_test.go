@@ -219,12 +219,12 @@ func TestUploadSaveOptions(t *testing.T) {
 		{name: "plain", filename: "a.txt", data: "hello", ctype: "text/plain; charset=utf-8", conflict: storage.ConflictRename},
 		{name: "overwrite", opts: handler.Options{Overwrite: true}, filename: "a.txt", data: "hello", ctype: "text/plain; charset=utf-8", conflict: storage.ConflictOverwrite},
 		{name: "png named txt", filename: "a.txt", data: string(pngBytes), ctype: "image/png", conflict: storage.ConflictRename},
-		{name: "html", filename: "page.html", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename=page.html`, conflict: storage.ConflictRename},
-		{name: "html named png", filename: "cat.png", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename=cat.png`, conflict: storage.ConflictRename},
-		{name: "svg", filename: "logo.svg", data: svg, ctype: "image/svg+xml", disposition: `attachment; filename=logo.svg`, conflict: storage.ConflictRename},
+		{name: "html", filename: "page.html", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename="page.html"; filename*=UTF-8''page.html`, conflict: storage.ConflictRename},
+		{name: "html named png", filename: "cat.png", data: html, ctype: "text/html; charset=utf-8", disposition: storage.Attachment("cat.png"), conflict: storage.ConflictRename},
+		{name: "svg", filename: "logo.svg", data: svg, ctype: "image/svg+xml", disposition: storage.Attachment("logo.svg"), conflict: storage.ConflictRename},
 		{name: "svg inline", opts: handler.Options{InlineTypes: []string{"image/svg+xml"}}, filename: "logo.svg", data: svg, ctype: "image/svg+xml", conflict: storage.ConflictRename},
-		{name: "js", filename: "app.js", data: "alert(1)", ctype: "text/javascript; charset=utf-8", disposition: `attachment; filename=app.js`, conflict: storage.ConflictRename},
-		{name: "unicode name", filename: "résumé.html", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename*=utf-8''r%C3%A9sum%C3%A9.html`, conflict: storage.ConflictRename},
+		{name: "js", filename: "app.js", data: "alert(1)", ctype: "text/javascript; charset=utf-8", disposition: storage.Attachment("app.js"), conflict: storage.ConflictRename},
+		{name: "unicode name", filename: "résumé.html", data: html, ctype: "text/html; charset=utf-8", disposition: `attachment; filename="r_sum_.html"; filename*=UTF-8''r%C3%A9sum%C3%A9.html`, conflict: storage.ConflictRename},
 		{name: "gzip by name", filename: "a.tar.gz", data: "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\x57\x28\x49\x2c\x02\x00\xa5\xb5\xdc\x80\x09\x00\x00\x00", ctype: "application/x-tar", encoding: "gzip", conflict: storage.ConflictRename},
 	}
 	for _, mode := range modes {
@@ -415,6 +415,7 @@ func TestNewUploadHandlerErrors(t *testing.T) {
 		{"bad inline type", handler.Options{InlineTypes: []string{"text/html; ="}}, "InlineTypes"},
 		{"missing temp dir", handler.Options{TempDir: "/nonexistent/dir"}, "TempDir"},
 		{"negative cleanup", handler.Options{CleanupTimeout: -time.Second}, "CleanupTimeout"},
+		{"negative idle timeout", handler.Options{IdleTimeout: -time.Second}, "IdleTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -151,12 +151,13 @@ type policyAnswer struct {
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ans, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, err, nil, nil)
+		fail(w, r, h.log, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
 }
 
+// serve checks the request and presigns the policy it asks for.
 func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
 	if r.Method != http.MethodPost {
 		return nil, errMethod
@@ -166,70 +167,94 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 			return nil, err
 		}
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must be application/json")
-	}
-	var req policyRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
-	}
-	if req.Filename == "" {
-		return nil, newError(http.StatusBadRequest, CodeNoFile, "filename is required")
-	}
-	name, err := storage.ValidName(req.Filename)
-	if err != nil {
-		return nil, newError(http.StatusBadRequest, CodeInvalidFilename, "the file name has no usable characters")
-	}
-	switch {
-	case req.Size < 0:
-		return nil, newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
-	case req.Size > h.maxFile:
-		return nil, newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
-	case req.Size > 0 && req.Size < h.minFile:
-		return nil, newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.minFile)
-	}
-	ct, err := declaredType(req.ContentType, name)
+	req, err := readPolicyRequest(w, r)
 	if err != nil {
 		return nil, err
 	}
-	if !h.types.accepts(ct) {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+	name, ct, err := h.check(req)
+	if err != nil {
+		return nil, err
 	}
 	stored, err := h.key(r, name)
 	if err != nil {
 		return nil, err
 	}
+	return h.presign(r.Context(), req, name, stored, ct)
+}
+
+// readPolicyRequest decodes the JSON request, within 16 KiB.
+func readPolicyRequest(w http.ResponseWriter, r *http.Request) (policyRequest, error) {
+	var req policyRequest
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return req, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must be application/json")
+	}
+	bad := newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, errRequestTooLarge(mbe.Limit)
+		}
+		return req, bad
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return req, bad
+	}
+	return req, nil
+}
+
+// check validates what the client declares and returns the cleaned name
+// and the content type to pin.
+func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
+	if req.Filename == "" {
+		return "", "", newError(http.StatusBadRequest, CodeNoFile, "filename is required")
+	}
+	if name, err = storage.ValidName(req.Filename); err != nil {
+		return "", "", errBadFilename
+	}
+	switch {
+	case req.Size < 0:
+		return "", "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
+	case req.Size > h.maxFile:
+		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
+	case req.Size > 0 && req.Size < h.minFile:
+		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.minFile)
+	}
+	if ct, err = declaredType(req.ContentType, name); err != nil {
+		return "", "", err
+	}
+	if !h.types.accepts(ct) {
+		return "", "", newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+	}
+	return name, ct, nil
+}
+
+// presign signs the POST policy for stored, its directory as the key
+// prefix, and the PUT when asked.
+func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string) (*policyAnswer, error) {
 	params := storage.ObjectParameters{ContentType: ct}
 	if h.types.attachment(ct) {
-		params.ContentDisposition = attachmentDisposition(name)
+		params.ContentDisposition = storage.Attachment(name)
 	}
 	prefix := ""
 	if dir := path.Dir(stored); dir != "." && dir != "/" {
 		prefix = dir + "/"
 	}
-	pol, err := h.p.PresignPost(r.Context(), stored, &storage.PostOptions{
+	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
 		Expire: h.expire, KeyPrefix: prefix, MinSize: h.minFile, MaxSize: h.maxFile, Params: params,
 	})
 	if err != nil {
-		return nil, err
+		return nil, storageError(ctx, err)
 	}
 	ans := &policyAnswer{PostPolicy: pol}
 	if h.put != nil && req.Size > 0 {
-		ans.Put, err = h.put.PresignPut(r.Context(), pol.Name, &storage.PutURLOptions{
+		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
 			Expire: h.expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
 			ContentLength: req.Size, IfNoneMatch: true,
 		})
 		if err != nil {
-			return nil, err
+			return nil, storageError(ctx, err)
 		}
 	}
 	return ans, nil

@@ -53,7 +53,7 @@ func TestPolicyHandler(t *testing.T) {
 		{name: "png", body: `{"filename": "My Cat.png", "content_type": "image/png", "size": 10}`, status: 200, contentType: "image/png"},
 		{name: "type from extension", body: `{"filename": "a.pdf"}`, status: 200, contentType: "application/pdf"},
 		{name: "unknown extension", body: `{"filename": "a.weird"}`, status: 200, contentType: "application/octet-stream"},
-		{name: "html as attachment", body: `{"filename": "a.html", "content_type": "text/html"}`, status: 200, contentType: "text/html", disposition: "attachment; filename=a.html"},
+		{name: "html as attachment", body: `{"filename": "a.html", "content_type": "text/html"}`, status: 200, contentType: "text/html", disposition: storage.Attachment("a.html")},
 		{name: "svg inline", opts: handler.PolicyOptions{InlineTypes: []string{"image/svg+xml"}}, body: `{"filename": "a.svg", "content_type": "image/svg+xml"}`, status: 200, contentType: "image/svg+xml"},
 		{name: "put", opts: handler.PolicyOptions{PUT: true}, body: `{"filename": "a.png", "content_type": "image/png", "size": 10}`, status: 200, contentType: "image/png", put: true},
 		{name: "put needs a size", opts: handler.PolicyOptions{PUT: true}, body: `{"filename": "a.png", "content_type": "image/png"}`, status: 200, contentType: "image/png"},

@@ -111,13 +111,3 @@ func mediaType(ct string) string {
 	t, _, _ := strings.Cut(ct, ";")
 	return strings.ToLower(strings.TrimSpace(t))
 }
-
-// attachmentDisposition is the Content-Disposition of a stored active
-// file: attachment, with the cleaned name (RFC 2231 encoded when it is
-// not ASCII).
-func attachmentDisposition(name string) string {
-	if d := mime.FormatMediaType("attachment", map[string]string{"filename": name}); d != "" {
-		return d
-	}
-	return "attachment"
-}

@@ -206,7 +206,7 @@ func TestPostPolicyHandler(t *testing.T) {
 	for k, v := range ans["fields"].(map[string]any) {
 		fields[k] = v.(string)
 	}
-	if fields["Content-Disposition"] != "attachment; filename=page.html" {
+	if fields["Content-Disposition"] != storage.Attachment("page.html") {
 		t.Errorf("fields = %v, want an attachment disposition", fields)
 	}
 	if code, body := postForm(t, ans["url"].(string), fields, []byte("<html></html>")); code != 204 {

@@ -53,7 +53,7 @@ func TestRedirectEndToEnd(t *testing.T) {
 	}
 	t.Run("download", func(t *testing.T) {
 		code, body, h := get("GET", "/media/"+escape("avatars/ünï côde.png")+"?download")
-		want := middleware.Attachment("ünï côde.png")
+		want := storage.Attachment("ünï côde.png")
 		if code != 200 || body != files["avatars/ünï côde.png"] || h.Get("Content-Disposition") != want {
 			t.Errorf("GET ?download = %d, Content-Disposition %q, want 200 %q", code, h.Get("Content-Disposition"), want)
 		}

@@ -375,3 +375,50 @@ func TestUploadConcurrentSameName(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadIdleTimeout: a client that stalls after 18 MiB (Stream: with
+// a multipart upload open on the server; Spool: with a spool file on disk)
+// is answered 408 by the handler's own IdleTimeout, on a server with no
+// ReadTimeout, and nothing of it stays.
+func TestUploadIdleTimeout(t *testing.T) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	fw, _ := mw.CreateFormFile("f", "big.bin")
+	io.Copy(fw, newRandReader(10, 24<<20))
+	mw.Close()
+	body := b.Bytes()
+	for _, mode := range uploadModes {
+		t.Run(mode.String(), func(t *testing.T) {
+			u := newUploadServer(t, storage.Options{}, handler.Options{Mode: mode, IdleTimeout: 2 * time.Second})
+			conn, err := net.Dial("tcp", u.srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			w := bufio.NewWriter(conn)
+			fmt.Fprintf(w, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", mw.FormDataContentType(), len(body))
+			w.Write(body[:18<<20])
+			w.Flush()
+			if mode == handler.Stream && !u.waitFor("upload") {
+				t.Errorf("S3 never held an open upload before the stall")
+			}
+			conn.SetReadDeadline(time.Now().Add(40 * time.Second))
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer to a stalled upload: %v", err)
+			}
+			var ans struct{ Error struct{ Code string } }
+			json.NewDecoder(resp.Body).Decode(&ans)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestTimeout || ans.Error.Code != handler.CodeRequestTimeout {
+				t.Errorf("stalled upload = %d %q, want 408 %q", resp.StatusCode, ans.Error.Code, handler.CodeRequestTimeout)
+			}
+			select {
+			case <-u.done:
+			case <-time.After(40 * time.Second):
+				t.Fatal("the handler did not return")
+			}
+			u.assertEmpty(t)
+		})
+	}
+}

@@ -1,10 +1,13 @@
 package middleware
 
 import (
+	"bufio"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -151,6 +154,14 @@ func NewCloudFrontCookies(opts CloudFrontCookiesOptions) (*CloudFrontCookies, er
 // Handler returns a handler that adds the cookies to the responses of
 // authorised requests and then calls next. A request that already holds
 // the current cookies gets none again.
+//
+// A response that carries the cookies is made uncacheable by shared
+// caches (a CDN in front of the site, a proxy), which would hand the
+// cookies to others: "private" is merged into whatever Cache-Control next
+// sets, dropping what only shared caches read ("public", "s-maxage",
+// "proxy-revalidate", a field-named private="..."), keeping the rest
+// (max-age, no-cache, ...) for the browser's own cache; "no-store" is
+// left as it is.
 func (c *CloudFrontCookies) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c.authorize(r) == nil {
@@ -163,6 +174,9 @@ func (c *CloudFrontCookies) Handler(next http.Handler) http.Handler {
 				for _, v := range set.headers {
 					h.Add("Set-Cookie", v)
 				}
+				pw := &privateWriter{ResponseWriter: w}
+				defer pw.seal() // next may write nothing: net/http writes the header after it
+				w = pw
 			}
 		}
 		next.ServeHTTP(w, r)
@@ -210,4 +224,102 @@ func (c *CloudFrontCookies) cookies(now time.Time) (*cookieSet, error) {
 func hasCookie(r *http.Request, name, value string) bool {
 	ck, err := r.Cookie(name)
 	return err == nil && ck.Value == value
+}
+
+// privateWriter makes the response private when its header is written.
+// It keeps the writer's optional interfaces reachable: Flush, Hijack and
+// ReadFrom are passed on, and Unwrap lets http.ResponseController reach
+// the rest.
+type privateWriter struct {
+	http.ResponseWriter
+	sealed bool
+}
+
+func (p *privateWriter) seal() {
+	if !p.sealed {
+		p.sealed = true
+		h := p.Header()
+		if cc := private(h.Values("Cache-Control")); cc != "" {
+			h.Set("Cache-Control", cc)
+		}
+	}
+}
+
+func (p *privateWriter) WriteHeader(code int) {
+	if code >= 200 { // not for 1xx: the final header comes later
+		p.seal()
+	}
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *privateWriter) Write(b []byte) (int, error) {
+	p.seal()
+	return p.ResponseWriter.Write(b)
+}
+
+// ReadFrom keeps sendfile for http.ServeContent and io.Copy.
+func (p *privateWriter) ReadFrom(r io.Reader) (int64, error) {
+	p.seal()
+	return io.Copy(p.ResponseWriter, r)
+}
+
+func (p *privateWriter) Flush() {
+	p.seal()
+	http.NewResponseController(p.ResponseWriter).Flush()
+}
+
+func (p *privateWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(p.ResponseWriter).Hijack()
+}
+
+func (p *privateWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }
+
+// private returns the Cache-Control value that makes a response with the
+// given Cache-Control header values uncacheable by shared caches, keeping
+// what the browser's own cache may do: "private" first, then the
+// directives of values except those only shared caches read ("public",
+// "s-maxage", "proxy-revalidate") and a field-named private="..." (which
+// lets a shared cache store the rest, and which some caches ignore). It
+// returns "" when values already say "private" or "no-store": nothing to
+// change.
+func private(values []string) string {
+	var keep []string
+	for _, v := range values {
+		for _, d := range directives(v) {
+			name, arg, _ := strings.Cut(d, "=")
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "no-store":
+				return ""
+			case "private":
+				if arg == "" {
+					return ""
+				}
+			case "public", "s-maxage", "proxy-revalidate":
+			default:
+				keep = append(keep, d)
+			}
+		}
+	}
+	return strings.Join(append([]string{"private"}, keep...), ", ")
+}
+
+// directives splits a Cache-Control value at the commas that are not in
+// a quoted string, trimmed, empty ones dropped.
+func directives(v string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i := 0; i <= len(v); i++ {
+		switch {
+		case i < len(v) && v[i] == '"':
+			quoted = !quoted
+		case i+1 < len(v) && v[i] == '\\' && quoted:
+			i++
+		case i == len(v) || v[i] == ',' && !quoted:
+			if d := strings.TrimSpace(v[start:i]); d != "" {
+				out = append(out, d)
+			}
+			start = i + 1
+		}
+	}
+	return out
 }

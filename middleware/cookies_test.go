@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,5 +175,126 @@ func BenchmarkCloudFrontCookies(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
+
+func TestPrivate(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{nil, "private"},
+		{[]string{""}, "private"},
+		{[]string{"public, max-age=600"}, "private, max-age=600"},
+		{[]string{"PUBLIC,max-age=60 , s-maxage=3600, proxy-revalidate, must-revalidate"}, "private, max-age=60, must-revalidate"},
+		{[]string{"public", "max-age=60"}, "private, max-age=60"},
+		{[]string{"no-store"}, ""},
+		{[]string{"public, No-Store"}, ""},
+		{[]string{"private, max-age=5"}, ""},
+		{[]string{"max-age=5", "Private"}, ""},
+		{[]string{`private="Set-Cookie", max-age=5`}, "private, max-age=5"},
+		{[]string{`no-cache="Set-Cookie, public", public`}, `private, no-cache="Set-Cookie, public"`},
+		{[]string{`no-cache="a\"b, c", s-maxage=1`}, `private, no-cache="a\"b, c"`},
+		{[]string{"immutable, max-age=31536000"}, "private, immutable, max-age=31536000"},
+	} {
+		if got := private(tc.in); got != tc.want {
+			t.Errorf("private(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCloudFrontCookiesCacheControl: a response that sets the cookies is
+// never cacheable by a shared cache, whatever the next handler does; the
+// others keep the next handler's Cache-Control.
+func TestCloudFrontCookiesCacheControl(t *testing.T) {
+	c, err := NewCloudFrontCookies(CloudFrontCookiesOptions{KeyID: "K", Key: cookieKey(t), Resource: "https://cdn.example.com/*",
+		Authorize: func(r *http.Request) error {
+			if r.Header.Get("X-User") == "" {
+				return errors.New("anonymous")
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := func(w http.ResponseWriter) { w.Header().Set("Cache-Control", "public, max-age=600, s-maxage=3600") }
+	for _, tc := range []struct {
+		name string
+		next func(w http.ResponseWriter, r *http.Request)
+		want string // with the cookies set
+	}{
+		{"nothing set", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") }, "private"},
+		{"nothing written", func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Cache-Control", "public") }, "private"},
+		{"public", func(w http.ResponseWriter, r *http.Request) { public(w); io.WriteString(w, "page") }, "private, max-age=600"},
+		{"public, WriteHeader", func(w http.ResponseWriter, r *http.Request) { public(w); w.WriteHeader(304) }, "private, max-age=600"},
+		{"public, Flush", func(w http.ResponseWriter, r *http.Request) { public(w); w.(http.Flusher).Flush() }, "private, max-age=600"},
+		{"public, ResponseController", func(w http.ResponseWriter, r *http.Request) {
+			public(w)
+			http.NewResponseController(w).Flush()
+		}, "private, max-age=600"},
+		{"public, io.Copy", func(w http.ResponseWriter, r *http.Request) {
+			public(w)
+			io.Copy(w, strings.NewReader("page"))
+		}, "private, max-age=600"},
+		{"public, early hints", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusEarlyHints)
+			public(w)
+			w.WriteHeader(200)
+		}, "private, max-age=600"},
+		{"public on two lines", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Cache-Control", "public")
+			w.Header().Add("Cache-Control", "max-age=60")
+		}, "private, max-age=60"},
+		{"no-store", func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Cache-Control", "no-store") }, "no-store"},
+		{"private", func(w http.ResponseWriter, r *http.Request) { w.Header().Set("Cache-Control", "private, max-age=5") }, "private, max-age=5"},
+		{"field-named private", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", `private="Set-Cookie", max-age=5`)
+		}, "private, max-age=5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := c.Handler(http.HandlerFunc(tc.next))
+			// Through a real server: what the client receives.
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			get := func(user string, cookies []*http.Cookie) *http.Response {
+				req, _ := http.NewRequest("GET", srv.URL, nil)
+				if user != "" {
+					req.Header.Set("X-User", user)
+				}
+				for _, ck := range cookies {
+					req.AddCookie(ck)
+				}
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				return resp
+			}
+			resp := get("alice", nil)
+			if got := strings.Join(resp.Header.Values("Cache-Control"), ", "); len(resp.Cookies()) != 3 || got != tc.want {
+				t.Errorf("with %d cookies set, Cache-Control = %q, want %q", len(resp.Cookies()), got, tc.want)
+			}
+			// The next handler's own answer when no cookie is set.
+			bare := httptest.NewServer(http.HandlerFunc(tc.next))
+			defer bare.Close()
+			bareResp, err := bare.Client().Get(bare.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bareResp.Body.Close()
+			want := strings.Join(bareResp.Header.Values("Cache-Control"), ", ")
+			for _, who := range []struct {
+				name    string
+				user    string
+				cookies []*http.Cookie
+			}{{"anonymous", "", nil}, {"holding the cookies", "alice", resp.Cookies()}} {
+				r := get(who.user, who.cookies)
+				if got := strings.Join(r.Header.Values("Cache-Control"), ", "); len(r.Cookies()) != 0 || got != want {
+					t.Errorf("%s: %d cookies, Cache-Control = %q, want none and the next handler's %q", who.name, len(r.Cookies()), got, want)
+				}
+			}
+		})
 	}
 }

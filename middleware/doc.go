@@ -8,8 +8,10 @@
 //
 // Both decide everything at construction (NewRedirect,
 // NewCloudFrontCookies return an error for a bad option) and depend only
-// on small interfaces that *storage.Storage satisfies: URLer, and
-// Exister when RedirectOptions.CheckExists is set.
+// on small interfaces that *storage.Storage satisfies: URLer, Exister when
+// RedirectOptions.CheckExists is set, and Expirer (DefaultExpiry, the
+// storage's querystring_expire) when the storage tells how long its URLs
+// last. A fake of a few lines can stand in for the storage in tests.
 //
 // # Names
 //
@@ -27,18 +29,29 @@
 // presigned URL for the same method (a HEAD is signed for HEAD), a
 // CloudFront signed URL, or a public URL. "?download" in the query adds
 // an attachment Content-Disposition with the RFC 6266 filename* (see
-// Attachment). Redirects carry "Cache-Control: private, max-age=N" with N
-// half the URL lifetime, so a browser never follows a cached redirect to
-// an expired URL (or "no-store" when the lifetime is unknown). Requests
-// outside the prefix go to the next handler; other methods get 405.
+// storage.Attachment). Redirects carry "Cache-Control: private,
+// max-age=N" with N half the URL lifetime (RedirectOptions.Expire, else
+// the storage's DefaultExpiry), so a browser never follows a cached
+// redirect to an expired URL (or "no-store" when the lifetime is
+// unknown). Requests outside the prefix go to the next handler; other
+// methods get 405.
 //
 // # Errors
 //
-// Errors become statuses in one place: 400 for a hostile name, 403 when
-// the Authorize hook refuses (404 when its error matches fs.ErrNotExist,
-// to hide that a file exists), 404 for a missing file (with CheckExists)
-// or a directory, 405 for other methods, 500 for anything else, logged to
-// the optional slog.Logger. Bodies are the status text, never an error's.
+// Errors become statuses in one place:
+//
+//	400  a hostile name (storage.CleanName refuses it, or the storage's ErrInvalidName)
+//	403  the Authorize hook refuses; the storage's error matches fs.ErrPermission
+//	     (storage.ErrPermission: S3 AccessDenied, which is also what S3 answers
+//	     for a missing key to credentials without s3:ListBucket)
+//	404  a directory or the prefix itself; a missing file (with CheckExists, or
+//	     an error matching fs.ErrNotExist); an Authorize error matching
+//	     fs.ErrNotExist, to hide that a file exists
+//	405  not GET or HEAD (with Allow: GET, HEAD)
+//	500  anything else, logged at Error to the optional slog.Logger
+//
+// Bodies are the status text, never an error's; error responses carry
+// "Cache-Control: no-store".
 //
 // # CloudFront cookies
 //
@@ -47,7 +60,13 @@
 // CloudFront-Signature and CloudFront-Key-Pair-Id (HttpOnly, Secure,
 // SameSite) on the responses of the requests its Authorize hook accepts.
 // The expiry is rounded up to a window, so the RSA signature is made once
-// per window, not per request.
+// per window, not per request. A response that sets the cookies is made
+// uncacheable by shared caches: "private" is merged into the
+// Cache-Control the next handler writes ("public", "s-maxage" and
+// "proxy-revalidate" are dropped, "no-store" stays as it is), so that a
+// CDN in front of the site never hands one user's cookies to another.
+// Responses without cookies (refused requests, browsers that hold the
+// current cookies) keep the next handler's Cache-Control.
 //
 // # Concurrency
 //

@@ -42,12 +42,6 @@ func ExampleRedirect() {
 	// 400
 }
 
-func ExampleAttachment() {
-	fmt.Println(middleware.Attachment("résumé 2025.pdf"))
-	// Output:
-	// attachment; filename="r_sum_ 2025.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%202025.pdf
-}
-
 func ExampleNewCloudFrontCookies() {
 	// key, _ := sign.LoadPEMPrivKeyFile("cloudfront.pem")
 	var key = cloudFrontKeyForExample()

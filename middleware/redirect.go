@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/s3kit/s3kit/storage"
 )
@@ -27,9 +26,11 @@ type Exister interface {
 	Exists(ctx context.Context, name string) (bool, error)
 }
 
-// expirer is how Redirect learns the storage's default URL lifetime
-// (querystring_expire); *storage.Storage satisfies it.
-type expirer interface {
+// Expirer is the optional capability of a storage to tell how long the
+// URLs it signs stay valid by default (querystring_expire); Redirect then
+// bounds how long its redirects may be cached by it. *storage.Storage
+// satisfies it.
+type Expirer interface {
 	DefaultExpiry() time.Duration
 }
 
@@ -51,8 +52,9 @@ type RedirectOptions struct {
 	// MaxAge is the max-age of "Cache-Control: private" on redirects; it
 	// must be shorter than the URL lifetime, so that a browser never
 	// follows a cached redirect to an expired URL. Default: half the
-	// lifetime when it is known (Expire, or the storage's options), else
-	// no caching. A negative MaxAge sends "Cache-Control: no-store".
+	// lifetime when it is known (Expire, or the storage's DefaultExpiry
+	// when it is an Expirer), else no caching. A negative MaxAge sends
+	// "Cache-Control: no-store".
 	MaxAge time.Duration
 
 	// Authorize, when set, is called with the request and the cleaned
@@ -67,7 +69,10 @@ type RedirectOptions struct {
 	// gets S3's 404 or 403 after the redirect).
 	CheckExists bool
 
-	// Logger receives a record for each internal error (answered 500).
+	// Logger receives a record for each internal error (answered 500), at
+	// Error, and for each 403 of the storage (S3 AccessDenied), at Debug:
+	// S3 answers 403 for a missing key to credentials without
+	// s3:ListBucket, so a flood of them may mean the policy lacks it.
 	// Default: none.
 	Logger *slog.Logger
 }
@@ -115,7 +120,7 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 		return nil, fmt.Errorf("middleware: redirect expiry must be between 1 s and 7 days, got %v", opts.Expire)
 	}
 	lifetime := opts.Expire
-	if e, ok := st.(expirer); ok && lifetime == 0 {
+	if e, ok := st.(Expirer); ok && lifetime == 0 {
 		lifetime = e.DefaultExpiry()
 	}
 	switch {
@@ -208,7 +213,7 @@ func (h *redirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	opts := storage.URLOptions{Expire: rd.expire, Method: r.Method}
 	if hasParam(r.URL.RawQuery, "download") {
-		opts.ResponseContentDisposition = Attachment(path.Base(name))
+		opts.ResponseContentDisposition = storage.Attachment(path.Base(name))
 	}
 	loc, err := h.rd.st.URL(ctx, name, &opts)
 	if err != nil {
@@ -235,6 +240,9 @@ func (rd *Redirect) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code = http.StatusNotFound
 	case errors.Is(err, errForbidden):
 		code = http.StatusForbidden
+	case errors.Is(err, fs.ErrPermission): // S3 AccessDenied
+		code = http.StatusForbidden
+		rd.log.DebugContext(r.Context(), "middleware: redirect: the storage refused", "path", r.URL.Path, "err", err)
 	case errors.Is(err, context.Canceled):
 		code = http.StatusInternalServerError // the client went away: nothing to log
 	default:
@@ -267,43 +275,4 @@ func hasParam(rawQuery, key string) bool {
 		}
 	}
 	return false
-}
-
-// Attachment returns a Content-Disposition value that makes a browser
-// download a file called filename: "attachment", an ASCII fallback
-// filename (non-ASCII characters, quotes and backslashes replaced with
-// "_") and the exact name as RFC 6266's filename* in UTF-8.
-func Attachment(filename string) string {
-	var b strings.Builder
-	b.Grow(len(`attachment; filename=""; filename*=UTF-8''`) + 4*len(filename))
-	b.WriteString(`attachment; filename="`)
-	for _, r := range filename {
-		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == utf8.RuneError {
-			b.WriteByte('_')
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	b.WriteString(`"; filename*=UTF-8''`)
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(filename); i++ {
-		c := filename[i]
-		if attrChar(c) {
-			b.WriteByte(c)
-		} else {
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&15])
-		}
-	}
-	return b.String()
-}
-
-// attrChar is RFC 5987's attr-char: the bytes filename* keeps as they are.
-func attrChar(c byte) bool {
-	switch {
-	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$&+-.^_`|~", c) >= 0
 }

@@ -24,7 +24,24 @@ import (
 var (
 	_ middleware.URLer   = (*storage.Storage)(nil)
 	_ middleware.Exister = (*storage.Storage)(nil)
+	_ middleware.Expirer = (*storage.Storage)(nil)
 )
+
+// fakeStorage is a storage in ten lines: URL, Exists and DefaultExpiry
+// answer what it holds.
+type fakeStorage struct {
+	url       string
+	urlErr    error
+	exists    bool
+	existsErr error
+	expiry    time.Duration
+}
+
+func (f fakeStorage) URL(context.Context, string, *storage.URLOptions) (string, error) {
+	return f.url, f.urlErr
+}
+func (f fakeStorage) Exists(context.Context, string) (bool, error) { return f.exists, f.existsErr }
+func (f fakeStorage) DefaultExpiry() time.Duration                 { return f.expiry }
 
 // offline is an S3 API that is never called: URLs need no network.
 type offline struct{ storage.API }
@@ -267,7 +284,7 @@ func TestRedirectAuthorizeSeesCleanName(t *testing.T) {
 
 func TestRedirectCacheControl(t *testing.T) {
 	st := newStorage(t, storage.Options{QuerystringExpire: 20 * time.Minute})
-	fake := struct{ middleware.URLer }{st} // hides Options: lifetime unknown
+	fake := struct{ middleware.URLer }{st} // hides DefaultExpiry: lifetime unknown
 	for _, tc := range []struct {
 		name   string
 		target middleware.URLer
@@ -323,18 +340,67 @@ func TestNewRedirectErrors(t *testing.T) {
 	}
 }
 
-func TestAttachment(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"a.txt", `attachment; filename="a.txt"; filename*=UTF-8''a.txt`},
-		{"résumé.pdf", `attachment; filename="r_sum_.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`},
-		{`q"uo\te.txt`, `attachment; filename="q_uo_te.txt"; filename*=UTF-8''q%22uo%5Cte.txt`},
-		{"sp ace;x=1.txt", `attachment; filename="sp ace;x=1.txt"; filename*=UTF-8''sp%20ace%3Bx%3D1.txt`},
-		{"日本.txt", `attachment; filename="__.txt"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt`},
-		{"a!#$&+-.^_`|~b", "attachment; filename=\"a!#$&+-.^_`|~b\"; filename*=UTF-8''a!#$&+-.^_`|~b"},
+// TestRedirectStorageErrors: what the storage answers becomes the status,
+// on a fake: S3's AccessDenied (fs.ErrPermission) is 403, not 500.
+func TestRedirectStorageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		st     fakeStorage
+		check  bool
+		status int
+		logged bool
+	}{
+		{"url access denied", fakeStorage{urlErr: fmt.Errorf("storage: url %q: %w", "a.txt", fs.ErrPermission)}, false, 403, false},
+		{"exists access denied", fakeStorage{existsErr: fmt.Errorf("storage: stat %q: %w: secret", "a.txt", storage.ErrPermission)}, true, 403, false},
+		{"exists not found", fakeStorage{}, true, 404, false},
+		{"url not found", fakeStorage{urlErr: fmt.Errorf("x: %w", fs.ErrNotExist)}, false, 404, false},
+		{"url invalid name", fakeStorage{urlErr: storage.ErrInvalidName}, false, 400, false},
+		{"url fails", fakeStorage{urlErr: errors.New("secret internal detail")}, false, 500, true},
+		{"found", fakeStorage{url: "https://s3.example.com/b/a.txt", exists: true}, true, 302, false},
 	} {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := middleware.Attachment(tc.in); got != tc.want {
-				t.Errorf("Attachment(%q) = %q, want %q", tc.in, got, tc.want)
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			rd, err := middleware.NewRedirect(tc.st, middleware.RedirectOptions{Prefix: "/m/", CheckExists: tc.check,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			rd.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/m/a.txt", nil))
+			if rec.Code != tc.status {
+				t.Errorf("GET /m/a.txt = %d, want %d", rec.Code, tc.status)
+			}
+			if strings.Contains(rec.Body.String(), "secret") {
+				t.Errorf("body %q echoes the storage's error", rec.Body.String())
+			}
+			if got := strings.Contains(logs.String(), "secret internal detail"); got != tc.logged {
+				t.Errorf("logged at Error = %v (%q), want %v", got, logs.String(), tc.logged)
+			}
+		})
+	}
+}
+
+// TestRedirectExpirer: the lifetime of the URLs comes from the storage's
+// DefaultExpiry, through the Expirer interface alone.
+func TestRedirectExpirer(t *testing.T) {
+	for _, tc := range []struct {
+		expiry time.Duration
+		want   string
+	}{
+		{20 * time.Minute, "private, max-age=600"},
+		{3 * time.Second, "private, max-age=1"},
+		{time.Second, "no-store"}, // too short to cache for half of it
+		{0, "no-store"},           // unknown
+	} {
+		t.Run(tc.expiry.String(), func(t *testing.T) {
+			rd, err := middleware.NewRedirect(fakeStorage{url: "https://s3.example.com/b/a", exists: true, expiry: tc.expiry}, middleware.RedirectOptions{Prefix: "/m/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			rd.Handler(nil).ServeHTTP(rec, httptest.NewRequest("GET", "/m/a", nil))
+			if got := rec.Header().Get("Cache-Control"); rec.Code != 302 || got != tc.want {
+				t.Errorf("GET with DefaultExpiry %v = %d Cache-Control %q, want 302 %q", tc.expiry, rec.Code, got, tc.want)
 			}
 		})
 	}
