@@ -31,6 +31,13 @@ func (s *File) Write(p []byte) (int, error) {
 		return 0, s.err
 	}
 	if s.f == nil && s.size+int64(len(p)) <= s.limit {
+		if need := len(s.mem) + len(p); need > cap(s.mem) {
+			// Double (within the limit): append's growth under many small
+			// writes is about 1.25x, which costs a copy every few KiB.
+			grown := make([]byte, len(s.mem), min(max(need, 2*cap(s.mem), 4096), int(s.limit)))
+			copy(grown, s.mem)
+			s.mem = grown
+		}
 		s.mem = append(s.mem, p...)
 		s.size += int64(len(p))
 		return len(p), nil
