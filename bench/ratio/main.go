@@ -62,9 +62,17 @@ func main() {
 			status = 1
 			continue
 		}
-		fmt.Printf("%s: %s %s ns/op, %s %s ns/op: %.2fx (median of %d)\n", label, a, fmtNs(va), b, fmtNs(vb), va/vb, min(len(runs[a]), len(runs[b])))
+		fmt.Printf("%s: %s %s ns/op, %s %s ns/op: %s (median of %d)\n", label, a, fmtNs(va), b, fmtNs(vb), fmtRatio(va/vb), min(len(runs[a]), len(runs[b])))
 	}
 	os.Exit(status)
+}
+
+// fmtRatio writes r as "30.90x", or "1/4127x" when it is small.
+func fmtRatio(r float64) string {
+	if r < 0.1 && r > 0 {
+		return fmt.Sprintf("1/%.0fx", 1/r)
+	}
+	return fmt.Sprintf("%.2fx", r)
 }
 
 func fmtNs(v float64) string {
