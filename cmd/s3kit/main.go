@@ -14,8 +14,9 @@
 // (-config). With no bucket configured, every command uses the embedded
 // S3-compatible server (package s3local) on a data directory
 // (-data, default ./s3kit-data): serve starts it on loopback, and the other
-// commands read and write the same directory. The embedded server is for
-// development, not production.
+// commands read and write the same directory (through the running serve's
+// server while there is one). The embedded server is for development, not
+// production.
 //
 // Each command has -h. Exit status: 0 on success, 1 when the command
 // failed, 2 for a usage error.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -94,6 +95,12 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	go func() { served <- srv.Serve(ln) }()
 
 	fmt.Fprintf(c.stderr, "s3kit: serving http://%s/ (files in %s)\n", ln.Addr(), st.where)
+	if st.embedded != nil && !sf.memory {
+		// The other commands, run meanwhile on the same directory, use this server.
+		if err := os.WriteFile(endpointFile(sf.data), []byte(st.embedded.URL()+"\n"), 0o644); err == nil {
+			defer os.Remove(endpointFile(sf.data))
+		}
+	}
 	if st.embedded != nil {
 		fmt.Fprintf(c.stderr, "s3kit: the embedded S3 server at %s (key %s, secret %s) is for development, not production\n", st.embedded.URL(), devKey, devSecret)
 	}

@@ -145,12 +145,22 @@ func TestServeEmbedded(t *testing.T) {
 	if got := fetchFollowing(t, s.base+mediaLink(name)); sha256.Sum256(got) != sha256.Sum256(data) {
 		t.Fatalf("GET /media/%s gave %d bytes, want the %d uploaded", name, len(got), len(data))
 	}
+	// Another command on the same data directory, while serve holds it,
+	// goes through serve's embedded server.
+	ls := exec.Command(bin, "ls", "-r")
+	ls.Dir, ls.Env = dir, []string{"HOME=" + dir}
+	if out, err := ls.CombinedOutput(); err != nil || !strings.Contains(string(out), name) {
+		t.Errorf("s3kit ls -r while serve runs = %v, %q; want it to list %s", err, out, name)
+	}
 	code, took := s.stop(t)
 	if code != 0 || took > 5*time.Second {
 		t.Errorf("after SIGTERM serve exited with %d in %v, want 0 within 5 s; output:\n%s", code, took, s.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s3kit-data")); err != nil {
 		t.Errorf("no data directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s3kit-data", ".s3kit-serve")); !os.IsNotExist(err) {
+		t.Errorf("serve left its endpoint file behind: %v", err)
 	}
 
 	again := startServe(t, bin, dir)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -92,37 +94,46 @@ func (c *cli) bucketInEnv() bool {
 // unsigned URLs) on its two buckets.
 func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, error) {
 	s := &storages{}
+	endpoint := ""
 	if sf.memory {
 		s.store = s3local.NewMemoryStore()
 		s.where = "the embedded S3 server, in memory (nothing is kept)"
 	} else {
 		ds, err := s3local.NewDiskStore(sf.data)
-		if err != nil {
-			if strings.Contains(err.Error(), "in use") {
-				return nil, fmt.Errorf("%w (is \"s3kit serve\" running on it? stop it, or give -data another directory, or -memory)", err)
+		switch {
+		case err != nil && strings.Contains(err.Error(), "in use"):
+			// A running "s3kit serve" holds the directory: use its server.
+			if endpoint = servedEndpoint(sf.data); endpoint == "" {
+				return nil, fmt.Errorf("%w (another s3kit holds it: stop it, give -data another directory, or use -memory)", err)
 			}
+			s.where = "the embedded S3 server of the running s3kit serve, at " + endpoint
+		case err != nil:
+			return nil, err
+		default:
+			s.store = ds
+			s.where = "the embedded S3 server, data in " + ds.Dir()
+		}
+	}
+	if endpoint == "" {
+		srv := s3local.New(s3local.Options{
+			Store:       s.store,
+			Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: devSecret}},
+		})
+		s.embedded = srv
+		if err := srv.Listen(sf.s3Addr); err != nil {
+			s.Close()
 			return nil, err
 		}
-		s.store = ds
-		s.where = "the embedded S3 server, data in " + ds.Dir()
-	}
-	srv := s3local.New(s3local.Options{
-		Store:       s.store,
-		Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: devSecret}},
-	})
-	s.embedded = srv
-	if err := srv.Listen(sf.s3Addr); err != nil {
-		s.Close()
-		return nil, err
-	}
-	for _, b := range []string{mediaBucket, staticBucket} {
-		if err := srv.CreateBucket(b); err != nil && !errors.Is(err, s3local.ErrBucketExists) {
-			s.Close()
-			return nil, fmt.Errorf("creating bucket %s: %w", b, err)
+		for _, b := range []string{mediaBucket, staticBucket} {
+			if err := srv.CreateBucket(b); err != nil && !errors.Is(err, s3local.ErrBucketExists) {
+				s.Close()
+				return nil, fmt.Errorf("creating bucket %s: %w", b, err)
+			}
 		}
+		endpoint = srv.URL()
 	}
 	conn := storage.Options{
-		EndpointURL: srv.URL(), AccessKey: devKey, SecretKey: devSecret, RegionName: "us-east-1",
+		EndpointURL: endpoint, AccessKey: devKey, SecretKey: devSecret, RegionName: "us-east-1",
 		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded storages ignore AWS_*
 	}
 	media, static := conn, conn
@@ -139,8 +150,21 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, er
 	return s, nil
 }
 
-// fileExists reports whether path names a regular file.
-func fileExists(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
+// endpointFile is where "s3kit serve" writes its embedded server's URL, so
+// that the other commands, started while it runs on the same data
+// directory, use it instead of failing on its lock.
+func endpointFile(data string) string { return filepath.Join(data, ".s3kit-serve") }
+
+// servedEndpoint returns the URL a running serve wrote, or "". Only a
+// loopback http URL is taken.
+func servedEndpoint(data string) string {
+	b, err := os.ReadFile(endpointFile(data))
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(strings.TrimSpace(string(b)))
+	if err != nil || u.Scheme != "http" || !strings.HasPrefix(u.Host, "127.0.0.1:") {
+		return ""
+	}
+	return u.String()
 }
