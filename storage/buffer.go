@@ -256,9 +256,9 @@ type streamReader struct {
 // the budget is short it returns errShort once p holds at least
 // MinPartSize bytes (a part S3 accepts), and otherwise waits for a
 // segment given back (by a part of this stream in flight) or ctx.
-func (sr *streamReader) fill(ctx context.Context, p *part, max int64) error {
+func (sr *streamReader) fill(ctx context.Context, p *part, max, shortAt int64) error {
 	for !sr.eof && p.n < max {
-		g, err := sr.segment(ctx, p)
+		g, err := sr.segment(ctx, p, shortAt)
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (sr *streamReader) fill(ctx context.Context, p *part, max int64) error {
 }
 
 // segment returns an empty segment for the next bytes of the stream.
-func (sr *streamReader) segment(ctx context.Context, p *part) (segment, error) {
+func (sr *streamReader) segment(ctx context.Context, p *part, shortAt int64) (segment, error) {
 	if sr.got < headLimit {
 		return segment{head: headSegments.Get().(*[headSegment]byte)}, nil
 	}
@@ -296,7 +296,7 @@ func (sr *streamReader) segment(ctx context.Context, p *part) (segment, error) {
 		if err != errShort {
 			return segment{}, err
 		}
-		if p.n >= MinPartSize {
+		if p.n >= shortAt {
 			return segment{}, errShort
 		}
 		select {
@@ -321,18 +321,11 @@ func (a *allowance) recycle(g segment) {
 
 // free recycles the segments of parts.
 func (a *allowance) free(ps ...part) {
-	var n int64
 	for _, p := range ps {
 		for _, g := range p.segs {
-			if g.head != nil {
-				headSegments.Put(g.head)
-			} else if g.big != nil {
-				bigSegments.Put(g.big)
-				n += segmentSize
-			}
+			a.recycle(g)
 		}
 	}
-	a.give(n)
 }
 
 // partsReader reads the bytes of parts without copying them; it seeks,

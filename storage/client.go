@@ -240,7 +240,7 @@ func proxyFunc(m map[string]string) (func(*http.Request) (*url.URL, error), erro
 		}
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
-			return nil, fmt.Errorf("%q: %q is not a proxy URL", k, v)
+			return nil, fmt.Errorf("%q: %q is not a proxy URL", k, redactProxy(v))
 		}
 		parsed[strings.ToLower(k)] = u
 	}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -85,6 +86,12 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) 
 	}
 	var num int32
 	send := func(p part) { // with a slot taken
+		if num == maxParts {
+			b.mem.free(p)
+			<-slots
+			cancel(fmt.Errorf("storage: the stream needs more than %d parts (S3's limit): raise multipart_chunksize or buffer_memory", maxParts))
+			return
+		}
 		num++
 		size += p.n
 		work <- job{num, p} // a worker is free: there are as many as slots
@@ -104,7 +111,7 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) 
 		send(p)
 	}
 	for pctx.Err() == nil && acquire() {
-		err := b.sr.fill(pctx, &cur, s.partSize)
+		err := b.sr.fill(pctx, &cur, s.partSize, MinPartSize)
 		if err == errShort {
 			err = nil // the budget is spent: send what is there (at least MinPartSize)
 		}
@@ -141,6 +148,9 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) 
 	}
 	return aws.ToString(out.ETag), size, nil
 }
+
+// maxParts is S3's limit on the parts of one upload.
+const maxParts = 10000
 
 type job struct {
 	num int32

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"strconv"
@@ -114,7 +115,19 @@ func (r *rawBody) Read(p []byte) (int, error) {
 		r.pos += int64(n)
 		switch {
 		case r.pos >= r.end:
+			if err == nil {
+				// Read to io.EOF: the SDK checks a full GET's checksum there.
+				var one [1]byte
+				var k int
+				k, err = r.body.Read(one[:])
+				if k > 0 {
+					err = errors.New("storage: the body is longer than its Content-Length")
+				}
+			}
 			r.close()
+			if err != nil && err != io.EOF {
+				return n, opError("read", r.f.info.Key, err)
+			}
 			return n, nil
 		case err == nil:
 			if n > 0 {
@@ -151,6 +164,12 @@ func (r *rawBody) open() error {
 	out, err := r.f.s.client.GetObject(r.f.ctx, in)
 	if err != nil {
 		return opError("read", r.f.info.Key, err)
+	}
+	if in.Range != nil && !strings.HasPrefix(aws.ToString(out.ContentRange), "bytes "+strconv.FormatInt(r.pos, 10)+"-") {
+		// A server (or proxy) that ignored the range would splice the
+		// object's first bytes in.
+		out.Body.Close()
+		return opError("read", r.f.info.Key, fmt.Errorf("asked for bytes from %d, got Content-Range %q", r.pos, aws.ToString(out.ContentRange)))
 	}
 	r.body = out.Body
 	return nil

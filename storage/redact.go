@@ -113,16 +113,26 @@ func describeProxies(m map[string]string) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		v := m[k]
-		if u, err := url.Parse(v); err == nil && u.User != nil {
-			if _, has := u.User.Password(); has {
-				u.User = url.UserPassword(u.User.Username(), redacted)
-			}
-			v = u.String()
-		} else if strings.Contains(v, "@") {
-			v = redacted // unparsable, with credentials in it
-		}
-		parts[i] = fmt.Sprintf("%q: %q", k, v)
+		parts[i] = fmt.Sprintf("%q: %q", k, redactProxy(m[k]))
 	}
 	return "map[" + strings.Join(parts, ", ") + "]"
 }
+
+// redactProxy returns a proxy URL without its credentials (a user name
+// alone can be a token).
+func redactProxy(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		u.User = url.User(redacted)
+		return u.String()
+	}
+	if strings.Contains(v, "@") {
+		return redacted // unparsable, with credentials in it
+	}
+	return v
+}
+
+// String names the configured storages; it prints no setting.
+func (c *Config) String() string { return "storage.Config{" + strings.Join(c.Names(), ", ") + "}" }
+
+// GoString is String.
+func (c *Config) GoString() string { return c.String() }

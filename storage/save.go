@@ -201,7 +201,7 @@ func (w *write) setParams(head []byte, call ObjectParameters) error {
 	if err != nil {
 		return err
 	}
-	w.compress = w.s.gzip && p.ContentEncoding == "" && w.s.gzipTypes[mediaType(p.ContentType)]
+	w.compress = w.s.compresses(&p)
 	if w.compress {
 		p.ContentEncoding = "gzip"
 	}
@@ -273,6 +273,8 @@ func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
 	}
 	var pre precondition
 	switch {
+	case claim && src.sent > 0:
+		return Info{}, finished, errNoReplay // never claim a name for a body already spent
 	case claim:
 		etag, then, err := w.claim(ctx)
 		if then != finished || err != nil {
@@ -342,9 +344,11 @@ func (w *write) settle(ctx context.Context, err error, cond bool, claimETag stri
 	case state == myClaim:
 		w.s.unclaim(ctx, w.key, claimETag, &w.params)
 		return Info{}, finished, err
-	case state == foreign && claimETag != "":
+	case claimETag != "" && (state == foreign || cond && refused):
+		// The claim was replaced or removed while the stream uploaded; the
+		// stream is spent, so there is no renaming it.
 		return Info{}, finished, &Error{Op: "save", Key: w.key, kind: ErrExist,
-			Err: fmt.Errorf("another writer replaced the claim on the name during the upload: %w", err)}
+			Err: fmt.Errorf("the claim on the name was replaced or removed during the upload: %w", err)}
 	case cond && refused:
 		return Info{}, renamed, err // taken by another writer (or gone again)
 	}
@@ -367,30 +371,44 @@ const (
 func (w *write) inspect(ctx context.Context, claimETag string) (Info, owner, error) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
+	var out *s3.HeadObjectOutput
+	err := retry(cctx, func() (err error) {
+		out, err = w.s.client.HeadObject(cctx, w.s.headInput(w.key, &w.params))
+		if isKind(err, ErrNotExist) {
+			return nil // an answer: nothing there
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return Info{}, absent, err
+	case out == nil:
+		return Info{}, absent, nil
+	}
+	info := infoOf(w.clean, w.key, out)
+	switch {
+	case out.Metadata[writeIDKey] != w.id:
+		return info, foreign, nil
+	case claimETag != "" && info.ETag == claimETag:
+		return info, myClaim, nil
+	}
+	return info, mine, nil
+}
+
+// retry calls fn until it succeeds, it fails with a refusal that asking
+// again cannot change (ErrPermission), or inspectTries calls were made,
+// sleeping a little longer between each; it returns fn's last error.
+func retry(ctx context.Context, fn func() error) error {
 	var err error
 	for try := range inspectTries {
-		if try > 0 && !sleep(cctx, time.Duration(try)*100*time.Millisecond) {
+		if try > 0 && !sleep(ctx, time.Duration(try)*100*time.Millisecond) {
 			break
 		}
-		var out *s3.HeadObjectOutput
-		out, err = w.s.client.HeadObject(cctx, w.s.headInput(w.key, &w.params))
-		switch {
-		case err == nil:
-			info := infoOf(w.clean, w.key, out)
-			switch {
-			case out.Metadata[writeIDKey] != w.id:
-				return info, foreign, nil
-			case claimETag != "" && info.ETag == claimETag:
-				return info, myClaim, nil
-			}
-			return info, mine, nil
-		case isKind(err, ErrNotExist):
-			return Info{}, absent, nil
-		case isKind(err, ErrPermission):
-			return Info{}, absent, err // no point asking again
+		if err = fn(); err == nil || isKind(err, ErrPermission) {
+			break
 		}
 	}
-	return Info{}, absent, err
+	return err
 }
 
 // inspectTries bounds the HEAD requests of inspect (each retried by the
@@ -477,16 +495,7 @@ func (s *Storage) deleteIfMatch(ctx context.Context, key, etag string) {
 func (s *Storage) cleanup(ctx context.Context, what, key string, fn func(context.Context) error) {
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	var err error
-	for try := range inspectTries {
-		if try > 0 && !sleep(cctx, time.Duration(try)*100*time.Millisecond) {
-			break
-		}
-		if err = fn(cctx); err == nil || isKind(err, ErrPermission) {
-			break
-		}
-	}
-	if err != nil {
+	if err := retry(cctx, func() error { return fn(cctx) }); err != nil {
 		s.log.WarnContext(ctx, "storage: could not "+what, "key", key, "err", err)
 	}
 }

@@ -85,13 +85,7 @@ var settings = []setting{
 	})),
 	with(str("endpoint_url", "EndpointURL", "none (AWS)", func(o *Options) *string { return &o.EndpointURL }, "AWS_S3_ENDPOINT_URL"), resolveEndpoint),
 	with(str("addressing_style", "AddressingStyle", "none (SDK: virtual; path for localhost and IPs)", func(o *Options) *string { return &o.AddressingStyle }, "AWS_S3_ADDRESSING_STYLE"),
-		func(o *Options) error {
-			switch o.AddressingStyle {
-			case "", "auto", "path", "virtual":
-				return nil
-			}
-			return fmt.Errorf("must be path or virtual, got %q", o.AddressingStyle)
-		}),
+		func(o *Options) error { return validAddressing(o.AddressingStyle) }),
 	with(object("proxies", "Proxies", "none (HTTP(S)_PROXY)", func(o *Options) any { return &o.Proxies }, "AWS_S3_PROXIES"),
 		func(o *Options) error { _, err := proxyFunc(o.Proxies); return err }),
 	with(object("transfer_config", "Transfer", "part 8 MiB, threshold 8 MiB, 4 at once", func(o *Options) any { return &o.Transfer }, "AWS_S3_TRANSFER_CONFIG"),
@@ -119,15 +113,7 @@ var settings = []setting{
 	with(boolean("presign_custom_domain", "PresignCustomDomain", "false", func(o *Options) **bool { return &o.PresignCustomDomain }, "AWS_S3_PRESIGN_CUSTOM_DOMAIN"),
 		func(o *Options) error { defaultBool(&o.PresignCustomDomain, false); return nil }),
 	with(str("signature_version", "SignatureVersion", "s3v4", func(o *Options) *string { return &o.SignatureVersion }, "AWS_S3_SIGNATURE_VERSION"),
-		func(o *Options) error {
-			switch o.SignatureVersion {
-			case "", "s3v4", "v4":
-				return nil
-			case "s3", "s3v2", "v2":
-				return fmt.Errorf("%q (SigV2) is not supported by aws-sdk-go-v2; use s3v4", o.SignatureVersion)
-			}
-			return fmt.Errorf("must be s3v4, got %q", o.SignatureVersion)
-		}),
+		func(o *Options) error { return validSignature(o.SignatureVersion) }),
 	with(object("client_config", "ClientConfig", "none", func(o *Options) any { return &o.ClientConfig }, "AWS_S3_CLIENT_CONFIG"),
 		func(o *Options) error { return o.ClientConfig.validate() }),
 	with(boolean("conditional_writes", "ConditionalWrites", "true", func(o *Options) **bool { return &o.ConditionalWrites }, "AWS_S3_CONDITIONAL_WRITES"),
@@ -181,6 +167,24 @@ func ValidExpiry(d time.Duration) error {
 		return fmt.Errorf("must be between 1 s and 7 days, got %v", d)
 	}
 	return nil
+}
+
+func validSignature(v string) error {
+	switch v {
+	case "", "s3v4", "v4":
+		return nil
+	case "s3", "s3v2", "v2":
+		return fmt.Errorf("%q (SigV2) is not supported by aws-sdk-go-v2; use s3v4", v)
+	}
+	return fmt.Errorf("must be s3v4, got %q", v)
+}
+
+func validAddressing(v string) error {
+	switch v {
+	case "", "auto", "path", "virtual":
+		return nil
+	}
+	return fmt.Errorf("must be path or virtual, got %q", v)
 }
 
 func defaultBool(p **bool, def bool) {
@@ -324,10 +328,16 @@ func (c *ClientConfig) validate() error {
 	if c.MaxPoolConnections < 0 || c.Retries.MaxAttempts < 0 || c.Retries.TotalMaxAttempts < 0 {
 		return errors.New("counts must not be negative")
 	}
-	switch c.S3.AddressingStyle {
-	case "", "auto", "path", "virtual":
-	default:
-		return fmt.Errorf("s3.addressing_style must be path or virtual, got %q", c.S3.AddressingStyle)
+	// The three it replaces at the top level are checked here, so that an
+	// error names client_config.
+	if err := validAddressing(c.S3.AddressingStyle); err != nil {
+		return prefixed("s3.addressing_style", err)
+	}
+	if err := validSignature(c.SignatureVersion); err != nil {
+		return prefixed("signature_version", err)
+	}
+	if _, err := proxyFunc(c.Proxies); err != nil {
+		return prefixed("proxies", err)
 	}
 	return nil
 }
@@ -361,6 +371,9 @@ func (l *layers) merge() Options { return overlay(overlay(l.env, l.file), l.code
 
 // origin names where the value of a setting came from, for errors.
 func (l *layers) origin(s *setting) string {
+	if replacedByClientConfig[s.key] && !reflect.ValueOf(l.merge().ClientConfig).IsZero() {
+		return l.origin(settingFor("client_config")) + " (its " + s.key + ")"
+	}
 	switch f := setField(&l.code, s.field); {
 	case f != "":
 		return "Options." + f + " (" + s.key + ")"
@@ -383,6 +396,10 @@ func setField(o *Options, fields string) string {
 	}
 	return ""
 }
+
+// replacedByClientConfig are the settings client_config replaces, as in
+// the reference.
+var replacedByClientConfig = map[string]bool{"addressing_style": true, "signature_version": true, "proxies": true}
 
 // resolve merges the layers, defaults and checks every setting once, and
 // returns the resolved options.

@@ -54,6 +54,7 @@ func openInput(r io.Reader) (input, error) {
 	if ok {
 		if start, err := ra.Seek(0, io.SeekCurrent); err == nil {
 			if end, err := ra.Seek(0, io.SeekEnd); err == nil {
+				end = max(end, start) // positioned past its end: an empty body
 				in := input{ra: ra, start: start, size: end - start}
 				in.head = make([]byte, min(in.size, sniffLen))
 				if _, err := ra.ReadAt(in.head, start); err != nil && err != io.EOF {
@@ -114,7 +115,11 @@ func (sr *streamReader) readAhead(ctx context.Context, limit, partSize int64) ([
 		if p.n == partSize {
 			ps, p = append(ps, p), part{}
 		}
-		err := sr.fill(ctx, &p, min(partSize, limit+1-total(ps)))
+		shortAt := int64(MinPartSize)
+		if len(ps) > 0 {
+			shortAt = 0 // nothing of this stream is in flight to give memory back: go multipart now
+		}
+		err := sr.fill(ctx, &p, min(partSize, limit+1-total(ps)), shortAt)
 		if err == errShort {
 			break
 		}

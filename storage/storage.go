@@ -212,7 +212,13 @@ func (s *Storage) Compresses(name string, head []byte) bool {
 		return false
 	}
 	p, err := s.objectParams(clean, key, head, ObjectParameters{})
-	return err == nil && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
+	return err == nil && s.compresses(&p)
+}
+
+// compresses is Put's rule: Gzip is on, the content has no encoding of
+// its own, and its type is one of GzipContentTypes.
+func (s *Storage) compresses(p *ObjectParameters) bool {
+	return s.gzip && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
 }
 
 // Client returns the S3 client the storage uses.
