@@ -116,7 +116,7 @@ func NewDiskStore(dir string) (*DiskStore, error) {
 	}
 	if err := lockFile(lock); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("s3local: %s is in use by another process: %w", root, err)
+		return nil, fmt.Errorf("%w: %s (%v)", ErrStoreInUse, root, err)
 	}
 	d.lock = lock
 	// Bodies left by a crash are not objects: clean them.

@@ -81,6 +81,9 @@ var (
 	ErrBucketExists = errors.New("s3local: bucket exists")
 	// ErrBucketNotEmpty reports that a bucket to delete holds objects.
 	ErrBucketNotEmpty = errors.New("s3local: bucket not empty")
+	// ErrStoreInUse is returned by NewDiskStore when another process holds
+	// the directory.
+	ErrStoreInUse = errors.New("s3local: the directory is in use by another process")
 )
 
 // Blob is a body being staged by a Store. It is written once, from the

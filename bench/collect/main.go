@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,42 +40,50 @@ func main() {
 	skipDjango := flag.Bool("no-django", false, "measure s3kit only")
 	flag.Parse()
 	log.SetFlags(0)
+	if err := run(*files, *python, *skipDjango); err != nil {
+		log.Fatalf("collect: %v", err)
+	}
+}
+
+// run measures; it returns an error rather than exiting, so that the
+// bucket and the tree are always removed.
+func run(files int, python string, skipDjango bool) error {
 	endpoint := os.Getenv("AWS_S3_ENDPOINT_URL")
 	if endpoint == "" {
-		log.Fatal("collect: AWS_S3_ENDPOINT_URL is not set; start the server with eval \"$(scripts/s3server.sh start)\"")
+		return fmt.Errorf("AWS_S3_ENDPOINT_URL is not set; start the server with eval \"$(scripts/s3server.sh start)\"")
 	}
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "s3kit-bench-static-")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := staticTree(dir, *files); err != nil {
-		log.Fatal(err)
+	if err := staticTree(dir, files); err != nil {
+		return err
 	}
 	proxy, err := faultproxy.Start(endpoint, faultproxy.Options{})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	defer proxy.Close()
 
 	bucket := fmt.Sprintf("s3kit-bench-collect-%d", time.Now().Unix())
 	admin, err := storage.New(ctx, storage.Options{BucketName: bucket})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	client := admin.Client().(*s3.Client)
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		log.Fatalf("collect: creating bucket %s: %v", bucket, err)
+		return fmt.Errorf("creating bucket %s: %v", bucket, err)
 	}
 	defer dropBucket(client, bucket)
 
 	st, err := storage.New(ctx, storage.Options{
 		BucketName: bucket, Location: "s3kit", EndpointURL: proxy.URL(), Manifest: true,
-		ClientConfig: storage.ClientConfig{MaxPoolConnections: 2 * staticfiles.DefaultConcurrency},
+		ConfigureTransport: func(tr *http.Transport) { tr.MaxIdleConnsPerHost = 2 * staticfiles.DefaultConcurrency },
 	})
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	sources := []staticfiles.Source{{Dir: dir}}
 	var s3kit [2]time.Duration
@@ -85,28 +94,29 @@ func main() {
 		sum, err := staticfiles.Collect(ctx, st, sources, nil)
 		s3kit[run] = time.Since(start)
 		if err != nil {
-			log.Fatalf("collect: s3kit run %d: %v", run+1, err)
+			return fmt.Errorf("s3kit run %d: %v", run+1, err)
 		}
 		reqs[run] = [2]int64{proxy.Requests(faultproxy.OpListObjectsV2) - before[0], proxy.Requests(faultproxy.OpPutObject) - before[1]}
 		fmt.Printf("s3kit collectstatic run %d: %v (%s; %d LIST, %d PUT)\n", run+1, s3kit[run].Round(time.Millisecond), sum, reqs[run][0], reqs[run][1])
 	}
-	if *skipDjango {
-		return
+	if skipDjango {
+		return nil
 	}
 	var django [2]time.Duration
 	var dreqs [2][2]int64
 	for run := range 2 {
 		before := [2]int64{proxy.Requests(faultproxy.OpListObjectsV2), proxy.Requests(faultproxy.OpPutObject)}
-		if django[run], err = runDjango(*python, dir, bucket, proxy.URL()); err != nil {
-			log.Fatalf("collect: Django run %d: %v", run+1, err)
+		if django[run], err = runDjango(python, dir, bucket, proxy.URL()); err != nil {
+			return fmt.Errorf("Django run %d: %v", run+1, err)
 		}
 		dreqs[run] = [2]int64{proxy.Requests(faultproxy.OpListObjectsV2) - before[0], proxy.Requests(faultproxy.OpPutObject) - before[1]}
 		fmt.Printf("Django collectstatic run %d: %v (%d LIST, %d PUT)\n", run+1, django[run].Round(time.Millisecond), dreqs[run][0], dreqs[run][1])
 	}
 	fmt.Printf("collectstatic %d files, first run: s3kit %v, Django %v: %.1fx (target >= 10x)\n",
-		*files, s3kit[0].Round(time.Millisecond), django[0].Round(time.Millisecond), django[0].Seconds()/s3kit[0].Seconds())
+		files, s3kit[0].Round(time.Millisecond), django[0].Round(time.Millisecond), django[0].Seconds()/s3kit[0].Seconds())
 	fmt.Printf("collectstatic %d files, unchanged run: s3kit %v (%d LIST, %d PUT), Django %v: %.0fx (target >= 20x)\n",
-		*files, s3kit[1].Round(time.Millisecond), reqs[1][0], reqs[1][1], django[1].Round(time.Millisecond), django[1].Seconds()/s3kit[1].Seconds())
+		files, s3kit[1].Round(time.Millisecond), reqs[1][0], reqs[1][1], django[1].Round(time.Millisecond), django[1].Seconds()/s3kit[1].Seconds())
+	return nil
 }
 
 // runDjango runs Django's collectstatic once and returns the time it

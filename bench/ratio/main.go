@@ -3,12 +3,11 @@
 // measured in the same run: the figures bench/run prints.
 //
 //	go test -run '^$' -bench URL -count 6 ./storage/ | go run ./bench/ratio \
-//	    'presign vs the SDK=URL/PresignClient/URL/presign'
+//	    'presign vs the SDK=URL/PresignClient//URL/presign'
 //
-// Each argument is "label=A/B" where A and B are benchmark names without
-// the "Benchmark" prefix and the -GOMAXPROCS suffix; it prints
-// "label: A ns/op, B ns/op, A/B = r×". Benchmark names that hold a "/"
-// are written with "//" between the two names: "label=URL/PresignClient//URL/presign".
+// Each argument is "label=A//B" where A and B are benchmark names without
+// the "Benchmark" prefix and the -GOMAXPROCS suffix (they may hold "/");
+// it prints "label: A ns/op, B ns/op: A/B" as a ratio.
 package main
 
 import (

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	"github.com/s3kit/s3kit/staticfiles"
 	"github.com/s3kit/s3kit/storage"
@@ -40,7 +41,7 @@ func runCollectstatic(ctx context.Context, c *cli, args []string) error {
 	if sf.config == "" && st.embedded == nil {
 		// From the environment: the static flavour, with a manifest.
 		if dst, err = storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv, Manifest: true,
-			ClientConfig: storage.ClientConfig{MaxPoolConnections: 2 * *concurrency}}); err != nil {
+			ConfigureTransport: func(tr *http.Transport) { tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, 2**concurrency) }}); err != nil {
 			return err
 		}
 	}

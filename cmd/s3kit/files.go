@@ -80,7 +80,7 @@ func runLs(ctx context.Context, c *cli, args []string) error {
 
 func runPut(ctx context.Context, c *cli, args []string) error {
 	fl, sf := c.flags("put")
-	overwrite := fl.Bool("overwrite", false, "replace a file of the same name (default: a taken name gets a suffix, as Django does)")
+	overwrite := fl.Bool("overwrite", false, "replace a file of the same name (default: the storage's file_overwrite; the embedded server's renames, a taken name getting a suffix)")
 	if err := parse(fl, args); err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func runPut(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer st.Close()
-	conflict := storage.ConflictRename
+	conflict := storage.ConflictDefault // the storage's file_overwrite
 	if *overwrite {
 		conflict = storage.ConflictOverwrite
 	}
@@ -162,14 +162,11 @@ func runGet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer f.Close()
-	size, err := f.Size()
-	if err != nil {
-		return err
-	}
 	if dst == "-" {
 		_, err := io.Copy(c.stdout, f)
 		return err
 	}
+	size := f.Info().Size // stored bytes: the bar is approximate for a gzip object, which Size would read whole
 	// Into a temporary file beside dst, renamed when complete: an
 	// interrupted get leaves no partial file.
 	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".s3kit-*")
@@ -178,7 +175,7 @@ func runGet(ctx context.Context, c *cli, args []string) error {
 	}
 	defer os.Remove(tmp.Name())
 	bar := c.progress("get "+name, size)
-	_, err = io.Copy(tmp, bar.reader(f))
+	size, err = io.Copy(tmp, bar.reader(f))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -63,6 +63,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
 	terminal       bool
+	stopSignals    func() // gives SIGINT/SIGTERM their default effect back; nil in tests
 }
 
 // usageError is a mistake in the command line: exit status 2.
@@ -75,7 +76,7 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &cli{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, terminal: isTerminal(os.Stderr)}
+	env := &cli{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, terminal: isTerminal(os.Stderr), stopSignals: stop}
 	os.Exit(env.main(ctx, os.Args[1:]))
 }
 

@@ -109,14 +109,19 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
+	if c.stopSignals != nil {
+		c.stopSignals() // a second Ctrl-C kills at once
+	}
 	fmt.Fprintln(c.stderr, "s3kit: shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		// Requests still running past the grace period are cancelled: the
-		// handler aborts their uploads and deletes what they stored.
+		// handler aborts their uploads and deletes what they stored, on
+		// contexts of their own bounded by its CleanupTimeout, which the
+		// embedded server (closed last) must outlive.
 		srv.Close()
-		app.wait(5 * time.Second)
+		app.wait(handler.DefaultCleanupTimeout + 5*time.Second)
 	}
 	return nil
 }

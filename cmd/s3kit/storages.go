@@ -101,7 +101,7 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, er
 	} else {
 		ds, err := s3local.NewDiskStore(sf.data)
 		switch {
-		case err != nil && strings.Contains(err.Error(), "in use"):
+		case errors.Is(err, s3local.ErrStoreInUse):
 			// A running "s3kit serve" holds the directory: use its server.
 			if endpoint = servedEndpoint(sf.data); endpoint == "" {
 				return nil, fmt.Errorf("%w (another s3kit holds it: stop it, give -data another directory, or use -memory)", err)
@@ -137,7 +137,7 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, er
 		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded storages ignore AWS_*
 	}
 	media, static := conn, conn
-	media.BucketName = mediaBucket
+	media.BucketName, media.FileOverwrite = mediaBucket, storage.Bool(false) // a development store never loses a file
 	static.BucketName, static.Manifest, static.DefaultACL = staticBucket, true, "public-read"
 	var err error
 	if s.media, err = storage.New(ctx, media); err == nil {
