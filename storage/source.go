@@ -19,7 +19,6 @@ type source struct {
 	// A stream (or a compressed body): the first parts read ahead, and
 	// when eof is false the reader of the rest.
 	parts []part
-	eof   bool
 	sr    *streamReader
 	mem   *allowance
 	zip   *gzipPipe // compressing the input, when it is compressed
@@ -98,8 +97,7 @@ func (s *Storage) newSource(ctx context.Context, in input, compress bool) (*sour
 		src.close()
 		return nil, err
 	}
-	src.eof = src.sr.eof
-	if n := total(src.parts); src.eof && n <= s.streamLimit {
+	if n := total(src.parts); src.sr.eof && n <= s.streamLimit {
 		src.size = n
 	}
 	return src, nil

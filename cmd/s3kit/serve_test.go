@@ -313,7 +313,6 @@ func TestCommands(t *testing.T) {
 			t.Errorf("s3kit %s -h = %d, %q", cmd.name, code, help.String())
 		}
 	}
-	fmt.Fprint(io.Discard)
 }
 
 // getOK GETs u and returns its body when the status is 200.
