@@ -17,7 +17,7 @@ type source struct {
 	start int64
 
 	// A stream (or a compressed body): the first parts read ahead, and
-	// when eof is false the reader of the rest.
+	// the reader of the rest (sr.eof tells whether there is any).
 	parts []part
 	sr    *streamReader
 	mem   *allowance
