@@ -307,7 +307,7 @@ func TestCommands(t *testing.T) {
 
 	var help bytes.Buffer
 	c := &cli{stdout: &help, stderr: &help, lookupEnv: func(string) (string, bool) { return "", false }}
-	for _, cmd := range commands {
+	for _, cmd := range commandList() {
 		help.Reset()
 		if code := c.main(context.Background(), []string{cmd.name, "-h"}); code != 0 || !strings.Contains(help.String(), "Usage: s3kit "+cmd.name) || !strings.Contains(help.String(), "-config") {
 			t.Errorf("s3kit %s -h = %d, %q", cmd.name, code, help.String())

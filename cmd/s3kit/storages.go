@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -20,7 +21,18 @@ type storageFlags struct {
 	storage string // the named storage of config
 	data    string // the embedded server's data directory
 	memory  bool   // the embedded server keeps nothing
-	s3Addr  string // serve: the embedded server's address
+}
+
+// addStorageFlags adds the flags every command shares to fl: the config
+// file and its named storage (def by default), and the embedded server's
+// data directory.
+func addStorageFlags(fl *flag.FlagSet, def string) *storageFlags {
+	sf := &storageFlags{}
+	fl.StringVar(&sf.config, "config", "", "a JSON file of named storages, shaped like Django's STORAGES (default: the AWS_* environment)")
+	fl.StringVar(&sf.storage, "storage", def, "the named storage to use from -config")
+	fl.StringVar(&sf.data, "data", "s3kit-data", "with no bucket configured: the embedded server's data directory")
+	fl.BoolVar(&sf.memory, "memory", false, "with no bucket configured: keep nothing (an in-memory embedded server)")
+	return sf
 }
 
 // The embedded server's buckets and its development key. The key is fixed
@@ -57,6 +69,12 @@ func (s *storages) Close() {
 // environment, else, with no bucket configured anywhere, the embedded
 // server on -data (or in memory).
 func (c *cli) open(ctx context.Context, sf *storageFlags) (*storages, error) {
+	return c.openAt(ctx, sf, "127.0.0.1:0")
+}
+
+// openAt is open with the embedded server, if one is started, listening
+// on s3Addr.
+func (c *cli) openAt(ctx context.Context, sf *storageFlags, s3Addr string) (*storages, error) {
 	switch {
 	case sf.config != "":
 		cfg, err := storage.LoadConfig(sf.config)
@@ -81,7 +99,7 @@ func (c *cli) open(ctx context.Context, sf *storageFlags) (*storages, error) {
 		}
 		return &storages{media: media, where: "bucket " + media.Bucket() + " (from AWS_STORAGE_BUCKET_NAME)"}, nil
 	}
-	return c.openEmbedded(ctx, sf)
+	return c.openEmbedded(ctx, sf, s3Addr)
 }
 
 func (c *cli) bucketInEnv() bool {
@@ -92,7 +110,7 @@ func (c *cli) bucketInEnv() bool {
 // openEmbedded starts the embedded server on loopback and opens a media
 // storage (private, presigned URLs) and a static one (public-read,
 // unsigned URLs) on its two buckets.
-func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, error) {
+func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags, s3Addr string) (*storages, error) {
 	s := &storages{}
 	endpoint := ""
 	if sf.memory {
@@ -120,7 +138,7 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, er
 			Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: devSecret}},
 		})
 		s.embedded = srv
-		if err := srv.Listen(sf.s3Addr); err != nil {
+		if err := srv.Listen(s3Addr); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -154,6 +172,16 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, er
 // that the other commands, started while it runs on the same data
 // directory, use it instead of failing on its lock.
 func endpointFile(data string) string { return filepath.Join(data, ".s3kit-serve") }
+
+// publishEndpoint writes the URL of serve's embedded server in data, and
+// returns what removes it.
+func publishEndpoint(data, url string) (undo func(), err error) {
+	f := endpointFile(data)
+	if err := os.WriteFile(f, []byte(url+"\n"), 0o644); err != nil {
+		return func() {}, err
+	}
+	return func() { os.Remove(f) }, nil
+}
 
 // servedEndpoint returns the URL a running serve wrote, or "". Only a
 // loopback http URL is taken.
