@@ -81,14 +81,12 @@ func (c *cli) collectstatic(ctx context.Context, cfg *collectConfig) error {
 }
 
 // collectDestination returns the storage collectstatic writes: the named
-// storage of -config (default "staticfiles"), the embedded server's static
-// bucket, or the environment's bucket as a manifest storage.
+// storage of -config or of the embedded server (-storage, default
+// "staticfiles": the embedded server's static bucket), or the
+// environment's bucket as a manifest storage.
 func (c *cli) collectDestination(ctx context.Context, st *storages, cfg *collectConfig) (*storage.Storage, error) {
-	switch {
-	case cfg.storage.config != "":
-		return st.media, nil // -storage names it
-	case st.embedded != nil:
-		return st.static, nil
+	if cfg.storage.config != "" || st.local {
+		return st.media, nil
 	}
 	// From the environment: the static flavour, with a manifest.
 	return storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv, Manifest: true,

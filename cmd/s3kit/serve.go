@@ -105,7 +105,7 @@ func (c *cli) announce(addr net.Addr, st *storages, cfg *serveConfig) (undo func
 	if st.embedded == nil {
 		return func() {}
 	}
-	fmt.Fprintf(c.stderr, "s3kit: the embedded S3 server at %s (key %s, secret %s) is for development, not production\n", st.embedded.URL(), devKey, devSecret)
+	fmt.Fprintf(c.stderr, "s3kit: the embedded S3 server at %s (key %s, secret %s) is for development, not production\n", st.embedded.URL(), devKey, st.secret)
 	if cfg.storage.memory {
 		return func() {}
 	}
