@@ -34,36 +34,35 @@ const assetDir = "s3kit"
 
 // serveOptions are the settings of serve's handler, from its flags.
 type serveOptions struct {
-	mode        handler.Mode
-	maxFileSize int64
-	listLimit   int
-	log         *slog.Logger
+	mode           handler.Mode
+	maxFileSize    int64
+	listLimit      int
+	hosts          hostPolicy // the Host names answered
+	trustedOrigins []string   // origins whose cross-origin POSTs are accepted
+	log            *slog.Logger
 }
 
-// app is serve's handler.
+// app is serve's handler: the Host check, then the cross-origin check,
+// then the routes.
 type app struct {
+	handler  http.Handler
 	mux      *http.ServeMux
 	st       *storages
 	funcs    *templatefuncs.Funcs
 	page     *template.Template
+	csp      string // the page's Content-Security-Policy
 	opts     serveOptions
 	inflight sync.WaitGroup
 }
 
+// otherCSP is the Content-Security-Policy of every answer but the page.
+const otherCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
 func newApp(ctx context.Context, st *storages, opts serveOptions) (*app, error) {
 	a := &app{mux: http.NewServeMux(), st: st, opts: opts}
-	assets, err := fs.Sub(pageFiles, "assets")
+	static, err := a.assets(ctx)
 	if err != nil {
 		return nil, err
-	}
-	var static templatefuncs.URLer = pathURLer("/assets/")
-	if st.static != nil {
-		if err := publishAssets(ctx, st.static, assets); err != nil {
-			return nil, fmt.Errorf("storing the page's assets in the static storage: %w", err)
-		}
-		static = prefixURLer{st.static, assetDir + "/"}
-	} else {
-		a.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
 	}
 	if a.funcs, err = templatefuncs.New(templatefuncs.Options{Static: static, Media: st.media}); err != nil {
 		return nil, err
@@ -74,19 +73,61 @@ func newApp(ctx context.Context, st *storages, opts serveOptions) (*app, error) 
 	if err != nil {
 		return nil, err
 	}
+	if err := a.routes(); err != nil {
+		return nil, err
+	}
+	if a.csp, err = pageCSP(ctx, static, st.media); err != nil {
+		return nil, err
+	}
+	cop := http.NewCrossOriginProtection()
+	for _, o := range opts.trustedOrigins {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintln(w, "s3kit serve refuses cross-origin requests (see -trusted-origins)")
+	}))
+	a.handler = opts.hosts.handler(cop.Handler(a.mux))
+	return a, nil
+}
+
+// assets makes the page's assets reachable and returns what resolves
+// their names: stored in the static storage (under assetDir), or, without
+// one, served from /assets/.
+func (a *app) assets(ctx context.Context) (templatefuncs.URLer, error) {
+	assets, err := fs.Sub(pageFiles, "assets")
+	if err != nil {
+		return nil, err
+	}
+	if a.st.static == nil {
+		a.mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.FileServerFS(assets)))
+		return pathURLer("/assets/"), nil
+	}
+	if err := publishAssets(ctx, a.st.static, assets); err != nil {
+		return nil, fmt.Errorf("storing the page's assets in the static storage: %w", err)
+	}
+	return prefixURLer{a.st.static, assetDir + "/"}, nil
+}
+
+// routes adds the uploads, the redirects and the page to the mux.
+func (a *app) routes() error {
+	st, opts := a.st, a.opts
 	up, err := handler.NewUploadHandler(st.media, handler.Options{
 		Mode: opts.mode, MaxFileSize: opts.maxFileSize, Logger: opts.log,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	policy, err := handler.NewPolicyHandler(st.media, handler.PolicyOptions{MaxFileSize: opts.maxFileSize, Logger: opts.log})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	media, err := middleware.NewRedirect(st.media, middleware.RedirectOptions{Prefix: "/media/", Logger: opts.log})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a.mux.Handle("POST /upload", up)
 	a.mux.Handle("POST /upload/policy", policy)
@@ -94,7 +135,7 @@ func newApp(ctx context.Context, st *storages, opts serveOptions) (*app, error) 
 	if st.static != nil {
 		static, err := middleware.NewRedirect(st.static, middleware.RedirectOptions{Prefix: "/static/", Logger: opts.log})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		a.mux.Handle("/static/", static.Handler(nil))
 	}
@@ -104,7 +145,33 @@ func newApp(ctx context.Context, st *storages, opts serveOptions) (*app, error) 
 		fmt.Fprintln(w, "ok")
 	})
 	a.mux.HandleFunc("GET /{$}", a.servePage)
-	return a, nil
+	return nil
+}
+
+// pageCSP returns the page's Content-Security-Policy: its own origin, the
+// origin of its assets, and, for the direct uploads, the origin POST
+// policies send files to; no inline script or style, no framing.
+func pageCSP(ctx context.Context, static templatefuncs.URLer, media *storage.Storage) (string, error) {
+	assets, err := static.URL(ctx, "app.js", nil)
+	if err != nil {
+		return "", fmt.Errorf("the URL of the page's script: %w", err)
+	}
+	post, err := media.PresignPost(ctx, "s3kit-csp", nil) // no network call
+	if err != nil {
+		return "", fmt.Errorf("the URL of direct uploads: %w", err)
+	}
+	from := "'self'" + origin(assets)
+	return "default-src 'none'; script-src " + from + "; style-src " + from + "; img-src 'self' data:; connect-src 'self'" + origin(post.URL) +
+		"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'", nil
+}
+
+// origin returns " scheme://host" of an absolute http(s) URL, else "".
+func origin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return " " + p.Scheme + "://" + p.Host
 }
 
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +180,8 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
-	a.mux.ServeHTTP(w, r)
+	h.Set("Content-Security-Policy", otherCSP)
+	a.handler.ServeHTTP(w, r)
 }
 
 // wait waits, at most d, for the requests in flight (their cleanups).
@@ -130,6 +198,9 @@ func (a *app) wait(d time.Duration) {
 type pageData struct {
 	Where       string
 	Embedded    string // the embedded server's URL, or ""
+	Location    string // the media storage's key prefix, or ""
+	Taken       string // with the embedded server: the user's settings it applies, or ""
+	Ignored     string // and those it does not, or ""
 	Files       []listedFile
 	More        bool // more files than listed
 	MaxFileSize int64
@@ -151,8 +222,12 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := pageData{Where: a.st.where, Files: files, More: more, MaxFileSize: a.opts.maxFileSize, MaxFileText: sizeText(a.opts.maxFileSize), Mode: a.opts.mode.String()}
-	if a.st.embedded != nil {
-		d.Embedded = a.st.embedded.URL()
+	if a.st.local {
+		d.Embedded = a.st.endpoint
+		d.Taken, d.Ignored = a.st.settings.lines()
+	}
+	if l := a.st.media.Location(); l != "" {
+		d.Location = l + "/"
 	}
 	t, err := a.page.Clone()
 	if err == nil {
@@ -161,6 +236,7 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 		if err = t.Execute(&b, d); err == nil {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Content-Security-Policy", a.csp)
 			fmt.Fprint(w, b.String())
 			return
 		}

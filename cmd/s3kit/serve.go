@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/s3kit/s3kit/handler"
@@ -37,9 +38,24 @@ func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) 
 	mode := fl.String("upload-mode", "spool", "how /upload sends files to S3: spool (receive, then upload) or stream (upload as they arrive)")
 	fl.Int64Var(&cfg.app.maxFileSize, "max-file-size", 64<<20, "the largest file accepted, through the server or straight to S3")
 	fl.DurationVar(&cfg.grace, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long in-flight requests may take before they are cancelled (and their uploads aborted)")
+	hosts := fl.String("allowed-hosts", "", "host names answered besides the loopback ones (localhost, *.localhost, 127.0.0.0/8, [::1]): comma-separated names or addresses, .example.test for a domain and its subdomains, * for any")
+	origins := fl.String("trusted-origins", "", "comma-separated origins (https://app.example.test) whose cross-origin POSTs are accepted")
 	verbose := fl.Bool("v", false, "log every refused request and every storage warning")
 	if err := parse(fl, args); err != nil {
 		return nil, err
+	}
+	var err error
+	if cfg.app.hosts, err = parseAllowedHosts(*hosts); err != nil {
+		return nil, usagef("%v", err)
+	}
+	for o := range strings.SplitSeq(*origins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if err := http.NewCrossOriginProtection().AddTrustedOrigin(o); err != nil {
+			return nil, usagef("-trusted-origins: %v", err)
+		}
+		cfg.app.trustedOrigins = append(cfg.app.trustedOrigins, o)
 	}
 	if fl.NArg() != 0 {
 		return nil, usagef("serve takes no arguments, got %q", fl.Args())
