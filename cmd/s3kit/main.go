@@ -11,12 +11,21 @@
 //
 // Storages come from the AWS_* environment (AWS_STORAGE_BUCKET_NAME, ...)
 // or from a JSON file of named storages shaped like Django's STORAGES
-// (-config). With no bucket configured, every command uses the embedded
-// S3-compatible server (package s3local) on a data directory
-// (-data, default ./s3kit-data): serve starts it on loopback, and the other
-// commands read and write the same directory (through the running serve's
-// server while there is one). The embedded server is for development, not
+// (-config). With no bucket configured, or with -data or -memory, every
+// command uses the embedded S3-compatible server (package s3local) on a
+// data directory (-data, default ./s3kit-data): serve starts it on
+// loopback, and the other commands read and write the same directory
+// (through the running serve's server while there is one). The server's
+// key is "s3kit" and its secret is random, kept in the data directory
+// (.s3kit-secret, mode 0600), or per process with -memory. The user's
+// storage settings apply to it, but for those that pick the server or the
+// identity used on it; each command names, at start, the settings it took
+// and those it ignored. The embedded server is for development, not
 // production.
+//
+// serve answers loopback Host names only (and -allowed-hosts), refuses
+// cross-origin POSTs (http.CrossOriginProtection; -trusted-origins), and
+// sends its page with a Content-Security-Policy.
 //
 // Each command has -h. Exit status: 0 on success, 1 when the command
 // failed, 2 for a usage error.
@@ -116,7 +125,7 @@ func (c *cli) usage() {
 	}
 	fmt.Fprintln(c.stderr)
 	fmt.Fprintln(c.stderr, "Storages come from the AWS_* environment or -config FILE (Django's STORAGES as JSON);")
-	fmt.Fprintln(c.stderr, "with no bucket configured, the embedded development server on -data (./s3kit-data).")
+	fmt.Fprintln(c.stderr, "with no bucket configured (or with -data or -memory), the embedded development server on -data (./s3kit-data).")
 	fmt.Fprintln(c.stderr, "Run 's3kit COMMAND -h' for the flags of a command.")
 }
 
