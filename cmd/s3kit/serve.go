@@ -101,9 +101,9 @@ func (c *cli) serve(ctx context.Context, cfg *serveConfig) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.app.log.Handler(), slog.LevelWarn),
 	}
+	defer c.announce(ln.Addr(), st, cfg)() // before the first answer: whoever sees one can read it
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	defer c.announce(ln.Addr(), st, cfg)()
 	select {
 	case err := <-served:
 		return err
@@ -118,14 +118,14 @@ func (c *cli) serve(ctx context.Context, cfg *serveConfig) error {
 // directory where that server is. It returns what undoes the latter.
 func (c *cli) announce(addr net.Addr, st *storages, cfg *serveConfig) (undo func()) {
 	fmt.Fprintf(c.stderr, "s3kit: serving http://%s/ (files in %s)\n", addr, st.where)
-	if st.embedded == nil {
+	if !st.local {
 		return func() {}
 	}
-	fmt.Fprintf(c.stderr, "s3kit: the embedded S3 server at %s (key %s, secret %s) is for development, not production\n", st.embedded.URL(), devKey, st.secret)
-	if cfg.storage.memory {
-		return func() {}
+	fmt.Fprintf(c.stderr, "s3kit: the embedded S3 server at %s (key %s, secret %s) is for development, not production\n", st.endpoint, devKey, st.secret)
+	if st.embedded == nil || cfg.storage.memory {
+		return func() {} // another serve's, which published it; or nothing to share
 	}
-	undo, err := publishEndpoint(cfg.storage.data, st.embedded.URL())
+	undo, err := publishEndpoint(cfg.storage.data, st.endpoint)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "s3kit: warning: the other commands cannot find this server: %v\n", err)
 	}
