@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -147,7 +148,8 @@ func (u *userSettings) readFile(path string, names []string) error {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return fmt.Errorf("storage: config: %w", err)
 	}
-	for name, entry := range raw {
+	for _, name := range slices.Sorted(maps.Keys(raw)) { // sources in a stable order
+		entry := raw[name]
 		var opts map[string]json.RawMessage
 		if err := json.Unmarshal(entry["OPTIONS"], &opts); err != nil && entry["OPTIONS"] != nil {
 			return fmt.Errorf("storage: config %q: OPTIONS: %w", name, err)
