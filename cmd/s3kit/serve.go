@@ -34,7 +34,7 @@ func runServe(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) erro
 func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) {
 	cfg := &serveConfig{storage: addStorageFlags(fl, "default"), app: serveOptions{listLimit: 200}}
 	fl.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "the address to serve on")
-	fl.StringVar(&cfg.s3Addr, "s3-addr", "127.0.0.1:0", "with no bucket configured: the embedded S3 server's address (loopback only)")
+	fl.StringVar(&cfg.s3Addr, "s3-addr", "127.0.0.1:0", "the embedded S3 server's address, when there is one (loopback only)")
 	mode := fl.String("upload-mode", "spool", "how /upload sends files to S3: spool (receive, then upload) or stream (upload as they arrive)")
 	fl.Int64Var(&cfg.app.maxFileSize, "max-file-size", 64<<20, "the largest file accepted, through the server or straight to S3")
 	fl.DurationVar(&cfg.grace, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long in-flight requests may take before they are cancelled (and their uploads aborted)")

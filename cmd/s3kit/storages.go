@@ -27,7 +27,7 @@ func addStorageFlags(fl *flag.FlagSet, def string) *storageFlags {
 	sf := &storageFlags{data: "s3kit-data"}
 	fl.StringVar(&sf.config, "config", "", "a JSON file of named storages, shaped like Django's STORAGES (default: the AWS_* environment)")
 	fl.StringVar(&sf.storage, "storage", def, "the named storage to use from -config")
-	fl.Var(explicitString{&sf.data, &sf.dataSet}, "data", "the embedded server's data directory, used when no bucket is configured or when this flag is given")
+	fl.Var(explicitString{&sf.data, &sf.dataSet}, "data", "the embedded server's data `directory`, used when no bucket is configured or when this flag is given")
 	fl.BoolVar(&sf.memory, "memory", false, "use an in-memory embedded server (keep nothing), even when a bucket is configured")
 	return sf
 }
