@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 
@@ -9,55 +10,62 @@ import (
 	"github.com/s3kit/s3kit/storage"
 )
 
-func runCollectstatic(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("collectstatic")
-	sf.storage = "staticfiles"
-	fl.Lookup("storage").DefValue = "staticfiles"
-	dryRun := fl.Bool("dry-run", false, "say what would be uploaded and deleted; write nothing")
-	clear := fl.Bool("clear", false, "delete, after the new manifest is written, every file this run did not write or find unchanged (default: old hashed files stay, for rolling deploys)")
-	warnMissing := fl.Bool("warn-missing", false, "a CSS reference to a missing file is a warning, not an error")
-	concurrency := fl.Int("concurrency", staticfiles.DefaultConcurrency, "files read and uploaded at once")
-	staticURL := fl.String("static-url", staticfiles.DefaultStaticURL, "Django's STATIC_URL: references rooted at it are resolved against the sources")
-	version := fl.String("manifest-version", "", `the manifest version to write: "1.1" (current Django) or "1.0" (Django before 4.2)`)
-	if err := parse(fl, args); err != nil {
+// collectConfig is what collectstatic's command line asks for.
+type collectConfig struct {
+	storage *storageFlags
+	sources []staticfiles.Source
+	opts    staticfiles.Options // without Progress
+}
+
+func runCollectstatic(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	cfg, err := parseCollectstatic(fl, args)
+	if err != nil {
 		return err
 	}
-	if fl.NArg() == 0 {
-		return usagef("want at least one source directory ([prefix=]DIR)")
+	return c.collectstatic(ctx, cfg)
+}
+
+// parseCollectstatic reads collectstatic's command line.
+func parseCollectstatic(fl *flag.FlagSet, args []string) (*collectConfig, error) {
+	cfg := &collectConfig{storage: addStorageFlags(fl, "staticfiles")}
+	o := &cfg.opts
+	fl.BoolVar(&o.DryRun, "dry-run", false, "say what would be uploaded and deleted; write nothing")
+	fl.BoolVar(&o.Clear, "clear", false, "delete, after the new manifest is written, every file this run did not write or find unchanged (default: old hashed files stay, for rolling deploys)")
+	fl.BoolVar(&o.WarnMissing, "warn-missing", false, "a CSS reference to a missing file is a warning, not an error")
+	fl.IntVar(&o.Concurrency, "concurrency", staticfiles.DefaultConcurrency, "files read and uploaded at once")
+	fl.StringVar(&o.StaticURL, "static-url", staticfiles.DefaultStaticURL, "Django's STATIC_URL: references rooted at it are resolved against the sources")
+	fl.StringVar(&o.ManifestVersion, "manifest-version", "", `the manifest version to write: "1.1" (current Django) or "1.0" (Django before 4.2)`)
+	if err := parse(fl, args); err != nil {
+		return nil, err
 	}
-	sources := make([]staticfiles.Source, fl.NArg())
+	if fl.NArg() == 0 {
+		return nil, usagef("want at least one source directory ([prefix=]DIR)")
+	}
+	cfg.sources = make([]staticfiles.Source, fl.NArg())
 	for i, a := range fl.Args() {
 		var err error
-		if sources[i], err = staticfiles.ParseSource(a); err != nil {
-			return usagef("%v", err)
+		if cfg.sources[i], err = staticfiles.ParseSource(a); err != nil {
+			return nil, usagef("%v", err)
 		}
 	}
-	st, err := c.open(ctx, sf)
+	return cfg, nil
+}
+
+// collectstatic collects cfg's sources into the static storage.
+func (c *cli) collectstatic(ctx context.Context, cfg *collectConfig) error {
+	st, err := c.open(ctx, cfg.storage)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	dst := st.static // the embedded server's, or the config's "staticfiles"
-	if sf.config == "" && st.embedded == nil {
-		// From the environment: the static flavour, with a manifest.
-		if dst, err = storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv, Manifest: true,
-			ConfigureTransport: func(tr *http.Transport) { tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, 2**concurrency) }}); err != nil {
-			return err
-		}
-	}
-	if sf.config != "" {
-		dst = st.media // -storage names it (default "staticfiles")
-	}
-	if dst == nil {
-		return fmt.Errorf("no static storage to collect into")
+	dst, err := c.collectDestination(ctx, st, cfg)
+	if err != nil {
+		return err
 	}
 	bar := c.progress("collectstatic", 0)
-	opts := &staticfiles.Options{
-		DryRun: *dryRun, Clear: *clear, WarnMissing: *warnMissing, Concurrency: *concurrency,
-		StaticURL: *staticURL, ManifestVersion: *version,
-		Progress: func(ev staticfiles.Event) { c.collectProgress(bar, ev) },
-	}
-	sum, err := staticfiles.Collect(ctx, dst, sources, opts)
+	opts := cfg.opts
+	opts.Progress = func(ev staticfiles.Event) { c.collectProgress(bar, ev) }
+	sum, err := staticfiles.Collect(ctx, dst, cfg.sources, &opts)
 	bar.done(err)
 	for _, d := range sum.Duplicates {
 		fmt.Fprintf(c.stderr, "s3kit collectstatic: found another file with the destination path %q; it was ignored\n", d)
@@ -70,6 +78,21 @@ func runCollectstatic(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintln(c.stdout, sum)
 	return nil
+}
+
+// collectDestination returns the storage collectstatic writes: the named
+// storage of -config or of the embedded server (-storage, default
+// "staticfiles": the embedded server's static bucket), or the
+// environment's bucket as a manifest storage.
+func (c *cli) collectDestination(ctx context.Context, st *storages, cfg *collectConfig) (*storage.Storage, error) {
+	if cfg.storage.config != "" || st.local {
+		return st.media, nil
+	}
+	// From the environment: the static flavour, with a manifest.
+	return storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv, Manifest: true,
+		ConfigureTransport: func(tr *http.Transport) {
+			tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, 2*cfg.opts.Concurrency)
+		}})
 }
 
 // collectProgress draws the bar on a terminal, and prints one line per

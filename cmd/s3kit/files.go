@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,8 +15,8 @@ import (
 	"github.com/s3kit/s3kit/storage"
 )
 
-func runURL(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("url")
+func runURL(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	sf := addStorageFlags(fl, "default")
 	expire := fl.Duration("expire", 0, "how long a signed URL stays valid (default: the storage's querystring_expire)")
 	download := fl.Bool("download", false, "make the browser download the file (Content-Disposition: attachment)")
 	if err := parse(fl, args); err != nil {
@@ -44,8 +45,8 @@ func runURL(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func runLs(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("ls")
+func runLs(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	sf := addStorageFlags(fl, "default")
 	recursive := fl.Bool("r", false, "list the whole tree below DIR, with sizes and times")
 	if err := parse(fl, args); err != nil {
 		return err
@@ -78,8 +79,8 @@ func runLs(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func runPut(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("put")
+func runPut(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	sf := addStorageFlags(fl, "default")
 	overwrite := fl.Bool("overwrite", false, "replace a file of the same name (default: the storage's file_overwrite; the embedded server's renames, a taken name getting a suffix)")
 	if err := parse(fl, args); err != nil {
 		return err
@@ -131,8 +132,8 @@ type readerAtSeeker interface {
 	io.Seeker
 }
 
-func runGet(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("get")
+func runGet(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	sf := addStorageFlags(fl, "default")
 	force := fl.Bool("f", false, "replace FILE if it exists")
 	if err := parse(fl, args); err != nil {
 		return err
@@ -190,8 +191,8 @@ func runGet(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func runRm(ctx context.Context, c *cli, args []string) error {
-	fl, sf := c.flags("rm")
+func runRm(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error {
+	sf := addStorageFlags(fl, "default")
 	missingOK := fl.Bool("f", false, "do not complain about names that do not exist")
 	if err := parse(fl, args); err != nil {
 		return err

@@ -11,12 +11,21 @@
 //
 // Storages come from the AWS_* environment (AWS_STORAGE_BUCKET_NAME, ...)
 // or from a JSON file of named storages shaped like Django's STORAGES
-// (-config). With no bucket configured, every command uses the embedded
-// S3-compatible server (package s3local) on a data directory
-// (-data, default ./s3kit-data): serve starts it on loopback, and the other
-// commands read and write the same directory (through the running serve's
-// server while there is one). The embedded server is for development, not
+// (-config). With no bucket configured, or with -data or -memory, every
+// command uses the embedded S3-compatible server (package s3local) on a
+// data directory (-data, default ./s3kit-data): serve starts it on
+// loopback, and the other commands read and write the same directory
+// (through the running serve's server while there is one). The server's
+// key is "s3kit" and its secret is random, kept in the data directory
+// (.s3kit-secret, mode 0600), or per process with -memory. The user's
+// storage settings apply to it, but for those that pick the server or the
+// identity used on it; each command names, at start, the settings it took
+// and those it ignored. The embedded server is for development, not
 // production.
+//
+// serve answers loopback Host names only (and -allowed-hosts), refuses
+// cross-origin POSTs (http.CrossOriginProtection; -trusted-origins), and
+// sends its page with a Content-Security-Policy.
 //
 // Each command has -h. Exit status: 0 on success, 1 when the command
 // failed, 2 for a usage error.
@@ -33,19 +42,15 @@ import (
 	"syscall"
 )
 
-// command is one subcommand.
+// command is one subcommand. Its run adds its own flags to fl, which
+// main made with the command's usage line, and parses args with them.
 type command struct {
 	name, args, summary string
-	run                 func(ctx context.Context, env *cli, args []string) error
+	run                 func(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error
 }
 
-// commands is set by init: the commands' functions read it (for their
-// usage lines), which a plain initialisation would make a cycle.
-var commands []command
-
-func init() { commands = allCommands() }
-
-func allCommands() []command {
+// commandList returns the subcommands, in the order usage lists them.
+func commandList() []command {
 	return []command{
 		{"serve", "[flags]", "serve uploads, redirects and static files (embedded S3 when no bucket is set)", runServe},
 		{"url", "[flags] NAME", "print the URL of a stored file", runURL},
@@ -89,11 +94,11 @@ func (c *cli) main(ctx context.Context, args []string) int {
 		}
 		return 0
 	}
-	for _, cmd := range commands {
+	for _, cmd := range commandList() {
 		if cmd.name != args[0] {
 			continue
 		}
-		err := cmd.run(ctx, c, args[1:])
+		err := cmd.run(ctx, c, c.flagSet(cmd), args[1:])
 		var ue *usageError
 		switch {
 		case err == nil:
@@ -115,36 +120,24 @@ func (c *cli) main(ctx context.Context, args []string) int {
 func (c *cli) usage() {
 	fmt.Fprintln(c.stderr, "Usage: s3kit COMMAND [flags] [args]")
 	fmt.Fprintln(c.stderr)
-	for _, cmd := range commands {
+	for _, cmd := range commandList() {
 		fmt.Fprintf(c.stderr, "  %-14s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintln(c.stderr)
 	fmt.Fprintln(c.stderr, "Storages come from the AWS_* environment or -config FILE (Django's STORAGES as JSON);")
-	fmt.Fprintln(c.stderr, "with no bucket configured, the embedded development server on -data (./s3kit-data).")
+	fmt.Fprintln(c.stderr, "with no bucket configured (or with -data or -memory), the embedded development server on -data (./s3kit-data).")
 	fmt.Fprintln(c.stderr, "Run 's3kit COMMAND -h' for the flags of a command.")
 }
 
-// flags returns the flag set of a command, with the usage line it prints
-// on -h, and the storage flags every command shares.
-func (c *cli) flags(name string) (*flag.FlagSet, *storageFlags) {
-	var cmd command
-	for _, k := range commands {
-		if k.name == name {
-			cmd = k
-		}
-	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	sf := &storageFlags{}
-	fs.StringVar(&sf.config, "config", "", "a JSON file of named storages, shaped like Django's STORAGES (default: the AWS_* environment)")
-	fs.StringVar(&sf.storage, "storage", "default", "the named storage to use from -config")
-	fs.StringVar(&sf.data, "data", "s3kit-data", "with no bucket configured: the embedded server's data directory")
-	fs.BoolVar(&sf.memory, "memory", false, "with no bucket configured: keep nothing (an in-memory embedded server)")
-	fs.Usage = func() {
+// flagSet returns an empty flag set for cmd, printing its usage line on -h.
+func (c *cli) flagSet(cmd command) *flag.FlagSet {
+	fl := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fl.SetOutput(c.stderr)
+	fl.Usage = func() {
 		fmt.Fprintf(c.stderr, "Usage: s3kit %s %s\n\n%s.\n\nFlags:\n", cmd.name, cmd.args, capitalize(cmd.summary))
-		fs.PrintDefaults()
+		fl.PrintDefaults()
 	}
-	return fs, sf
+	return fl
 }
 
 // parse parses args. -h prints the usage; a bad flag is a usage error,

