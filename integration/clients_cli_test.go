@@ -2,10 +2,8 @@ package integration
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,6 +19,7 @@ import (
 // syntax.
 type cli struct {
 	name, prog, pkg string
+	version         []string // the arguments that make it print its version
 	// configure writes the client's configuration for a case and returns
 	// the arguments every command starts with and the environment
 	// variables it adds.
@@ -38,13 +37,10 @@ type cli struct {
 
 func (cl *cli) client() client {
 	return client{
-		name: cl.name,
-		find: func(t *testing.T) string {
-			prog := findClient(t, cl.prog, cl.pkg)
-			logVersion(t, prog, cl.version()...)
-			return prog
-		},
-		steps: cl.steps,
+		name:    cl.name,
+		find:    func(t *testing.T) string { return findClient(t, cl.prog, cl.pkg) },
+		version: cl.version,
+		steps:   cl.steps,
 	}
 }
 
@@ -70,9 +66,7 @@ func (cl *cli) steps(c *clientCase, prog string) {
 
 	k.step("upload-small", func(t *testing.T) {
 		k.do(t, cl.put(k.path("small.bin"), k.uri("small.bin"))...)
-		if got := k.get(t, k.key("small.bin")); !bytes.Equal(got, fx.small) {
-			t.Errorf("uploaded %s: %d bytes, sha256 %s; want %d bytes, sha256 %s", k.key("small.bin"), len(got), short(got), len(fx.small), short(fx.small))
-		}
+		k.checkObject(t, k.key("small.bin"), fx.small)
 	})
 	k.step("upload-multipart", func(t *testing.T) {
 		k.do(t, cl.putMultipart(k.path("big.bin"), k.uri("big.bin"))...)
@@ -250,32 +244,6 @@ func backdate(t *testing.T, dir string, d time.Duration) {
 	}
 }
 
-// logVersion logs what prog args prints first, which names its version.
-func logVersion(t *testing.T, prog string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "LANG=C.UTF-8"}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", prog, strings.Join(args, " "), err, out)
-	}
-	t.Logf("%s: %s", prog, firstLine(string(out)))
-}
-
-func (cl *cli) version() []string {
-	if cl.name == "rclone" {
-		return []string{"version"}
-	}
-	return []string{"--version"}
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
-	return line
-}
-
 // writeConfig writes a client's configuration file, readable by its owner
 // only (it holds the secret).
 func writeConfig(t *testing.T, path, text string) {
@@ -304,7 +272,7 @@ func one(a ...string) func(string) []string {
 // The aws CLI (v2, Debian's awscli): path-style addressing in its config
 // file, the endpoint on the command line.
 var awsCLI = &cli{
-	name: "aws", prog: "aws", pkg: "awscli",
+	name: "aws", prog: "aws", pkg: "awscli", version: []string{"--version"},
 	configure: func(c *clientCase) ([]string, []string) {
 		conf, creds := c.path("aws/config"), c.path("aws/credentials")
 		writeConfig(c.t, conf, "[default]\nregion = "+clientRegion+"\ns3 =\n    addressing_style = path\n")
@@ -350,7 +318,7 @@ func awsNames(out, bucket, keyPrefix string) []string {
 // rclone, with a remote "s3" of provider Other (what a user of an
 // S3-compatible server picks), path style.
 var rclone = &cli{
-	name: "rclone", prog: "rclone", pkg: "rclone",
+	name: "rclone", prog: "rclone", pkg: "rclone", version: []string{"version"},
 	configure: func(c *clientCase) ([]string, []string) {
 		conf := c.path("rclone/rclone.conf")
 		writeConfig(c.t, conf, fmt.Sprintf("[s3]\ntype = s3\nprovider = Other\nenv_auth = false\n"+
@@ -386,7 +354,7 @@ var rclone = &cli{
 // (--host, --host-bucket without %(bucket)s, --no-ssl), the keys in its
 // configuration file.
 var s3cmd = &cli{
-	name: "s3cmd", prog: "s3cmd", pkg: "s3cmd",
+	name: "s3cmd", prog: "s3cmd", pkg: "s3cmd", version: []string{"--version"},
 	configure: func(c *clientCase) ([]string, []string) {
 		conf := c.path("s3cmd/s3cfg")
 		writeConfig(c.t, conf, fmt.Sprintf("[default]\naccess_key = %s\nsecret_key = %s\nbucket_location = %s\n"+

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,7 +21,10 @@ import (
 // The script runs every step in one process (Django and boto3 take a
 // second to import) and reports each as a JSON line; each is checked here
 // as a step of its own.
-var djangoClient = client{name: "django", find: findDjangoStorages, steps: djangoSteps}
+var djangoClient = client{name: "django", find: findDjangoStorages, steps: djangoSteps,
+	version: []string{"-c", "import sys, django, storages, boto3, botocore; " +
+		"print('Python', sys.version.split()[0], 'Django', django.get_version(), 'django-storages', storages.__version__, " +
+		"'boto3', boto3.__version__, 'botocore', botocore.__version__)"}}
 
 // findDjangoStorages returns a python3 that imports Django,
 // django-storages and boto3 (Debian's first), or skips the test (fails it
@@ -41,9 +43,6 @@ func findDjangoStorages(t *testing.T) string {
 		err = exec.CommandContext(ctx, p, "-c", "import django, storages, boto3").Run()
 		cancel()
 		if err == nil {
-			logVersion(t, p, "-c", "import sys, django, storages, boto3, botocore; "+
-				"print('Python', sys.version.split()[0], 'Django', django.get_version(), 'django-storages', storages.__version__, "+
-				"'boto3', boto3.__version__, 'botocore', botocore.__version__)")
 			return p
 		}
 	}
@@ -145,9 +144,7 @@ func djangoSteps(c *clientCase, py string) {
 
 func checkDjangoSave(t *testing.T, c *clientCase, v json.RawMessage) {
 	expectValue([]string{"small.bin", "big.bin", "sub/nested.txt"})(t, c, v)
-	if got := c.get(t, c.key("media/small.bin")); !bytes.Equal(got, c.fixtures.small) {
-		t.Errorf("saved small.bin: %d bytes, sha256 %s; want %d bytes, sha256 %s", len(got), short(got), len(c.fixtures.small), short(c.fixtures.small))
-	}
+	c.checkObject(t, c.key("media/small.bin"), c.fixtures.small)
 	c.checkMultipart(t, c.key("media/big.bin"), c.fixtures.big)
 }
 

@@ -244,6 +244,50 @@ func (c *clientCase) get(t *testing.T, key string) []byte {
 	return b
 }
 
+// checkObject compares an object's bytes with want as they stream in,
+// without holding them.
+func (c *clientCase) checkObject(t *testing.T, key string, want []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := c.sdk.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("GetObject(%q) after the client's command: %v", key, err)
+	}
+	defer out.Body.Close()
+	cmp := &comparer{want: want}
+	if _, err := io.Copy(cmp, out.Body); err != nil && err != errDiffers {
+		t.Fatalf("GetObject(%q): reading: %v", key, err)
+	}
+	if cmp.differs || cmp.n != int64(len(want)) {
+		t.Errorf("object %s differs from the %d bytes sent (sha256 %s): %d bytes read, first difference at byte %d",
+			key, len(want), short(want), cmp.n, cmp.n)
+	}
+}
+
+var errDiffers = errors.New("differs")
+
+// comparer is a writer that compares what it is given with want and
+// stops at the first difference; n is the length of the common prefix.
+type comparer struct {
+	want    []byte
+	n       int64
+	differs bool
+}
+
+func (c *comparer) Write(p []byte) (int, error) {
+	rest := c.want[c.n:]
+	for i, b := range p {
+		if i >= len(rest) || rest[i] != b {
+			c.n += int64(i)
+			c.differs = true
+			return i, errDiffers
+		}
+	}
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
 // head returns an object's description, or nil when it does not exist.
 func (c *clientCase) head(t *testing.T, key string) *s3.HeadObjectOutput {
 	t.Helper()
@@ -316,10 +360,7 @@ func (c *clientCase) checkTree(t *testing.T, prefix string, want map[string][]by
 		t.Fatalf("objects under %s = %q, want %q", prefix, got, sortedNames(want))
 	}
 	for _, name := range got {
-		if b := c.get(t, prefix+name); !bytes.Equal(b, want[name]) {
-			t.Errorf("object %s%s: %d bytes, sha256 %s; want %d bytes, sha256 %s",
-				prefix, name, len(b), short(b), len(want[name]), short(want[name]))
-		}
+		c.checkObject(t, prefix+name, want[name])
 	}
 }
 
@@ -336,9 +377,7 @@ func (c *clientCase) checkMultipart(t *testing.T, key string, body []byte) {
 	if !ok || parts == "1" {
 		t.Errorf("%s: ETag %s, want a multipart ETag of 2 parts or more", key, etag)
 	}
-	if got := c.get(t, key); !bytes.Equal(got, body) {
-		t.Errorf("%s: %d bytes, sha256 %s; want %d bytes, sha256 %s", key, len(got), short(got), len(body), short(body))
-	}
+	c.checkObject(t, key, body)
 	if open := c.openUploads(t); len(open) > 0 {
 		t.Errorf("multipart uploads left open: %q", open)
 	}
@@ -371,12 +410,10 @@ type clientFixtures struct {
 }
 
 func newClientFixtures() *clientFixtures {
-	r := rand.New(rand.NewPCG(13, 13))
+	r := rand.NewChaCha8([32]byte{13})
 	random := func(n int) []byte {
 		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
+		r.Read(b)
 		return b
 	}
 	fx := &clientFixtures{small: random(1500), big: random(bigSize), tree: map[string][]byte{
@@ -408,6 +445,25 @@ func writeTree(t *testing.T, dir string, files map[string][]byte) {
 	}
 }
 
+// logVersion logs what prog args prints first, which names its version.
+func logVersion(t *testing.T, prog string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), clientTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "LANG=C.UTF-8"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", prog, strings.Join(args, " "), err, out)
+	}
+	t.Logf("%s: %s", prog, firstLine(string(out)))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
 // findClient returns the path of a client program, Debian's (/usr/bin)
 // first, or skips the test (fails it when S3KIT_CI=1: CI installs it).
 func findClient(t *testing.T, prog, pkg string) string {
@@ -430,6 +486,9 @@ type client struct {
 	name string
 	// find returns the program to run, or skips the test.
 	find func(t *testing.T) string
+	// version are the arguments that make the program print its version
+	// (and its libraries').
+	version []string
 	// steps runs the steps of one case.
 	steps func(c *clientCase, prog string)
 }
@@ -442,6 +501,9 @@ func TestClients(t *testing.T) {
 		t.Run(cl.name, func(t *testing.T) {
 			t.Parallel()
 			prog := cl.find(t)
+			if envEndpoint != "" || os.Getenv("S3KIT_CLIENTS_S3LOCAL") == "1" { // a row will run
+				logVersion(t, prog, cl.version...)
+			}
 			for _, srv := range clientServers {
 				t.Run(srv.name, func(t *testing.T) {
 					t.Parallel()
@@ -449,5 +511,29 @@ func TestClients(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+func TestComparer(t *testing.T) {
+	want := []byte("0123456789")
+	for _, tt := range []struct {
+		chunks  []string
+		n       int64
+		differs bool
+	}{
+		{[]string{"0123", "456789"}, 10, false},
+		{[]string{"0123", "45"}, 6, false}, // short: n < len(want)
+		{[]string{"0123", "4x6789"}, 5, true},
+		{[]string{"0123456789", "0"}, 10, true}, // long
+	} {
+		c := &comparer{want: want}
+		for _, s := range tt.chunks {
+			if _, err := c.Write([]byte(s)); err != nil {
+				break
+			}
+		}
+		if c.n != tt.n || c.differs != tt.differs {
+			t.Errorf("comparer(%q) after %q: n=%d differs=%v, want n=%d differs=%v", want, tt.chunks, c.n, c.differs, tt.n, tt.differs)
+		}
 	}
 }
