@@ -1,0 +1,1 @@
+document.documentElement.dataset.s3kit = "clients";
