@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 
@@ -155,23 +154,4 @@ const maxParts = 10000
 type job struct {
 	num int32
 	p   part
-}
-
-// copyFields sets every field of *dst that *src has under the same name
-// and type and that is set in src (the SDK's inputs share most fields).
-// Body and checksums of the whole object are never copied.
-func copyFields(dst, src any) {
-	d, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
-	st := sv.Type()
-	for i := range st.NumField() {
-		f := st.Field(i)
-		if !f.IsExported() || f.Name == "Body" || f.Name == "ContentLength" || f.Name == "ContentMD5" {
-			continue
-		}
-		if src := sv.Field(i); !src.IsZero() {
-			if df := d.FieldByName(f.Name); df.IsValid() && df.Type() == f.Type && df.CanSet() {
-				df.Set(src)
-			}
-		}
-	}
 }

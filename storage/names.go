@@ -310,3 +310,10 @@ func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (s
 // maxNameAttempts bounds the search for a free name. With 62^7 suffixes a
 // collision is a sign of something else (a hostile peer, a broken server).
 const maxNameAttempts = 16
+
+func splitDir(name string) (dir, file string) {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i+1], name[i+1:]
+	}
+	return "", name
+}

@@ -224,10 +224,7 @@ func (s *Storage) compresses(p *ObjectParameters) bool {
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }
 
-// cleanupTimeout bounds cleanup calls (abort, delete) made after the
-// caller's context is done.
-const cleanupTimeout = 30 * time.Second
-
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-}
+// Transfer returns the resolved transfer settings (part size, threshold,
+// concurrency): what decides how Put splits a body, and so the ETag S3
+// gives a multipart object.
+func (s *Storage) Transfer() TransferConfig { return s.opts.Transfer }
