@@ -73,7 +73,7 @@ func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParame
 // outlives ctx.
 func (s *Storage) deleteIfMatch(ctx context.Context, key, etag string) {
 	s.cleanup(ctx, "delete an object of a failed upload; it stays", key, func(cctx context.Context) error {
-		_, err := s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
+		_, err := s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), IfMatch: aws.String(etag)})
 		if isKind(err, errPrecondition) || isKind(err, ErrNotExist) {
 			return nil // replaced or gone: not ours to delete
 		}
@@ -87,7 +87,7 @@ func (s *Storage) cleanup(ctx context.Context, what, key string, fn func(context
 	cctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	if err := retry(cctx, func() error { return fn(cctx) }); err != nil {
-		s.log.WarnContext(ctx, "storage: could not "+what, "key", key, "err", err)
+		s.opts.Logger.WarnContext(ctx, "storage: could not "+what, "key", key, "err", err)
 	}
 }
 
@@ -96,7 +96,7 @@ func (s *Storage) cleanup(ctx context.Context, what, key string, fn func(context
 func (s *Storage) abort(ctx context.Context, key, uploadID string) {
 	s.cleanup(ctx, "abort a multipart upload; its parts stay until a lifecycle rule removes them", key, func(cctx context.Context) error {
 		_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
+			Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
 		})
 		if isKind(err, errNoSuchUpload) {
 			return nil // aborted already, or completed

@@ -66,7 +66,7 @@ func (s *Storage) Open(ctx context.Context, name string) (*File, error) {
 	f.info = infoOf(clean, key, &head)
 	f.raw = f.rawFrom(0, f.info.Size)
 	f.raw.body = out.Body
-	f.decode = s.gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
+	f.decode = *s.opts.Gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
 	return f, nil
 }
 
@@ -134,7 +134,7 @@ func (r *rawBody) Read(p []byte) (int, error) {
 			}
 			return 0, opError("read", r.f.info.Key, err)
 		}
-		r.f.s.log.DebugContext(r.f.ctx, "storage: resuming a cut read", "key", r.f.info.Key, "offset", r.pos, "err", err)
+		r.f.s.opts.Logger.DebugContext(r.f.ctx, "storage: resuming a cut read", "key", r.f.info.Key, "offset", r.pos, "err", err)
 	}
 }
 

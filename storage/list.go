@@ -41,7 +41,7 @@ func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []strin
 // list calls fn with every page of ListObjectsV2 for prefix, until fn
 // returns an error, which list returns.
 func (s *Storage) list(ctx context.Context, prefix, delim string, fn func(*s3.ListObjectsV2Output) error) error {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: str0(prefix), Delimiter: str0(delim)}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.opts.BucketName), Prefix: str0(prefix), Delimiter: str0(delim)}
 	for {
 		page, err := s.client.ListObjectsV2(ctx, in)
 		if err != nil {

@@ -46,9 +46,9 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) 
 		// A slot is taken before a part is filled and given back when its
 		// upload is done: at most Concurrency parts, reading overlapping
 		// the other uploads.
-		slots = make(chan struct{}, s.concurrency)
+		slots = make(chan struct{}, s.opts.Transfer.Concurrency)
 	)
-	for range s.concurrency {
+	for range s.opts.Transfer.Concurrency {
 		wg.Go(func() {
 			for j := range work {
 				out, err := s.client.UploadPart(pctx, &s3.UploadPartInput{
@@ -110,7 +110,7 @@ func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) 
 		send(p)
 	}
 	for pctx.Err() == nil && acquire() {
-		err := b.sr.fill(pctx, &cur, s.partSize, MinPartSize)
+		err := b.sr.fill(pctx, &cur, s.opts.Transfer.PartSize, MinPartSize)
 		if err == errShort {
 			err = nil // the budget is spent: send what is there (at least MinPartSize)
 		}

@@ -111,13 +111,13 @@ func badRune(r rune) bool {
 
 // key maps a cleaned name to its S3 key under the storage's location.
 func (s *Storage) key(name string) string {
-	if s.location == "" {
+	if s.opts.Location == "" {
 		return name
 	}
 	if name == "" {
-		return s.location + "/"
+		return s.opts.Location + "/"
 	}
-	return s.location + "/" + name
+	return s.opts.Location + "/" + name
 }
 
 // objectKey cleans name and maps it to the key of a file (not a
@@ -144,10 +144,10 @@ func (s *Storage) dirPrefix(op, name string) (string, error) {
 	}
 	clean = strings.TrimSuffix(clean, "/")
 	if clean == "" {
-		if s.location == "" {
+		if s.opts.Location == "" {
 			return "", nil
 		}
-		return s.location + "/", nil
+		return s.opts.Location + "/", nil
 	}
 	p := s.key(clean) + "/"
 	if len(p) > MaxKeyLen {
@@ -274,7 +274,7 @@ func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (s
 	if err != nil {
 		return "", err
 	}
-	if s.overwrite {
+	if *s.opts.FileOverwrite {
 		dir, base := "", clean
 		if i := strings.LastIndexByte(clean, '/'); i >= 0 {
 			dir, base = clean[:i+1], clean[i+1:]

@@ -27,7 +27,7 @@ func TestSplitExt(t *testing.T) {
 }
 
 func TestAlternativeName(t *testing.T) {
-	s := &Storage{location: "media"}
+	s := &Storage{opts: &Options{Location: "media"}}
 	re := regexp.MustCompile(`^dir/report\.tar_[A-Za-z0-9]{7}\.gz$`)
 	seen := map[string]bool{}
 	for range 50 {
@@ -98,7 +98,7 @@ func FuzzCleanName(f *testing.F) {
 		if err != nil || cloc == "" || strings.HasSuffix(cloc, "/") || len(cloc) > 100 {
 			cloc = "media"
 		}
-		s := &Storage{location: cloc}
+		s := &Storage{opts: &Options{Location: cloc}}
 		clean, err := CleanName(name)
 		if want, wantErr := cleanNameSlow(name); clean != want || (err == nil) != (wantErr == nil) {
 			t.Fatalf("CleanName(%q) = %q, %v; the plain rules give %q, %v", name, clean, err, want, wantErr)

@@ -17,13 +17,13 @@ func (s *Storage) objectParams(name, key string, head []byte, call ObjectParamet
 // before; then the detected type and encoding when none is set, and the
 // default ACL.
 func (s *Storage) mergeParams(name, key string, call ObjectParameters, detected, encoding string) (ObjectParameters, error) {
-	p := *s.params
-	if s.paramsFunc != nil {
+	p := s.opts.ObjectParameters
+	if s.opts.ObjectParametersFunc != nil {
 		ct := call.ContentType
 		if ct == "" {
 			ct = detected
 		}
-		h, err := s.paramsFunc(name, key, ct)
+		h, err := s.opts.ObjectParametersFunc(name, key, ct)
 		if err != nil {
 			return p, err
 		}

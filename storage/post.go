@@ -115,7 +115,7 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		conds = append(conds, map[string]string{f[0]: f[1]})
 	}
 	now := time.Now()
-	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = exp
 			o.Conditions = conds
@@ -226,7 +226,7 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	in.ChecksumAlgorithm = "" // the body is not known here
 	if opts.ContentLength > 0 {
 		in.ContentLength = aws.Int64(opts.ContentLength)

@@ -155,7 +155,7 @@ func (s *Storage) newWrite(name string, opts *SaveOptions) (*write, error) {
 	w := &write{s: s, policy: opts.Conflict, base: clean, maxLen: opts.MaxLength, clean: clean, key: key}
 	if w.policy == ConflictDefault {
 		w.policy = ConflictRename
-		if s.overwrite {
+		if *s.opts.FileOverwrite {
 			w.policy = ConflictOverwrite
 		}
 	}
@@ -225,7 +225,7 @@ func (w *write) run(ctx context.Context, src *source) (Info, error) {
 			if w.policy == ConflictFail {
 				return Info{}, &Error{Op: "save", Key: w.key, Err: err, kind: ErrExist}
 			}
-			w.s.log.DebugContext(ctx, "storage: name taken, renaming", "key", w.key)
+			w.s.opts.Logger.DebugContext(ctx, "storage: name taken, renaming", "key", w.key)
 			clean, aerr := w.s.alternativeName(w.base, w.maxLen)
 			if aerr != nil {
 				return Info{}, opError("save", w.key, aerr)
@@ -243,7 +243,7 @@ func (w *write) run(ctx context.Context, src *source) (Info, error) {
 func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
 	cond := w.policy != ConflictOverwrite && w.s.conditional.Load() && !w.unconditional
 	claim := cond && src.large() // a stream that cannot be sent twice
-	if w.policy != ConflictOverwrite && (!cond || !claim && src.ra != nil && src.size > w.s.threshold) {
+	if w.policy != ConflictOverwrite && (!cond || !claim && src.ra != nil && src.size > w.s.opts.Transfer.Threshold) {
 		// Without conditional writes this check is all there is; with
 		// them it saves sending a large body to a name that is taken.
 		ok, err := w.s.Exists(ctx, w.clean)
@@ -319,7 +319,7 @@ func (w *write) settle(ctx context.Context, err error, cond bool, claimETag stri
 	case state == mine && ctx.Err() == nil:
 		// The write landed; its answer was lost, or a retry was refused
 		// because of the write itself.
-		w.s.log.DebugContext(ctx, "storage: the write landed although its answer was an error", "key", w.key, "err", err)
+		w.s.opts.Logger.DebugContext(ctx, "storage: the write landed although its answer was an error", "key", w.key, "err", err)
 		return found, finished, nil
 	case state == mine:
 		w.s.deleteIfMatch(ctx, w.key, found.ETag) // the caller is gone
@@ -385,7 +385,7 @@ type precondition struct {
 }
 
 func (s *Storage) noConditionalWrites(ctx context.Context) {
-	s.log.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.bucket)
+	s.opts.Logger.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.opts.BucketName)
 	s.conditional.Store(false)
 }
 
@@ -400,7 +400,7 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	body := []byte("s3kit: upload in progress " + hex.EncodeToString(nonce[:]) + "\n")
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(int64(len(body)))
 	in.ContentType, in.ContentEncoding, in.ContentDisposition = aws.String("text/plain; charset=utf-8"), nil, nil
 	in.CacheControl = aws.String("no-store")
@@ -416,7 +416,7 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 // threshold, the manager's concurrent ReadAt parts for a large seekable
 // body, and putStream for a large stream.
 func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition) (Info, error) {
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	if w.ifNoneMatch {
 		in.IfNoneMatch = aws.String("*")
 	}
@@ -429,7 +429,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 	}
 	var err error
 	switch {
-	case b.r != nil && b.size <= s.threshold:
+	case b.r != nil && b.size <= s.opts.Transfer.Threshold:
 		in.Body, in.ContentLength = b.r, aws.Int64(b.size)
 		var out *s3.PutObjectOutput
 		if out, err = s.client.PutObject(ctx, in); err == nil {

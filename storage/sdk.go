@@ -15,17 +15,17 @@ import (
 // storage's ObjectParameters.
 func (s *Storage) getInput(key string) *s3.GetObjectInput {
 	return &s3.GetObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
-		SSECustomerKey:       str0(s.params.SSECustomerKey),
-		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(s.opts.ObjectParameters.SSECustomerAlgorithm),
+		SSECustomerKey:       str0(s.opts.ObjectParameters.SSECustomerKey),
+		SSECustomerKeyMD5:    str0(s.opts.ObjectParameters.SSECustomerKeyMD5),
 	}
 }
 
 // headInput is the HeadObject of key, with the SSE-C key of p.
 func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
 	return &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key),
 		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
 	}
 }

@@ -2,7 +2,10 @@ package storage
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"mime"
@@ -101,7 +104,14 @@ var settings = []setting{
 			return nil
 		}),
 	with(str("custom_domain", "CustomDomain", "none", func(o *Options) *string { return &o.CustomDomain }, "AWS_S3_CUSTOM_DOMAIN"), resolveCustomDomain),
-	str("cloudfront_key", "CloudFrontKey", "none", func(o *Options) *string { return &o.CloudFrontKey }, "AWS_CLOUDFRONT_KEY"), // parsed once, by New
+	with(str("cloudfront_key", "CloudFrontKey", "none", func(o *Options) *string { return &o.CloudFrontKey }, "AWS_CLOUDFRONT_KEY"),
+		func(o *Options) error {
+			if o.CloudFrontKey == "" {
+				return nil
+			}
+			_, err := parseRSAKey(o.CloudFrontKey)
+			return err
+		}),
 	str("cloudfront_key_id", "CloudFrontKeyID", "none", func(o *Options) *string { return &o.CloudFrontKeyID }, "AWS_CLOUDFRONT_KEY_ID"),
 	with(seconds("cloudfront_expiry_window", "CloudFrontExpiryWindow", "0 (no memo)", func(o *Options) *time.Duration { return &o.CloudFrontExpiryWindow }, "AWS_CLOUDFRONT_EXPIRY_WINDOW"),
 		func(o *Options) error {
@@ -768,4 +778,25 @@ func (s *Seconds) UnmarshalJSON(b []byte) error {
 	}
 	*s = Seconds(f * float64(time.Second))
 	return nil
+}
+
+// parseRSAKey reads the PEM private key of cloudfront_key (PKCS #1 or
+// PKCS #8).
+func parseRSAKey(pemText string) (*rsa.PrivateKey, error) {
+	block, _ := pem.Decode([]byte(pemText))
+	if block == nil {
+		return nil, errors.New("no PEM block found")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("not an RSA private key: %w", err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("a %T, not an RSA private key", k)
+	}
+	return rk, nil
 }

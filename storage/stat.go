@@ -37,7 +37,7 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, s.headInput(key, s.params))
+	out, err := s.client.HeadObject(ctx, s.headInput(key, &s.opts.ObjectParameters))
 	if err != nil {
 		return Info{}, opError("stat", key, err)
 	}
@@ -86,7 +86,7 @@ func (s *Storage) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)})
 	if err != nil && !isKind(err, ErrNotExist) {
 		return opError("delete", key, err)
 	}
