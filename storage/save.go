@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -413,8 +411,8 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 }
 
 // upload sends one attempt: a PutObject when the body is known to fit the
-// threshold, the manager's concurrent ReadAt parts for a large seekable
-// body, and putStream for a large stream.
+// threshold, putSeekable for a large seekable body and putStream for a
+// large stream (multipart.go).
 func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition) (Info, error) {
 	in := p.putInput(s.opts.BucketName, key)
 	if w.ifNoneMatch {
@@ -437,12 +435,8 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 		}
 	case b.ra != nil:
 		in.Body = b.r // an io.ReaderAt: the manager reads parts concurrently
-		var out *manager.UploadOutput
-		if out, err = s.uploader.Upload(ctx, in); err == nil {
-			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
-		} else if failed := (manager.MultiUploadFailure)(nil); errors.As(err, &failed) && failed.UploadID() != "" {
-			// The manager aborts on ctx, which fails once ctx is cancelled.
-			s.abort(ctx, key, failed.UploadID())
+		if info.ETag, err = s.putSeekable(ctx, in); err == nil {
+			info.Size = b.size
 		}
 	default:
 		info.ETag, info.Size, err = s.putStream(ctx, in, b)
