@@ -40,9 +40,12 @@
 //
 // Names are hostile input. CleanName is the one cleaner: it normalises
 // "a//b" and "./a" and rejects, with ErrInvalidName, "..", absolute
-// names, backslashes, control and bidi characters, Unicode noncharacters
-// (which S3's XML listings cannot carry), invalid UTF-8, and keys over
-// 1024 bytes, whatever the location. The key of a name is
+// names, backslashes, control and bidi characters (U+061C included), the
+// invisible zero-width space, word joiner and BOM (U+200B, U+2060,
+// U+FEFF), Unicode noncharacters (which S3's XML listings cannot carry),
+// invalid UTF-8 and U+FFFD, and keys over 1024 bytes, whatever the
+// location. The zero-width joiners U+200C and U+200D are kept (scripts and
+// emoji need them). The key of a name is
 // location + "/" + name. ValidName turns a client's file name into a safe
 // one, like Django's get_valid_name.
 //

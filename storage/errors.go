@@ -28,8 +28,9 @@ var (
 	ErrPermission = fs.ErrPermission
 
 	// ErrInvalidName means a name was rejected by the name cleaner:
-	// traversal, an absolute path, a backslash, control or bidi
-	// characters, invalid UTF-8, an empty name or a key over 1024 bytes.
+	// traversal, an absolute path, a backslash, control, bidi or
+	// invisible characters, noncharacters, invalid UTF-8, an empty name
+	// or a key over 1024 bytes (see CleanName).
 	ErrInvalidName = errors.New("storage: invalid name")
 )
 
