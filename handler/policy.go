@@ -114,11 +114,11 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	if h.key == nil {
 		h.key = RandomDatedKey
 	}
-	switch {
-	case h.expire == 0:
+	if h.expire == 0 {
 		h.expire = DefaultPolicyExpire
-	case h.expire < time.Second || h.expire > storage.MaxExpire:
-		return nil, fmt.Errorf("handler: option Expire: %v is not between 1 s and 7 days", h.expire)
+	}
+	if err := storage.ValidExpiry(h.expire); err != nil {
+		return nil, fmt.Errorf("handler: option Expire: %w", err)
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

@@ -115,9 +115,8 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 	default:
 		return nil, fmt.Errorf("middleware: redirect status must be 302 or 307, got %d", opts.Status)
 	}
-	switch {
-	case opts.Expire < 0, opts.Expire > 0 && opts.Expire < time.Second, opts.Expire > storage.MaxExpire:
-		return nil, fmt.Errorf("middleware: redirect expiry must be between 1 s and 7 days, got %v", opts.Expire)
+	if err := storage.ValidExpiry(opts.Expire); err != nil && opts.Expire != 0 {
+		return nil, fmt.Errorf("middleware: redirect expiry %w", err)
 	}
 	lifetime := opts.Expire
 	if e, ok := st.(Expirer); ok && lifetime == 0 {

@@ -63,7 +63,7 @@ func (s *stalled) Read(p []byte) (int, error) {
 // TestStalledStreamsHoldWhatTheySent: streams that send 40 KiB and stall
 // take nothing from the budget and hold about what they sent, not a part.
 func TestStalledStreamsHoldWhatTheySent(t *testing.T) {
-	s := &Storage{budget: newBudget(DefaultBufferMemory), streamLimit: DefaultThreshold, partSize: DefaultPartSize}
+	s := &Storage{budget: newBudget(DefaultBufferMemory), streamLimit: DefaultThreshold, opts: &Options{Transfer: TransferConfig{PartSize: DefaultPartSize}}}
 	const streams = 200
 	release := make(chan struct{})
 	var started, done sync.WaitGroup
@@ -77,7 +77,7 @@ func TestStalledStreamsHoldWhatTheySent(t *testing.T) {
 			defer done.Done()
 			r := &stalled{n: 40 << 10, release: release}
 			sr := &streamReader{r: &signalAfter{r: r, after: 40 << 10, wg: &started}, mem: s.newAllowance()}
-			ps, _ := sr.readAhead(context.Background(), s.streamLimit, s.partSize)
+			ps, _ := sr.readAhead(context.Background(), s.streamLimit, s.opts.Transfer.PartSize)
 			sr.mem.free(ps...)
 			sr.mem.close()
 		}()
@@ -120,17 +120,17 @@ func (s *signalAfter) Read(p []byte) (int, error) {
 // first 64 KiB waits (honouring ctx) instead of allocating, and goes on
 // when memory is given back.
 func TestAdmissionWaits(t *testing.T) {
-	s := &Storage{budget: newBudget(MinBufferMemory), streamLimit: DefaultThreshold, partSize: DefaultPartSize}
+	s := &Storage{budget: newBudget(MinBufferMemory), streamLimit: DefaultThreshold, opts: &Options{Transfer: TransferConfig{PartSize: DefaultPartSize}}}
 	first := s.newAllowance()
 	sr := &streamReader{r: bytes.NewReader(make([]byte, 6<<20)), mem: first}
-	ps, err := sr.readAhead(context.Background(), s.streamLimit, s.partSize)
+	ps, err := sr.readAhead(context.Background(), s.streamLimit, s.opts.Transfer.PartSize)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	second := &streamReader{r: bytes.NewReader(make([]byte, 1<<20)), mem: s.newAllowance()}
-	if _, err := second.readAhead(ctx, s.streamLimit, s.partSize); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := second.readAhead(ctx, s.streamLimit, s.opts.Transfer.PartSize); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a second stream with the budget spent: %v, want it to wait until its ctx ends", err)
 	}
 	if second.got > headLimit {
@@ -139,7 +139,7 @@ func TestAdmissionWaits(t *testing.T) {
 	third := &streamReader{r: bytes.NewReader(make([]byte, 1<<20)), mem: s.newAllowance()}
 	got := make(chan error, 1)
 	go func() {
-		ps, err := third.readAhead(context.Background(), s.streamLimit, s.partSize)
+		ps, err := third.readAhead(context.Background(), s.streamLimit, s.opts.Transfer.PartSize)
 		third.mem.free(ps...)
 		third.mem.close()
 		got <- err

@@ -99,7 +99,7 @@ func (e *configEntry) read(k string, v json.RawMessage) error {
 			if s == nil {
 				return fmt.Errorf("unknown option %q%s", key, didYouMean(key, settingKeys()))
 			}
-			if err := check(s, &e.opts, s.fromJSON(&e.opts, opts[key])); err != nil {
+			if err := checkRead(s, &e.opts, s.fromJSON(&e.opts, opts[key])); err != nil {
 				return fmt.Errorf("option %q: %w", key, err)
 			}
 			e.set[key] = true

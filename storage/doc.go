@@ -40,9 +40,12 @@
 //
 // Names are hostile input. CleanName is the one cleaner: it normalises
 // "a//b" and "./a" and rejects, with ErrInvalidName, "..", absolute
-// names, backslashes, control and bidi characters, Unicode noncharacters
-// (which S3's XML listings cannot carry), invalid UTF-8, and keys over
-// 1024 bytes, whatever the location. The key of a name is
+// names, backslashes, control and bidi characters (U+061C included), the
+// invisible zero-width space, word joiner and BOM (U+200B, U+2060,
+// U+FEFF), Unicode noncharacters (which S3's XML listings cannot carry),
+// invalid UTF-8 and U+FFFD, and keys over 1024 bytes, whatever the
+// location. The zero-width joiners U+200C and U+200D are kept (scripts and
+// emoji need them). The key of a name is
 // location + "/" + name. ValidName turns a client's file name into a safe
 // one, like Django's get_valid_name.
 //
@@ -144,4 +147,35 @@
 // The static flavour (S3StaticStorage, Options.Static) makes unsigned URLs,
 // as the reference does: its objects must be readable by anyone, through
 // default_acl "public-read" or a bucket policy granting s3:GetObject.
+//
+// # Files
+//
+// Each file holds one concept:
+//
+//	storage.go      Storage, New, the API seam and the narrow accessors
+//	options.go      Options and its parts (TransferConfig, ClientConfig, ObjectParameters)
+//	settings.go     the settings table: one row per setting, with its typed default
+//	checks.go       the rules of the settings' values
+//	layers.go       where a setting comes from: Go, config OPTIONS, environment
+//	hints.go        the hints of setting errors (nearest key, Python literals)
+//	config.go       Config: the JSON file of named storages; SettingsTable
+//	client.go       the S3 client built from the settings
+//	names.go        CleanName, ValidName, keys, alternative names
+//	save.go         Put and the write: names tried, claims, settling lost answers
+//	source.go       the body of a Put: seekable input, or a stream read ahead; gzip
+//	buffer.go       the memory of streamed bodies: segments, the budget
+//	multipart.go    the streamed multipart upload, in named steps; the manager's path
+//	cleanup.go      what runs after a failure: retry, abort, delete-if-match, unclaim
+//	params.go       the object parameters of a write
+//	sdk.go          the SDK's inputs and the field copies between its types
+//	contenttype.go  DetectContentType; disposition.go: Attachment
+//	file.go         File and its readers (ranged, resumed, decoded)
+//	stat.go         Info, Stat, Exists, Size, ModifiedTime, Delete
+//	list.go         ListDir, Walk
+//	fs.go           the io/fs view
+//	url.go          URL and SignsURLs; presign.go: the SigV4 presigner;
+//	                cloudfront.go: CloudFront signing; escape.go: URL escaping
+//	post.go         PresignPost, PresignPut
+//	errors.go       Error, the sentinels and kindOf, the one mapper of S3's codes
+//	redact.go       printing without secrets
 package storage

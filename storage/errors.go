@@ -28,8 +28,9 @@ var (
 	ErrPermission = fs.ErrPermission
 
 	// ErrInvalidName means a name was rejected by the name cleaner:
-	// traversal, an absolute path, a backslash, control or bidi
-	// characters, invalid UTF-8, an empty name or a key over 1024 bytes.
+	// traversal, an absolute path, a backslash, control, bidi or
+	// invisible characters, noncharacters, invalid UTF-8, an empty name
+	// or a key over 1024 bytes (see CleanName).
 	ErrInvalidName = errors.New("storage: invalid name")
 )
 
@@ -96,12 +97,14 @@ func nameError(op, name string) error {
 	return &Error{Op: op, Key: name, kind: ErrInvalidName}
 }
 
-// errPrecondition and errNotImplemented are internal kinds that drive the
-// conditional-write logic; callers never see them as sentinels.
+// errPrecondition, errNotImplemented and errConditionalBusy are internal
+// kinds that drive the conditional-write logic, errNoSuchUpload the
+// cleanup of multipart uploads; callers never see them as sentinels.
 var (
 	errPrecondition    = errors.New("storage: precondition failed")
 	errNotImplemented  = errors.New("storage: not implemented by the server")
 	errConditionalBusy = errors.New("storage: conflicting conditional write in progress")
+	errNoSuchUpload    = errors.New("storage: no such multipart upload")
 )
 
 // kindOf is the one place that maps S3 error codes and statuses to
@@ -122,7 +125,9 @@ func kindOf(err error) error {
 			return errConditionalBusy
 		case "NotImplemented":
 			return errNotImplemented
-		case "NoSuchBucket", "NoSuchUpload":
+		case "NoSuchUpload":
+			return errNoSuchUpload
+		case "NoSuchBucket":
 			return nil
 		}
 	}

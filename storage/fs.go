@@ -97,7 +97,7 @@ func (v *fsView) readDir(op, name string, probe bool) ([]fs.DirEntry, error) {
 	}
 	var entries []fs.DirEntry
 	seen := map[string]bool{}
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(v.s.bucket), Prefix: str0(prefix), Delimiter: aws.String("/")}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(v.s.opts.BucketName), Prefix: str0(prefix), Delimiter: aws.String("/")}
 	if probe {
 		in.MaxKeys = aws.Int32(1)
 	}

@@ -2,12 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -25,128 +26,209 @@ import (
 // The upload is aborted, on a context that outlives ctx, if anything
 // fails.
 func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) (etag string, size int64, err error) {
+	u, err := s.startUpload(ctx, in, b.mem)
+	if err != nil {
+		b.mem.free(b.parts...)
+		return "", 0, err
+	}
+	u.uploadParts(b)
+	if etag, err = u.finish(ctx); err != nil {
+		u.abort(ctx)
+		return "", 0, err
+	}
+	return etag, u.size, nil
+}
+
+// putSeekable uploads a large seekable body with feature/s3/manager,
+// which reads its parts concurrently with ReadAt, copying nothing. The
+// manager aborts a failed upload on ctx, which fails once ctx is
+// cancelled: the upload is aborted again here, as a streamed one is.
+// Sending such a body through multipartUpload instead, a section per
+// part, measured level with the manager (bench/upload -what tm, 256 MiB
+// spooled), so the manager keeps it.
+func (s *Storage) putSeekable(ctx context.Context, in *s3.PutObjectInput) (etag string, err error) {
+	out, err := s.uploader.Upload(ctx, in)
+	if err != nil {
+		if failed := (manager.MultiUploadFailure)(nil); errors.As(err, &failed) && failed.UploadID() != "" {
+			(&multipartUpload{s: s, in: in, id: aws.String(failed.UploadID())}).abort(ctx)
+		}
+		return "", err
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// multipartUpload is one multipart upload of a stream, a lifecycle in
+// named steps (as tusd's s3store: NewUpload, uploadParts, FinishUpload):
+// startUpload creates it and starts Concurrency workers; uploadParts
+// hands the parts to them, one send each; finish waits for the workers
+// and completes the upload with its parts in order; abort removes it.
+type multipartUpload struct {
+	s        *Storage
+	in       *s3.PutObjectInput // the object's fields
+	id       *string            // the UploadId
+	checksum types.ChecksumAlgorithm
+
+	// ctx is cancelled, with the failure as its cause, by the first
+	// failed part; no more of the body is read then.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	mem    *allowance // the parts' memory goes back to it once sent
+	work   chan job
+	// A slot is taken before a part is filled and given back when its
+	// upload is done: at most Concurrency parts, reading overlapping the
+	// other uploads. There are as many workers as slots.
+	slots chan struct{}
+	wg    sync.WaitGroup
+
+	num  int32 // parts sent
+	size int64 // bytes sent
+
+	mu    sync.Mutex
+	parts []types.CompletedPart // as the workers finish them
+}
+
+// startUpload creates the multipart upload of in and starts its workers.
+func (s *Storage) startUpload(ctx context.Context, in *s3.PutObjectInput, mem *allowance) (*multipartUpload, error) {
 	create := &s3.CreateMultipartUploadInput{}
 	copyFields(create, in)
 	if create.ChecksumAlgorithm == "" {
 		create.ChecksumAlgorithm = s.checksum
 	}
-	created, err := s.client.CreateMultipartUpload(ctx, create)
+	out, err := s.client.CreateMultipartUpload(ctx, create)
 	if err != nil {
-		b.mem.free(b.parts...)
-		return "", 0, err
+		return nil, err
 	}
-	uploadID := created.UploadId
+	n := s.opts.Transfer.Concurrency
+	u := &multipartUpload{s: s, in: in, id: out.UploadId, checksum: create.ChecksumAlgorithm,
+		mem: mem, work: make(chan job), slots: make(chan struct{}, n)}
+	u.ctx, u.cancel = context.WithCancelCause(ctx)
+	for range n {
+		u.wg.Go(u.worker)
+	}
+	return u, nil
+}
 
-	pctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		mu    sync.Mutex
-		parts []types.CompletedPart
-		wg    sync.WaitGroup
-		work  = make(chan job)
-		// A slot is taken before a part is filled and given back when its
-		// upload is done: at most Concurrency parts, reading overlapping
-		// the other uploads.
-		slots = make(chan struct{}, s.concurrency)
-	)
-	for range s.concurrency {
-		wg.Go(func() {
-			for j := range work {
-				out, err := s.client.UploadPart(pctx, &s3.UploadPartInput{
-					Bucket: in.Bucket, Key: in.Key, UploadId: uploadID, PartNumber: aws.Int32(j.num),
-					Body: newPartsReader(j.p), ContentLength: aws.Int64(j.p.n),
-					ChecksumAlgorithm:    create.ChecksumAlgorithm,
-					SSECustomerAlgorithm: in.SSECustomerAlgorithm, SSECustomerKey: in.SSECustomerKey, SSECustomerKeyMD5: in.SSECustomerKeyMD5,
-					ExpectedBucketOwner: in.ExpectedBucketOwner, RequestPayer: in.RequestPayer,
-				})
-				b.mem.free(j.p)
-				<-slots
-				if err != nil {
-					cancel(err)
-					continue
-				}
-				part := types.CompletedPart{PartNumber: aws.Int32(j.num)}
-				copyFields(&part, out)
-				mu.Lock()
-				parts = append(parts, part)
-				mu.Unlock()
-			}
-		})
-	}
-	acquire := func() bool {
-		if pctx.Err() != nil {
-			return false // a part failed: read no more of the body
-		}
-		select {
-		case slots <- struct{}{}:
-			return true
-		case <-pctx.Done():
-			return false
-		}
-	}
-	var num int32
-	send := func(p part) { // with a slot taken
-		if num == maxParts {
-			b.mem.free(p)
-			<-slots
-			cancel(fmt.Errorf("storage: the stream needs more than %d parts (S3's limit): raise multipart_chunksize or buffer_memory", maxParts))
-			return
-		}
-		num++
-		size += p.n
-		work <- job{num, p} // a worker is free: there are as many as slots
-	}
-	// The last part read ahead is filled on when the stream goes on.
+// uploadParts sends the parts read ahead, then the rest of the stream
+// part by part, until the stream ends or the upload fails. The last part
+// read ahead is filled on when the stream goes on.
+func (u *multipartUpload) uploadParts(b body) {
 	pending, cur := b.parts, part{}
 	if n := len(pending); n > 0 && !b.sr.eof {
 		pending, cur = pending[:n-1], pending[n-1]
 	}
 	for i, p := range pending {
-		if !acquire() {
-			b.mem.free(pending[i:]...)
-			b.mem.free(cur)
-			cur = part{}
-			break
+		if !u.acquire() {
+			u.mem.free(pending[i:]...)
+			u.mem.free(cur)
+			return
 		}
-		send(p)
+		u.send(p)
 	}
-	for pctx.Err() == nil && acquire() {
-		err := b.sr.fill(pctx, &cur, s.partSize, MinPartSize)
+	for !b.sr.eof && u.acquire() {
+		err := b.sr.fill(u.ctx, &cur, u.s.opts.Transfer.PartSize, MinPartSize)
 		if err == errShort {
 			err = nil // the budget is spent: send what is there (at least MinPartSize)
 		}
 		if err != nil || cur.n == 0 {
-			<-slots
-			b.mem.free(cur)
-			cur = part{}
+			u.release()
 			if err != nil {
-				cancel(err)
+				u.cancel(err)
 			}
 			break
 		}
-		send(cur)
+		u.send(cur)
 		cur = part{}
-		if b.sr.eof {
-			break
+	}
+	u.mem.free(cur) // what a failed acquire or fill left
+}
+
+// acquire takes a slot for the next part; false once the upload failed.
+func (u *multipartUpload) acquire() bool {
+	if u.ctx.Err() != nil {
+		return false // a part failed: read no more of the body
+	}
+	select {
+	case u.slots <- struct{}{}:
+		return true
+	case <-u.ctx.Done():
+		return false
+	}
+}
+
+func (u *multipartUpload) release() { <-u.slots }
+
+// send hands p, with a slot taken, to a worker (one is free: there are
+// as many as slots).
+func (u *multipartUpload) send(p part) {
+	if u.num == maxParts {
+		u.mem.free(p)
+		u.release()
+		u.cancel(fmt.Errorf("storage: the stream needs more than %d parts (S3's limit): raise multipart_chunksize or buffer_memory", maxParts))
+		return
+	}
+	u.num++
+	u.size += p.n
+	u.work <- job{u.num, p}
+}
+
+// worker uploads parts until uploadParts is done, giving back each
+// part's memory and slot; a failed part cancels the upload.
+func (u *multipartUpload) worker() {
+	for j := range u.work {
+		err := u.uploadPart(j)
+		u.mem.free(j.p)
+		u.release()
+		if err != nil {
+			u.cancel(err)
 		}
 	}
-	b.mem.free(cur) // after a failed acquire
-	close(work)
-	wg.Wait()
-	if err := context.Cause(pctx); err != nil {
-		s.abort(ctx, aws.ToString(in.Key), aws.ToString(uploadID))
-		return "", 0, err
-	}
-	slices.SortFunc(parts, func(a, b types.CompletedPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
-	complete := &s3.CompleteMultipartUploadInput{}
-	copyFields(complete, in)
-	complete.UploadId, complete.MultipartUpload = uploadID, &types.CompletedMultipartUpload{Parts: parts}
-	out, err := s.client.CompleteMultipartUpload(ctx, complete)
+}
+
+func (u *multipartUpload) uploadPart(j job) error {
+	in := u.in
+	out, err := u.s.client.UploadPart(u.ctx, &s3.UploadPartInput{
+		Bucket: in.Bucket, Key: in.Key, UploadId: u.id, PartNumber: aws.Int32(j.num),
+		Body: newPartsReader(j.p), ContentLength: aws.Int64(j.p.n),
+		ChecksumAlgorithm:    u.checksum,
+		SSECustomerAlgorithm: in.SSECustomerAlgorithm, SSECustomerKey: in.SSECustomerKey, SSECustomerKeyMD5: in.SSECustomerKeyMD5,
+		ExpectedBucketOwner: in.ExpectedBucketOwner, RequestPayer: in.RequestPayer,
+	})
 	if err != nil {
-		s.abort(ctx, aws.ToString(in.Key), aws.ToString(uploadID))
-		return "", 0, err
+		return err
 	}
-	return aws.ToString(out.ETag), size, nil
+	done := types.CompletedPart{PartNumber: aws.Int32(j.num)}
+	copyFields(&done, out)
+	u.mu.Lock()
+	u.parts = append(u.parts, done)
+	u.mu.Unlock()
+	return nil
+}
+
+// finish waits for the workers and, when every part was sent, completes
+// the upload on ctx with its parts in order. It returns the object's
+// ETag.
+func (u *multipartUpload) finish(ctx context.Context) (string, error) {
+	close(u.work)
+	u.wg.Wait()
+	err := context.Cause(u.ctx)
+	u.cancel(nil)
+	if err != nil {
+		return "", err
+	}
+	slices.SortFunc(u.parts, func(a, b types.CompletedPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
+	complete := &s3.CompleteMultipartUploadInput{}
+	copyFields(complete, u.in)
+	complete.UploadId, complete.MultipartUpload = u.id, &types.CompletedMultipartUpload{Parts: u.parts}
+	out, err := u.s.client.CompleteMultipartUpload(ctx, complete)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.ETag), nil
+}
+
+// abort aborts the upload on a context that outlives ctx.
+func (u *multipartUpload) abort(ctx context.Context) {
+	u.s.abort(ctx, aws.ToString(u.in.Key), aws.ToString(u.id))
 }
 
 // maxParts is S3's limit on the parts of one upload.
@@ -155,23 +237,4 @@ const maxParts = 10000
 type job struct {
 	num int32
 	p   part
-}
-
-// copyFields sets every field of *dst that *src has under the same name
-// and type and that is set in src (the SDK's inputs share most fields).
-// Body and checksums of the whole object are never copied.
-func copyFields(dst, src any) {
-	d, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
-	st := sv.Type()
-	for i := range st.NumField() {
-		f := st.Field(i)
-		if !f.IsExported() || f.Name == "Body" || f.Name == "ContentLength" || f.Name == "ContentMD5" {
-			continue
-		}
-		if src := sv.Field(i); !src.IsZero() {
-			if df := d.FieldByName(f.Name); df.IsValid() && df.Type() == f.Type && df.CanSet() {
-				df.Set(src)
-			}
-		}
-	}
 }

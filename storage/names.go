@@ -22,11 +22,23 @@ const MaxSegmentLen = 255
 // django-storages' clean_name does (empty and "." segments dropped, so
 // "a//b" and "./a" become "a/b" and "a"; a trailing "/" kept), or
 // ErrInvalidName when the name is hostile: a ".." segment, a leading "/",
-// any backslash, NUL or another control character, a bidi control
-// character, a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF and
-// the last two code points of every plane: S3's XML listings cannot carry
-// them, so a name holding one could be stored but never listed), or
-// invalid UTF-8. The empty name cleans to "".
+// any backslash, NUL or another control character (Cc), a bidi control
+// character (Bidi_Control: U+061C, U+200E, U+200F, U+202A-U+202E,
+// U+2066-U+2069), an invisible character that no script needs (U+200B
+// ZERO WIDTH SPACE, U+2060 WORD JOINER, U+FEFF ZERO WIDTH NO-BREAK SPACE,
+// the BOM), a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF and the
+// last two code points of every plane: S3's XML listings cannot carry
+// them, so a name holding one could be stored but never listed), invalid
+// UTF-8, or U+FFFD, the mark of a name a decoder already mangled. The
+// empty name cleans to "".
+//
+// The invisible characters are refused because a key ends up in URLs,
+// file names and listings, where a name holding one looks the same as
+// the name without it. U+200C and U+200D (ZERO WIDTH NON-JOINER and
+// JOINER) are accepted: Persian, the Indic scripts and emoji sequences
+// need them. Names are not normalised (NFC), so two names can still look
+// alike; give untrusted names to ValidName, which keeps letters, digits
+// and "_-." only.
 //
 // Unlike the reference, which clamps traversal silently when location is
 // empty, CleanName rejects it whatever the location.
@@ -92,14 +104,17 @@ func CleanName(name string) (string, error) {
 
 // badRune reports characters no name may hold: C0 and C1 controls, DEL,
 // the backslash (a path separator on Windows, and a traversal trick
-// elsewhere), the bidi controls that make "gpj.exe" read as "exe.jpg", and
-// the noncharacters, which XML 1.0 cannot carry (S3 lists them as
-// U+FFFD).
+// elsewhere), the bidi controls that make "gpj.exe" read as "exe.jpg",
+// the invisible zero-width space, word joiner and BOM, the
+// noncharacters, which XML 1.0 cannot carry (S3 lists them as U+FFFD),
+// and U+FFFD itself (utf8.RuneError: invalid UTF-8 decodes to it).
 func badRune(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f, r == '\\':
 		return true
-	case r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+	case r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	case r == 0x200b, r == 0x2060, r == 0xfeff:
 		return true
 	case r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
 		return true
@@ -111,13 +126,13 @@ func badRune(r rune) bool {
 
 // key maps a cleaned name to its S3 key under the storage's location.
 func (s *Storage) key(name string) string {
-	if s.location == "" {
+	if s.opts.Location == "" {
 		return name
 	}
 	if name == "" {
-		return s.location + "/"
+		return s.opts.Location + "/"
 	}
-	return s.location + "/" + name
+	return s.opts.Location + "/" + name
 }
 
 // objectKey cleans name and maps it to the key of a file (not a
@@ -144,10 +159,10 @@ func (s *Storage) dirPrefix(op, name string) (string, error) {
 	}
 	clean = strings.TrimSuffix(clean, "/")
 	if clean == "" {
-		if s.location == "" {
+		if s.opts.Location == "" {
 			return "", nil
 		}
-		return s.location + "/", nil
+		return s.opts.Location + "/", nil
 	}
 	p := s.key(clean) + "/"
 	if len(p) > MaxKeyLen {
@@ -274,7 +289,7 @@ func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (s
 	if err != nil {
 		return "", err
 	}
-	if s.overwrite {
+	if *s.opts.FileOverwrite {
 		dir, base := "", clean
 		if i := strings.LastIndexByte(clean, '/'); i >= 0 {
 			dir, base = clean[:i+1], clean[i+1:]
@@ -310,3 +325,10 @@ func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (s
 // maxNameAttempts bounds the search for a free name. With 62^7 suffixes a
 // collision is a sign of something else (a hostile peer, a broken server).
 const maxNameAttempts = 16
+
+func splitDir(name string) (dir, file string) {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i+1], name[i+1:]
+	}
+	return "", name
+}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -27,7 +28,7 @@ func TestSplitExt(t *testing.T) {
 }
 
 func TestAlternativeName(t *testing.T) {
-	s := &Storage{location: "media"}
+	s := &Storage{opts: &Options{Location: "media"}}
 	re := regexp.MustCompile(`^dir/report\.tar_[A-Za-z0-9]{7}\.gz$`)
 	seen := map[string]bool{}
 	for range 50 {
@@ -61,13 +62,14 @@ func TestAlternativeName(t *testing.T) {
 }
 
 // cleanNameSlow is the plain statement of CleanName's rules, kept as the
-// oracle of the fast one.
+// oracle of the fast one. It decides characters from the Unicode data
+// (refusedRune), not with the implementation's badRune.
 func cleanNameSlow(name string) (string, error) {
 	if !utf8.ValidString(name) || strings.HasPrefix(name, "/") {
 		return "", ErrInvalidName
 	}
 	for _, r := range name {
-		if badRune(r) {
+		if refusedRune(r) {
 			return "", ErrInvalidName
 		}
 	}
@@ -88,8 +90,29 @@ func cleanNameSlow(name string) (string, error) {
 	return clean, nil
 }
 
+// refusedRune is the character rule of CleanName's doc, from the Unicode
+// properties of package unicode: the controls (Cc), the bidi controls
+// (Bidi_Control), the noncharacters (Noncharacter_Code_Point), the
+// backslash, the invisible U+200B, U+2060 and U+FEFF, and U+FFFD.
+func refusedRune(r rune) bool {
+	switch r {
+	case '\\', '\u200b', '\u2060', '\ufeff', '\ufffd':
+		return true
+	}
+	return unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Bidi_Control, r) || unicode.Is(unicode.Noncharacter_Code_Point, r)
+}
+
 func FuzzCleanName(f *testing.F) {
-	for _, seed := range []string{"", "a", "a/b", "a//b", "./a", "../a", "a/..", `a\b`, "a\x00", "/a", "a/", "é/ü", "\xff", "....", "a/./b/../c"} {
+	seeds := []string{"", "a", "a/b", "a//b", "./a", "../a", "a/..", `a\b`, "a\x00", "/a", "a/", "é/ü", "\xff", "....", "a/./b/../c",
+		"a\ufffdb", "a\u200cb\u200d", "a\u00adb", "\U0001f468\u200d\U0001f469"}
+	// Every code point of the rule's sets, and its neighbours, which are
+	// accepted.
+	for _, r := range []rune{0x1f, 0x7f, 0x85, 0x9f, 0xa0, 0x61b, 0x61c, 0x61d, 0x200a, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f,
+		0x2029, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x202f, 0x205f, 0x2060, 0x2061, 0x2065, 0x2066, 0x2067, 0x2068, 0x2069, 0x206a,
+		0xfdcf, 0xfdd0, 0xfdef, 0xfdf0, 0xfefe, 0xfeff, 0xfffd, 0xfffe, 0xffff, 0x1fffe, 0x1ffff, 0x10fffe, 0x10ffff} {
+		seeds = append(seeds, "a"+string(r)+".txt")
+	}
+	for _, seed := range seeds {
 		f.Add("media", seed)
 		f.Add("", seed)
 	}
@@ -98,7 +121,7 @@ func FuzzCleanName(f *testing.F) {
 		if err != nil || cloc == "" || strings.HasSuffix(cloc, "/") || len(cloc) > 100 {
 			cloc = "media"
 		}
-		s := &Storage{location: cloc}
+		s := &Storage{opts: &Options{Location: cloc}}
 		clean, err := CleanName(name)
 		if want, wantErr := cleanNameSlow(name); clean != want || (err == nil) != (wantErr == nil) {
 			t.Fatalf("CleanName(%q) = %q, %v; the plain rules give %q, %v", name, clean, err, want, wantErr)

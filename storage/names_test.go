@@ -28,6 +28,8 @@ func TestCleanName(t *testing.T) {
 		{"%2e%2e/x", "%2e%2e/x"},
 		{"ünï/日本.txt", "ünï/日本.txt"},
 		{"with space", "with space"},
+		{"نامه\u200cها.txt", "نامه\u200cها.txt"},                             // ZWNJ: Persian needs it
+		{"\U0001f468\u200d\U0001f469.png", "\U0001f468\u200d\U0001f469.png"}, // ZWJ: an emoji sequence
 	}
 	for _, tt := range tests {
 		got, err := storage.CleanName(tt.in)

@@ -75,24 +75,9 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	if err != nil {
 		return nil, err
 	}
-	var conds []any
-	if opts.KeyPrefix != "" {
-		prefix, err := CleanName(opts.KeyPrefix)
-		if err != nil || !strings.HasPrefix(clean, prefix) {
-			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q is not a prefix of %q", ErrInvalidName, opts.KeyPrefix, clean))
-		}
-		eff := s.key(prefix)
-		if eff == "" {
-			// starts-with "" would let the form write any key of the bucket.
-			return nil, opError(op, key, fmt.Errorf("%w: the key prefix %q leaves the form free to write anywhere in the bucket", ErrInvalidName, opts.KeyPrefix))
-		}
-		conds = append(conds, []any{"starts-with", "$key", eff})
-	}
-	switch {
-	case opts.MinSize < 0 || opts.MaxSize < 0 || opts.MaxSize > 0 && opts.MinSize > opts.MaxSize:
-		return nil, opError(op, key, fmt.Errorf("bad size range [%d, %d]", opts.MinSize, opts.MaxSize))
-	case opts.MaxSize > 0:
-		conds = append(conds, []any{"content-length-range", opts.MinSize, opts.MaxSize})
+	conds, err := s.postLimits(clean, opts)
+	if err != nil {
+		return nil, opError(op, key, err)
 	}
 	p, err := s.mergeParams(clean, key, opts.Params, "", "")
 	if err != nil {
@@ -115,7 +100,7 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		conds = append(conds, map[string]string{f[0]: f[1]})
 	}
 	now := time.Now()
-	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = exp
 			o.Conditions = conds
@@ -127,6 +112,32 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		out.Values[f[0]] = f[1]
 	}
 	return &PostPolicy{URL: out.URL, Fields: out.Values, Name: clean, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// postLimits returns the conditions of a POST policy on the key (a
+// prefix of it, under the location, never the whole bucket) and on the
+// size of the file.
+func (s *Storage) postLimits(clean string, opts *PostOptions) ([]any, error) {
+	var conds []any
+	if opts.KeyPrefix != "" {
+		prefix, err := CleanName(opts.KeyPrefix)
+		if err != nil || !strings.HasPrefix(clean, prefix) {
+			return nil, fmt.Errorf("%w: the key prefix %q is not a prefix of %q", ErrInvalidName, opts.KeyPrefix, clean)
+		}
+		eff := s.key(prefix)
+		if eff == "" {
+			// starts-with "" would let the form write any key of the bucket.
+			return nil, fmt.Errorf("%w: the key prefix %q leaves the form free to write anywhere in the bucket", ErrInvalidName, opts.KeyPrefix)
+		}
+		conds = append(conds, []any{"starts-with", "$key", eff})
+	}
+	switch {
+	case opts.MinSize < 0 || opts.MaxSize < 0 || opts.MaxSize > 0 && opts.MinSize > opts.MaxSize:
+		return nil, fmt.Errorf("bad size range [%d, %d]", opts.MinSize, opts.MaxSize)
+	case opts.MaxSize > 0:
+		conds = append(conds, []any{"content-length-range", opts.MinSize, opts.MaxSize})
+	}
+	return conds, nil
 }
 
 // presignExpiry resolves the expiry of a presigned request.
@@ -226,7 +237,7 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	in.ChecksumAlgorithm = "" // the body is not known here
 	if opts.ContentLength > 0 {
 		in.ContentLength = aws.Int64(opts.ContentLength)

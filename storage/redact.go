@@ -44,7 +44,7 @@ func (p ObjectParameters) LogValue() slog.Value { return slog.StringValue(p.Stri
 
 // String names the storage's bucket and location; it prints no setting.
 func (s *Storage) String() string {
-	return fmt.Sprintf("storage.Storage{bucket: %q, location: %q}", s.bucket, s.location)
+	return fmt.Sprintf("storage.Storage{bucket: %q, location: %q}", s.opts.BucketName, s.opts.Location)
 }
 
 // GoString is String.
@@ -52,7 +52,7 @@ func (s *Storage) GoString() string { return s.String() }
 
 // LogValue logs the bucket and the location.
 func (s *Storage) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("bucket", s.bucket), slog.String("location", s.location))
+	return slog.GroupValue(slog.String("bucket", s.opts.BucketName), slog.String("location", s.opts.Location))
 }
 
 // describe prints the set fields of a struct, secrets redacted.

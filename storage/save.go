@@ -5,17 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Conflict says what Save does when the name is already taken.
@@ -50,20 +45,6 @@ type SaveOptions struct {
 	// characters, like the max_length of Django's get_available_name:
 	// the root of the name is cut to make room for the suffix.
 	MaxLength int
-}
-
-// Info describes a stored object.
-type Info struct {
-	Name               string    // the name, relative to the location
-	Key                string    // the S3 key
-	Size               int64     // bytes stored (compressed size for gzip content)
-	ModTime            time.Time // last modification, UTC; zero after Save
-	ContentType        string
-	ContentEncoding    string
-	ContentDisposition string
-	CacheControl       string
-	ETag               string // as S3 returns it, quoted
-	Metadata           map[string]string
 }
 
 // Save stores the bytes of r under name and returns the final name,
@@ -172,7 +153,7 @@ func (s *Storage) newWrite(name string, opts *SaveOptions) (*write, error) {
 	w := &write{s: s, policy: opts.Conflict, base: clean, maxLen: opts.MaxLength, clean: clean, key: key}
 	if w.policy == ConflictDefault {
 		w.policy = ConflictRename
-		if s.overwrite {
+		if *s.opts.FileOverwrite {
 			w.policy = ConflictOverwrite
 		}
 	}
@@ -242,7 +223,7 @@ func (w *write) run(ctx context.Context, src *source) (Info, error) {
 			if w.policy == ConflictFail {
 				return Info{}, &Error{Op: "save", Key: w.key, Err: err, kind: ErrExist}
 			}
-			w.s.log.DebugContext(ctx, "storage: name taken, renaming", "key", w.key)
+			w.s.opts.Logger.DebugContext(ctx, "storage: name taken, renaming", "key", w.key)
 			clean, aerr := w.s.alternativeName(w.base, w.maxLen)
 			if aerr != nil {
 				return Info{}, opError("save", w.key, aerr)
@@ -260,7 +241,7 @@ func (w *write) run(ctx context.Context, src *source) (Info, error) {
 func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
 	cond := w.policy != ConflictOverwrite && w.s.conditional.Load() && !w.unconditional
 	claim := cond && src.large() // a stream that cannot be sent twice
-	if w.policy != ConflictOverwrite && (!cond || !claim && src.ra != nil && src.size > w.s.threshold) {
+	if w.policy != ConflictOverwrite && (!cond || !claim && src.ra != nil && src.size > w.s.opts.Transfer.Threshold) {
 		// Without conditional writes this check is all there is; with
 		// them it saves sending a large body to a name that is taken.
 		ok, err := w.s.Exists(ctx, w.clean)
@@ -336,7 +317,7 @@ func (w *write) settle(ctx context.Context, err error, cond bool, claimETag stri
 	case state == mine && ctx.Err() == nil:
 		// The write landed; its answer was lost, or a retry was refused
 		// because of the write itself.
-		w.s.log.DebugContext(ctx, "storage: the write landed although its answer was an error", "key", w.key, "err", err)
+		w.s.opts.Logger.DebugContext(ctx, "storage: the write landed although its answer was an error", "key", w.key, "err", err)
 		return found, finished, nil
 	case state == mine:
 		w.s.deleteIfMatch(ctx, w.key, found.ETag) // the caller is gone
@@ -395,37 +376,6 @@ func (w *write) inspect(ctx context.Context, claimETag string) (Info, owner, err
 	return info, mine, nil
 }
 
-// retry calls fn until it succeeds, it fails with a refusal that asking
-// again cannot change (ErrPermission), or inspectTries calls were made,
-// sleeping a little longer between each; it returns fn's last error.
-func retry(ctx context.Context, fn func() error) error {
-	var err error
-	for try := range inspectTries {
-		if try > 0 && !sleep(ctx, time.Duration(try)*100*time.Millisecond) {
-			break
-		}
-		if err = fn(); err == nil || isKind(err, ErrPermission) {
-			break
-		}
-	}
-	return err
-}
-
-// inspectTries bounds the HEAD requests of inspect (each retried by the
-// SDK as well).
-const inspectTries = 4
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // precondition is the condition one write carries.
 type precondition struct {
 	ifNoneMatch bool   // create only
@@ -433,7 +383,7 @@ type precondition struct {
 }
 
 func (s *Storage) noConditionalWrites(ctx context.Context) {
-	s.log.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.bucket)
+	s.opts.Logger.WarnContext(ctx, "storage: the server refuses conditional writes (If-None-Match); falling back to check-then-write, which concurrent writers can race", "bucket", s.opts.BucketName)
 	s.conditional.Store(false)
 }
 
@@ -448,7 +398,7 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	body := []byte("s3kit: upload in progress " + hex.EncodeToString(nonce[:]) + "\n")
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	in.Body, in.ContentLength = bytes.NewReader(body), aws.Int64(int64(len(body)))
 	in.ContentType, in.ContentEncoding, in.ContentDisposition = aws.String("text/plain; charset=utf-8"), nil, nil
 	in.CacheControl = aws.String("no-store")
@@ -460,65 +410,11 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 	return aws.ToString(out.ETag), nil
 }
 
-// unclaim deletes a claim that was not replaced, on a context that
-// outlives ctx. It checks the ETag first and sends If-Match too, so that
-// the object of a writer that replaced the claim is never deleted, even
-// on a server that ignores If-Match on DELETE.
-func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParameters) {
-	cctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	head, err := s.client.HeadObject(cctx, s.headInput(key, p))
-	switch {
-	case isKind(err, ErrNotExist):
-		return // gone
-	case err == nil && aws.ToString(head.ETag) != etag:
-		return // no longer the claim
-	}
-	// The claim, or a HEAD that failed: If-Match guards the delete.
-	s.deleteIfMatch(ctx, key, etag)
-}
-
-// deleteIfMatch deletes key if its ETag is etag, on a context that
-// outlives ctx.
-func (s *Storage) deleteIfMatch(ctx context.Context, key, etag string) {
-	s.cleanup(ctx, "delete an object of a failed upload; it stays", key, func(cctx context.Context) error {
-		_, err := s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key), IfMatch: aws.String(etag)})
-		if isKind(err, errPrecondition) || isKind(err, ErrNotExist) {
-			return nil // replaced or gone: not ours to delete
-		}
-		return err
-	})
-}
-
-// cleanup runs fn on a context that outlives ctx until it succeeds, a
-// few times at most, and logs what could not be done.
-func (s *Storage) cleanup(ctx context.Context, what, key string, fn func(context.Context) error) {
-	cctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	if err := retry(cctx, func() error { return fn(cctx) }); err != nil {
-		s.log.WarnContext(ctx, "storage: could not "+what, "key", key, "err", err)
-	}
-}
-
-func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
-	return &s3.HeadObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
-	}
-}
-
-func splitDir(name string) (dir, file string) {
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		return name[:i+1], name[i+1:]
-	}
-	return "", name
-}
-
 // upload sends one attempt: a PutObject when the body is known to fit the
-// threshold, the manager's concurrent ReadAt parts for a large seekable
-// body, and putStream for a large stream.
+// threshold, putSeekable for a large seekable body and putStream for a
+// large stream (multipart.go).
 func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition) (Info, error) {
-	in := p.putInput(s.bucket, key)
+	in := p.putInput(s.opts.BucketName, key)
 	if w.ifNoneMatch {
 		in.IfNoneMatch = aws.String("*")
 	}
@@ -531,7 +427,7 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 	}
 	var err error
 	switch {
-	case b.r != nil && b.size <= s.threshold:
+	case b.r != nil && b.size <= s.opts.Transfer.Threshold:
 		in.Body, in.ContentLength = b.r, aws.Int64(b.size)
 		var out *s3.PutObjectOutput
 		if out, err = s.client.PutObject(ctx, in); err == nil {
@@ -539,51 +435,11 @@ func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParam
 		}
 	case b.ra != nil:
 		in.Body = b.r // an io.ReaderAt: the manager reads parts concurrently
-		var out *manager.UploadOutput
-		if out, err = s.uploader.Upload(ctx, in); err == nil {
-			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
-		} else if failed := (manager.MultiUploadFailure)(nil); errors.As(err, &failed) && failed.UploadID() != "" {
-			// The manager aborts on ctx, which fails once ctx is cancelled.
-			s.abort(ctx, key, failed.UploadID())
+		if info.ETag, err = s.putSeekable(ctx, in); err == nil {
+			info.Size = b.size
 		}
 	default:
 		info.ETag, info.Size, err = s.putStream(ctx, in, b)
 	}
 	return info, err
-}
-
-// userMetadata is the metadata without s3kit's write id.
-func userMetadata(md map[string]string) map[string]string {
-	if _, ok := md[writeIDKey]; !ok {
-		return md
-	}
-	if len(md) == 1 {
-		return nil
-	}
-	out := make(map[string]string, len(md)-1)
-	for k, v := range md {
-		if k != writeIDKey {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// abort aborts a multipart upload on a context that outlives ctx: the
-// manager's own abort runs on ctx and fails once ctx is cancelled.
-func (s *Storage) abort(ctx context.Context, key, uploadID string) {
-	s.cleanup(ctx, "abort a multipart upload; its parts stay until a lifecycle rule removes them", key, func(cctx context.Context) error {
-		_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: aws.String(uploadID),
-		})
-		if err != nil && isNoSuchUpload(err) {
-			return nil // aborted already, or completed
-		}
-		return err
-	})
-}
-
-func isNoSuchUpload(err error) bool {
-	var nsu *types.NoSuchUpload
-	return errors.As(err, &nsu) || strings.Contains(err.Error(), "NoSuchUpload")
 }

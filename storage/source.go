@@ -92,7 +92,7 @@ func (s *Storage) newSource(ctx context.Context, in input, compress bool) (*sour
 	}
 	src.sr = &streamReader{r: r, mem: src.mem}
 	var err error
-	src.parts, err = src.sr.readAhead(ctx, s.streamLimit, s.partSize)
+	src.parts, err = src.sr.readAhead(ctx, s.streamLimit, s.opts.Transfer.PartSize)
 	if err != nil {
 		src.close()
 		return nil, err

@@ -3,10 +3,7 @@ package storage
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -38,29 +35,23 @@ var _ API = (*s3.Client)(nil)
 // django-storages' S3Storage. Create one with New, NewWithClient or
 // Config.New. It is safe for concurrent use.
 type Storage struct {
-	client   API
-	uploader *manager.Uploader
-	bucket   string
-	location string
-	opts     *Options // resolved: defaults applied; a pointer, so that printing a Storage shows no secret
+	// opts is the one resolved value of the settings: every default
+	// applied, every value checked (settings.go). A pointer, so that
+	// printing a Storage shows no secret.
+	opts *Options
 
-	overwrite   bool
-	conditional atomic.Bool // the server honours If-None-Match; cleared on 501
-	gzip        bool
-	gzipTypes   map[string]bool
-	params      *ObjectParameters
-	paramsFunc  func(name, key, contentType string) (ObjectParameters, error)
-	threshold   int64
-	streamLimit int64 // how much of a stream is read to tell whether it fits one PutObject
-	partSize    int64
-	concurrency int
+	// Derived state, computed once by New.
+	client      API
+	uploader    *manager.Uploader       // seekable bodies over the threshold
+	conditional atomic.Bool             // the server honours If-None-Match; cleared on 501
+	gzipTypes   map[string]bool         // GzipContentTypes as a set
+	streamLimit int64                   // how much of a stream is read to tell whether it fits one PutObject
 	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
 	budget      *budget                 // BufferMemory: bytes of streamed bodies held at once
-	cfKey       *rsa.PrivateKey
-	log         *slog.Logger
-	creds       aws.CredentialsProvider
-	region      string
-	urls        *urlState // what URL needs, computed once (url.go)
+	cfKey       *rsa.PrivateKey         // CloudFrontKey, parsed
+	creds       aws.CredentialsProvider // New: the SDK config's
+	region      string                  // the client's region (New), else region_name
+	urls        *urlState               // what URL needs (url.go)
 }
 
 // New returns a Storage configured by opts, building an S3 client from
@@ -82,6 +73,44 @@ func NewWithClient(ctx context.Context, client API, opts Options) (*Storage, err
 }
 
 func newStorage(ctx context.Context, l *layers, client API) (*Storage, error) {
+	o, err := l.options()
+	if err != nil {
+		return nil, err
+	}
+	s := &Storage{
+		opts:        o,
+		gzipTypes:   make(map[string]bool, len(o.GzipContentTypes)),
+		streamLimit: min(o.Transfer.Threshold, o.Transfer.PartSize*int64(o.Transfer.Concurrency)),
+		budget:      newBudget(o.BufferMemory),
+		region:      o.RegionName,
+	}
+	s.conditional.Store(*o.ConditionalWrites)
+	for _, t := range o.GzipContentTypes {
+		s.gzipTypes[t] = true
+	}
+	if o.CloudFrontKey != "" {
+		s.cfKey, _ = parseRSAKey(o.CloudFrontKey) // checked by its setting
+	}
+	given := client != nil // NewWithClient: Options still shape URLs
+	if client == nil {
+		c, cfg, err := newClient(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		client, s.creds, s.region = c, cfg.Credentials, cfg.Region
+	}
+	s.client = client
+	if err := s.initURLs(ctx, client, given); err != nil {
+		return nil, err
+	}
+	s.initUploader()
+	return s, nil
+}
+
+// options resolves the settings of a new Storage into the one value it
+// keeps: the environment read through the LookupEnv the layers give,
+// every setting defaulted and checked, and the Go-only fields defaulted.
+func (l *layers) options() (*Options, error) {
 	lookup := l.code.LookupEnv
 	if lookup == nil {
 		lookup = l.file.LookupEnv
@@ -98,85 +127,34 @@ func newStorage(ctx context.Context, l *layers, client API) (*Storage, error) {
 		return nil, err
 	}
 	o.LookupEnv = lookup
-	s := &Storage{
-		bucket:      o.BucketName,
-		location:    o.Location,
-		opts:        &o,
-		overwrite:   *o.FileOverwrite,
-		gzip:        *o.Gzip,
-		gzipTypes:   make(map[string]bool, len(o.GzipContentTypes)),
-		params:      &o.ObjectParameters,
-		paramsFunc:  o.ObjectParametersFunc,
-		threshold:   o.Transfer.Threshold,
-		streamLimit: min(o.Transfer.Threshold, o.Transfer.PartSize*int64(o.Transfer.Concurrency)),
-		partSize:    o.Transfer.PartSize,
-		concurrency: o.Transfer.Concurrency,
-		log:         o.Logger,
-		region:      o.RegionName,
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	s.conditional.Store(*o.ConditionalWrites)
-	for _, t := range o.GzipContentTypes {
-		s.gzipTypes[t] = true
-	}
-	if o.CloudFrontKey != "" {
-		if s.cfKey, err = parseRSAKey(o.CloudFrontKey); err != nil {
-			return nil, fmt.Errorf("storage: %s: %w", l.origin(settingFor("cloudfront_key")), err)
-		}
-	}
-	given := client != nil // NewWithClient: Options still shape URLs
-	if client == nil {
-		c, cfg, err := newClient(ctx, &o)
-		if err != nil {
-			return nil, err
-		}
-		client, s.creds, s.region = c, cfg.Credentials, cfg.Region
-	}
-	s.client = client
-	s.budget = newBudget(o.BufferMemory)
-	if err := s.initURLs(ctx, client, given); err != nil {
-		return nil, err
-	}
-	s.checksum = types.ChecksumAlgorithmCrc32
-	calc := aws.RequestChecksumCalculationWhenSupported
-	if c, ok := client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {
-		s.checksum, calc = "", aws.RequestChecksumCalculationWhenRequired
-	}
-	s.uploader = manager.NewUploader(client, func(u *manager.Uploader) {
-		u.PartSize = s.partSize
-		u.Concurrency = s.concurrency
-		u.RequestChecksumCalculation = calc // the manager does not read it from the client
-	})
-	return s, nil
+	return &o, nil
 }
 
-func parseRSAKey(pemText string) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode([]byte(pemText))
-	if block == nil {
-		return nil, errors.New("no PEM block found")
+// initUploader sets the manager's uploader, which sends seekable bodies
+// over the threshold, and the checksum of multipart uploads: CRC32,
+// unless the client computes checksums only when required.
+func (s *Storage) initUploader() {
+	s.checksum = types.ChecksumAlgorithmCrc32
+	calc := aws.RequestChecksumCalculationWhenSupported
+	if c, ok := s.client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {
+		s.checksum, calc = "", aws.RequestChecksumCalculationWhenRequired
 	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("not an RSA private key: %w", err)
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("a %T, not an RSA private key", k)
-	}
-	return rk, nil
+	s.uploader = manager.NewUploader(s.client, func(u *manager.Uploader) {
+		u.PartSize = s.opts.Transfer.PartSize
+		u.Concurrency = s.opts.Transfer.Concurrency
+		u.RequestChecksumCalculation = calc // the manager does not read it from the client
+	})
 }
 
 // Bucket returns the bucket name.
-func (s *Storage) Bucket() string { return s.bucket }
+func (s *Storage) Bucket() string { return s.opts.BucketName }
 
 // Location returns the cleaned location: the key prefix, without a
 // trailing slash.
-func (s *Storage) Location() string { return s.location }
+func (s *Storage) Location() string { return s.opts.Location }
 
 // Key returns the S3 key of name, or ErrInvalidName.
 func (s *Storage) Key(name string) (string, error) {
@@ -204,7 +182,7 @@ func (s *Storage) ManifestSettings() (name string, strict, ok bool) {
 // and the type detected, as Put detects it, is in GzipContentTypes.
 // collectstatic uses it to know which ETag an unchanged file has.
 func (s *Storage) Compresses(name string, head []byte) bool {
-	if !s.gzip {
+	if !*s.opts.Gzip {
 		return false
 	}
 	clean, key, err := s.objectKey("compresses", name)
@@ -218,16 +196,13 @@ func (s *Storage) Compresses(name string, head []byte) bool {
 // compresses is Put's rule: Gzip is on, the content has no encoding of
 // its own, and its type is one of GzipContentTypes.
 func (s *Storage) compresses(p *ObjectParameters) bool {
-	return s.gzip && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
+	return *s.opts.Gzip && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
 }
 
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }
 
-// cleanupTimeout bounds cleanup calls (abort, delete) made after the
-// caller's context is done.
-const cleanupTimeout = 30 * time.Second
-
-func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-}
+// Transfer returns the resolved transfer settings (part size, threshold,
+// concurrency): what decides how Put splits a body, and so the ETag S3
+// gives a multipart object.
+func (s *Storage) Transfer() TransferConfig { return s.opts.Transfer }

@@ -131,12 +131,20 @@ func TestConditionalWriteModes(t *testing.T) {
 // TestLostRace makes the server refuse the first conditional write, as
 // when another writer takes the name first: a seekable body is sent again
 // under a new name; a large stream, which cannot be, loses the race on its
-// claim, before any byte is sent. Nothing touches the temp dir.
+// claim, before any byte is sent. Nothing touches the temp dir: TMPDIR
+// names a directory of the test's while Save runs (os.TempDir and
+// os.CreateTemp read it at each call), which is looked at during every
+// request of the upload and after it.
 func TestLostRace(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		var refused atomic.Int32
 		var claims atomic.Int32
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp)
 		intercept := func(op string, r *http.Request) *s3local.Error {
+			if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+				t.Errorf("stream %v: during %s, the temp dir holds %v (%v)", stream, op, left, err)
+			}
 			if op == s3local.OpPutObject && r.Header.Get("Cache-Control") == "no-store" && r.Header.Get("If-None-Match") == "*" {
 				claims.Add(1)
 			}
@@ -145,7 +153,6 @@ func TestLostRace(t *testing.T) {
 			}
 			return nil
 		}
-		tmp := t.TempDir()
 		st, srv := memStorage(t, s3local.Options{Intercept: intercept}, storage.Options{
 			FileOverwrite: storage.Bool(false),
 			Transfer:      storage.TransferConfig{PartSize: storage.MinPartSize, Threshold: 1 << 20, Concurrency: 2},
@@ -175,8 +182,8 @@ func TestLostRace(t *testing.T) {
 		if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
 			t.Errorf("stream %v: %d multipart uploads left open", stream, len(ups))
 		}
-		if left, _ := os.ReadDir(tmp); len(left) != 0 {
-			t.Errorf("stream %v: temp dir holds %d files after Save", stream, len(left))
+		if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+			t.Errorf("stream %v: the temp dir holds %v after Save (%v)", stream, left, err)
 		}
 	}
 }

@@ -88,7 +88,7 @@ func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (strin
 			return "", nameError("url", name) // no key to sign
 		}
 		if u.mode == urlPresign {
-			res, err = u.presignS3(ctx, s.bucket, clean, &o, exp)
+			res, err = u.presignS3(ctx, s.opts.BucketName, clean, &o, exp)
 		} else {
 			r := u.request(&u.cdnEP, clean, &o, exp)
 			res, err = u.pre.presign(ctx, &r)
@@ -160,8 +160,8 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	o := s.opts
 	u := &urlState{expire: o.QuerystringExpire, now: time.Now}
 	s.urls = u
-	if s.location != "" {
-		u.locPrefix = s.location + "/"
+	if s.opts.Location != "" {
+		u.locPrefix = s.opts.Location + "/"
 	}
 	auth := *o.QuerystringAuth
 
@@ -198,7 +198,7 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
 	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
 		// The S3 endpoint is needed.
-		ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.bucket, u.locPrefix)
+		ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.opts.BucketName, u.locPrefix)
 		switch {
 		case err != nil:
 			u.mode, u.err = urlInvalid, err

@@ -34,7 +34,9 @@
 // # The harness
 //
 // A NewStorage gives each test a Storage of its own location (tests run in
-// parallel), with the connection filled in. The suite needs a client that
+// parallel), with the connection filled in. Storages may share a server
+// or each have one of their own: the custom-domain check puts its bytes
+// on the domain's server when they are not there. The suite needs a client that
 // also lists multipart uploads (as *s3.Client does), and a server that
 // honours conditional writes, canned ACLs (public-read) and SigV4 presigned
 // URLs.
@@ -44,4 +46,11 @@
 // HostileNames, EquivalentNames and SafeNames are the tables of names the
 // suite uses; other packages' tests (the handler's, the middleware's) use
 // them too.
+//
+// # Files
+//
+//	storagetest.go  Run and the cases: round trips, listings, conflicts, gzip, names, reads
+//	urls.go         the URL cases, fetched with a plain HTTP client
+//	names.go        the tables of hostile, equivalent and safe names
+//	local.go        Local and LocalServer: a Storage on a started s3local
 package storagetest

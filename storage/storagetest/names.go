@@ -3,8 +3,9 @@ package storagetest
 // HostileNames are names every operation must reject with
 // storage.ErrInvalidName, whatever the location: traversal in its
 // spellings, absolute paths, backslash tricks, NUL, control and bidi
-// characters, Unicode noncharacters (which S3's XML listings cannot carry),
-// invalid UTF-8, and a name too long for an S3 key.
+// characters, invisible ones (zero-width space, word joiner, BOM), Unicode
+// noncharacters (which S3's XML listings cannot carry), invalid UTF-8, and
+// a name too long for an S3 key.
 var HostileNames = []string{
 	"",
 	".",
@@ -29,6 +30,10 @@ var HostileNames = []string{
 	"bidi\u202etxt.exe",
 	"lrm\u200e.png",
 	"isolate\u2066x",
+	"arabic-letter-mark\u061c.txt",
+	"zero\u200bwidth.txt",
+	"word\u2060joiner.txt",
+	"\ufeffbom.txt",
 	"nonchar\ufffe.txt",
 	"nonchar\uffff.txt",
 	"nonchar\ufdd0.txt",

@@ -545,58 +545,9 @@ func testGzip(t *testing.T, newStorage NewStorage) {
 		{"notes.txt", css, false, false},
 		{"data.bin", randomBytes(5000, 5), false, false},
 	} {
-		var r io.Reader = bytes.NewReader(tc.data)
-		if tc.stream {
-			r = streamOnly{r}
-		}
-		info, err := st.Put(ctx, tc.name, r, nil)
-		if err != nil {
-			t.Fatalf("Put(%q): %v", tc.name, err)
-		}
-		key, _ := st.Key(tc.name)
-		out, raw, err := getRaw(ctx, st, key)
-		if err != nil {
-			t.Fatalf("GetObject(%q): %v", key, err)
-		}
-		enc := aws.ToString(out.ContentEncoding)
-		if tc.gz {
-			if enc != "gzip" || info.ContentEncoding != "gzip" {
-				t.Errorf("%s: Content-Encoding = %q (Put said %q), want gzip", tc.name, enc, info.ContentEncoding)
-			}
-			zr, err := gzip.NewReader(bytes.NewReader(raw))
-			if err != nil {
-				t.Fatalf("%s: stored bytes are not gzip: %v", tc.name, err)
-			}
-			plain, err := io.ReadAll(zr)
-			if err != nil || !bytes.Equal(plain, tc.data) {
-				t.Errorf("%s: stored gzip does not decompress to the original (%v)", tc.name, err)
-			}
-			if (len(tc.data) > 1000 && len(raw) >= len(tc.data)) || info.Size != int64(len(raw)) {
-				t.Errorf("%s: stored %d bytes for %d (Put.Size %d), want fewer, equal to Put.Size", tc.name, len(raw), len(tc.data), info.Size)
-			}
-		} else if enc != "" || !bytes.Equal(raw, tc.data) {
-			t.Errorf("%s: Content-Encoding = %q, want none and the bytes as sent", tc.name, enc)
-		}
-		if got := readAll(t, st, tc.name); !bytes.Equal(got, tc.data) {
-			t.Errorf("Open(%q) does not give back the original bytes (%d vs %d)", tc.name, len(got), len(tc.data))
-		}
+		checkGzipPut(t, st, tc.name, tc.data, tc.stream, tc.gz)
 	}
-	// Seeking inside decoded content.
-	f, err := st.Open(ctx, "css/app.css")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if n, err := f.Seek(0, io.SeekEnd); err != nil || n != int64(len(css)) {
-		t.Errorf("Seek(0, End) on gzip content = %d, %v; want %d", n, err, len(css))
-	}
-	if _, err := f.Seek(100, io.SeekStart); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 50)
-	if _, err := io.ReadFull(f, buf); err != nil || !bytes.Equal(buf, css[100:150]) {
-		t.Errorf("read at 100 of gzip content = %q, %v; want %q", buf, err, css[100:150])
-	}
+	checkGzipSeek(t, st, "css/app.css", css)
 	// An explicit encoding is respected: nothing is compressed twice.
 	pre := gzipOf(t, css)
 	mustSave(t, st, "pre.css", pre, &storage.SaveOptions{Params: storage.ObjectParameters{ContentEncoding: "gzip"}})
@@ -605,6 +556,69 @@ func testGzip(t *testing.T, newStorage NewStorage) {
 		t.Errorf("pre-compressed content was changed (%v)", err)
 	}
 	assertNoUploads(t, st)
+}
+
+// checkGzipPut stores data under name and checks what S3 holds: gzip
+// when gz, the bytes as sent otherwise; and that Open gives them back.
+func checkGzipPut(t *testing.T, st *storage.Storage, name string, data []byte, stream, gz bool) {
+	t.Helper()
+	ctx := ctxT(t)
+	var r io.Reader = bytes.NewReader(data)
+	if stream {
+		r = streamOnly{r}
+	}
+	info, err := st.Put(ctx, name, r, nil)
+	if err != nil {
+		t.Fatalf("Put(%q): %v", name, err)
+	}
+	key, _ := st.Key(name)
+	out, raw, err := getRaw(ctx, st, key)
+	if err != nil {
+		t.Fatalf("GetObject(%q): %v", key, err)
+	}
+	enc := aws.ToString(out.ContentEncoding)
+	if gz {
+		if enc != "gzip" || info.ContentEncoding != "gzip" {
+			t.Errorf("%s: Content-Encoding = %q (Put said %q), want gzip", name, enc, info.ContentEncoding)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("%s: stored bytes are not gzip: %v", name, err)
+		}
+		plain, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(plain, data) {
+			t.Errorf("%s: stored gzip does not decompress to the original (%v)", name, err)
+		}
+		if (len(data) > 1000 && len(raw) >= len(data)) || info.Size != int64(len(raw)) {
+			t.Errorf("%s: stored %d bytes for %d (Put.Size %d), want fewer, equal to Put.Size", name, len(raw), len(data), info.Size)
+		}
+	} else if enc != "" || !bytes.Equal(raw, data) {
+		t.Errorf("%s: Content-Encoding = %q, want none and the bytes as sent", name, enc)
+	}
+	if got := readAll(t, st, name); !bytes.Equal(got, data) {
+		t.Errorf("Open(%q) does not give back the original bytes (%d vs %d)", name, len(got), len(data))
+	}
+}
+
+// checkGzipSeek seeks inside the decoded content of name, which holds
+// data.
+func checkGzipSeek(t *testing.T, st *storage.Storage, name string, data []byte) {
+	t.Helper()
+	f, err := st.Open(ctxT(t), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if n, err := f.Seek(0, io.SeekEnd); err != nil || n != int64(len(data)) {
+		t.Errorf("Seek(0, End) on gzip content = %d, %v; want %d", n, err, len(data))
+	}
+	if _, err := f.Seek(100, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 50)
+	if _, err := io.ReadFull(f, buf); err != nil || !bytes.Equal(buf, data[100:150]) {
+		t.Errorf("read at 100 of gzip content = %q, %v; want %q", buf, err, data[100:150])
+	}
 }
 
 func gzipOf(t *testing.T, b []byte) []byte {
@@ -851,6 +865,21 @@ func testRanges(t *testing.T, newStorage NewStorage) {
 	if f.Info().Size != int64(len(data)) || f.ETag() == "" || f.ContentType() != "application/octet-stream" || f.ModTime().IsZero() {
 		t.Errorf("Open(r.bin) info = %+v", f.Info())
 	}
+	checkSeeks(t, f, data)
+	checkReadAt(t, f, data)
+	buf := make([]byte, 10)
+	if err := f.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := f.Read(buf); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Read after Close: %v, want fs.ErrClosed", err)
+	}
+	checkNoSplice(t, st, "r.bin")
+}
+
+// checkSeeks seeks f, which holds data, every way, and reads after each.
+func checkSeeks(t *testing.T, f *storage.File, data []byte) {
+	t.Helper()
 	buf := make([]byte, 10)
 	steps := []struct {
 		off    int64
@@ -879,7 +908,13 @@ func testRanges(t *testing.T, newStorage NewStorage) {
 	if _, err := f.Seek(-1, io.SeekStart); err == nil {
 		t.Errorf("Seek(-1, Start) succeeded")
 	}
-	// ReadAt, concurrently, and past the end.
+}
+
+// checkReadAt reads f, which holds data, with ReadAt, concurrently, and
+// past the end.
+func checkReadAt(t *testing.T, f *storage.File, data []byte) {
+	t.Helper()
+	buf := make([]byte, 10)
 	var wg sync.WaitGroup
 	for _, off := range []int64{0, 1, 65535, 99_990} {
 		wg.Go(func() {
@@ -895,19 +930,18 @@ func testRanges(t *testing.T, newStorage NewStorage) {
 	if n, err := f.ReadAt(buf, int64(len(data))); n != 0 || err != io.EOF {
 		t.Errorf("ReadAt(size) = %d, %v; want 0, EOF", n, err)
 	}
-	if err := f.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-	if _, err := f.Read(buf); !errors.Is(err, fs.ErrClosed) {
-		t.Errorf("Read after Close: %v, want fs.ErrClosed", err)
-	}
-	// A File never mixes versions: a change under it is an error, not a splice.
-	g, err := st.Open(ctxT(t), "r.bin")
+}
+
+// checkNoSplice: a File never mixes versions: a change under it is an
+// error, not a splice.
+func checkNoSplice(t *testing.T, st *storage.Storage, name string) {
+	t.Helper()
+	g, err := st.Open(ctxT(t), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	mustSave(t, st, "r.bin", randomBytes(100_000, 12), nil)
+	mustSave(t, st, name, randomBytes(100_000, 12), nil)
 	if _, err := g.Seek(50_000, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}

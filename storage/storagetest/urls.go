@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -133,20 +136,43 @@ func testPublicURLs(t *testing.T, newStorage NewStorage) {
 	}
 	p, _ := url.Parse(base)
 	domain := p.Host + strings.TrimSuffix(strings.TrimSuffix(p.EscapedPath(), "/"), "/"+pub.Location())
-	cdn := newStorage(t, storage.Options{CustomDomain: domain, URLProtocol: p.Scheme + ":", DefaultACL: "public-read"})
-	name = mustSave(t, cdn, urlName, data, nil)
+	// The custom-domain storage has a location and bytes of its own, so
+	// that a URL reaching any other object fails.
+	cdn := newStorage(t, storage.Options{Location: "cdn", CustomDomain: domain, URLProtocol: p.Scheme + ":", DefaultACL: "public-read"})
+	cdnData := randomBytes(5_000, 13)
+	name = mustSave(t, cdn, urlName, cdnData, nil)
+	servedByDomain(t, pub, cdn, name, cdnData)
 	cu, err := cdn.URL(ctx, name, nil)
 	if err != nil || !strings.HasPrefix(cu, p.Scheme+"://"+domain+"/") {
 		t.Fatalf("custom-domain URL(%q) = %q, %v; want it on %s", name, cu, err, domain)
 	}
-	if code, body := fetch(t, http.MethodGet, cu); code != http.StatusOK || !bytes.Equal(body, data) {
-		t.Errorf("anonymous GET %s = %d with %d bytes, want 200 and the bytes", cu, code, len(body))
+	if code, body := fetch(t, http.MethodGet, cu); code != http.StatusOK || !bytes.Equal(body, cdnData) {
+		t.Errorf("anonymous GET %s = %d with %d bytes, want 200 and the bytes saved through the custom-domain storage", cu, code, len(body))
 	}
-	want := p.Scheme + "://" + domain + "/"
-	if cdn.Location() != "" {
-		want += cdn.Location() + "/"
-	}
+	want := p.Scheme + "://" + domain + "/" + cdn.Location() + "/"
 	if cb, err := cdn.URL(ctx, "", nil); err != nil || cb != want {
 		t.Errorf("custom-domain URL(\"\") = %q, %v; want the base URL %q", cb, err, want)
+	}
+}
+
+// servedByDomain makes sure that the server of the custom domain, which
+// is pub's, holds what cdn saved under name: when the harness gives each
+// storage a server of its own, the bytes are put there, public, at cdn's
+// key (pub and cdn share the bucket name).
+func servedByDomain(t *testing.T, pub, cdn *storage.Storage, name string, data []byte) {
+	t.Helper()
+	ctx := ctxT(t)
+	key, err := cdn.Key(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := getRaw(ctx, pub, key); err == nil && bytes.Equal(got, data) {
+		return // one server
+	}
+	_, err = pub.Client().PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(pub.Bucket()), Key: aws.String(key), Body: bytes.NewReader(data), ACL: types.ObjectCannedACLPublicRead,
+	})
+	if err != nil {
+		t.Fatalf("putting %q on the custom domain's server: %v", key, err)
 	}
 }

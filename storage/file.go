@@ -66,24 +66,8 @@ func (s *Storage) Open(ctx context.Context, name string) (*File, error) {
 	f.info = infoOf(clean, key, &head)
 	f.raw = f.rawFrom(0, f.info.Size)
 	f.raw.body = out.Body
-	f.decode = s.gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
+	f.decode = *s.opts.Gzip && strings.EqualFold(f.info.ContentEncoding, "gzip")
 	return f, nil
-}
-
-func (s *Storage) getInput(key string) *s3.GetObjectInput {
-	return &s3.GetObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		SSECustomerAlgorithm: str0(s.params.SSECustomerAlgorithm),
-		SSECustomerKey:       str0(s.params.SSECustomerKey),
-		SSECustomerKeyMD5:    str0(s.params.SSECustomerKeyMD5),
-	}
-}
-
-func utcSecond(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC().Truncate(time.Second)
 }
 
 // rawBody reads the stored bytes [pos, end) of a File's object with
@@ -150,7 +134,7 @@ func (r *rawBody) Read(p []byte) (int, error) {
 			}
 			return 0, opError("read", r.f.info.Key, err)
 		}
-		r.f.s.log.DebugContext(r.f.ctx, "storage: resuming a cut read", "key", r.f.info.Key, "offset", r.pos, "err", err)
+		r.f.s.opts.Logger.DebugContext(r.f.ctx, "storage: resuming a cut read", "key", r.f.info.Key, "offset", r.pos, "err", err)
 	}
 }
 
@@ -394,158 +378,3 @@ func (f *File) readAtDecoded(p []byte, off int64) (int, error) {
 	}
 	return n, err
 }
-
-// Stat describes the object called name with a HEAD request.
-func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
-	clean, key, err := s.objectKey("stat", name)
-	if err != nil {
-		return Info{}, err
-	}
-	out, err := s.client.HeadObject(ctx, s.headInput(key, s.params))
-	if err != nil {
-		return Info{}, opError("stat", key, err)
-	}
-	return infoOf(clean, key, out), nil
-}
-
-// infoOf describes an object from the headers S3 answered with.
-func infoOf(clean, key string, h *s3.HeadObjectOutput) Info {
-	return Info{
-		Name: clean, Key: key, Size: aws.ToInt64(h.ContentLength), ModTime: utcSecond(h.LastModified),
-		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
-		ContentDisposition: aws.ToString(h.ContentDisposition), CacheControl: aws.ToString(h.CacheControl),
-		ETag: aws.ToString(h.ETag), Metadata: userMetadata(h.Metadata),
-	}
-}
-
-// Exists reports whether an object is stored under name. A missing object
-// is (false, nil); any other failure, a 403 included, is an error, never
-// a silent false.
-func (s *Storage) Exists(ctx context.Context, name string) (bool, error) {
-	_, err := s.Stat(ctx, name)
-	if err == nil {
-		return true, nil
-	}
-	if errors.Is(err, ErrNotExist) {
-		return false, nil
-	}
-	return false, err
-}
-
-// Size returns the stored size of name in bytes.
-func (s *Storage) Size(ctx context.Context, name string) (int64, error) {
-	info, err := s.Stat(ctx, name)
-	return info.Size, err
-}
-
-// ModifiedTime returns the last modification time of name, in UTC.
-func (s *Storage) ModifiedTime(ctx context.Context, name string) (time.Time, error) {
-	info, err := s.Stat(ctx, name)
-	return info.ModTime, err
-}
-
-// Delete removes name. Deleting a missing object is not an error.
-func (s *Storage) Delete(ctx context.Context, name string) error {
-	_, key, err := s.objectKey("delete", name)
-	if err != nil {
-		return err
-	}
-	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
-	if err != nil && !isKind(err, ErrNotExist) {
-		return opError("delete", key, err)
-	}
-	return nil
-}
-
-// ListDir lists the directory name one level down, like Django's
-// listdir: the names of its subdirectories and of its files, relative to
-// it, each in S3's (binary) order. It pages through any number of keys.
-// The directory marker (the key "name/" itself) is not listed. A missing
-// directory is empty, as in S3: two empty slices, never nil.
-func (s *Storage) ListDir(ctx context.Context, name string) (dirs, files []string, err error) {
-	prefix, err := s.dirPrefix("listdir", name)
-	if err != nil {
-		return nil, nil, err
-	}
-	dirs, files = []string{}, []string{}
-	err = s.list(ctx, prefix, "/", func(page *s3.ListObjectsV2Output) error {
-		for _, p := range page.CommonPrefixes {
-			if d := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), prefix), "/"); d != "" {
-				dirs = append(dirs, d)
-			}
-		}
-		for _, o := range page.Contents {
-			if f := strings.TrimPrefix(aws.ToString(o.Key), prefix); f != "" {
-				files = append(files, f)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, opError("listdir", prefix, err)
-	}
-	return dirs, files, nil
-}
-
-// list calls fn with every page of ListObjectsV2 for prefix, until fn
-// returns an error, which list returns.
-func (s *Storage) list(ctx context.Context, prefix, delim string, fn func(*s3.ListObjectsV2Output) error) error {
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: str0(prefix), Delimiter: str0(delim)}
-	for {
-		page, err := s.client.ListObjectsV2(ctx, in)
-		if err != nil {
-			return err
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if !aws.ToBool(page.IsTruncated) || aws.ToString(page.NextContinuationToken) == "" {
-			return nil
-		}
-		in.ContinuationToken = page.NextContinuationToken
-	}
-}
-
-// Walk lists every object under the directory dir ("" for the whole
-// location), at any depth, in S3's (binary) key order, and calls fn with
-// each: Name relative to the location, Key, Size, ModTime, ETag (the other
-// fields of Info are not in a listing). It pages through any number of
-// keys with one ListObjectsV2 request per 1000. An error from fn stops the
-// walk and is returned as it is. Directory markers (keys ending in "/")
-// are skipped.
-func (s *Storage) Walk(ctx context.Context, dir string, fn func(Info) error) error {
-	prefix, err := s.dirPrefix("walk", dir)
-	if err != nil {
-		return err
-	}
-	loc := s.key("") // the location's prefix: "" or "loc/"
-	var fnErr error
-	err = s.list(ctx, prefix, "", func(page *s3.ListObjectsV2Output) error {
-		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			if strings.HasSuffix(key, "/") || !strings.HasPrefix(key, loc) {
-				continue
-			}
-			fnErr = fn(Info{
-				Name: key[len(loc):], Key: key, Size: aws.ToInt64(o.Size),
-				ModTime: utcSecond(o.LastModified), ETag: aws.ToString(o.ETag),
-			})
-			if fnErr != nil {
-				return fnErr
-			}
-		}
-		return nil
-	})
-	if fnErr != nil {
-		return fnErr
-	}
-	if err != nil {
-		return opError("walk", prefix, err)
-	}
-	return nil
-}
-
-// Transfer returns the resolved transfer settings (part size, threshold,
-// concurrency): what decides how Put splits a body, and so the ETag S3
-// gives a multipart object.
-func (s *Storage) Transfer() TransferConfig { return s.opts.Transfer }

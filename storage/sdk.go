@@ -1,0 +1,116 @@
+package storage
+
+// The SDK's side: the inputs a Storage builds for S3 calls and the field
+// copies between the SDK's types.
+
+import (
+	"reflect"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// getInput is the GetObject of key, with the SSE-C key of the
+// storage's ObjectParameters.
+func (s *Storage) getInput(key string) *s3.GetObjectInput {
+	return &s3.GetObjectInput{
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(s.opts.ObjectParameters.SSECustomerAlgorithm),
+		SSECustomerKey:       str0(s.opts.ObjectParameters.SSECustomerKey),
+		SSECustomerKeyMD5:    str0(s.opts.ObjectParameters.SSECustomerKeyMD5),
+	}
+}
+
+// headInput is the HeadObject of key, with the SSE-C key of p.
+func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
+	return &s3.HeadObjectInput{
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key),
+		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
+	}
+}
+
+// userMetadata is the metadata without s3kit's write id.
+func userMetadata(md map[string]string) map[string]string {
+	if _, ok := md[writeIDKey]; !ok {
+		return md
+	}
+	if len(md) == 1 {
+		return nil
+	}
+	out := make(map[string]string, len(md)-1)
+	for k, v := range md {
+		if k != writeIDKey {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// putInput maps parameters to a PutObjectInput. The manager copies the
+// fields that CreateMultipartUpload and CompleteMultipartUpload share.
+func (p *ObjectParameters) putInput(bucket, key string) *s3.PutObjectInput {
+	in := &s3.PutObjectInput{
+		Bucket:                    aws.String(bucket),
+		Key:                       aws.String(key),
+		ACL:                       types.ObjectCannedACL(p.ACL),
+		CacheControl:              str0(p.CacheControl),
+		ContentDisposition:        str0(p.ContentDisposition),
+		ContentEncoding:           str0(p.ContentEncoding),
+		ContentLanguage:           str0(p.ContentLanguage),
+		ContentType:               str0(p.ContentType),
+		Metadata:                  p.Metadata,
+		StorageClass:              types.StorageClass(p.StorageClass),
+		ServerSideEncryption:      types.ServerSideEncryption(p.ServerSideEncryption),
+		SSEKMSKeyId:               str0(p.SSEKMSKeyId),
+		SSEKMSEncryptionContext:   str0(p.SSEKMSEncryptionContext),
+		BucketKeyEnabled:          p.BucketKeyEnabled,
+		SSECustomerAlgorithm:      str0(p.SSECustomerAlgorithm),
+		SSECustomerKey:            str0(p.SSECustomerKey),
+		SSECustomerKeyMD5:         str0(p.SSECustomerKeyMD5),
+		Tagging:                   str0(p.Tagging),
+		WebsiteRedirectLocation:   str0(p.WebsiteRedirectLocation),
+		ObjectLockMode:            types.ObjectLockMode(p.ObjectLockMode),
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatus(p.ObjectLockLegalHoldStatus),
+		ChecksumAlgorithm:         types.ChecksumAlgorithm(p.ChecksumAlgorithm),
+		GrantFullControl:          str0(p.GrantFullControl),
+		GrantRead:                 str0(p.GrantRead),
+		GrantReadACP:              str0(p.GrantReadACP),
+		GrantWriteACP:             str0(p.GrantWriteACP),
+		RequestPayer:              types.RequestPayer(p.RequestPayer),
+		ExpectedBucketOwner:       str0(p.ExpectedBucketOwner),
+	}
+	if !p.Expires.IsZero() {
+		in.Expires = aws.Time(p.Expires)
+	}
+	if !p.ObjectLockRetainUntilDate.IsZero() {
+		in.ObjectLockRetainUntilDate = aws.Time(p.ObjectLockRetainUntilDate)
+	}
+	return in
+}
+
+func str0(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// copyFields sets every field of *dst that *src has under the same name
+// and type and that is set in src (the SDK's inputs share most fields).
+// Body and checksums of the whole object are never copied.
+func copyFields(dst, src any) {
+	d, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	st := sv.Type()
+	for i := range st.NumField() {
+		f := st.Field(i)
+		if !f.IsExported() || f.Name == "Body" || f.Name == "ContentLength" || f.Name == "ContentMD5" {
+			continue
+		}
+		if src := sv.Field(i); !src.IsZero() {
+			if df := d.FieldByName(f.Name); df.IsValid() && df.Type() == f.Type && df.CanSet() {
+				df.Set(src)
+			}
+		}
+	}
+}
