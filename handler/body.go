@@ -41,9 +41,10 @@ type client struct {
 // openBody sets up the layers for r. cancel stops the request's work when
 // the body fails.
 func (h *UploadHandler) openBody(w http.ResponseWriter, r *http.Request, cancel context.CancelFunc) (*body, *client) {
-	c := &client{idle: h.idle, maxBody: h.maxRequest, cancel: cancel}
+	idle := h.opts.IdleTimeout // -1: off
+	c := &client{idle: idle, maxBody: h.opts.MaxRequestSize, cancel: cancel}
 	var src io.ReadCloser = r.Body
-	if h.idle > 0 {
+	if idle > 0 {
 		now := time.Now()
 		if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
 			c.limit = now.Add(srv.ReadTimeout)
@@ -51,15 +52,15 @@ func (h *UploadHandler) openBody(w http.ResponseWriter, r *http.Request, cancel 
 		c.rc = http.NewResponseController(w)
 		if err := c.rc.SetReadDeadline(c.next(now)); err != nil {
 			c.rc = nil // http.ErrNotSupported: a writer that hides the connection
-			src = newWatched(src, h.idle)
+			src = newWatched(src, idle)
 			h.noDeadlines.Do(func() {
-				h.log.WarnContext(r.Context(), "handler: the ResponseWriter cannot set read deadlines; a stalled body is abandoned after IdleTimeout, but net/http sends the answer only once the client sends or closes (give the writer an Unwrap method)",
+				h.opts.Logger.WarnContext(r.Context(), "handler: the ResponseWriter cannot set read deadlines; a stalled body is abandoned after IdleTimeout, but net/http sends the answer only once the client sends or closes (give the writer an Unwrap method)",
 					"writer", fmt.Sprintf("%T", w))
 			})
 		}
 	}
-	if h.maxRequest >= 0 {
-		src = http.MaxBytesReader(w, src, h.maxRequest)
+	if h.opts.MaxRequestSize >= 0 {
+		src = http.MaxBytesReader(w, src, h.opts.MaxRequestSize)
 	}
 	c.src = src
 	return &body{src: c, budget: -1}, c
@@ -303,4 +304,4 @@ func (b *body) release() {
 
 // headerBudget is what the multipart reader may read while it parses a
 // part header: the header, and one read-ahead of its own 4 KiB buffer.
-func (h *UploadHandler) headerBudget() int64 { return h.maxHeader + 4096 }
+func (h *UploadHandler) headerBudget() int64 { return h.opts.MaxPartHeaderSize + 4096 }

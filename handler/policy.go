@@ -79,15 +79,10 @@ type PolicyOptions struct {
 // and the content type, and answers 204. Create one with
 // NewPolicyHandler; it is safe for concurrent use.
 type PolicyHandler struct {
-	p         Presigner
-	put       PutPresigner
-	maxFile   int64
-	minFile   int64
-	types     typePolicy
-	key       func(r *http.Request, name string) (string, error)
-	expire    time.Duration
-	authorize func(r *http.Request) error
-	log       *slog.Logger
+	p     Presigner
+	put   PutPresigner  // p's PUT capability when PolicyOptions.PUT; else nil
+	opts  PolicyOptions // resolved: every default written in (PolicyOptions.validate)
+	types typePolicy    // opts' type lists, parsed
 }
 
 // NewPolicyHandler returns a handler that presigns with p, configured by
@@ -96,34 +91,41 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	if p == nil {
 		return nil, errors.New("handler: nil Presigner")
 	}
-	h := &PolicyHandler{p: p, key: opts.Key, expire: opts.Expire, authorize: opts.Authorize, log: opts.Logger,
-		maxFile: opts.MaxFileSize, minFile: opts.MinFileSize}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	h := &PolicyHandler{p: p, opts: opts}
 	if opts.PUT {
 		h.put, _ = p.(PutPresigner)
-	}
-	if h.maxFile == 0 {
-		h.maxFile = DefaultMaxFileSize
-	}
-	if h.maxFile < 0 || h.minFile < 0 || h.minFile > h.maxFile {
-		return nil, fmt.Errorf("handler: options MinFileSize and MaxFileSize: [%d, %d] is not a size range", h.minFile, h.maxFile)
 	}
 	var err error
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
 		return nil, err
 	}
-	if h.key == nil {
-		h.key = RandomDatedKey
+	return h, nil
+}
+
+// validate checks o and writes the default of every unset field into it.
+func (o *PolicyOptions) validate() error {
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.MaxFileSize < 0 || o.MinFileSize < 0 || o.MinFileSize > o.MaxFileSize {
+		return fmt.Errorf("handler: options MinFileSize and MaxFileSize: [%d, %d] is not a size range", o.MinFileSize, o.MaxFileSize)
+	}
+	if o.Key == nil {
+		o.Key = RandomDatedKey
 	}
 	switch {
-	case h.expire == 0:
-		h.expire = DefaultPolicyExpire
-	case h.expire < time.Second || h.expire > storage.MaxExpire:
-		return nil, fmt.Errorf("handler: option Expire: %v is not between 1 s and 7 days", h.expire)
+	case o.Expire == 0:
+		o.Expire = DefaultPolicyExpire
+	case storage.ValidExpiry(o.Expire) != nil:
+		return fmt.Errorf("handler: option Expire: %v is not between 1 s and 7 days", o.Expire)
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return h, nil
+	return nil
 }
 
 // RandomDatedKey is the default PolicyOptions.Key: the UTC date as a
@@ -151,7 +153,7 @@ type policyAnswer struct {
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ans, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, err)
+		fail(w, r, h.opts.Logger, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
@@ -162,8 +164,8 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if r.Method != http.MethodPost {
 		return nil, errMethod
 	}
-	if h.authorize != nil {
-		if err := h.authorize(r); err != nil {
+	if h.opts.Authorize != nil {
+		if err := h.opts.Authorize(r); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +177,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if err != nil {
 		return nil, err
 	}
-	stored, err := h.key(r, name)
+	stored, err := h.opts.Key(r, name)
 	if err != nil {
 		return nil, err
 	}
@@ -216,10 +218,10 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 	switch {
 	case req.Size < 0:
 		return "", "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
-	case req.Size > h.maxFile:
-		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
-	case req.Size > 0 && req.Size < h.minFile:
-		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.minFile)
+	case req.Size > h.opts.MaxFileSize:
+		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+	case req.Size > 0 && req.Size < h.opts.MinFileSize:
+		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.opts.MinFileSize)
 	}
 	if ct, err = declaredType(req.ContentType, name); err != nil {
 		return "", "", err
@@ -242,7 +244,7 @@ func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, st
 		prefix = dir + "/"
 	}
 	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
-		Expire: h.expire, KeyPrefix: prefix, MinSize: h.minFile, MaxSize: h.maxFile, Params: params,
+		Expire: h.opts.Expire, KeyPrefix: prefix, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
 	})
 	if err != nil {
 		return nil, storageError(ctx, err)
@@ -250,7 +252,7 @@ func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, st
 	ans := &policyAnswer{PostPolicy: pol}
 	if h.put != nil && req.Size > 0 {
 		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
-			Expire: h.expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
+			Expire: h.opts.Expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
 			ContentLength: req.Size, IfNoneMatch: true,
 		})
 		if err != nil {
