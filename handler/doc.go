@@ -125,6 +125,24 @@
 // included (330 KiB before). Behind a writer without deadlines, a read
 // abandoned by the idle timeout holds up to 64 KiB until it ends.
 //
+// # Cross-origin requests
+//
+// Any page a user visits can make their browser post a form or a fetch to
+// the site, with the user's cookies. The handlers refuse such requests by
+// default, with Go's http.CrossOriginProtection, before anything else is
+// done: a browser request whose Sec-Fetch-Site is not same-origin (or
+// none, a request the user typed), or, from browsers too old to send it,
+// whose Origin does not match the Host (Origin: null included), is
+// answered 403 cross_origin_request. Requests with neither header pass:
+// same-origin requests of old browsers, and clients that are not browsers
+// (curl, Go's http.Client, server-to-server calls), which need no opt-out.
+//
+// TrustedOrigins accepts the browser requests of the origins it lists
+// ("https://app.example.com"), for a front end served from another origin.
+// InsecureAllowCrossOrigin turns the check off: only for a handler behind
+// the application's own CSRF protection (tokens), since the handler itself
+// cannot tell a request the user meant from one a page forged.
+//
 // # Failures
 //
 // A request stores all its files or none. When anything fails after some
@@ -151,6 +169,7 @@
 //	400 request_aborted        the client left (logged; nobody reads the answer)
 //	401 unauthorized           Authorize returned ErrUnauthorized
 //	403 forbidden              Authorize returned ErrForbidden
+//	403 cross_origin_request   a cross-origin browser request (see # Cross-origin requests)
 //	405 method_not_allowed     not POST (with Allow: POST)
 //	408 request_timeout        nothing of the body arrived for IdleTimeout (30 s), or the
 //	                           server's ReadTimeout passed

@@ -48,6 +48,7 @@ const (
 	CodeAborted              = "request_aborted"
 	CodeUnauthorized         = "unauthorized"
 	CodeForbidden            = "forbidden"
+	CodeCrossOrigin          = "cross_origin_request"
 	CodeInternal             = "internal_error"
 )
 
@@ -77,6 +78,7 @@ var (
 	errTimeout     = newError(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time")
 	errNameTaken   = newError(http.StatusConflict, CodeNameTaken, "another upload took the file name; try again")
 	errAborted     = newError(http.StatusBadRequest, CodeAborted, "the request was cancelled")
+	errCrossOrigin = newError(http.StatusForbidden, CodeCrossOrigin, "cross-origin requests are not accepted")
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
 

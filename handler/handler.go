@@ -149,6 +149,18 @@ type Options struct {
 	// unlinked as soon as they are created. Default: os.TempDir().
 	TempDir string
 
+	// TrustedOrigins lists the origins ("https://app.example.com":
+	// scheme, host and port) whose cross-origin browser requests are
+	// accepted; see # Cross-origin requests in the package documentation.
+	// Default: none.
+	TrustedOrigins []string
+
+	// InsecureAllowCrossOrigin turns the cross-origin check off, for a
+	// handler behind the application's own CSRF protection. Clients that
+	// are not browsers (curl, Go's http.Client) need no opt-out: they send
+	// neither Sec-Fetch-Site nor Origin, and are accepted. Default: false.
+	InsecureAllowCrossOrigin bool
+
 	// Authorize, when set, is called before the body is read. A non-nil
 	// error refuses the request: an *Error (such as ErrUnauthorized or
 	// ErrForbidden) is answered as is, any other error with a 500.
@@ -200,11 +212,12 @@ type UploadHandler struct {
 	opts  Options // resolved: every default written in (Options.validate)
 
 	// Derived from opts once, by NewUploadHandler.
-	fileFields  map[string]bool  // opts.FileFields as a set; nil: any field
-	types       typePolicy       // opts.AllowedTypes, DeniedTypes and InlineTypes, parsed
-	conflict    storage.Conflict // from opts.Overwrite
-	tooLarge    *Error           // the answer past opts.MaxFileSize
-	noDeadlines sync.Once        // logs that a writer cannot set read deadlines
+	fileFields  map[string]bool             // opts.FileFields as a set; nil: any field
+	types       typePolicy                  // opts.AllowedTypes, DeniedTypes and InlineTypes, parsed
+	conflict    storage.Conflict            // from opts.Overwrite
+	tooLarge    *Error                      // the answer past opts.MaxFileSize
+	origin      *http.CrossOriginProtection // nil: InsecureAllowCrossOrigin
+	noDeadlines sync.Once                   // logs that a writer cannot set read deadlines
 }
 
 // NewUploadHandler returns a handler that stores files with s, configured
@@ -219,6 +232,9 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 	h := &UploadHandler{saver: s, opts: opts, conflict: storage.ConflictRename}
 	h.urler, _ = s.(URLer)
 	var err error
+	if h.origin, err = newCrossOrigin(opts.TrustedOrigins, opts.InsecureAllowCrossOrigin); err != nil {
+		return nil, err
+	}
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
 		return nil, err
 	}
@@ -446,12 +462,15 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 	return out, nil
 }
 
-// admit refuses a request before its body is read: not a POST, refused by
-// Authorize, not multipart/form-data, or declaring a length over
+// admit refuses a request before its body is read: not a POST,
+// cross-origin, refused by Authorize, not multipart/form-data, or declaring a length over
 // MaxRequestSize. It returns the multipart boundary.
 func (h *UploadHandler) admit(r *http.Request) (string, error) {
 	if r.Method != http.MethodPost {
 		return "", errMethod
+	}
+	if err := checkOrigin(h.origin, r); err != nil {
+		return "", err
 	}
 	if h.opts.Authorize != nil {
 		if err := h.opts.Authorize(r); err != nil {

@@ -62,8 +62,14 @@ type PolicyOptions struct {
 	// false.
 	PUT bool
 
-	// Authorize, when set, is called before anything else, as in
-	// Options.
+	// TrustedOrigins and InsecureAllowCrossOrigin are as in Options:
+	// cross-origin browser requests are refused unless their origin is
+	// listed or the check is turned off.
+	TrustedOrigins           []string
+	InsecureAllowCrossOrigin bool
+
+	// Authorize, when set, is called before anything else but the
+	// method and origin checks, as in Options.
 	Authorize func(r *http.Request) error
 
 	// Logger is as in Options. Default: none.
@@ -79,10 +85,11 @@ type PolicyOptions struct {
 // and the content type, and answers 204. Create one with
 // NewPolicyHandler; it is safe for concurrent use.
 type PolicyHandler struct {
-	p     Presigner
-	put   PutPresigner  // p's PUT capability when PolicyOptions.PUT; else nil
-	opts  PolicyOptions // resolved: every default written in (PolicyOptions.validate)
-	types typePolicy    // opts' type lists, parsed
+	p      Presigner
+	put    PutPresigner                // p's PUT capability when PolicyOptions.PUT; else nil
+	opts   PolicyOptions               // resolved: every default written in (PolicyOptions.validate)
+	types  typePolicy                  // opts' type lists, parsed
+	origin *http.CrossOriginProtection // nil: InsecureAllowCrossOrigin
 }
 
 // NewPolicyHandler returns a handler that presigns with p, configured by
@@ -99,6 +106,9 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 		h.put, _ = p.(PutPresigner)
 	}
 	var err error
+	if h.origin, err = newCrossOrigin(opts.TrustedOrigins, opts.InsecureAllowCrossOrigin); err != nil {
+		return nil, err
+	}
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
 		return nil, err
 	}
@@ -163,6 +173,9 @@ func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
 	if r.Method != http.MethodPost {
 		return nil, errMethod
+	}
+	if err := checkOrigin(h.origin, r); err != nil {
+		return nil, err
 	}
 	if h.opts.Authorize != nil {
 		if err := h.opts.Authorize(r); err != nil {
