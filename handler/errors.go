@@ -49,6 +49,12 @@ const (
 	CodeUnauthorized         = "unauthorized"
 	CodeForbidden            = "forbidden"
 	CodeCrossOrigin          = "cross_origin_request"
+	CodeNotFound             = "not_found"
+	CodeUploadExpired        = "upload_expired"
+	CodeTypeMismatch         = "type_mismatch"
+	CodeTooManyParts         = "too_many_parts"
+	CodePartTooSmall         = "part_too_small"
+	CodeInvalidPart          = "invalid_part"
 	CodeInternal             = "internal_error"
 )
 
