@@ -105,10 +105,10 @@ func TestUppyOwnership(t *testing.T) {
 	parts := sendParts(t, alice, f, a, 1, []byte("mine"))
 	_, s3id, _ := strings.Cut(strings.SplitN(a.UploadID, ".", 4)[3], "")
 	forged := []created{
-		a, // as bob
-		{Key: bb.Key, UploadID: a.UploadID},                                  // bob's key, alice's id
+		a,                                   // as bob
+		{Key: bb.Key, UploadID: a.UploadID}, // bob's key, alice's id
 		{Key: strings.Replace(a.Key, "a.bin", "x.bin", 1), UploadID: a.UploadID}, // the key tampered
-		{Key: a.Key, UploadID: s3id},                                         // S3's id without the proof
+		{Key: a.Key, UploadID: s3id}, // S3's id without the proof
 		{Key: a.Key, UploadID: strings.Replace(a.UploadID, s3id, bb.UploadID[len(bb.UploadID)-len(s3id):], 1)},
 		{Key: a.Key, UploadID: a.UploadID[:10] + "A" + a.UploadID[11:]}, // the MAC tampered
 	}
