@@ -104,7 +104,9 @@ func kb(n uint64) float64 { return float64(n) / (1 << 10) }
 
 // testServerInProcess reports whether the tests run on the in-process
 // s3local, whose keys main_test.go makes "AKIDLOCAL…".
-func testServerInProcess() bool { return strings.HasPrefix(os.Getenv("AWS_ACCESS_KEY_ID"), "AKIDLOCAL") }
+func testServerInProcess() bool {
+	return strings.HasPrefix(os.Getenv("AWS_ACCESS_KEY_ID"), "AKIDLOCAL")
+}
 
 // directUpload is the baseline of TestUppyMemory: the same calls made
 // with the storage, no handler.
