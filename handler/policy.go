@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/s3kit/s3kit/storage"
@@ -48,9 +47,10 @@ type PolicyOptions struct {
 	AllowedTypes, DeniedTypes, InlineTypes []string
 
 	// Key maps a cleaned file name (storage.ValidName) to the name to
-	// store it under; the policy lets the client use any name in the
-	// same directory (a starts-with condition on the key). Default:
-	// RandomDatedKey, which gives each policy a directory of its own.
+	// store it under, which the policy pins exactly (a POST cannot be
+	// conditional, so the name must be one no other policy gets).
+	// Default: RandomDatedKey, which gives each policy a directory of its
+	// own.
 	Key func(r *http.Request, name string) (string, error)
 
 	// Expire is how long a policy stays valid. Default: 10 minutes.
@@ -69,8 +69,19 @@ type PolicyOptions struct {
 	InsecureAllowCrossOrigin bool
 
 	// Authorize, when set, is called before anything else but the
-	// method and origin checks, as in Options.
+	// method and origin checks, as in Options, by both endpoints.
 	Authorize func(r *http.Request) error
+
+	// OnSaved, when set, is called by the Confirm endpoint with each
+	// file it accepts, before the answer; an error deletes the file and
+	// is answered as an error of Authorize.
+	OnSaved func(r *http.Request, f *File) error
+
+	// Secret keys the token each policy answer carries for the Confirm
+	// endpoint: at least 32 bytes, the same on every instance. Default:
+	// 32 random bytes per handler, so that tokens are confirmed only by
+	// the instance that signed them, until it restarts.
+	Secret []byte
 
 	// Logger is as in Options. Default: none.
 	Logger *slog.Logger
@@ -90,6 +101,7 @@ type PolicyHandler struct {
 	opts   PolicyOptions               // resolved: every default written in (PolicyOptions.validate)
 	types  typePolicy                  // opts' type lists, parsed
 	origin *http.CrossOriginProtection // nil: InsecureAllowCrossOrigin
+	verify *checker                    // the Confirm endpoint's; nil: p cannot read back
 }
 
 // NewPolicyHandler returns a handler that presigns with p, configured by
@@ -111,6 +123,10 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	}
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
 		return nil, err
+	}
+	if in, ok := p.(Inspector); ok {
+		h.verify = &checker{store: in, types: h.types, minSize: opts.MinFileSize, maxSize: opts.MaxFileSize,
+			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, log: opts.Logger}
 	}
 	return h, nil
 }
@@ -135,6 +151,13 @@ func (o *PolicyOptions) validate() error {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	switch {
+	case o.Secret == nil:
+		o.Secret = make([]byte, MinSecretLen)
+		rand.Read(o.Secret)
+	case len(o.Secret) < MinSecretLen:
+		return fmt.Errorf("handler: option Secret: at least %d bytes are required, got %d", MinSecretLen, len(o.Secret))
+	}
 	return nil
 }
 
@@ -153,10 +176,12 @@ type policyRequest struct {
 	Size        int64  `json:"size"`
 }
 
-// policyAnswer is the JSON answer: the policy, and a PUT when asked.
+// policyAnswer is the JSON answer: the policy, a PUT when asked, and the
+// token of the Confirm endpoint.
 type policyAnswer struct {
 	*storage.PostPolicy
-	Put *storage.PresignedPut `json:"put,omitempty"`
+	Put   *storage.PresignedPut `json:"put,omitempty"`
+	Token string                `json:"token"`
 }
 
 // ServeHTTP answers a policy request; see PolicyHandler.
@@ -245,24 +270,20 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 	return name, ct, nil
 }
 
-// presign signs the POST policy for stored, its directory as the key
-// prefix, and the PUT when asked.
+// presign signs the POST policy for exactly stored, the PUT when asked,
+// and the token of the Confirm endpoint.
 func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string) (*policyAnswer, error) {
 	params := storage.ObjectParameters{ContentType: ct}
 	if h.types.attachment(ct) {
 		params.ContentDisposition = storage.Attachment(name)
 	}
-	prefix := ""
-	if dir := path.Dir(stored); dir != "." && dir != "/" {
-		prefix = dir + "/"
-	}
 	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
-		Expire: h.opts.Expire, KeyPrefix: prefix, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
+		Expire: h.opts.Expire, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
 	})
 	if err != nil {
 		return nil, storageError(ctx, err)
 	}
-	ans := &policyAnswer{PostPolicy: pol}
+	ans := &policyAnswer{PostPolicy: pol, Token: h.token(pol.Name, time.Now().Add(h.opts.Expire))}
 	if h.put != nil && req.Size > 0 {
 		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
 			Expire: h.opts.Expire, ContentType: ct, ContentDisposition: params.ContentDisposition,

@@ -39,3 +39,26 @@ func TestUploadIDAge(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyTokenAge: a confirmation token outlives its policy by Expire,
+// no more.
+func TestPolicyTokenAge(t *testing.T) {
+	opts := PolicyOptions{Expire: 10 * time.Minute}
+	if err := opts.validate(); err != nil {
+		t.Fatal(err)
+	}
+	h := &PolicyHandler{opts: opts}
+	expires := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tok := h.token("a/b.png", expires)
+	for _, tc := range []struct {
+		at   time.Duration
+		want bool
+	}{{-time.Hour, true}, {9 * time.Minute, true}, {11 * time.Minute, false}} {
+		if got := h.validToken("a/b.png", tok, expires.Add(tc.at)); got != tc.want {
+			t.Errorf("validToken %v after the policy expired = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if h.validToken("a/c.png", tok, expires) {
+		t.Error("a token is valid for another name")
+	}
+}
