@@ -29,7 +29,8 @@ import (
 // counted.
 type client struct {
 	src      io.Reader
-	rc       *http.ResponseController // nil: no deadlines to keep
+	rc       deadliner        // nil: no deadlines to keep
+	now      func() time.Time // the clock: time.Now, a fake in tests
 	idle     time.Duration
 	deadline time.Time          // the read deadline set last
 	limit    time.Time          // the server's ReadTimeout, from the handler's start; zero: none
@@ -42,10 +43,10 @@ type client struct {
 // the body fails.
 func (h *UploadHandler) openBody(w http.ResponseWriter, r *http.Request, cancel context.CancelFunc) (*body, *client) {
 	idle := h.opts.IdleTimeout // -1: off
-	c := &client{idle: idle, maxBody: h.opts.MaxRequestSize, cancel: cancel}
+	c := &client{idle: idle, maxBody: h.opts.MaxRequestSize, cancel: cancel, now: time.Now}
 	var src io.ReadCloser = r.Body
 	if idle > 0 {
-		now := time.Now()
+		now := c.now()
 		if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
 			c.limit = now.Add(srv.ReadTimeout)
 		}
@@ -71,8 +72,8 @@ func (c *client) Read(p []byte) (int, error) {
 	if c.failed != nil {
 		return 0, c.failed
 	}
-	if c.rc != nil {
-		if now := time.Now(); c.deadline.Sub(now) < c.idle {
+	if c.rc != nil && !c.deadline.Equal(c.limit) { // at the server's ReadTimeout it stays
+		if now := c.now(); c.deadline.Sub(now) < c.idle {
 			c.rc.SetReadDeadline(c.next(now))
 		}
 	}
@@ -81,6 +82,12 @@ func (c *client) Read(p []byte) (int, error) {
 		return n, c.fail(err)
 	}
 	return n, err
+}
+
+// deadliner sets the read deadline of the connection:
+// *http.ResponseController, or a recorder in tests.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
 }
 
 // next returns the deadline of a read that starts at now, and keeps it:
@@ -119,7 +126,7 @@ func (c *client) fail(err error) *Error {
 // handler spent since its last read.
 func (c *client) done() {
 	if c.rc != nil && c.failed == nil {
-		c.rc.SetReadDeadline(c.next(time.Now()))
+		c.rc.SetReadDeadline(c.next(c.now()))
 	}
 }
 

@@ -121,10 +121,10 @@
 // Worst cases with the defaults, fields aside: about 90 KiB in Stream
 // mode; 2.6 MiB in Spool mode (2.5 MiB in memory, or 350 KiB and the
 // temporary file on disk). Measured on a client that sends the first
-// 40 KiB of a file and stalls (TestUploadStalledMemory): about 8 KiB of
-// the handler's in Stream mode (72 KiB before the read-ahead was taken
-// only while data flows) and 51 KiB in Spool mode, the 40 KiB received
-// included (330 KiB before). Behind a writer without deadlines, a read
+// 40 KiB of a file and stalls (TestUploadStalledMemory logs them): about
+// 9 KiB of the handler's in Stream mode and 75 KiB in Spool mode, the
+// 40 KiB received and the room the spool's buffer grew to included.
+// Behind a writer without deadlines, a read
 // abandoned by the idle timeout holds up to 64 KiB until it ends.
 //
 // # Cross-origin requests
