@@ -338,9 +338,9 @@ func (h *UppyHandler) partNumber(s string) (int32, error) {
 // readJSON decodes one JSON value from the body, within limit bytes.
 // Unknown fields are ignored, as Companion ignores them.
 func readJSON(r *http.Request, limit int64, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, limit+1))
-	if err := dec.Decode(v); err != nil {
-		if dec.InputOffset() > limit {
+	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
+	if err := json.NewDecoder(lr).Decode(v); err != nil {
+		if lr.N == 0 { // more than limit bytes
 			return errRequestTooLarge(limit)
 		}
 		return newError(http.StatusBadRequest, CodeMalformed, "the request body is not the JSON expected: %s", jsonProblem(err))

@@ -343,3 +343,50 @@ func TestUppyConflicts(t *testing.T) {
 		})
 	}
 }
+
+// TestUppyBatch: part URLs in batches, as Uppy 3 asked for them, within
+// the caller's upload and 1000 at a time.
+func TestUppyBatch(t *testing.T) {
+	f := newFakeDirect("")
+	h := newUppy(t, f, handler.UppyOptions{})
+	b := &browser{t: t, h: h, user: "alice"}
+	var c created
+	status, raw := b.create("f.bin", "")
+	b.must(status, raw, &c)
+	var a struct{ PresignedUrls map[string]string }
+	status, raw = b.call("GET", uploadPath(c.UploadID, c.Key, "/batch")+"&partNumbers=1,2,10000", nil)
+	b.must(status, raw, &a)
+	if len(a.PresignedUrls) != 3 || !strings.Contains(a.PresignedUrls["10000"], "partNumber=10000") {
+		t.Errorf("batch = %s, want URLs of parts 1, 2 and 10000", raw)
+	}
+	many := strings.TrimSuffix(strings.Repeat("1,", 1001), ",")
+	for _, tc := range []struct {
+		user, parts string
+		status      int
+	}{{"alice", "1,x", 400}, {"alice", "0", 400}, {"alice", "10001", 400}, {"alice", many, 400}, {"alice", "", 400}, {"bob", "1", 403}} {
+		if status, raw := (&browser{t: t, h: h, user: tc.user}).call("GET", uploadPath(c.UploadID, c.Key, "/batch")+"&partNumbers="+tc.parts, nil); status != tc.status {
+			t.Errorf("batch of %.20q by %s = %d %s, want %d", tc.parts, tc.user, status, raw, tc.status)
+		}
+	}
+}
+
+// TestUppyBodyBounds: the JSON bodies are bounded; a completion may name
+// 10,000 parts.
+func TestUppyBodyBounds(t *testing.T) {
+	f := newFakeDirect("")
+	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
+	status, raw := b.call("POST", "/s3/multipart", json.RawMessage(`{"filename": "a.bin", "metadata": {"x": "`+strings.Repeat("y", 64<<10)+`"}}`))
+	if status != 413 || errorOf(t, raw) != handler.CodeRequestTooLarge {
+		t.Errorf("create with 64 KiB of metadata = %d %s, want 413", status, raw)
+	}
+	var c created
+	status, raw = b.create("f.bin", "")
+	b.must(status, raw, &c)
+	parts := make([]upart, 10000)
+	for i := range parts {
+		parts[i] = upart{i + 1, `"0123456789abcdef0123456789abcdef"`}
+	}
+	if status, raw := b.complete(c, parts); status != 400 || errorOf(t, raw) != handler.CodeInvalidPart {
+		t.Errorf("completion naming 10,000 parts never sent = %d %.200s, want 400 %s (the body fits)", status, raw, handler.CodeInvalidPart)
+	}
+}
