@@ -29,7 +29,8 @@ import (
 // counted.
 type client struct {
 	src      io.Reader
-	rc       *http.ResponseController // nil: no deadlines to keep
+	rc       deadliner        // nil: no deadlines to keep
+	now      func() time.Time // the clock: time.Now, a fake in tests
 	idle     time.Duration
 	deadline time.Time          // the read deadline set last
 	limit    time.Time          // the server's ReadTimeout, from the handler's start; zero: none
@@ -41,25 +42,26 @@ type client struct {
 // openBody sets up the layers for r. cancel stops the request's work when
 // the body fails.
 func (h *UploadHandler) openBody(w http.ResponseWriter, r *http.Request, cancel context.CancelFunc) (*body, *client) {
-	c := &client{idle: h.idle, maxBody: h.maxRequest, cancel: cancel}
+	idle := h.opts.IdleTimeout // -1: off
+	c := &client{idle: idle, maxBody: h.opts.MaxRequestSize, cancel: cancel, now: time.Now}
 	var src io.ReadCloser = r.Body
-	if h.idle > 0 {
-		now := time.Now()
+	if idle > 0 {
+		now := c.now()
 		if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
 			c.limit = now.Add(srv.ReadTimeout)
 		}
 		c.rc = http.NewResponseController(w)
 		if err := c.rc.SetReadDeadline(c.next(now)); err != nil {
 			c.rc = nil // http.ErrNotSupported: a writer that hides the connection
-			src = newWatched(src, h.idle)
+			src = newWatched(src, idle)
 			h.noDeadlines.Do(func() {
-				h.log.WarnContext(r.Context(), "handler: the ResponseWriter cannot set read deadlines; a stalled body is abandoned after IdleTimeout, but net/http sends the answer only once the client sends or closes (give the writer an Unwrap method)",
+				h.opts.Logger.WarnContext(r.Context(), "handler: the ResponseWriter cannot set read deadlines; a stalled body is abandoned after IdleTimeout, but net/http sends the answer only once the client sends or closes (give the writer an Unwrap method)",
 					"writer", fmt.Sprintf("%T", w))
 			})
 		}
 	}
-	if h.maxRequest >= 0 {
-		src = http.MaxBytesReader(w, src, h.maxRequest)
+	if h.opts.MaxRequestSize >= 0 {
+		src = http.MaxBytesReader(w, src, h.opts.MaxRequestSize)
 	}
 	c.src = src
 	return &body{src: c, budget: -1}, c
@@ -70,8 +72,8 @@ func (c *client) Read(p []byte) (int, error) {
 	if c.failed != nil {
 		return 0, c.failed
 	}
-	if c.rc != nil {
-		if now := time.Now(); c.deadline.Sub(now) < c.idle {
+	if c.rc != nil && !c.deadline.Equal(c.limit) { // at the server's ReadTimeout it stays
+		if now := c.now(); c.deadline.Sub(now) < c.idle {
 			c.rc.SetReadDeadline(c.next(now))
 		}
 	}
@@ -80,6 +82,12 @@ func (c *client) Read(p []byte) (int, error) {
 		return n, c.fail(err)
 	}
 	return n, err
+}
+
+// deadliner sets the read deadline of the connection:
+// *http.ResponseController, or a recorder in tests.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
 }
 
 // next returns the deadline of a read that starts at now, and keeps it:
@@ -118,7 +126,7 @@ func (c *client) fail(err error) *Error {
 // handler spent since its last read.
 func (c *client) done() {
 	if c.rc != nil && c.failed == nil {
-		c.rc.SetReadDeadline(c.next(time.Now()))
+		c.rc.SetReadDeadline(c.next(c.now()))
 	}
 }
 
@@ -303,4 +311,4 @@ func (b *body) release() {
 
 // headerBudget is what the multipart reader may read while it parses a
 // part header: the header, and one read-ahead of its own 4 KiB buffer.
-func (h *UploadHandler) headerBudget() int64 { return h.maxHeader + 4096 }
+func (h *UploadHandler) headerBudget() int64 { return h.opts.MaxPartHeaderSize + 4096 }

@@ -1,7 +1,9 @@
 // Package handler gives Go web servers the upload endpoints of a Django
 // site on S3: UploadHandler stores the files of multipart/form-data POSTs
-// with a storage (a Saver, which *storage.Storage is), and PolicyHandler
-// hands browsers presigned POST policies to upload straight to S3.
+// with a storage (a Saver, which *storage.Storage is), PolicyHandler
+// hands browsers presigned POST policies to upload straight to S3, and
+// UppyHandler speaks Uppy's S3 protocol, for large files sent in parts
+// straight to S3 and resumed after a reload.
 //
 //	st, err := storage.New(ctx, storage.Options{BucketName: "media", Location: "uploads"})
 //	up, err := handler.NewUploadHandler(st, handler.Options{
@@ -119,11 +121,29 @@
 // Worst cases with the defaults, fields aside: about 90 KiB in Stream
 // mode; 2.6 MiB in Spool mode (2.5 MiB in memory, or 350 KiB and the
 // temporary file on disk). Measured on a client that sends the first
-// 40 KiB of a file and stalls (TestUploadStalledMemory): about 8 KiB of
-// the handler's in Stream mode (72 KiB before the read-ahead was taken
-// only while data flows) and 51 KiB in Spool mode, the 40 KiB received
-// included (330 KiB before). Behind a writer without deadlines, a read
+// 40 KiB of a file and stalls (TestUploadStalledMemory logs them): about
+// 9 KiB of the handler's in Stream mode and 75 KiB in Spool mode, the
+// 40 KiB received and the room the spool's buffer grew to included.
+// Behind a writer without deadlines, a read
 // abandoned by the idle timeout holds up to 64 KiB until it ends.
+//
+// # Cross-origin requests
+//
+// Any page a user visits can make their browser post a form or a fetch to
+// the site, with the user's cookies. The handlers refuse such requests by
+// default, with Go's http.CrossOriginProtection, before anything else is
+// done: a browser request whose Sec-Fetch-Site is not same-origin (or
+// none, a request the user typed), or, from browsers too old to send it,
+// whose Origin does not match the Host (Origin: null included), is
+// answered 403 cross_origin_request. Requests with neither header pass:
+// same-origin requests of old browsers, and clients that are not browsers
+// (curl, Go's http.Client, server-to-server calls), which need no opt-out.
+//
+// TrustedOrigins accepts the browser requests of the origins it lists
+// ("https://app.example.com"), for a front end served from another origin.
+// InsecureAllowCrossOrigin turns the check off: only for a handler behind
+// the application's own CSRF protection (tokens), since the handler itself
+// cannot tell a request the user meant from one a page forged.
 //
 // # Failures
 //
@@ -142,28 +162,39 @@
 // read of the body that failed (a timeout, a reset, a body over
 // MaxRequestSize), the limit that was passed, the storage call that
 // refused. Errors are answered in one place, as JSON {"error": {"code":
-// "...", "message": "..."}}, with one of these statuses and codes:
+// "...", "message": "..."}} (UppyHandler: Companion's {"error":
+// "message", "code": "..."}), with one of these statuses and codes:
 //
 //	400 malformed_request      not multipart, no boundary, truncated, reset or broken body
 //	400 no_file                no file part (empty file inputs are skipped)
 //	400 invalid_filename       a file name with no usable character, or a key the storage refuses
 //	400 unexpected_file_field  a file in a field not listed in FileFields
 //	400 request_aborted        the client left (logged; nobody reads the answer)
+//	400 file_too_small         a direct upload under MinFileSize
+//	400 part_too_small         UppyHandler: a part but the last under 5 MiB
+//	400 invalid_part           UppyHandler: a part named for completion was not uploaded so
 //	401 unauthorized           Authorize returned ErrUnauthorized
 //	403 forbidden              Authorize returned ErrForbidden
+//	403 cross_origin_request   a cross-origin browser request (see # Cross-origin requests)
+//	403 upload_expired         UppyHandler: an upload older than MaxUploadAge
+//	404 not_found              UppyHandler: no such route, upload or file
 //	405 method_not_allowed     not POST (with Allow: POST)
 //	408 request_timeout        nothing of the body arrived for IdleTimeout (30 s), or the
 //	                           server's ReadTimeout passed
 //	409 name_taken             overwrite off, and a writer that overwrites took the name of a large
-//	                           streamed file while it uploaded (see storage.Storage.Put)
+//	                           streamed file while it uploaded (see storage.Storage.Put); for
+//	                           UppyHandler, the name was taken (see # Uppy)
 //	413 request_too_large      over MaxRequestSize (declared, or as received)
 //	413 file_too_large         a file over MaxFileSize
 //	413 too_many_files         more than MaxFiles file parts, empty file inputs included
 //	413 too_many_fields        more than MaxFields other parts
 //	413 fields_too_large       other fields over MaxFieldsSize
 //	413 header_too_large       a part header over MaxPartHeaderSize
+//	413 too_many_parts         UppyHandler: more than MaxParts parts
 //	415 unsupported_media_type the request is not multipart/form-data
 //	415 type_not_allowed       a file of a type refused by AllowedTypes or DeniedTypes
+//	415 type_mismatch          a direct upload whose bytes are of a type a browser would run,
+//	                           stored to be shown inline (a page declared image/png)
 //	500 internal_error         anything else: a storage error, a hook's plain error
 //
 // Hooks (Authorize, Key, OnSaved) choose their own answer by returning an
@@ -174,13 +205,90 @@
 //
 // PolicyHandler answers {"filename", "content_type", "size"} with a
 // presigned POST policy (storage.PresignPost): the URL and the form fields
-// with which the browser posts the file to S3 itself. The policy pins the
-// key to a directory of its own, the size to [MinFileSize, MaxFileSize]
-// and the content type to the declared one (with Content-Disposition:
-// attachment for active types); S3 refuses anything else (400
-// EntityTooLarge, 403 AccessDenied). The bytes are not sniffed: the
-// declared type is what S3 serves. With PolicyOptions.PUT the answer also
-// holds a presigned PUT whose Content-Length is signed.
+// with which the browser posts the file to S3 itself, and a token. The
+// policy pins the exact key (in a directory of its own: a POST cannot be
+// conditional), the size to [MinFileSize, MaxFileSize] and the content
+// type to the declared one (with Content-Disposition: attachment for
+// active types); S3 refuses anything else (400 EntityTooLarge, 403
+// AccessDenied). S3 does not look at the bytes: once it has the file, the
+// page posts {"name", "token"} to the Confirm endpoint, which reads the
+// file's head back, judges its size and sniffed type as UploadHandler
+// does, deletes what fails (413, 415) and gives OnSaved the rest. With
+// PolicyOptions.PUT the answer also holds a presigned PUT whose
+// Content-Length is signed.
+//
+// # Uppy
+//
+// UppyHandler serves the routes of Uppy's Companion for @uppy/aws-s3 v4 to
+// v6 (companionEndpoint: the site's origin; Uppy appends "/s3"), mounted
+// with http.StripPrefix("/s3", h), and the signRequest route of v6:
+//
+//	GET    /s3/params?filename=&type=              a POST policy for a small file (Uppy sends
+//	                                               files of 5 MiB or less this way, always)
+//	POST   /s3/multipart {filename, type, metadata}  → {key, uploadId, bucket}
+//	GET    /s3/multipart/{uploadId}/{n}?key=       → {url, expires}: a presigned UploadPart
+//	GET    /s3/multipart/{uploadId}/batch?key=&partNumbers=1,2  → {presignedUrls}
+//	GET    /s3/multipart/{uploadId}?key=           → [{PartNumber, ETag, Size}], every page
+//	POST   /s3/multipart/{uploadId}/complete?key= {parts}  → {location, key, bucket, file}
+//	DELETE /s3/multipart/{uploadId}?key=           → {}
+//	POST   /s3/presign {method, key, uploadId, partNumber}  → {url, method, key} (signRequest)
+//	POST   /s3/confirm {key}                        → {location, key, bucket, file}
+//
+// The shapes are Companion's (packages/@uppy/companion/src/server/
+// controllers/s3.ts), errors {"error": "message", "code": "..."}; every
+// answer is Cache-Control: no-store. The browser PUTs each part to S3
+// with no Content-Type and reads its ETag, so a part URL signs only the
+// host, and the bucket's CORS rules must expose ETag. After a resume,
+// Uppy completes with ETags quoted (from the list) and unquoted (from its
+// PUTs): both are accepted.
+//
+// Every upload belongs to the principal that started it (the Principal
+// hook), with no state on the server: the key lies in the principal's
+// directory (PrincipalPrefix), and the uploadId given to Uppy is S3's id
+// with an HMAC (keyed by Secret) of the principal, the key, the id and the
+// start time. A call of another principal, with a key that is not the
+// upload's, or past MaxUploadAge (7 days; aborting is always accepted),
+// is answered 403; any instance with the same Secret agrees. The server
+// chooses every key: Key under the principal's directory, the file name
+// cleaned by storage.ValidName.
+//
+// Before completing, the handler lists the parts and matches them with
+// those Uppy names: more than MaxParts, more than MaxFileSize in all, or a
+// part but the last under 5 MiB (S3's EntityTooSmall, checked here since
+// not every server checks it) aborts the upload (413, 400): nothing
+// stays. The declared type is judged before the upload starts; once it is
+// complete, the file's first 3 KiB are read back (a ranged GET) and judged
+// as UploadHandler judges (AllowedTypes, DeniedTypes, and a type a
+// browser would run is refused unless stored as an attachment, so that a
+// page declared image/png is refused): a refused file is deleted (415).
+// Completion is conditional (If-None-Match: *) unless Conflict is
+// ConflictOverwrite: a name taken when the upload starts is renamed (409
+// with ConflictFail), and one taken by an upload that completes first is
+// 409, the late upload aborted (S3 cannot rename an upload). A completion
+// whose answer was lost and that S3 then refuses (NoSuchUpload, 412) is
+// recognised by the object's multipart ETag, and succeeds. OnSaved sees
+// each accepted file.
+//
+// In signRequest mode the browser calls S3 with the URLs the handler
+// signs at /s3/presign: PutObject and CreateMultipartUpload of a new key,
+// chosen by the server in a random directory of the principal's (the
+// browser's writes cannot be conditional), UploadPart, ListParts,
+// CompleteMultipartUpload and AbortMultipartUpload of a key in the
+// principal's directory; nothing that reads or deletes an object. URLs
+// that carry bytes live Expire (15 minutes), the others ControlExpire (1
+// minute). Before it signs a completion, the handler lists the parts and
+// aborts an upload over the limits; since the browser completes, the page
+// then posts the key to /s3/confirm, which checks the file as a
+// completion does. Files sent through /s3/params are confirmed the same
+// way. A file nobody confirms stays as S3 took it, within the policy's
+// or the presigned request's bounds.
+//
+// The handler never touches the bytes: what it holds per request is the
+// request's JSON (at most 1 MiB for a completion of 10,000 parts) and the
+// list of parts. 100 concurrent uploads through it cost the process a few
+// MiB (see the README's figures). Give the bucket a lifecycle rule
+// (AbortIncompleteMultipartUpload after MaxUploadAge) for uploads their
+// users abandon.
 //
 // # Concurrency
 //
@@ -194,4 +302,7 @@
 // s3:GetObject for the name checks of conditional creates on servers
 // without them, and s3:AbortMultipartUpload for large files; presigned
 // POSTs and PUTs are signed with credentials that need s3:PutObject.
+// UppyHandler needs s3:PutObject (create, parts, complete),
+// s3:ListMultipartUploadParts, s3:AbortMultipartUpload, s3:GetObject (the
+// checks after completion) and s3:DeleteObject (refused files).
 package handler

@@ -48,6 +48,13 @@ const (
 	CodeAborted              = "request_aborted"
 	CodeUnauthorized         = "unauthorized"
 	CodeForbidden            = "forbidden"
+	CodeCrossOrigin          = "cross_origin_request"
+	CodeNotFound             = "not_found"
+	CodeUploadExpired        = "upload_expired"
+	CodeTypeMismatch         = "type_mismatch"
+	CodeTooManyParts         = "too_many_parts"
+	CodePartTooSmall         = "part_too_small"
+	CodeInvalidPart          = "invalid_part"
 	CodeInternal             = "internal_error"
 )
 
@@ -77,6 +84,7 @@ var (
 	errTimeout     = newError(http.StatusRequestTimeout, CodeRequestTimeout, "the request body was not received in time")
 	errNameTaken   = newError(http.StatusConflict, CodeNameTaken, "another upload took the file name; try again")
 	errAborted     = newError(http.StatusBadRequest, CodeAborted, "the request was cancelled")
+	errCrossOrigin = newError(http.StatusForbidden, CodeCrossOrigin, "cross-origin requests are not accepted")
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
 

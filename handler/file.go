@@ -24,7 +24,7 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 	if err != nil {
 		return nil, errBadFilename
 	}
-	key, err := h.key(r, field, name)
+	key, err := h.opts.Key(r, field, name)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +57,8 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 		ContentType: opts.Params.ContentType, ContentEncoding: info.ContentEncoding, ETag: info.ETag,
 	}
 	if h.urler != nil {
-		if f.URL, err = h.urler.URL(ctx, info.Name, h.urlOpts); err != nil {
-			h.log.WarnContext(ctx, "handler: no URL for a stored file", "name", info.Name, "err", err)
+		if f.URL, err = h.urler.URL(ctx, info.Name, h.opts.URLOptions); err != nil {
+			h.opts.Logger.WarnContext(ctx, "handler: no URL for a stored file", "name", info.Name, "err", err)
 		}
 	}
 	return f, nil
@@ -75,7 +75,7 @@ func (h *UploadHandler) saveOptions(name string, head []byte) (*storage.SaveOpti
 	opts := &storage.SaveOptions{
 		Params:    storage.ObjectParameters{ContentType: ct, ContentEncoding: enc},
 		Conflict:  h.conflict,
-		MaxLength: h.maxNameLen,
+		MaxLength: h.opts.MaxNameLength,
 	}
 	if h.types.attachment(ct) {
 		opts.Params.ContentDisposition = storage.Attachment(name)
@@ -86,10 +86,10 @@ func (h *UploadHandler) saveOptions(name string, head []byte) (*storage.SaveOpti
 // source returns what Put reads: in Spool mode the whole file, received
 // first; in Stream mode the head and the rest of the part as it arrives.
 func (h *UploadHandler) source(head []byte, pr *partReader) (io.Reader, func(), error) {
-	if h.mode == Stream {
+	if h.opts.Mode == Stream {
 		return io.MultiReader(bytes.NewReader(head), pr), func() {}, nil
 	}
-	sp := spool.New(h.spoolMemory, h.tempDir)
+	sp := spool.New(max(h.opts.SpoolMemory, 0), h.opts.TempDir)
 	if err := fill(sp, head, pr); err != nil {
 		sp.Close()
 		if pr.err != nil {
@@ -146,11 +146,11 @@ func (h *UploadHandler) rollback(ctx context.Context, files []*File) {
 	if len(files) == 0 {
 		return
 	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cleanupTimeout)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.CleanupTimeout)
 	defer cancel()
 	for _, f := range files {
 		if err := h.saver.Delete(cctx, f.Name); err != nil {
-			h.log.WarnContext(ctx, "handler: could not delete a file of a failed upload", "name", f.Name, "err", err)
+			h.opts.Logger.WarnContext(ctx, "handler: could not delete a file of a failed upload", "name", f.Name, "err", err)
 		}
 	}
 }
@@ -170,7 +170,7 @@ type partReader struct {
 }
 
 func (h *UploadHandler) partReader(p *multipart.Part) *partReader {
-	return &partReader{r: p, limit: h.maxFile, tooLarge: h.tooLarge}
+	return &partReader{r: p, limit: h.opts.MaxFileSize, tooLarge: h.tooLarge}
 }
 
 func (pr *partReader) Read(p []byte) (int, error) {

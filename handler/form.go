@@ -71,7 +71,7 @@ func (f *form) next(budget int64) (*multipart.Part, error) {
 // no bytes) or a nameless one is counted, read within the file limit and
 // dropped, as Go's ReadForm and Django do.
 func (h *UploadHandler) readFile(ctx context.Context, r *http.Request, f *form, p *multipart.Part, field, filename string, res *Result) error {
-	if f.files++; f.files > h.maxFiles {
+	if f.files++; f.files > h.opts.MaxFiles {
 		return errTooManyFile
 	}
 	if filename == "" || field == "" {
@@ -93,7 +93,7 @@ func (h *UploadHandler) readFile(ctx context.Context, r *http.Request, f *form, 
 // MaxFields and MaxFieldsSize. A nameless part is read and dropped, as
 // Go's ReadForm does.
 func (h *UploadHandler) readField(f *form, p *multipart.Part, field string, res *Result) error {
-	if f.fields++; f.fields > h.maxFields {
+	if f.fields++; f.fields > h.opts.MaxFields {
 		return errTooManyFlds
 	}
 	f.fieldsLeft -= int64(len(field))

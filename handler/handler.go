@@ -149,6 +149,18 @@ type Options struct {
 	// unlinked as soon as they are created. Default: os.TempDir().
 	TempDir string
 
+	// TrustedOrigins lists the origins ("https://app.example.com":
+	// scheme, host and port) whose cross-origin browser requests are
+	// accepted; see # Cross-origin requests in the package documentation.
+	// Default: none.
+	TrustedOrigins []string
+
+	// InsecureAllowCrossOrigin turns the cross-origin check off, for a
+	// handler behind the application's own CSRF protection. Clients that
+	// are not browsers (curl, Go's http.Client) need no opt-out: they send
+	// neither Sec-Fetch-Site nor Origin, and are accepted. Default: false.
+	InsecureAllowCrossOrigin bool
+
 	// Authorize, when set, is called before the body is read. A non-nil
 	// error refuses the request: an *Error (such as ErrUnauthorized or
 	// ErrForbidden) is answered as is, any other error with a 500.
@@ -195,30 +207,17 @@ type Options struct {
 // JSON description of them. Create one with NewUploadHandler; it is safe
 // for concurrent use.
 type UploadHandler struct {
-	saver          Saver
-	urler          URLer
-	mode           Mode
-	maxRequest     int64
-	maxFile        int64
-	maxFiles       int
-	maxFields      int
-	maxFieldsSize  int64
-	maxHeader      int64
-	fileFields     map[string]bool
-	types          typePolicy
-	key            func(r *http.Request, field, name string) (string, error)
-	conflict       storage.Conflict
-	maxNameLen     int
-	spoolMemory    int64
-	tempDir        string
-	authorize      func(r *http.Request) error
-	onSaved        func(r *http.Request, res *Result) error
-	urlOpts        *storage.URLOptions
-	idle           time.Duration // 0: none
-	cleanupTimeout time.Duration
-	log            *slog.Logger
-	tooLarge       *Error    // the answer past maxFile
-	noDeadlines    sync.Once // logs that a writer cannot set read deadlines
+	saver Saver
+	urler URLer   // the Saver's URL capability, or nil
+	opts  Options // resolved: every default written in (Options.validate)
+
+	// Derived from opts once, by NewUploadHandler.
+	fileFields  map[string]bool             // opts.FileFields as a set; nil: any field
+	types       typePolicy                  // opts.AllowedTypes, DeniedTypes and InlineTypes, parsed
+	conflict    storage.Conflict            // from opts.Overwrite
+	tooLarge    *Error                      // the answer past opts.MaxFileSize
+	origin      *http.CrossOriginProtection // nil: InsecureAllowCrossOrigin
+	noDeadlines sync.Once                   // logs that a writer cannot set read deadlines
 }
 
 // NewUploadHandler returns a handler that stores files with s, configured
@@ -227,76 +226,17 @@ func NewUploadHandler(s Saver, opts Options) (*UploadHandler, error) {
 	if s == nil {
 		return nil, errors.New("handler: nil Saver")
 	}
-	h := &UploadHandler{
-		saver: s, key: opts.Key, maxNameLen: opts.MaxNameLength, authorize: opts.Authorize,
-		onSaved: opts.OnSaved, urlOpts: opts.URLOptions, log: opts.Logger, conflict: storage.ConflictRename,
+	if err := opts.validate(); err != nil {
+		return nil, err
 	}
+	h := &UploadHandler{saver: s, opts: opts, conflict: storage.ConflictRename}
 	h.urler, _ = s.(URLer)
-	for _, step := range []func(*Options) error{h.setSizes, h.setCounts, h.setFiles, h.setTransfer} {
-		if err := step(&opts); err != nil {
-			return nil, err
-		}
-	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	return h, nil
-}
-
-// setSizes resolves the byte limits.
-func (h *UploadHandler) setSizes(opts *Options) error {
 	var err error
-	size := func(name string, v, def int64) int64 {
-		switch {
-		case err != nil:
-		case v == 0:
-			return def
-		case v < -1:
-			err = fmt.Errorf("handler: option %s: must be positive or -1, got %d", name, v)
-		}
-		return v
+	if h.origin, err = newCrossOrigin(opts.TrustedOrigins, opts.InsecureAllowCrossOrigin); err != nil {
+		return nil, err
 	}
-	h.maxFile = size("MaxFileSize", opts.MaxFileSize, DefaultMaxFileSize)
-	h.maxFieldsSize = size("MaxFieldsSize", opts.MaxFieldsSize, DefaultMaxFieldsSize)
-	h.maxHeader = size("MaxPartHeaderSize", opts.MaxPartHeaderSize, DefaultMaxPartHeaderSize)
-	defRequest := int64(DefaultMaxRequestSize)
-	if h.maxFile > 0 && h.maxFieldsSize > 0 {
-		defRequest = max(defRequest, h.maxFile+h.maxFieldsSize+1<<20)
-	}
-	h.maxRequest = size("MaxRequestSize", opts.MaxRequestSize, defRequest)
-	if err != nil {
-		return err
-	}
-	if h.maxFieldsSize < 0 || h.maxHeader < 0 {
-		return errors.New("handler: options MaxFieldsSize and MaxPartHeaderSize must be positive: they bound memory")
-	}
-	h.tooLarge = newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
-	return nil
-}
-
-// setCounts resolves the bounds on the number of parts.
-func (h *UploadHandler) setCounts(opts *Options) error {
-	count := func(name string, v, def int) (int, error) {
-		switch {
-		case v == 0:
-			return def, nil
-		case v < 0:
-			return 0, fmt.Errorf("handler: option %s: must be positive, got %d", name, v)
-		}
-		return v, nil
-	}
-	var err error
-	if h.maxFiles, err = count("MaxFiles", opts.MaxFiles, DefaultMaxFiles); err != nil {
-		return err
-	}
-	h.maxFields, err = count("MaxFields", opts.MaxFields, DefaultMaxFields)
-	return err
-}
-
-// setFiles resolves what is accepted and how it is named.
-func (h *UploadHandler) setFiles(opts *Options) error {
-	if opts.MaxNameLength < 0 {
-		return fmt.Errorf("handler: option MaxNameLength: must not be negative, got %d", opts.MaxNameLength)
+	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
+		return nil, err
 	}
 	if len(opts.FileFields) > 0 {
 		h.fileFields = make(map[string]bool, len(opts.FileFields))
@@ -304,54 +244,108 @@ func (h *UploadHandler) setFiles(opts *Options) error {
 			h.fileFields[f] = true
 		}
 	}
-	var err error
-	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
-		return err
-	}
-	if h.key == nil {
-		h.key = DatedKey
-	}
 	if opts.Overwrite {
 		h.conflict = storage.ConflictOverwrite
+	}
+	h.tooLarge = newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", opts.MaxFileSize)
+	return h, nil
+}
+
+// validate checks o and writes the default of every unset field into it,
+// as tusd's Config.validate does, so that the handler reads one value.
+func (o *Options) validate() error {
+	for _, step := range []func() error{o.resolveSizes, o.resolveCounts, o.resolveTransfer} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	if o.MaxNameLength < 0 {
+		return fmt.Errorf("handler: option MaxNameLength: must not be negative, got %d", o.MaxNameLength)
+	}
+	if o.Key == nil {
+		o.Key = DatedKey
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
 
-// setTransfer resolves how bytes go from the client to the Saver: the
-// mode, the spool and the timeouts.
-func (h *UploadHandler) setTransfer(opts *Options) error {
-	if h.mode = opts.Mode; h.mode != Spool && h.mode != Stream {
-		return fmt.Errorf("handler: option Mode: %v is not Spool or Stream", opts.Mode)
+// resolveSizes resolves the byte limits; -1 (no bound) stays -1.
+func (o *Options) resolveSizes() error {
+	var err error
+	size := func(name string, v *int64, def int64) {
+		switch {
+		case err != nil:
+		case *v == 0:
+			*v = def
+		case *v < -1:
+			err = fmt.Errorf("handler: option %s: must be positive or -1, got %d", name, *v)
+		}
 	}
-	switch {
-	case opts.SpoolMemory == 0:
-		h.spoolMemory = DefaultSpoolMemory
-	case opts.SpoolMemory > 0:
-		h.spoolMemory = opts.SpoolMemory
+	size("MaxFileSize", &o.MaxFileSize, DefaultMaxFileSize)
+	size("MaxFieldsSize", &o.MaxFieldsSize, DefaultMaxFieldsSize)
+	size("MaxPartHeaderSize", &o.MaxPartHeaderSize, DefaultMaxPartHeaderSize)
+	defRequest := int64(DefaultMaxRequestSize)
+	if err == nil && o.MaxFileSize > 0 && o.MaxFieldsSize > 0 {
+		defRequest = max(defRequest, o.MaxFileSize+o.MaxFieldsSize+1<<20)
 	}
-	if h.tempDir = opts.TempDir; h.tempDir == "" {
-		h.tempDir = os.TempDir()
+	size("MaxRequestSize", &o.MaxRequestSize, defRequest)
+	if err != nil {
+		return err
 	}
-	if h.mode == Spool {
-		if fi, err := os.Stat(h.tempDir); err != nil || !fi.IsDir() {
-			return fmt.Errorf("handler: option TempDir: %q is not a directory", h.tempDir)
+	if o.MaxFieldsSize < 0 || o.MaxPartHeaderSize < 0 {
+		return errors.New("handler: options MaxFieldsSize and MaxPartHeaderSize must be positive: they bound memory")
+	}
+	return nil
+}
+
+// resolveCounts resolves the bounds on the number of parts.
+func (o *Options) resolveCounts() error {
+	for _, c := range []struct {
+		name string
+		v    *int
+		def  int
+	}{{"MaxFiles", &o.MaxFiles, DefaultMaxFiles}, {"MaxFields", &o.MaxFields, DefaultMaxFields}} {
+		switch {
+		case *c.v == 0:
+			*c.v = c.def
+		case *c.v < 0:
+			return fmt.Errorf("handler: option %s: must be positive, got %d", c.name, *c.v)
+		}
+	}
+	return nil
+}
+
+// resolveTransfer resolves how bytes go from the client to the Saver: the
+// mode, the spool and the timeouts. A negative SpoolMemory (disk from the
+// first byte) and an IdleTimeout of -1 (off) stay as they are.
+func (o *Options) resolveTransfer() error {
+	if o.Mode != Spool && o.Mode != Stream {
+		return fmt.Errorf("handler: option Mode: %v is not Spool or Stream", o.Mode)
+	}
+	if o.SpoolMemory == 0 {
+		o.SpoolMemory = DefaultSpoolMemory
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	if o.Mode == Spool {
+		if fi, err := os.Stat(o.TempDir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("handler: option TempDir: %q is not a directory", o.TempDir)
 		}
 	}
 	switch {
-	case opts.IdleTimeout == 0:
-		h.idle = DefaultIdleTimeout
-	case opts.IdleTimeout > 0:
-		h.idle = opts.IdleTimeout
-	case opts.IdleTimeout != -1:
-		return fmt.Errorf("handler: option IdleTimeout: must be positive or -1, got %v", opts.IdleTimeout)
+	case o.IdleTimeout == 0:
+		o.IdleTimeout = DefaultIdleTimeout
+	case o.IdleTimeout < 0 && o.IdleTimeout != -1:
+		return fmt.Errorf("handler: option IdleTimeout: must be positive or -1, got %v", o.IdleTimeout)
 	}
 	switch {
-	case opts.CleanupTimeout == 0:
-		h.cleanupTimeout = DefaultCleanupTimeout
-	case opts.CleanupTimeout < 0:
-		return fmt.Errorf("handler: option CleanupTimeout: must be positive, got %v", opts.CleanupTimeout)
-	default:
-		h.cleanupTimeout = opts.CleanupTimeout
+	case o.CleanupTimeout == 0:
+		o.CleanupTimeout = DefaultCleanupTimeout
+	case o.CleanupTimeout < 0:
+		return fmt.Errorf("handler: option CleanupTimeout: must be positive, got %v", o.CleanupTimeout)
 	}
 	return nil
 }
@@ -429,7 +423,7 @@ func (f *File) MarshalJSON() ([]byte, error) {
 func (h *UploadHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, err)
+		fail(w, r, h.opts.Logger, err)
 		return
 	}
 	writeRaw(w, http.StatusCreated, out)
@@ -447,14 +441,14 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 	body, client := h.openBody(w, r, cancel)
 	defer body.release()
 	defer client.done()
-	f := &form{mr: multipart.NewReader(body, boundary), body: body, fieldsLeft: h.maxFieldsSize}
+	f := &form{mr: multipart.NewReader(body, boundary), body: body, fieldsLeft: h.opts.MaxFieldsSize}
 	res := &Result{Fields: url.Values{}}
 	err = h.receive(ctx, r, f, res)
 	if err == nil && r.Context().Err() != nil {
 		err = errAborted // the client left: keep nothing
 	}
-	if err == nil && h.onSaved != nil {
-		err = h.onSaved(r, res)
+	if err == nil && h.opts.OnSaved != nil {
+		err = h.opts.OnSaved(r, res)
 	}
 	var out []byte
 	if err == nil {
@@ -464,19 +458,22 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 		h.rollback(ctx, res.Files)
 		return nil, err
 	}
-	h.log.DebugContext(ctx, "handler: stored", "files", len(res.Files))
+	h.opts.Logger.DebugContext(ctx, "handler: stored", "files", len(res.Files))
 	return out, nil
 }
 
-// admit refuses a request before its body is read: not a POST, refused by
-// Authorize, not multipart/form-data, or declaring a length over
+// admit refuses a request before its body is read: not a POST,
+// cross-origin, refused by Authorize, not multipart/form-data, or declaring a length over
 // MaxRequestSize. It returns the multipart boundary.
 func (h *UploadHandler) admit(r *http.Request) (string, error) {
 	if r.Method != http.MethodPost {
 		return "", errMethod
 	}
-	if h.authorize != nil {
-		if err := h.authorize(r); err != nil {
+	if err := checkOrigin(h.origin, r); err != nil {
+		return "", err
+	}
+	if h.opts.Authorize != nil {
+		if err := h.opts.Authorize(r); err != nil {
 			return "", err
 		}
 	}
@@ -484,8 +481,8 @@ func (h *UploadHandler) admit(r *http.Request) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if h.maxRequest >= 0 && r.ContentLength > h.maxRequest {
-		return "", errRequestTooLarge(h.maxRequest)
+	if h.opts.MaxRequestSize >= 0 && r.ContentLength > h.opts.MaxRequestSize {
+		return "", errRequestTooLarge(h.opts.MaxRequestSize)
 	}
 	return boundary, nil
 }

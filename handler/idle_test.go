@@ -188,32 +188,40 @@ func TestUploadIdleTimeoutServerBound(t *testing.T) {
 
 // TestUploadIdleTimeoutOwnTime: time the handler spends between reads
 // (the Saver uploading, or pausing its reads) is not the client's: a
-// request whose client never pauses succeeds however slow the Saver.
+// request whose client never pauses succeeds however slow the Saver. The
+// Saver pauses past 1¼ IdleTimeout, so that a deadline not moved before
+// the next read would have passed; IdleTimeout is a second, which a
+// client sending from memory on loopback never waits unless it hangs.
+// TestClientDeadlines checks the same on a fake clock.
 func TestUploadIdleTimeoutOwnTime(t *testing.T) {
-	const idle = 100 * time.Millisecond
+	const idle = time.Second
+	var wg sync.WaitGroup // the cases run at once: they mostly sleep
+	defer wg.Wait()
 	for _, mode := range modes {
 		for _, hide := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/hide=%v", mode, hide), func(t *testing.T) {
-				s := newMemSaver()
-				s.put = func(_ context.Context, _ string, r io.Reader) error {
-					if mode == handler.Stream {
-						io.ReadFull(r, make([]byte, 5000)) // then pause with the body half read
+			wg.Go(func() {
+				t.Run(fmt.Sprintf("%s/hide=%v", mode, hide), func(t *testing.T) {
+					s := newMemSaver()
+					s.put = func(_ context.Context, _ string, r io.Reader) error {
+						if mode == handler.Stream {
+							io.ReadFull(r, make([]byte, 5000)) // then pause with the body half read
+						}
+						time.Sleep(idle + idle/2)
+						return nil
 					}
-					time.Sleep(4 * idle)
-					return nil
-				}
-				h, _ := handler.NewUploadHandler(s, handler.Options{Mode: mode, TempDir: t.TempDir(), IdleTimeout: idle})
-				addr, done := idleServer(t, h, hide, 0)
-				body, ctype := form(filepart("a", "a.bin", strings.Repeat("a", 200<<10)), filepart("b", "b.bin", strings.Repeat("b", 200<<10)))
-				resp, err := http.Post("http://"+addr+"/upload", ctype, strings.NewReader(string(body)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusCreated {
-					t.Errorf("upload with a slow Saver = %d, want 201", resp.StatusCode)
-				}
-				waitDone(t, done)
+					h, _ := handler.NewUploadHandler(s, handler.Options{Mode: mode, TempDir: t.TempDir(), IdleTimeout: idle})
+					addr, done := idleServer(t, h, hide, 0)
+					body, ctype := form(filepart("a", "a.bin", strings.Repeat("a", 200<<10)), filepart("b", "b.bin", strings.Repeat("b", 200<<10)))
+					resp, err := http.Post("http://"+addr+"/upload", ctype, strings.NewReader(string(body)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusCreated {
+						t.Errorf("upload with a slow Saver = %d, want 201", resp.StatusCode)
+					}
+					waitDone(t, done)
+				})
 			})
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"path"
 	"time"
 
 	"github.com/s3kit/s3kit/storage"
@@ -48,9 +47,10 @@ type PolicyOptions struct {
 	AllowedTypes, DeniedTypes, InlineTypes []string
 
 	// Key maps a cleaned file name (storage.ValidName) to the name to
-	// store it under; the policy lets the client use any name in the
-	// same directory (a starts-with condition on the key). Default:
-	// RandomDatedKey, which gives each policy a directory of its own.
+	// store it under, which the policy pins exactly (a POST cannot be
+	// conditional, so the name must be one no other policy gets).
+	// Default: RandomDatedKey, which gives each policy a directory of its
+	// own.
 	Key func(r *http.Request, name string) (string, error)
 
 	// Expire is how long a policy stays valid. Default: 10 minutes.
@@ -62,9 +62,26 @@ type PolicyOptions struct {
 	// false.
 	PUT bool
 
-	// Authorize, when set, is called before anything else, as in
-	// Options.
+	// TrustedOrigins and InsecureAllowCrossOrigin are as in Options:
+	// cross-origin browser requests are refused unless their origin is
+	// listed or the check is turned off.
+	TrustedOrigins           []string
+	InsecureAllowCrossOrigin bool
+
+	// Authorize, when set, is called before anything else but the
+	// method and origin checks, as in Options, by both endpoints.
 	Authorize func(r *http.Request) error
+
+	// OnSaved, when set, is called by the Confirm endpoint with each
+	// file it accepts, before the answer; an error deletes the file and
+	// is answered as an error of Authorize.
+	OnSaved func(r *http.Request, f *File) error
+
+	// Secret keys the token each policy answer carries for the Confirm
+	// endpoint: at least 32 bytes, the same on every instance. Default:
+	// 32 random bytes per handler, so that tokens are confirmed only by
+	// the instance that signed them, until it restarts.
+	Secret []byte
 
 	// Logger is as in Options. Default: none.
 	Logger *slog.Logger
@@ -79,15 +96,12 @@ type PolicyOptions struct {
 // and the content type, and answers 204. Create one with
 // NewPolicyHandler; it is safe for concurrent use.
 type PolicyHandler struct {
-	p         Presigner
-	put       PutPresigner
-	maxFile   int64
-	minFile   int64
-	types     typePolicy
-	key       func(r *http.Request, name string) (string, error)
-	expire    time.Duration
-	authorize func(r *http.Request) error
-	log       *slog.Logger
+	p      Presigner
+	put    PutPresigner                // p's PUT capability when PolicyOptions.PUT; else nil
+	opts   PolicyOptions               // resolved: every default written in (PolicyOptions.validate)
+	types  typePolicy                  // opts' type lists, parsed
+	origin *http.CrossOriginProtection // nil: InsecureAllowCrossOrigin
+	verify *checker                    // the Confirm endpoint's; nil: p cannot read back
 }
 
 // NewPolicyHandler returns a handler that presigns with p, configured by
@@ -96,34 +110,55 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	if p == nil {
 		return nil, errors.New("handler: nil Presigner")
 	}
-	h := &PolicyHandler{p: p, key: opts.Key, expire: opts.Expire, authorize: opts.Authorize, log: opts.Logger,
-		maxFile: opts.MaxFileSize, minFile: opts.MinFileSize}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	h := &PolicyHandler{p: p, opts: opts}
 	if opts.PUT {
 		h.put, _ = p.(PutPresigner)
 	}
-	if h.maxFile == 0 {
-		h.maxFile = DefaultMaxFileSize
-	}
-	if h.maxFile < 0 || h.minFile < 0 || h.minFile > h.maxFile {
-		return nil, fmt.Errorf("handler: options MinFileSize and MaxFileSize: [%d, %d] is not a size range", h.minFile, h.maxFile)
-	}
 	var err error
+	if h.origin, err = newCrossOrigin(opts.TrustedOrigins, opts.InsecureAllowCrossOrigin); err != nil {
+		return nil, err
+	}
 	if h.types, err = newTypePolicy(opts.AllowedTypes, opts.DeniedTypes, opts.InlineTypes); err != nil {
 		return nil, err
 	}
-	if h.key == nil {
-		h.key = RandomDatedKey
-	}
-	if h.expire == 0 {
-		h.expire = DefaultPolicyExpire
-	}
-	if err := storage.ValidExpiry(h.expire); err != nil {
-		return nil, fmt.Errorf("handler: option Expire: %w", err)
-	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
+	if in, ok := p.(Inspector); ok {
+		h.verify = &checker{store: in, types: h.types, minSize: opts.MinFileSize, maxSize: opts.MaxFileSize,
+			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, log: opts.Logger}
 	}
 	return h, nil
+}
+
+// validate checks o and writes the default of every unset field into it.
+func (o *PolicyOptions) validate() error {
+	if o.MaxFileSize == 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.MaxFileSize < 0 || o.MinFileSize < 0 || o.MinFileSize > o.MaxFileSize {
+		return fmt.Errorf("handler: options MinFileSize and MaxFileSize: [%d, %d] is not a size range", o.MinFileSize, o.MaxFileSize)
+	}
+	if o.Key == nil {
+		o.Key = RandomDatedKey
+	}
+	switch {
+	case o.Expire == 0:
+		o.Expire = DefaultPolicyExpire
+	case storage.ValidExpiry(o.Expire) != nil:
+		return fmt.Errorf("handler: option Expire: %v is not between 1 s and 7 days", o.Expire)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case o.Secret == nil:
+		o.Secret = make([]byte, MinSecretLen)
+		rand.Read(o.Secret)
+	case len(o.Secret) < MinSecretLen:
+		return fmt.Errorf("handler: option Secret: at least %d bytes are required, got %d", MinSecretLen, len(o.Secret))
+	}
+	return nil
 }
 
 // RandomDatedKey is the default PolicyOptions.Key: the UTC date as a
@@ -141,17 +176,19 @@ type policyRequest struct {
 	Size        int64  `json:"size"`
 }
 
-// policyAnswer is the JSON answer: the policy, and a PUT when asked.
+// policyAnswer is the JSON answer: the policy, a PUT when asked, and the
+// token of the Confirm endpoint.
 type policyAnswer struct {
 	*storage.PostPolicy
-	Put *storage.PresignedPut `json:"put,omitempty"`
+	Put   *storage.PresignedPut `json:"put,omitempty"`
+	Token string                `json:"token"`
 }
 
 // ServeHTTP answers a policy request; see PolicyHandler.
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ans, err := h.serve(w, r)
 	if err != nil {
-		fail(w, r, h.log, err)
+		fail(w, r, h.opts.Logger, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ans)
@@ -162,8 +199,11 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if r.Method != http.MethodPost {
 		return nil, errMethod
 	}
-	if h.authorize != nil {
-		if err := h.authorize(r); err != nil {
+	if err := checkOrigin(h.origin, r); err != nil {
+		return nil, err
+	}
+	if h.opts.Authorize != nil {
+		if err := h.opts.Authorize(r); err != nil {
 			return nil, err
 		}
 	}
@@ -175,7 +215,7 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if err != nil {
 		return nil, err
 	}
-	stored, err := h.key(r, name)
+	stored, err := h.opts.Key(r, name)
 	if err != nil {
 		return nil, err
 	}
@@ -216,10 +256,10 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 	switch {
 	case req.Size < 0:
 		return "", "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
-	case req.Size > h.maxFile:
-		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.maxFile)
-	case req.Size > 0 && req.Size < h.minFile:
-		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.minFile)
+	case req.Size > h.opts.MaxFileSize:
+		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+	case req.Size > 0 && req.Size < h.opts.MinFileSize:
+		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.opts.MinFileSize)
 	}
 	if ct, err = declaredType(req.ContentType, name); err != nil {
 		return "", "", err
@@ -230,27 +270,23 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 	return name, ct, nil
 }
 
-// presign signs the POST policy for stored, its directory as the key
-// prefix, and the PUT when asked.
+// presign signs the POST policy for exactly stored, the PUT when asked,
+// and the token of the Confirm endpoint.
 func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string) (*policyAnswer, error) {
 	params := storage.ObjectParameters{ContentType: ct}
 	if h.types.attachment(ct) {
 		params.ContentDisposition = storage.Attachment(name)
 	}
-	prefix := ""
-	if dir := path.Dir(stored); dir != "." && dir != "/" {
-		prefix = dir + "/"
-	}
 	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
-		Expire: h.expire, KeyPrefix: prefix, MinSize: h.minFile, MaxSize: h.maxFile, Params: params,
+		Expire: h.opts.Expire, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
 	})
 	if err != nil {
 		return nil, storageError(ctx, err)
 	}
-	ans := &policyAnswer{PostPolicy: pol}
+	ans := &policyAnswer{PostPolicy: pol, Token: h.token(pol.Name, time.Now().Add(h.opts.Expire))}
 	if h.put != nil && req.Size > 0 {
 		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
-			Expire: h.expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
+			Expire: h.opts.Expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
 			ContentLength: req.Size, IfNoneMatch: true,
 		})
 		if err != nil {

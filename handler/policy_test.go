@@ -112,9 +112,9 @@ func TestPolicyHandler(t *testing.T) {
 			if wantMax == 0 {
 				wantMax = handler.DefaultMaxFileSize
 			}
-			if o.Params.ContentType != tt.contentType || o.Params.ContentDisposition != tt.disposition || o.KeyPrefix != "d/x/" ||
+			if o.Params.ContentType != tt.contentType || o.Params.ContentDisposition != tt.disposition || o.KeyPrefix != "" ||
 				o.MaxSize != wantMax || o.MinSize != tt.opts.MinFileSize {
-				t.Errorf("PresignPost(%q) options = %+v, want type %q disposition %q prefix d/x/ size [%d, %d]",
+				t.Errorf("PresignPost(%q) options = %+v, want type %q disposition %q, the exact key, size [%d, %d]",
 					p.name, *o, tt.contentType, tt.disposition, tt.opts.MinFileSize, wantMax)
 			}
 			if o.Expire != handler.DefaultPolicyExpire {

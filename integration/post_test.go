@@ -196,6 +196,17 @@ func TestPostPolicyHandler(t *testing.T) {
 	if code, body := postForm(t, ans["url"].(string), fields, make([]byte, 4097)); code != 400 || !strings.Contains(body, "EntityTooLarge") {
 		t.Errorf("POST beyond MaxFileSize = %d %s, want 400 EntityTooLarge", code, body)
 	}
+	// The key is exact: another name in the same directory is refused.
+	sibling := map[string]string{}
+	for k, v := range fields {
+		sibling[k] = v
+	}
+	for _, other := range []string{"other.png", "../x.png"} {
+		sibling["key"] = strings.TrimSuffix(fields["key"], "My_Cat.png") + other
+		if code, body := postForm(t, ans["url"].(string), sibling, make([]byte, 100)); code/100 == 2 {
+			t.Errorf("POST to the key %s = %d %s, want a refusal", sibling["key"], code, body)
+		}
+	}
 
 	// An active type is pinned as an attachment.
 	status, ans = ask(`{"filename": "page.html", "content_type": "text/html"}`)
@@ -228,6 +239,58 @@ func TestPostPolicyHandler(t *testing.T) {
 	} {
 		if status, ans := ask(tt.body); status != tt.status {
 			t.Errorf("policy(%s) = %d %v, want %d", tt.body, status, ans, tt.status)
+		}
+	}
+}
+
+// TestPostPolicyConfirm: once the browser has posted a file with a policy,
+// the Confirm endpoint checks it on the real server: a page posted as
+// image/png is deleted (415); a PNG is kept and answered.
+func TestPostPolicyConfirm(t *testing.T) {
+	st := newStorage(t, storage.Options{})
+	h, err := handler.NewPolicyHandler(st, handler.PolicyOptions{MaxFileSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/policy", h)
+	mux.Handle("/confirm", h.Confirm())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	post := func(path string, body any) (int, map[string]any) {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(srv.URL+path, "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byte, 50)...)
+	for _, tc := range []struct {
+		data   []byte
+		status int
+	}{{[]byte("<!DOCTYPE html><html><script>alert(1)</script></html>"), 415}, {png, 200}} {
+		status, ans := post("/policy", map[string]string{"filename": "cat.png", "content_type": "image/png"})
+		if status != 200 {
+			t.Fatalf("policy = %d %v", status, ans)
+		}
+		fields := map[string]string{}
+		for k, v := range ans["fields"].(map[string]any) {
+			fields[k] = v.(string)
+		}
+		if code, body := postForm(t, ans["url"].(string), fields, tc.data); code != 204 {
+			t.Fatalf("POST to S3 = %d %s", code, body)
+		}
+		name := ans["name"].(string)
+		status, got := post("/confirm", map[string]any{"name": name, "token": ans["token"]})
+		if status != tc.status {
+			t.Errorf("confirm = %d %v, want %d", status, got, tc.status)
+		}
+		if exists(t, st, name) != (tc.status == 200) {
+			t.Errorf("after confirm %d, %s exists: %v", status, name, !(tc.status == 200))
 		}
 	}
 }

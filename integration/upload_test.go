@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,39 @@ type uploadServer struct {
 	srv  *httptest.Server
 	tmp  string
 	done chan struct{} // a value per finished request
+	read probe         // what the handler read of the request in flight
+}
+
+// probe follows the handler's reads of a request body: the bytes read,
+// and whether a read is waiting for more.
+type probe struct {
+	n       atomic.Int64
+	waiting atomic.Bool
+}
+
+type probedBody struct {
+	io.ReadCloser
+	p *probe
+}
+
+func (b probedBody) Read(p []byte) (int, error) {
+	b.p.waiting.Store(true)
+	n, err := b.ReadCloser.Read(p)
+	b.p.waiting.Store(false)
+	b.p.n.Add(int64(n))
+	return n, err
+}
+
+// waitRead waits until the handler has read n bytes of the request in
+// flight and waits in a read for more: it has done all it can with them.
+// The deadline only catches a hang.
+func (u *uploadServer) waitRead(t *testing.T, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(40 * time.Second); u.read.n.Load() < n || !u.read.waiting.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the handler read %d of the %d bytes sent", u.read.n.Load(), n)
+		}
+	}
 }
 
 func newUploadServer(t *testing.T, sopts storage.Options, hopts handler.Options) *uploadServer {
@@ -54,6 +88,8 @@ func newUploadServer(t *testing.T, sopts storage.Options, hopts handler.Options)
 	}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() { u.done <- struct{}{} }()
+		u.read.n.Store(0)
+		r.Body = probedBody{r.Body, &u.read}
 		u.h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(u.srv.Close)
@@ -293,7 +329,7 @@ func TestUploadDisconnect(t *testing.T) {
 							t.Errorf("S3 never held an %s before the client left", want)
 						}
 					} else {
-						time.Sleep(200 * time.Millisecond) // let the server read it
+						u.waitRead(t, int64(p.at)) // the server read it all
 					}
 					conn.Close()
 					select {

@@ -1,0 +1,299 @@
+package storage
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// Direct uploads: a browser sends the parts of a multipart upload straight
+// to S3 with presigned URLs (PresignDirect), while the server creates,
+// lists, completes and aborts it here, and looks at what was stored
+// (ReadHead). The bytes never pass through the server.
+
+// The errors of direct uploads, matched by errors.Is.
+var (
+	// ErrNoUpload means S3 knows no such multipart upload: it was
+	// completed, aborted, or never existed under that key (NoSuchUpload).
+	ErrNoUpload = errors.New("storage: no such multipart upload")
+
+	// ErrPartTooSmall means a part other than the last is smaller than
+	// MinPartSize (EntityTooSmall).
+	ErrPartTooSmall = errors.New("storage: a part is smaller than the minimum part size")
+
+	// ErrInvalidPart means a part named for completion was not uploaded,
+	// or its ETag does not match (InvalidPart, InvalidPartOrder).
+	ErrInvalidPart = errors.New("storage: a part was not uploaded or its ETag does not match")
+)
+
+// MaxParts is S3's limit on the parts of one multipart upload; every
+// part but the last must hold at least MinPartSize bytes.
+const MaxParts = 10000
+
+// PartLister is the optional capability of an API to list the parts of a
+// multipart upload, which ListParts needs. *s3.Client has it.
+type PartLister interface {
+	ListParts(context.Context, *s3.ListPartsInput, ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+}
+
+// Upload is an open multipart upload.
+type Upload struct {
+	Name string // what it completes to, relative to the location
+	Key  string // the S3 key
+	ID   string // S3's upload id
+}
+
+// Part is one uploaded part of a multipart upload.
+type Part struct {
+	Number int32
+	ETag   string // as S3 gives it, quoted
+	Size   int64
+}
+
+// UploadOptions adjusts one CreateUpload. A nil *UploadOptions is the
+// zero value.
+type UploadOptions struct {
+	// Params are written on the object, merged over the storage's
+	// ObjectParameters, hook and DefaultACL as Put merges them. Set
+	// ContentType: no bytes are there to sniff. SSE-C cannot be used: the
+	// browser would have to send the key with every part.
+	Params ObjectParameters
+
+	// Conflict is the policy when the name is taken now: rename (a "_"
+	// and 7 random characters before the extension), fail with ErrExist,
+	// or overwrite. Default: the storage's FileOverwrite, as in Put. The
+	// check is advisory (another upload may take the name before this one
+	// completes): complete with CompleteOptions.IfNoneMatch to be sure.
+	Conflict Conflict
+
+	// MaxLength, when positive, bounds the name to that many runes.
+	MaxLength int
+}
+
+// CreateUpload starts a multipart upload of name, whose parts a client
+// then sends with presigned UploadPart URLs. No checksum algorithm is
+// set, so parts are sent without checksums, as browsers send them.
+func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOptions) (Upload, error) {
+	const op = "create-upload"
+	if opts == nil {
+		opts = &UploadOptions{}
+	}
+	clean, key, err := s.objectKey(op, name)
+	if err != nil {
+		return Upload{}, err
+	}
+	p, err := s.mergeParams(clean, key, opts.Params, "", "")
+	if err != nil {
+		return Upload{}, opError(op, key, err)
+	}
+	if p.SSECustomerKey != "" {
+		return Upload{}, opError(op, key, errors.New("SSE-C cannot be used for direct uploads"))
+	}
+	if clean, err = s.freeName(ctx, clean, opts); err != nil {
+		return Upload{}, err
+	}
+	key = s.key(clean)
+	in := &s3.CreateMultipartUploadInput{}
+	copyFields(in, p.putInput(s.opts.BucketName, key))
+	in.ChecksumAlgorithm = ""
+	out, err := s.client.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return Upload{}, opError(op, key, err)
+	}
+	return Upload{Name: clean, Key: key, ID: aws.ToString(out.UploadId)}, nil
+}
+
+// freeName applies the conflict policy of a new upload to clean.
+func (s *Storage) freeName(ctx context.Context, clean string, opts *UploadOptions) (string, error) {
+	policy := opts.Conflict
+	if policy == ConflictDefault {
+		policy = ConflictRename
+		if *s.opts.FileOverwrite {
+			policy = ConflictOverwrite
+		}
+	}
+	candidate := clean
+	for range maxNameAttempts {
+		if policy == ConflictOverwrite {
+			return candidate, nil
+		}
+		taken, err := s.Exists(ctx, candidate)
+		switch {
+		case err != nil:
+			return "", err
+		case !taken:
+			return candidate, nil
+		case policy == ConflictFail:
+			return "", &Error{Op: "create-upload", Key: s.key(clean), kind: ErrExist}
+		}
+		if candidate, err = s.alternativeName(clean, opts.MaxLength); err != nil {
+			return "", opError("create-upload", s.key(clean), err)
+		}
+	}
+	return "", opError("create-upload", s.key(clean), fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+// ListParts lists every part uploaded so far, in part-number order,
+// paging through S3's answers; it stops past MaxParts parts. It needs an
+// API with ListParts (a PartLister).
+func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part, error) {
+	const op = "list-parts"
+	_, key, err := s.objectKey(op, name)
+	if err != nil {
+		return nil, err
+	}
+	lister, ok := s.client.(PartLister)
+	if !ok {
+		return nil, opError(op, key, errors.New("the S3 client cannot list parts (no ListParts method)"))
+	}
+	in := &s3.ListPartsInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID)}
+	var parts []Part
+	for len(parts) <= MaxParts { // each page adds a part: the loop ends
+		out, err := lister.ListParts(ctx, in)
+		if err != nil {
+			return nil, directError(op, key, err)
+		}
+		for _, p := range out.Parts {
+			parts = append(parts, Part{Number: aws.ToInt32(p.PartNumber), ETag: aws.ToString(p.ETag), Size: aws.ToInt64(p.Size)})
+		}
+		if !aws.ToBool(out.IsTruncated) || len(out.Parts) == 0 {
+			break
+		}
+		in.PartNumberMarker = out.NextPartNumberMarker
+	}
+	slices.SortFunc(parts, func(a, b Part) int { return int(a.Number - b.Number) })
+	return parts, nil
+}
+
+// CompleteOptions adjusts one CompleteUpload. A nil *CompleteOptions is
+// the zero value.
+type CompleteOptions struct {
+	// IfNoneMatch makes the completion a conditional create
+	// (If-None-Match: *): when an object is at the name already, it fails
+	// with ErrExist and the upload stays open.
+	IfNoneMatch bool
+}
+
+// CompleteUpload completes a multipart upload with parts, in part-number
+// order, and returns what was stored (Name, Key, Size, ETag).
+//
+// When the answer is lost and the SDK's retry finds the upload gone
+// (NoSuchUpload) or the name taken (412), the object at the name is
+// compared with the one these parts make (S3's multipart ETag, the MD5
+// of the parts' MD5s): when they agree, the first attempt succeeded, and
+// so does CompleteUpload.
+func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, parts []Part, opts *CompleteOptions) (Info, error) {
+	const op = "complete-upload"
+	clean, key, err := s.objectKey(op, name)
+	if err != nil {
+		return Info{}, err
+	}
+	in := &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{},
+	}
+	var size int64
+	for _, p := range parts {
+		in.MultipartUpload.Parts = append(in.MultipartUpload.Parts, types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)})
+		size += p.Size
+	}
+	if opts != nil && opts.IfNoneMatch {
+		in.IfNoneMatch = aws.String("*")
+	}
+	info := Info{Name: clean, Key: key, Size: size}
+	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	if err == nil {
+		info.ETag = aws.ToString(out.ETag)
+		return info, nil
+	}
+	err = directError(op, key, err)
+	if errors.Is(err, ErrNoUpload) || errors.Is(err, ErrExist) {
+		if etag, ok := s.completedBefore(ctx, clean, parts); ok {
+			info.ETag = etag
+			return info, nil
+		}
+	}
+	return Info{}, err
+}
+
+// completedBefore reports whether the object at clean is the one parts
+// make, by its multipart ETag: a completion whose answer was lost.
+func (s *Storage) completedBefore(ctx context.Context, clean string, parts []Part) (string, bool) {
+	want, ok := MultipartETag(parts)
+	if !ok {
+		return "", false
+	}
+	got, err := s.Stat(ctx, clean)
+	return got.ETag, err == nil && got.ETag == want
+}
+
+// MultipartETag returns the ETag S3 gives the object that parts complete
+// to: the MD5 of the parts' binary MD5s, "-" and their number, quoted.
+// ok is false when a part's ETag is not an MD5 (SSE-KMS, some servers).
+func MultipartETag(parts []Part) (etag string, ok bool) {
+	h := md5.New()
+	for _, p := range parts {
+		sum, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil || len(sum) != md5.Size {
+			return "", false
+		}
+		h.Write(sum)
+	}
+	return `"` + hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(parts)) + `"`, len(parts) > 0
+}
+
+// AbortUpload aborts a multipart upload, freeing its parts. An upload
+// that is gone already (completed or aborted) is not an error.
+func (s *Storage) AbortUpload(ctx context.Context, name, uploadID string) error {
+	const op = "abort-upload"
+	_, key, err := s.objectKey(op, name)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
+	})
+	if err = directError(op, key, err); errors.Is(err, ErrNoUpload) {
+		return nil
+	}
+	return err
+}
+
+// directError wraps an error of a multipart call, with the kinds of
+// direct uploads: NoSuchUpload, EntityTooSmall, InvalidPart and a 412
+// (the name taken, for a conditional completion); other codes as
+// opError classifies them.
+func directError(op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var kind error
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "NoSuchUpload":
+			kind = ErrNoUpload
+		case "EntityTooSmall":
+			kind = ErrPartTooSmall
+		case "InvalidPart", "InvalidPartOrder":
+			kind = ErrInvalidPart
+		}
+	}
+	if kind == nil && errors.Is(kindOf(err), errPrecondition) {
+		kind = ErrExist
+	}
+	if kind == nil {
+		return opError(op, key, err)
+	}
+	return &Error{Op: op, Key: key, Err: err, kind: kind}
+}

@@ -1,0 +1,178 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/encoding/httpbinding"
+)
+
+// DirectOp is an S3 call a client may be given a presigned URL for in a
+// direct upload. There is none that reads, lists or deletes objects: a
+// URL made here can only add bytes to a name, or manage an upload.
+type DirectOp uint8
+
+// The operations PresignDirect signs.
+const (
+	DirectPutObject      DirectOp = iota + 1 // PUT name
+	DirectCreateUpload                       // POST name?uploads
+	DirectUploadPart                         // PUT name?partNumber&uploadId
+	DirectListParts                          // GET name?uploadId
+	DirectCompleteUpload                     // POST name?uploadId
+	DirectAbortUpload                        // DELETE name?uploadId
+)
+
+// String returns the S3 operation's name, such as "UploadPart".
+func (op DirectOp) String() string {
+	switch op {
+	case DirectPutObject:
+		return "PutObject"
+	case DirectCreateUpload:
+		return "CreateMultipartUpload"
+	case DirectUploadPart:
+		return "UploadPart"
+	case DirectListParts:
+		return "ListParts"
+	case DirectCompleteUpload:
+		return "CompleteMultipartUpload"
+	case DirectAbortUpload:
+		return "AbortMultipartUpload"
+	}
+	return "DirectOp(" + strconv.Itoa(int(op)) + ")"
+}
+
+// DirectOptions adjusts one PresignDirect. A nil *DirectOptions is the
+// zero value.
+type DirectOptions struct {
+	// UploadID is S3's id of the upload: required by every operation but
+	// DirectPutObject and DirectCreateUpload, refused by those.
+	UploadID string
+
+	// PartNumber is the part of a DirectUploadPart, 1 to MaxParts.
+	PartNumber int32
+
+	// Expire is how long the URL stays valid. Default: the storage's
+	// QuerystringExpire. At most 7 days.
+	Expire time.Duration
+}
+
+// PresignedRequest is a presigned URL and the method to call it with. No
+// header is signed but Host: the client may send any Content-Type, and
+// must send no checksum it was not asked for.
+type PresignedRequest struct {
+	Method  string    `json:"method"`
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}
+
+// PresignDirect returns a presigned URL with which a client makes one S3
+// call of a direct upload on name: op with the upload id and part number
+// of opts. It signs only the host (no content type, no checksum), as a
+// browser that PUTs a slice of a file sends neither, and makes no network
+// call but, when they expire, to refresh the credentials. It needs a
+// storage built by New or given an *s3.Client.
+func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, opts *DirectOptions) (*PresignedRequest, error) {
+	const verb = "presign-direct"
+	if opts == nil {
+		opts = &DirectOptions{}
+	}
+	_, key, err := s.objectKey(verb, name)
+	if err != nil {
+		return nil, err
+	}
+	method, query, err := op.request(opts)
+	if err != nil {
+		return nil, opError(verb, key, err)
+	}
+	exp, err := s.presignExpiry(opts.Expire)
+	if err != nil {
+		return nil, opError(verb, key, err)
+	}
+	query.Set("X-Amz-Expires", strconv.FormatInt(int64(exp/time.Second), 10))
+	now := time.Now()
+	u, err := s.signDirect(ctx, method, key, query, now)
+	if err != nil {
+		return nil, opError(verb, key, err)
+	}
+	return &PresignedRequest{Method: method, URL: u, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// request returns the method and the query of op, checking opts.
+func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
+	q := url.Values{}
+	withID := op != DirectPutObject && op != DirectCreateUpload
+	switch {
+	case op < DirectPutObject || op > DirectAbortUpload:
+		return "", nil, fmt.Errorf("%v cannot be presigned for a direct upload", op)
+	case withID != (opts.UploadID != ""):
+		return "", nil, fmt.Errorf("%v: an upload id is required by every operation but PutObject and CreateMultipartUpload, and only by them", op)
+	case (op == DirectUploadPart) != (opts.PartNumber != 0):
+		return "", nil, fmt.Errorf("%v: a part number is for UploadPart only, and required by it", op)
+	case opts.PartNumber < 0 || opts.PartNumber > MaxParts:
+		return "", nil, fmt.Errorf("part number %d is not between 1 and %d", opts.PartNumber, MaxParts)
+	}
+	if withID {
+		q.Set("uploadId", opts.UploadID)
+	}
+	switch op {
+	case DirectPutObject:
+		return http.MethodPut, q, nil
+	case DirectCreateUpload:
+		q.Set("uploads", "")
+		return http.MethodPost, q, nil
+	case DirectUploadPart:
+		q.Set("partNumber", strconv.Itoa(int(opts.PartNumber)))
+		return http.MethodPut, q, nil
+	case DirectListParts:
+		return http.MethodGet, q, nil
+	case DirectCompleteUpload:
+		return http.MethodPost, q, nil
+	}
+	return http.MethodDelete, q, nil
+}
+
+// signDirect presigns method on key with SigV4, the host the only signed
+// header, at the bucket's endpoint as the SDK resolves it (virtual-hosted
+// or path style, FIPS, dual-stack), with the client's credentials.
+func (s *Storage) signDirect(ctx context.Context, method, key string, query url.Values, now time.Time) (string, error) {
+	c, ok := s.client.(*s3.Client)
+	if !ok {
+		return "", errors.New("presigning needs an *s3.Client")
+	}
+	so := c.Options()
+	if so.Credentials == nil {
+		return "", errors.New("the S3 client has no credentials to sign with")
+	}
+	ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.opts.BucketName, "")
+	if err != nil {
+		return "", err
+	}
+	if scheme != "sigv4" {
+		return "", fmt.Errorf("the %s auth scheme of this bucket cannot presign direct uploads", scheme)
+	}
+	creds, err := so.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", fmt.Errorf("retrieving credentials: %w", err)
+	}
+	raw := ep.path + httpbinding.EscapePath(key, false)
+	p, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(ep.origin)
+	if err != nil {
+		return "", err
+	}
+	u.Path, u.RawPath, u.RawQuery = p, raw, query.Encode()
+	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: http.Header{}}
+	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).
+		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, now)
+	return signed, err
+}
