@@ -246,26 +246,26 @@ func (rc *reqCtx) readSmall(o bodyOptions) ([]byte, *Error) {
 	return buf.Bytes(), err
 }
 
-// readToBlob reads the request body into a new Blob of the store, as
+// readToBlob reads the request body into a new blob of the store, as
 // readPayload does. On success the caller owns the blob; on failure it is
 // discarded.
-func (rc *reqCtx) readToBlob(o bodyOptions) (Blob, *payload, *Error) {
-	var blob Blob
+func (rc *reqCtx) readToBlob(o bodyOptions) (blob, *payload, *Error) {
+	var body blob
 	p, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
-		b, err := rc.s.store.NewBlob(rc.bucket, size)
+		b, err := rc.s.idx.newBlob(size)
 		if err != nil {
 			return nil, rc.s.storeError(rc, err)
 		}
-		blob = b
+		body = b
 		return b, nil
 	}, o)
 	if err != nil {
-		if blob != nil {
-			blob.Discard()
+		if body != nil {
+			body.discard()
 		}
 		return nil, nil, err
 	}
-	return blob, p, nil
+	return body, p, nil
 }
 
 // errWriter remembers the first error of w, so that a failing destination

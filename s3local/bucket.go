@@ -20,11 +20,11 @@ var theOwner = owner{ID: "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6c
 // bucketFor returns rc's bucket, creating it when AutoCreateBucket is set,
 // or a NoSuchBucket error.
 func (s *Server) bucketFor(rc *reqCtx) (BucketInfo, *Error) {
-	b, err := s.store.Bucket(rc.bucket)
+	b, err := s.idx.bucketInfo(rc.bucket)
 	if errors.Is(err, ErrNoSuchBucket) && s.opts.AutoCreateBucket && validBucketName(rc.bucket) {
-		err = s.store.CreateBucket(BucketInfo{Name: rc.bucket, Created: s.now()})
+		err = s.idx.createBucket(BucketInfo{Name: rc.bucket, Created: s.now()})
 		if err == nil || errors.Is(err, ErrBucketExists) {
-			b, err = s.store.Bucket(rc.bucket)
+			b, err = s.idx.bucketInfo(rc.bucket)
 		}
 	}
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Server) createBucket(rc *reqCtx) *Error {
 	if acl != "" && !cannedACLs[acl] {
 		return newError("InvalidArgument", "").with("ArgumentName", "x-amz-acl").with("ArgumentValue", acl)
 	}
-	if err := s.store.CreateBucket(BucketInfo{Name: rc.bucket, Created: s.now(), Location: cfg.LocationConstraint, ACL: acl}); err != nil {
+	if err := s.idx.createBucket(BucketInfo{Name: rc.bucket, Created: s.now(), Location: cfg.LocationConstraint, ACL: acl}); err != nil {
 		return s.storeError(rc, err)
 	}
 	rc.w.Header().Set("Location", "/"+rc.bucket)
@@ -81,7 +81,7 @@ func (s *Server) createBucket(rc *reqCtx) *Error {
 }
 
 func (s *Server) deleteBucket(rc *reqCtx) *Error {
-	if err := s.store.DeleteBucket(rc.bucket); err != nil {
+	if err := s.idx.deleteBucket(rc.bucket); err != nil {
 		return s.storeError(rc, err)
 	}
 	return rc.writeStatus(http.StatusNoContent)
@@ -138,6 +138,6 @@ func publicACL(acl string, write bool) bool {
 // bucketPublic reports whether a bucket's ACL lets anyone list it (write
 // false) or write in it (write true).
 func (s *Server) bucketPublic(name string, write bool) bool {
-	b, err := s.store.Bucket(name)
+	b, err := s.idx.bucketInfo(name)
 	return err == nil && publicACL(b.ACL, write)
 }

@@ -63,12 +63,18 @@
 // # Stores
 //
 // A Store keeps the buckets, objects and uploads; the Server only speaks
-// the protocol. NewMemoryStore (the default) keeps everything in memory and
+// the protocol. Both stores share one index (buckets, ordered keys, open
+// uploads and the rule that commits a write) and differ in where the bytes
+// live. NewMemoryStore (the default) keeps everything in memory and
 // nothing survives the process. NewDiskStore keeps a directory that
 // survives restarts: each object is a plain file under its key
 // (<dir>/<bucket>/<key>), so that a developer can look at it, and its
 // description (size, ETag, headers, metadata, checksum) is a JSON file in
 // the hidden directory <dir>/.s3local, which no bucket or key can reach.
+// A write commits in one step, by the rename of its body after its
+// description was written to a journal: after a process kill, every
+// object is one whole write, and the next open finishes or drops what the
+// kill interrupted (see DiskStore for what a machine crash may lose).
 // Keys that a directory tree cannot hold as they are ("a" beside "a/b",
 // empty or dot segments, control characters, segments over 255 bytes,
 // case-only differences on case-insensitive filesystems) are stored under
@@ -144,7 +150,7 @@
 //
 // A Server is safe for concurrent use by any number of requests and method
 // calls, and so are both stores. Request bodies are read and hashed
-// outside any lock, into a Blob of the store (a temporary file on disk);
+// outside any lock, into the store (a temporary file on disk);
 // the write then commits at once, under the store's lock, where the write
 // condition is evaluated, so that of concurrent "If-None-Match: *" writers
 // exactly one wins. Readers see the previous object or the new one, never

@@ -75,7 +75,7 @@ func (s *Server) walk(bucket string, p listParams, emit func(name string, info *
 	after, count := p.marker, 0
 	for {
 		skip := "" // a common prefix met: list again past it
-		err := s.store.List(bucket, p.prefix, after, func(o ObjectInfo) bool {
+		err := s.idx.list(bucket, p.prefix, after, func(o ObjectInfo) bool {
 			name, info := o.Key, &o
 			if p.delimiter != "" {
 				if j := strings.Index(o.Key[len(p.prefix):], p.delimiter); j >= 0 {

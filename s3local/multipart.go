@@ -38,7 +38,7 @@ func (s *Server) createMultipartUpload(rc *reqCtx) *Error {
 	}
 	rc.drainBody()
 	u := UploadInfo{ID: randomUploadID(), Key: rc.key, Initiated: s.now(), Metadata: meta, ChecksumAlgorithm: alg, ChecksumType: typ}
-	if err := s.store.CreateUpload(rc.bucket, u); err != nil {
+	if err := s.idx.createUpload(rc.bucket, u); err != nil {
 		return s.storeError(rc, err)
 	}
 	if alg != "" {
@@ -91,7 +91,7 @@ func noSuchUpload(id string) *Error {
 // findUpload returns rc's open upload, which must be for rc's key.
 func (s *Server) findUpload(rc *reqCtx) (UploadInfo, *Error) {
 	id := rc.q.Get("uploadId")
-	u, err := s.store.Upload(rc.bucket, id)
+	u, err := s.idx.uploadInfo(rc.bucket, id)
 	if errors.Is(err, ErrNoSuchUpload) || err == nil && u.Key != rc.key {
 		return UploadInfo{}, noSuchUpload(id)
 	}
@@ -153,7 +153,7 @@ func (s *Server) uploadPart(rc *reqCtx) *Error {
 	}
 	p := PartInfo{Number: n, Size: pl.size, ETag: quotedMD5(pl.md5), LastModified: s.now(),
 		ChecksumAlgorithm: pl.checksum.Algorithm, Checksum: pl.checksum.Value}
-	if err := s.store.PutPart(rc.bucket, u.ID, p, blob); err != nil {
+	if err := s.idx.putPart(rc.bucket, u.ID, p, blob); err != nil {
 		if errors.Is(err, ErrNoSuchUpload) {
 			return noSuchUpload(u.ID)
 		}
@@ -242,7 +242,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if err := s.commit(rc, info, blob, PutOptions{Check: cond.check, UploadID: u.ID}); err != nil {
+	if err := s.commit(rc, info, blob, putOptions{check: cond.check, uploadID: u.ID}); err != nil {
 		return err
 	}
 	res := completeMultipartUploadResult{NS: s3NS, Location: location(rc), Bucket: rc.bucket, Key: rc.key, ETag: info.ETag}
@@ -289,7 +289,7 @@ func (s *Server) checkParts(u UploadInfo, list []completedPart) ([]PartInfo, *Er
 // assemble copies parts into a new blob, in order, and describes the
 // object they make: the multipart ETag and the checksum of the upload's
 // type (a CRC64NVME of the whole object when the upload names none).
-func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInfo, Blob, *Error) {
+func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInfo, blob, *Error) {
 	var total int64
 	for _, p := range parts {
 		total += p.Size
@@ -301,7 +301,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	case u.ChecksumType != checksumFullObject:
 		full = nil // COMPOSITE: from the part checksums
 	}
-	blob, err := s.store.NewBlob(rc.bucket, total)
+	blob, err := s.idx.newBlob(total)
 	if err != nil {
 		return ObjectInfo{}, nil, s.storeError(rc, err)
 	}
@@ -316,7 +316,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	sums := make([]string, len(parts))
 	for i, p := range parts {
 		if err := s.copyPart(rc, u.ID, p, w); err != nil {
-			blob.Discard()
+			blob.discard()
 			return ObjectInfo{}, nil, err
 		}
 		sum, _ := hex.DecodeString(strings.Trim(p.ETag, `"`))
@@ -335,7 +335,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	}
 	if c := info.Checksum; c.Algorithm != "" {
 		if v := rc.r.Header.Get(checksumHeader(c.Algorithm)); v != "" && v != c.Value && v+"-"+itoa(len(parts)) != c.Value {
-			blob.Discard()
+			blob.discard()
 			return ObjectInfo{}, nil, newError("BadDigest", "The "+c.Algorithm+" you specified did not match the calculated checksum.")
 		}
 	}
@@ -345,7 +345,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 // copyPart copies part p of an upload to w. A part replaced since the
 // part list was checked is an InvalidPart.
 func (s *Server) copyPart(rc *reqCtx, id string, p PartInfo, w io.Writer) *Error {
-	got, r, err := s.store.OpenPart(rc.bucket, id, p.Number)
+	got, r, err := s.idx.openPart(rc.bucket, id, p.Number)
 	if errors.Is(err, ErrNoSuchUpload) {
 		return noSuchUpload(id)
 	}
@@ -383,7 +383,7 @@ func (s *Server) abortMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.AbortUpload(rc.bucket, u.ID); err != nil {
+	if err := s.idx.abortUpload(rc.bucket, u.ID); err != nil {
 		if errors.Is(err, ErrNoSuchUpload) {
 			return noSuchUpload(u.ID)
 		}
@@ -443,7 +443,7 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 		NS: s3NS, Bucket: rc.bucket, KeyMarker: encode(keyMarker), UploadIDMarker: idMarker,
 		Prefix: encode(prefix), Delimiter: encode(delim), EncodingType: enc, MaxUploads: max,
 	}
-	us, serr := s.store.Uploads(rc.bucket)
+	us, serr := s.idx.uploadList(rc.bucket)
 	if serr != nil {
 		return s.storeError(rc, serr)
 	}

@@ -182,7 +182,7 @@ type Options struct {
 // methods are safe for concurrent use.
 type Server struct {
 	opts      Options
-	store     Store
+	idx       *index
 	cors      corsPolicy
 	domain    string
 	minPart   int64
@@ -201,7 +201,6 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
-		store:     opts.Store,
 		cors:      newCORSPolicy(opts.AllowedOrigins),
 		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
 		minPart:   opts.MinPartSize,
@@ -209,9 +208,10 @@ func New(opts Options) *Server {
 		now:       opts.Now,
 		hostID:    randomHex(16),
 	}
-	if s.store == nil {
-		s.store = NewMemoryStore()
+	if opts.Store == nil {
+		opts.Store = NewMemoryStore()
 	}
+	s.idx = opts.Store.storeIndex()
 	if h, _, err := net.SplitHostPort(s.domain); err == nil {
 		s.domain = h
 	}
