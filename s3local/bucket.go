@@ -1,6 +1,7 @@
 package s3local
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"net/http"
@@ -140,4 +141,87 @@ func publicACL(acl string, write bool) bool {
 func (s *Server) bucketPublic(name string, write bool) bool {
 	b, err := s.idx.bucketInfo(name)
 	return err == nil && publicACL(b.ACL, write)
+}
+
+type locationConstraint struct {
+	XMLName xml.Name `xml:"LocationConstraint"`
+	NS      string   `xml:"xmlns,attr"`
+	Region  string   `xml:",chardata"`
+}
+
+// getBucketLocation answers the bucket's region, empty for us-east-1, as
+// S3 does.
+func (s *Server) getBucketLocation(rc *reqCtx) *Error {
+	b, err := s.bucketFor(rc)
+	if err != nil {
+		return err
+	}
+	region := s.bucketRegion(b)
+	if region == "us-east-1" {
+		region = ""
+	}
+	return rc.writeXML(locationConstraint{NS: s3NS, Region: region})
+}
+
+type listAllMyBucketsResult struct {
+	XMLName xml.Name `xml:"ListAllMyBucketsResult"`
+	NS      string   `xml:"xmlns,attr"`
+	Owner   owner    `xml:"Owner"`
+	Buckets struct {
+		Bucket []bucketEntry `xml:"Bucket"`
+	} `xml:"Buckets"`
+	ContinuationToken string `xml:"ContinuationToken,omitempty"`
+	Prefix            string `xml:"Prefix,omitempty"`
+}
+
+type bucketEntry struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion,omitempty"`
+}
+
+// maxBuckets is the largest page of ListBuckets.
+const maxBuckets = 10000
+
+// listBuckets lists the buckets by name: all of them, or pages of
+// max-buckets (with a continuation-token), under a prefix, in a region.
+// The regions are given when any parameter is, as S3 does.
+func (s *Server) listBuckets(rc *reqCtx) *Error {
+	q := rc.q
+	limit, err := parseLimit(q.Get("max-buckets"), "max-buckets", maxBuckets)
+	if err != nil || q.Has("max-buckets") && limit == 0 {
+		return newError("InvalidArgument", "Argument max-buckets must be an integer between 1 and 10000").
+			with("ArgumentName", "max-buckets").with("ArgumentValue", q.Get("max-buckets"))
+	}
+	after := ""
+	if tok := q.Get("continuation-token"); tok != "" {
+		b, derr := base64.RawURLEncoding.DecodeString(tok)
+		if derr != nil || len(b) == 0 {
+			return newError("InvalidArgument", "The continuation token provided is incorrect").
+				with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
+		}
+		after = string(b)
+	}
+	all, serr := s.idx.bucketList()
+	if serr != nil {
+		return s.storeError(rc, serr)
+	}
+	res := listAllMyBucketsResult{NS: s3NS, Owner: theOwner, Prefix: q.Get("prefix")}
+	regions := q.Has("max-buckets") || q.Has("continuation-token") || q.Has("prefix") || q.Has("bucket-region")
+	for _, b := range all {
+		region := s.bucketRegion(b)
+		if b.Name <= after || !strings.HasPrefix(b.Name, res.Prefix) || q.Has("bucket-region") && region != q.Get("bucket-region") {
+			continue
+		}
+		if len(res.Buckets.Bucket) == limit {
+			res.ContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(res.Buckets.Bucket[limit-1].Name))
+			break
+		}
+		e := bucketEntry{Name: b.Name, CreationDate: xmlTime(b.Created)}
+		if regions {
+			e.BucketRegion = region
+		}
+		res.Buckets.Bucket = append(res.Buckets.Bucket, e)
+	}
+	return rc.writeXML(res)
 }

@@ -97,7 +97,7 @@ func (s *Server) PutObject(bucket, key string, body []byte, header http.Header) 
 		Metadata: meta,
 		Checksum: Checksum{Algorithm: alg.name, Value: checksumOf(alg, body), Type: checksumFullObject},
 	}
-	if err := s.commit(rc, info, blob, putOptions{}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{}); err != nil {
 		return Object{}, err
 	}
 	o, ok := s.Object(bucket, key)

@@ -110,28 +110,28 @@ func parsePartNumber(v string) (int, *Error) {
 	return n, nil
 }
 
-// resultChecksums are the checksum elements of CompleteMultipartUpload
-// results.
+// resultChecksums are the checksum elements of the results that describe
+// an object or a part (CompleteMultipartUpload, CopyObject,
+// UploadPartCopy, ListParts).
 type resultChecksums struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
+// set sets the element of algorithm alg.
 func (c *resultChecksums) set(alg, value string) {
-	switch alg {
-	case algCRC32:
-		c.ChecksumCRC32 = value
-	case algCRC32C:
-		c.ChecksumCRC32C = value
-	case algCRC64NVME:
-		c.ChecksumCRC64NVME = value
-	case algSHA1:
-		c.ChecksumSHA1 = value
-	case algSHA256:
-		c.ChecksumSHA256 = value
+	if f := map[string]*string{algCRC32: &c.ChecksumCRC32, algCRC32C: &c.ChecksumCRC32C, algCRC64NVME: &c.ChecksumCRC64NVME,
+		algSHA1: &c.ChecksumSHA1, algSHA256: &c.ChecksumSHA256, algSHA512: &c.ChecksumSHA512, algMD5: &c.ChecksumMD5,
+		algXXHASH64: &c.ChecksumXXHASH64, algXXHASH3: &c.ChecksumXXHASH3, algXXHASH128: &c.ChecksumXXHASH128}[alg]; f != nil {
+		*f = value
 	}
 }
 
@@ -242,7 +242,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if err := s.commit(rc, info, blob, putOptions{check: cond.check, uploadID: u.ID}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{check: cond.check, uploadID: u.ID}); err != nil {
 		return err
 	}
 	res := completeMultipartUploadResult{NS: s3NS, Location: location(rc), Bucket: rc.bucket, Key: rc.key, ETag: info.ETag}
@@ -390,117 +390,4 @@ func (s *Server) abortMultipartUpload(rc *reqCtx) *Error {
 		return s.storeError(rc, err)
 	}
 	return rc.writeStatus(http.StatusNoContent)
-}
-
-type listMultipartUploadsResult struct {
-	XMLName            xml.Name       `xml:"ListMultipartUploadsResult"`
-	NS                 string         `xml:"xmlns,attr"`
-	Bucket             string         `xml:"Bucket"`
-	KeyMarker          string         `xml:"KeyMarker"`
-	UploadIDMarker     string         `xml:"UploadIdMarker"`
-	NextKeyMarker      string         `xml:"NextKeyMarker,omitempty"`
-	NextUploadIDMarker string         `xml:"NextUploadIdMarker,omitempty"`
-	Prefix             string         `xml:"Prefix,omitempty"`
-	Delimiter          string         `xml:"Delimiter,omitempty"`
-	EncodingType       string         `xml:"EncodingType,omitempty"`
-	MaxUploads         int            `xml:"MaxUploads"`
-	IsTruncated        bool           `xml:"IsTruncated"`
-	Uploads            []uploadEntry  `xml:"Upload"`
-	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
-}
-
-type uploadEntry struct {
-	Key               string `xml:"Key"`
-	UploadID          string `xml:"UploadId"`
-	Initiator         owner  `xml:"Initiator"`
-	Owner             owner  `xml:"Owner"`
-	StorageClass      string `xml:"StorageClass"`
-	Initiated         string `xml:"Initiated"`
-	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
-	ChecksumType      string `xml:"ChecksumType,omitempty"`
-}
-
-func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
-	if _, err := s.bucketFor(rc); err != nil {
-		return err
-	}
-	q := rc.q
-	enc := q.Get("encoding-type")
-	encode, err := encoder(enc)
-	if err != nil {
-		return err
-	}
-	max, err := parseMax(q.Get("max-uploads"), "max-uploads")
-	if err != nil {
-		return err
-	}
-	prefix, delim := q.Get("prefix"), q.Get("delimiter")
-	keyMarker, idMarker := q.Get("key-marker"), q.Get("upload-id-marker")
-	if keyMarker == "" {
-		idMarker = ""
-	}
-	res := listMultipartUploadsResult{
-		NS: s3NS, Bucket: rc.bucket, KeyMarker: encode(keyMarker), UploadIDMarker: idMarker,
-		Prefix: encode(prefix), Delimiter: encode(delim), EncodingType: enc, MaxUploads: max,
-	}
-	us, serr := s.idx.uploadList(rc.bucket)
-	if serr != nil {
-		return s.storeError(rc, serr)
-	}
-
-	// Skip up to the markers.
-	start := 0
-	if keyMarker != "" {
-		start = len(us)
-		for i, u := range us {
-			if u.Key > keyMarker {
-				start = i
-				break
-			}
-			if u.Key == keyMarker && idMarker != "" && u.ID == idMarker {
-				start = i + 1
-				break
-			}
-		}
-	}
-	lastPrefix := ""
-	count := 0
-	for i := start; i < len(us); i++ {
-		u := us[i]
-		if !strings.HasPrefix(u.Key, prefix) {
-			continue
-		}
-		if delim != "" {
-			if j := strings.Index(u.Key[len(prefix):], delim); j >= 0 {
-				cp := u.Key[:len(prefix)+j+len(delim)]
-				if cp == lastPrefix || cp <= keyMarker {
-					continue
-				}
-				if count == max {
-					res.IsTruncated = true
-					break
-				}
-				res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: encode(cp)})
-				lastPrefix = cp
-				res.NextKeyMarker, res.NextUploadIDMarker = encode(cp), ""
-				count++
-				continue
-			}
-		}
-		if count == max {
-			res.IsTruncated = true
-			break
-		}
-		res.Uploads = append(res.Uploads, uploadEntry{
-			Key: encode(u.Key), UploadID: u.ID, Initiator: theOwner, Owner: theOwner,
-			StorageClass: u.StorageClass, Initiated: xmlTime(u.Initiated),
-			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
-		})
-		res.NextKeyMarker, res.NextUploadIDMarker = encode(u.Key), u.ID
-		count++
-	}
-	if !res.IsTruncated {
-		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
-	}
-	return rc.writeXML(res)
 }

@@ -120,7 +120,7 @@ func (s *Server) putObject(rc *reqCtx) *Error {
 		Metadata: meta,
 		Checksum: p.checksum,
 	}
-	if err := s.commit(rc, info, blob, putOptions{check: cond.check}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{check: cond.check}); err != nil {
 		return err
 	}
 	h := rc.w.Header()
@@ -154,9 +154,9 @@ func (s *Server) checkNow(rc *reqCtx, cond writeCondition) *Error {
 
 // commit stores a received object with opts, setting its modification
 // time, and maps the store's errors.
-func (s *Server) commit(rc *reqCtx, info ObjectInfo, body blob, opts putOptions) *Error {
+func (s *Server) commit(rc *reqCtx, info *ObjectInfo, body blob, opts putOptions) *Error {
 	info.LastModified = s.now()
-	if err := s.idx.put(rc.bucket, info, body, opts); err != nil {
+	if err := s.idx.put(rc.bucket, *info, body, opts); err != nil {
 		return s.storeError(rc, err)
 	}
 	return nil
@@ -185,15 +185,11 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 	}
 	defer r.Close()
 	h := rc.w.Header()
-	if status := evalReadConditions(rc.r.Header, &o); status != 0 {
+	if status, cond := evalReadConditions(rc.r.Header, &o); status != 0 {
 		h.Set("ETag", o.ETag)
 		h.Set("Last-Modified", httpTime(o.LastModified))
 		if status == http.StatusNotModified {
 			return rc.writeStatus(status)
-		}
-		cond := "If-Match"
-		if rc.r.Header.Get("If-Match") == "" {
-			cond = "If-Unmodified-Since"
 		}
 		return newError("PreconditionFailed", "").with("Condition", cond)
 	}
@@ -332,29 +328,29 @@ var responseOverrides = map[string]string{
 }
 
 // evalReadConditions evaluates If-Match, If-Unmodified-Since, If-None-Match
-// and If-Modified-Since as RFC 7232 section 6 orders them; it returns 0, 304
-// or 412.
-func evalReadConditions(h http.Header, o *ObjectInfo) int {
+// and If-Modified-Since as RFC 7232 section 6 orders them; it returns 0,
+// 304 or 412, and the header that decided it.
+func evalReadConditions(h http.Header, o *ObjectInfo) (int, string) {
 	mod := o.LastModified.Truncate(time.Second)
 	if im := h.Get("If-Match"); im != "" {
 		if !etagListMatches(im, o.ETag) {
-			return http.StatusPreconditionFailed
+			return http.StatusPreconditionFailed, "If-Match"
 		}
 	} else if ius := h.Get("If-Unmodified-Since"); ius != "" {
 		if t, err := http.ParseTime(ius); err == nil && mod.After(t) {
-			return http.StatusPreconditionFailed
+			return http.StatusPreconditionFailed, "If-Unmodified-Since"
 		}
 	}
 	if inm := h.Get("If-None-Match"); inm != "" {
 		if etagListMatches(inm, o.ETag) {
-			return http.StatusNotModified
+			return http.StatusNotModified, "If-None-Match"
 		}
 	} else if ims := h.Get("If-Modified-Since"); ims != "" {
 		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
-			return http.StatusNotModified
+			return http.StatusNotModified, "If-Modified-Since"
 		}
 	}
-	return 0
+	return 0, ""
 }
 
 // parseRange parses a Range header against an object of size bytes. ok is

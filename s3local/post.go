@@ -73,7 +73,7 @@ func (s *Server) postObject(rc *reqCtx) *Error {
 		return err
 	}
 	info.Metadata = meta
-	if err := s.commit(rc, info, blob, putOptions{}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{}); err != nil {
 		return err
 	}
 	return postResponse(rc, f, info.ETag)
