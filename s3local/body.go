@@ -78,7 +78,7 @@ func (rc *reqCtx) bodySource(limit int64) (io.Reader, *chunkedReader, int64, *Er
 		}
 		size = n
 		var verify *authInfo
-		if rc.auth != nil && !rc.auth.anonymous && (contentSHA == streamingSigned || contentSHA == streamingSignedTrail) {
+		if rc.auth != nil && rc.auth.signingKey != nil && (contentSHA == streamingSigned || contentSHA == streamingSignedTrail) {
 			if rc.auth.presigned {
 				return nil, nil, 0, newError("InvalidRequest", "Presigned requests cannot use signed aws-chunked payloads")
 			}
@@ -237,12 +237,16 @@ func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader,
 
 // readSmall reads a small request body (an XML document) into memory,
 // verified as readPayload does.
+//
+// The buffer grows as the bytes arrive, never ahead of them: a client
+// that declares a large body and sends little makes the server hold
+// little. o.limit bounds it.
 func (rc *reqCtx) readSmall(o bodyOptions) ([]byte, *Error) {
 	var buf bytes.Buffer
-	_, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
-		buf.Grow(int(size))
-		return &buf, nil
-	}, o)
+	_, err := rc.readPayload(func(int64) (io.Writer, *Error) { return &buf, nil }, o)
+	if err != nil && err.Code == "EntityTooLarge" {
+		err = newError("MaxMessageLengthExceeded", "").with("MaxMessageLengthBytes", strconv.FormatInt(o.limit, 10))
+	}
 	return buf.Bytes(), err
 }
 

@@ -60,7 +60,7 @@ func (s *Server) createBucket(rc *reqCtx) *Error {
 	if !validBucketName(rc.bucket) {
 		return newError("InvalidBucketName", "").with("BucketName", rc.bucket)
 	}
-	data, err := rc.readSmall(bodyOptions{limit: 1 << 20})
+	data, err := rc.readSmall(bodyOptions{limit: maxCreateBucketBody})
 	if err != nil {
 		return err
 	}

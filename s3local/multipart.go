@@ -13,6 +13,15 @@ import (
 
 const maxPartNumber = 10000
 
+// Limits of the XML documents of requests: a CompleteMultipartUpload of
+// 10000 parts with checksums takes under 2 MiB; a DeleteObjects of 1000
+// keys of 1024 bytes, 1 MiB and its markup.
+const (
+	maxCompleteBody     = 4 << 20
+	maxDeleteBody       = 2 << 20
+	maxCreateBucketBody = 64 << 10
+)
+
 type initiateMultipartUploadResult struct {
 	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 	NS       string   `xml:"xmlns,attr"`
@@ -212,7 +221,11 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	data, err := rc.readSmall(bodyOptions{limit: 16 << 20, objectChecksum: true})
+	// The upload is checked before its part list is read, as S3 does.
+	if _, err := s.findUpload(rc); err != nil {
+		return err
+	}
+	data, err := rc.readSmall(bodyOptions{limit: maxCompleteBody, objectChecksum: true})
 	if err != nil {
 		return err
 	}
@@ -220,7 +233,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if xml.Unmarshal(data, &req) != nil || len(req.Parts) == 0 {
 		return newError("MalformedXML", "")
 	}
-	u, err := s.findUpload(rc)
+	u, err := s.findUpload(rc) // its parts as they are now
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,15 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 	if v := rc.q.Get("versionId"); v != "" && v != "null" {
 		return newError("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", v)
 	}
+	if rc.auth.anonymous {
+		for param := range responseOverrides {
+			if rc.q.Has(param) {
+				return newError("InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.")
+			}
+		}
+		// What anyone may read is served as its type, never sniffed.
+		rc.w.Header().Set("X-Content-Type-Options", "nosniff")
+	}
 	o, r, err := s.openObject(rc)
 	if err != nil {
 		return err
@@ -452,7 +461,7 @@ func (s *Server) deleteObjects(rc *reqCtx) *Error {
 	if !hasSum {
 		return newError("InvalidRequest", "Missing required header for this request: Content-MD5")
 	}
-	data, err := rc.readSmall(bodyOptions{limit: 2 << 20})
+	data, err := rc.readSmall(bodyOptions{limit: maxDeleteBody})
 	if err != nil {
 		return err
 	}

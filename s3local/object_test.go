@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,20 +156,45 @@ func TestMissingObject(t *testing.T) {
 	wantError(t, "HeadObject(missing)", err, "NotFound", 404)
 }
 
+// TestResponseOverrides: a signed GET may override the response headers
+// with response-*; an unsigned one may not (400 InvalidRequest, as S3
+// answers), and what it reads is served with nosniff.
 func TestResponseOverrides(t *testing.T) {
-	f := start(t, s3local.Options{})
-	put(t, f.client(t), "o", []byte("x"))
-	q := "?response-content-type=text%2Fcsv&response-content-disposition=inline&response-cache-control=no-cache" +
-		"&response-content-encoding=br&response-content-language=fr&response-expires=Thu%2C%2001%20Dec%201994%2016%3A00%3A00%20GMT"
-	resp, _ := do(t, http.MethodGet, f.objectURL("o")+q, nil, nil)
-	want := map[string]string{
-		"Content-Type": "text/csv", "Content-Disposition": "inline", "Cache-Control": "no-cache",
-		"Content-Encoding": "br", "Content-Language": "fr", "Expires": "Thu, 01 Dec 1994 16:00:00 GMT",
-	}
-	for k, v := range want {
-		if got := resp.Header.Get(k); got != v {
-			t.Errorf("GET with overrides: %s = %q, want %q", k, got, v)
-		}
+	for _, creds := range []bool{false, true} {
+		t.Run(fmt.Sprintf("credentials=%v", creds), func(t *testing.T) {
+			opts := s3local.Options{}
+			if creds {
+				opts.Credentials = []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
+			}
+			f := start(t, opts)
+			c := f.client(t)
+			if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("o"),
+				Body: strings.NewReader("<b>x</b>"), ContentType: aws.String("text/plain"), ACL: types.ObjectCannedACLPublicRead}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("o"),
+				ResponseContentType: aws.String("text/csv"), ResponseContentDisposition: aws.String("inline"),
+				ResponseCacheControl: aws.String("no-cache"), ResponseContentEncoding: aws.String("br"),
+				ResponseContentLanguage: aws.String("fr"), ResponseExpires: aws.Time(time.Date(1994, 12, 1, 16, 0, 0, 0, time.UTC))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Body.Close()
+			got := []string{aws.ToString(out.ContentType), aws.ToString(out.ContentDisposition), aws.ToString(out.CacheControl),
+				aws.ToString(out.ContentEncoding), aws.ToString(out.ContentLanguage), aws.ToString(out.ExpiresString)}
+			if want := []string{"text/csv", "inline", "no-cache", "br", "fr", "Thu, 01 Dec 1994 16:00:00 GMT"}; !slices.Equal(got, want) {
+				t.Errorf("signed GET with overrides: headers %q, want %q", got, want)
+			}
+			resp, body := do(t, http.MethodGet, f.objectURL("o")+"?response-content-type=text%2Fhtml", nil, nil)
+			if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidRequest</Code><Message>Request specific response headers cannot be used for anonymous GET requests.</Message>") {
+				t.Errorf("anonymous GET with response-content-type = %d %s, want 400 InvalidRequest", resp.StatusCode, body)
+			}
+			resp, body = do(t, http.MethodGet, f.objectURL("o"), nil, nil)
+			if resp.StatusCode != 200 || string(body) != "<b>x</b>" || resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Type") != "text/plain" {
+				t.Errorf("anonymous GET = %d %q, Content-Type %q, X-Content-Type-Options %q; want 200, text/plain, nosniff",
+					resp.StatusCode, body, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"))
+			}
+		})
 	}
 }
 

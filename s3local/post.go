@@ -18,9 +18,9 @@ import (
 	"time"
 )
 
-// maxPostFields bounds the fields that precede the file of a POST upload
-// (S3 allows 20 KiB).
-const maxPostFields = 64 << 10
+// maxPostFields bounds the fields that precede the file of a POST upload,
+// as S3 does: 20 KiB.
+const maxPostFields = 20 << 10
 
 // postForm is the form of a POST upload, read up to its file.
 type postForm struct {

@@ -267,6 +267,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 	}()
+	if n := headerSize(r); n > maxHeaderSection {
+		rc.fail(newError("RequestHeaderSectionTooLarge", "").with("MaxSizeAllowed", itoa(maxHeaderSection)))
+		return
+	}
 	if s.cors.handle(rc) {
 		return // a preflight request, answered
 	}
@@ -303,6 +307,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e := s.handle(rc); e != nil {
 		rc.fail(e)
 	}
+}
+
+// maxHeaderSection is S3's limit on the request line and headers of a
+// request: 8 KiB. It bounds what an object stores of its request's
+// headers (Content-Type, Cache-Control, ...), besides the 2 KiB of user
+// metadata.
+const maxHeaderSection = 8 << 10
+
+// headerSize returns the size of the request line and headers of r, as
+// the client sent them.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(" HTTP/1.1\r\nHost: \r\n") + len(r.Host)
+	for name, vs := range r.Header {
+		for _, v := range vs {
+			n += len(name) + len(": \r\n") + len(v)
+		}
+	}
+	return n
 }
 
 // handlers run the operations.
