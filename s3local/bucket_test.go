@@ -384,3 +384,77 @@ func TestConcurrentAccess(t *testing.T) {
 	}()
 	wg.Wait()
 }
+
+// TestBucketLocationAndList: GetBucketLocation gives the location
+// constraint ("" for us-east-1), ListBuckets the buckets by name, in
+// pages, as the SDK reads them.
+func TestBucketLocationAndList(t *testing.T) {
+	f := start(t, s3local.Options{})
+	c := f.client(t)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("eu-bucket"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"b-one", "b-two"} {
+		if err := f.srv.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for bucket, want := range map[string]types.BucketLocationConstraint{testBucket: "", "eu-bucket": "eu-west-1"} {
+		out, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+		if err != nil || out.LocationConstraint != want {
+			t.Errorf("GetBucketLocation(%s) = %q, %v; want %q", bucket, out.LocationConstraint, err, want)
+		}
+	}
+	_, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("nope")})
+	wantError(t, "GetBucketLocation(missing)", err, "NoSuchBucket", 404)
+
+	all, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range all.Buckets {
+		names = append(names, aws.ToString(b.Name))
+		if b.CreationDate == nil || b.BucketRegion != nil {
+			t.Errorf("bucket %s: created %v, region %v; want a date and no region (no parameter asked for it)", aws.ToString(b.Name), b.CreationDate, b.BucketRegion)
+		}
+	}
+	if got := strings.Join(names, " "); got != "b-one b-two bucket eu-bucket" || aws.ToString(all.Owner.ID) == "" || all.ContinuationToken != nil {
+		t.Errorf("ListBuckets = %q, owner %v, token %v", got, all.Owner, all.ContinuationToken)
+	}
+	names = nil
+	p := s3.NewListBucketsPaginator(c, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1), Prefix: aws.String("b")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Buckets {
+			names = append(names, aws.ToString(b.Name)+"@"+aws.ToString(b.BucketRegion))
+		}
+		if aws.ToString(page.Prefix) != "b" || len(names) > 5 {
+			t.Fatalf("page %d: prefix %q", len(names), aws.ToString(page.Prefix))
+		}
+	}
+	if got := strings.Join(names, " "); got != "b-one@us-east-1 b-two@us-east-1 bucket@us-east-1" {
+		t.Errorf("ListBuckets by 1 under b = %q", got)
+	}
+	out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{BucketRegion: aws.String("eu-west-1")})
+	if err != nil || len(out.Buckets) != 1 || aws.ToString(out.Buckets[0].Name) != "eu-bucket" {
+		t.Errorf("ListBuckets in eu-west-1 = %+v, %v", out, err)
+	}
+	for _, q := range []string{"max-buckets=0", "max-buckets=x", "continuation-token=%25"} {
+		resp, body := do(t, http.MethodGet, f.ts.URL+"/?"+q, nil, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidArgument</Code>") {
+			t.Errorf("ListBuckets?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
+		}
+	}
+	// With credentials, anonymous requests may not list.
+	g := signedStart(t)
+	resp, _ := do(t, http.MethodGet, g.ts.URL+"/", nil, nil)
+	if resp.StatusCode != 403 {
+		t.Errorf("anonymous ListBuckets = %d, want 403", resp.StatusCode)
+	}
+}

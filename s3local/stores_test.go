@@ -37,7 +37,9 @@ var protocolTests = []protocolTest{
 	{name: "TestPostPolicyConditions", fn: TestPostPolicyConditions}, {name: "TestPostResponses", fn: TestPostResponses},
 	{name: "TestPresignPostEndToEnd", fn: TestPresignPostEndToEnd},
 	{name: "TestUnsignedHeadersPresigned", fn: TestUnsignedHeadersPresigned}, {name: "TestUnsignedHeadersSigned", fn: TestUnsignedHeadersSigned},
-	{name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
+	{name: "TestListObjectsV1", fn: TestListObjectsV1}, {name: "TestListParts", fn: TestListParts},
+	{name: "TestCopyObject", fn: TestCopyObject}, {name: "TestUploadPartCopy", fn: TestUploadPartCopy}, {name: "TestCopyAccess", fn: TestCopyAccess},
+	{name: "TestBucketLocationAndList", fn: TestBucketLocationAndList}, {name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
 }
 
 type protocolTest struct {
