@@ -47,10 +47,16 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 	presigned := rc.q.Has("X-Amz-Algorithm") || rc.q.Has("X-Amz-Credential") || rc.q.Has("X-Amz-Signature")
 	var sr *sigRequest
 	var err *Error
+	v2 := isV2(authz, rc.q)
 	switch {
-	case len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned:
+	case len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned && !v2:
 		// Signatures are not checked, or a POST upload is signed by its policy.
-		return &authInfo{anonymous: authz == "" && !presigned}, nil
+		return &authInfo{anonymous: authz == "" && !presigned && !v2}, nil
+	case v2 && !presigned && !strings.HasPrefix(authz, sigAlgorithm):
+		if strings.HasPrefix(authz, "AWS ") {
+			return s.verifyV2(rc, authz)
+		}
+		return s.verifyV2(rc, "")
 	case authz != "" && presigned:
 		return nil, newError("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified").
 			with("ArgumentName", "Authorization").with("ArgumentValue", authz)
@@ -59,7 +65,7 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 	case presigned:
 		sr, err = parsePresigned(rc.q)
 	case rc.q.Has("Signature") || rc.q.Has("AWSAccessKeyId"):
-		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		return nil, newError("AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
 	default:
 		return &authInfo{anonymous: true}, nil // refused by authorize unless an ACL allows it
 	}

@@ -163,6 +163,20 @@ func (s *Server) getBucketLocation(rc *reqCtx) *Error {
 	return rc.writeXML(locationConstraint{NS: s3NS, Region: region})
 }
 
+type versioningConfiguration struct {
+	XMLName xml.Name `xml:"VersioningConfiguration"`
+	NS      string   `xml:"xmlns,attr"`
+}
+
+// getBucketVersioning answers that versioning was never enabled (an empty
+// configuration, as S3 gives it): this server keeps one version.
+func (s *Server) getBucketVersioning(rc *reqCtx) *Error {
+	if _, err := s.bucketFor(rc); err != nil {
+		return err
+	}
+	return rc.writeXML(versioningConfiguration{NS: s3NS})
+}
+
 type listAllMyBucketsResult struct {
 	XMLName xml.Name `xml:"ListAllMyBucketsResult"`
 	NS      string   `xml:"xmlns,attr"`

@@ -342,8 +342,11 @@ func (d *DiskStore) refresh(o *object, r objectReader) (*object, error) {
 	return n, nil
 }
 
-// keep implements backend: it writes the description of o.
+// keep implements backend: it writes the description of o, by a rename.
 func (d *DiskStore) keep(bucket string, o *object) error {
+	if err := d.settle(bucket, o.info.Key); err != nil {
+		return err
+	}
 	b := o.body.(diskBody)
 	return d.writeJSON(metaRel(bucket, o.info.Key), sidecar{ObjectInfo: o.info, Path: b.path, ModTime: b.mod})
 }

@@ -39,8 +39,9 @@ type backend interface {
 	// refresh returns o, or a new description of o's object when its
 	// bytes r were changed by other means (a file edited by hand).
 	refresh(o *object, r objectReader) (*object, error)
-	// keep records o, a description that refresh made; forget deletes
-	// the record of o, whose bytes are gone.
+	// keep records o, a new description of the object's bytes (by
+	// refresh, or new tags); forget deletes the record of o, whose bytes
+	// are gone.
 	keep(bucket string, o *object) error
 	forget(bucket string, o *object)
 
@@ -287,6 +288,27 @@ func (x *index) drop(bucket string, o *object) {
 		delete(b.objects, o.info.Key)
 		b.keys.remove(o.info.Key)
 	}
+}
+
+// setTagging replaces the tags of an object, and nothing else.
+func (x *index) setTagging(bucket, key, tagging string) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	b, err := x.bucket(bucket)
+	if err != nil {
+		return err
+	}
+	o := b.objects[key]
+	if o == nil {
+		return ErrNoSuchKey
+	}
+	n := &object{info: o.info, body: o.body}
+	n.info.Tagging = tagging
+	if err := x.be.keep(bucket, n); err != nil {
+		return err
+	}
+	b.objects[key] = n
+	return nil
 }
 
 // delete deletes an object; a missing object is not an error.

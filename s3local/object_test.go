@@ -399,3 +399,66 @@ func TestPartNumberGet(t *testing.T) {
 		t.Errorf("GET ?partNumber=4 = %d, want 416", resp.StatusCode)
 	}
 }
+
+// TestObjectTagging: the tags of an object, read, replaced and deleted
+// without touching its bytes, ETag or Last-Modified (awscli reads them to
+// copy multipart objects).
+func TestObjectTagging(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	f := start(t, s3local.Options{Now: clk.Now})
+	c := f.client(t)
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("t"), Body: strings.NewReader("x"),
+		Tagging: aws.String("b=2&a=1+1")}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.srv.Object(testBucket, "t")
+	clk.Set(clk.Now().Add(time.Hour))
+	tags := func() string {
+		out, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t")})
+		if err != nil {
+			t.Fatalf("GetObjectTagging = %v", err)
+		}
+		var s []string
+		for _, tg := range out.TagSet {
+			s = append(s, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return strings.Join(s, ",")
+	}
+	if got := tags(); got != "b=2,a=1 1" {
+		t.Errorf("GetObjectTagging = %q, want the tags in their order", got)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("k&"), Value: aws.String("v=")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); got != "k&=v=" {
+		t.Errorf("GetObjectTagging after PutObjectTagging = %q", got)
+	}
+	after, _ := f.srv.Object(testBucket, "t")
+	if after.ETag != before.ETag || !after.LastModified.Equal(before.LastModified) || string(after.Body) != "x" {
+		t.Errorf("PutObjectTagging changed the object: %+v, was %+v", after.ObjectInfo, before.ObjectInfo)
+	}
+	head, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("t")})
+	if err != nil || aws.ToInt32(head.TagCount) != 1 {
+		t.Errorf("GetObject: tag count %d, %v", aws.ToInt32(head.TagCount), err)
+	}
+	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); got != "" {
+		t.Errorf("GetObjectTagging after DeleteObjectTagging = %q", got)
+	}
+	var eleven []types.Tag
+	for i := range 11 {
+		eleven = append(eleven, types.Tag{Key: aws.String(strconv.Itoa(i)), Value: aws.String("v")})
+	}
+	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t"), Tagging: &types.Tagging{TagSet: eleven}})
+	wantError(t, "PutObjectTagging(11 tags)", err, "BadRequest", 400)
+	_, err = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("nope")})
+	wantError(t, "GetObjectTagging(missing)", err, "NoSuchKey", 404)
+	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(testBucket)})
+	if err != nil || v.Status != "" {
+		t.Errorf("GetBucketVersioning = %q, %v; want never enabled", v.Status, err)
+	}
+}

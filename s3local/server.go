@@ -41,6 +41,8 @@ const (
 	OpListObjects = "ListObjects"
 	// OpGetBucketLocation is GET on a bucket with ?location.
 	OpGetBucketLocation = "GetBucketLocation"
+	// OpGetBucketVersioning is GET on a bucket with ?versioning.
+	OpGetBucketVersioning = "GetBucketVersioning"
 	// OpListBuckets is GET on the service ("/").
 	OpListBuckets = "ListBuckets"
 	// OpPutObject is PUT on an object.
@@ -51,6 +53,12 @@ const (
 	OpHeadObject = "HeadObject"
 	// OpCopyObject is PUT on an object with an x-amz-copy-source header.
 	OpCopyObject = "CopyObject"
+	// OpGetObjectTagging is GET on an object with ?tagging.
+	OpGetObjectTagging = "GetObjectTagging"
+	// OpPutObjectTagging is PUT on an object with ?tagging.
+	OpPutObjectTagging = "PutObjectTagging"
+	// OpDeleteObjectTagging is DELETE on an object with ?tagging.
+	OpDeleteObjectTagging = "DeleteObjectTagging"
 	// OpDeleteObject is DELETE on an object.
 	OpDeleteObject = "DeleteObject"
 	// OpDeleteObjects is POST on a bucket with ?delete.
@@ -334,6 +342,7 @@ var handlers = map[string]func(*Server, *reqCtx) *Error{
 	OpDeleteBucket:            (*Server).deleteBucket,
 	OpHeadBucket:              (*Server).headBucket,
 	OpGetBucketLocation:       (*Server).getBucketLocation,
+	OpGetBucketVersioning:     (*Server).getBucketVersioning,
 	OpListObjects:             (*Server).listObjectsV1,
 	OpListObjectsV2:           (*Server).listObjectsV2,
 	OpPutObject:               (*Server).putObject,
@@ -347,6 +356,9 @@ var handlers = map[string]func(*Server, *reqCtx) *Error{
 	OpUploadPart:              (*Server).uploadPart,
 	OpUploadPartCopy:          (*Server).uploadPartCopy,
 	OpListParts:               (*Server).listParts,
+	OpGetObjectTagging:        (*Server).getObjectTagging,
+	OpPutObjectTagging:        (*Server).putObjectTagging,
+	OpDeleteObjectTagging:     (*Server).deleteObjectTagging,
 	OpCompleteMultipartUpload: (*Server).completeMultipartUpload,
 	OpAbortMultipartUpload:    (*Server).abortMultipartUpload,
 	OpListMultipartUploads:    (*Server).listMultipartUploads,
@@ -386,8 +398,9 @@ const (
 // routes name the operations: a request runs the first whose method,
 // target and query match, where query is a parameter the request must
 // carry ("uploads"), or a parameter and its value ("list-type=2"), and
-// copy requires an x-amz-copy-source header. Other query parameters (the
-// SDK's "x-id", say) are ignored, as S3 does.
+// copy requires an x-amz-copy-source header. The routes with a query come
+// first, then the sub-resources left out (unsupported), then the others.
+// Other query parameters (the SDK's "x-id", say) are ignored, as S3 does.
 var routes = []struct {
 	method string
 	on     int
@@ -398,6 +411,7 @@ var routes = []struct {
 	{http.MethodGet, onService, "", false, OpListBuckets},
 	{http.MethodGet, onBucket, "uploads", false, OpListMultipartUploads},
 	{http.MethodGet, onBucket, "location", false, OpGetBucketLocation},
+	{http.MethodGet, onBucket, "versioning", false, OpGetBucketVersioning},
 	{http.MethodGet, onBucket, "list-type=2", false, OpListObjectsV2},
 	{http.MethodGet, onBucket, "", false, OpListObjects},
 	{http.MethodHead, onBucket, "", false, OpHeadBucket},
@@ -405,6 +419,9 @@ var routes = []struct {
 	{http.MethodDelete, onBucket, "", false, OpDeleteBucket},
 	{http.MethodPost, onBucket, "delete", false, OpDeleteObjects},
 	{http.MethodPost, onBucket, "", false, OpPostObject},
+	{http.MethodGet, onObject, "tagging", false, OpGetObjectTagging},
+	{http.MethodPut, onObject, "tagging", false, OpPutObjectTagging},
+	{http.MethodDelete, onObject, "tagging", false, OpDeleteObjectTagging},
 	{http.MethodGet, onObject, "uploadId", false, OpListParts},
 	{http.MethodGet, onObject, "", false, OpGetObject},
 	{http.MethodHead, onObject, "", false, OpHeadObject},
@@ -422,7 +439,8 @@ var routes = []struct {
 
 // unsupported are the S3 sub-resources this server leaves out, with the
 // operations they name on a bucket and on an object ("{}" stands for Get,
-// Put, Delete or Post, after the method).
+// Put, Delete or Post, after the method; "" is an operation routes has,
+// or none).
 var unsupported = map[string][2]string{
 	"accelerate":            {"{}BucketAccelerateConfiguration"},
 	"acl":                   {"{}BucketAcl", "{}ObjectAcl"},
@@ -451,7 +469,7 @@ var unsupported = map[string][2]string{
 	"retention":             {"", "{}ObjectRetention"},
 	"select":                {"", "SelectObjectContent"},
 	"session":               {"CreateSession"},
-	"tagging":               {"{}BucketTagging", "{}ObjectTagging"},
+	"tagging":               {"{}BucketTagging", ""},
 	"torrent":               {"", "GetObjectTorrent"},
 	"versioning":            {"{}BucketVersioning"},
 	"versions":              {"ListObjectVersions"},
@@ -469,19 +487,28 @@ func route(method, bucket, key string, q url.Values, h http.Header) (string, *Er
 	case key == "":
 		on = onBucket
 	}
+	copy := h.Get("X-Amz-Copy-Source") != ""
+	known := false
+	match := func(subresource bool) string {
+		for _, r := range routes {
+			known = known || r.method == method
+			if r.method == method && r.on == on && (r.query != "") == subresource && (!r.copy || copy) && hasQuery(q, r.query) {
+				return r.op
+			}
+		}
+		return ""
+	}
+	if op := match(true); op != "" {
+		return op, nil
+	}
 	for sub, ops := range unsupported {
-		if q.Has(sub) && on != onService {
+		if on != onService && q.Has(sub) && ops[on-onBucket] != "" {
 			verb := strings.ToUpper(method[:1]) + strings.ToLower(method[1:])
 			return "", notImplemented(strings.ReplaceAll(ops[on-onBucket], "{}", verb))
 		}
 	}
-	copy := h.Get("X-Amz-Copy-Source") != ""
-	known := false
-	for _, r := range routes {
-		known = known || r.method == method
-		if r.method == method && r.on == on && (!r.copy || copy) && hasQuery(q, r.query) {
-			return r.op, nil
-		}
+	if op := match(false); op != "" {
+		return op, nil
 	}
 	if known && on != onService {
 		return "", notImplemented(method + " on " + resourceType(bucket, key))
@@ -524,14 +551,14 @@ func (s *Server) authorize(rc *reqCtx) *Error {
 		return nil
 	}
 	switch rc.op {
-	case OpGetObject, OpHeadObject, OpPostObject:
+	case OpGetObject, OpHeadObject, OpGetObjectTagging, OpPostObject:
 		return nil
-	case OpListObjectsV2, OpListObjects, OpHeadBucket, OpGetBucketLocation:
+	case OpListObjectsV2, OpListObjects, OpHeadBucket, OpGetBucketLocation, OpGetBucketVersioning:
 		if s.bucketPublic(rc.bucket, false) {
 			return nil
 		}
 	case OpPutObject, OpCopyObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
-		OpUploadPartCopy, OpListParts, OpCompleteMultipartUpload, OpAbortMultipartUpload:
+		OpUploadPartCopy, OpListParts, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpPutObjectTagging, OpDeleteObjectTagging:
 		if s.bucketPublic(rc.bucket, true) {
 			return nil
 		}

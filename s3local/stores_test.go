@@ -39,7 +39,8 @@ var protocolTests = []protocolTest{
 	{name: "TestUnsignedHeadersPresigned", fn: TestUnsignedHeadersPresigned}, {name: "TestUnsignedHeadersSigned", fn: TestUnsignedHeadersSigned},
 	{name: "TestListObjectsV1", fn: TestListObjectsV1}, {name: "TestListParts", fn: TestListParts},
 	{name: "TestCopyObject", fn: TestCopyObject}, {name: "TestUploadPartCopy", fn: TestUploadPartCopy}, {name: "TestCopyAccess", fn: TestCopyAccess},
-	{name: "TestBucketLocationAndList", fn: TestBucketLocationAndList}, {name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
+	{name: "TestBucketLocationAndList", fn: TestBucketLocationAndList}, {name: "TestObjectTagging", fn: TestObjectTagging},
+	{name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
 }
 
 type protocolTest struct {
