@@ -106,9 +106,9 @@
 // # Limits
 //
 // As S3: 2 KiB of user metadata (names without x-amz-meta-, and values;
-// 400 MetadataTooLarge), 8 KiB of request line and headers (400
-// RequestHeaderSectionTooLarge; a server started by Listen does not read
-// more than 16 KiB of them), keys of 1024 bytes, 10000 parts, 20 KiB of
+// 400 MetadataTooLarge), 8 KiB of request line and headers, cookies aside
+// (400 RequestHeaderSectionTooLarge; a server started by Listen does not
+// read more than 64 KiB of them, cookies included), keys of 1024 bytes, 10000 parts, 20 KiB of
 // POST fields before the file. XML documents are read as their bytes
 // arrive, up to 4 MiB (CompleteMultipartUpload), 2 MiB (DeleteObjects)
 // or 64 KiB (CreateBucket, PutObjectTagging); over it, 400

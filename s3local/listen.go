@@ -30,7 +30,8 @@ func Start(opts Options) (*Server, error) {
 // goroutine, until Close or Shutdown. The host must be a loopback address
 // or "localhost" unless Options.AllowNonLoopback is set. A Server listens
 // once. The http.Server has a read-header timeout of 30 s, an idle
-// timeout of 2 minutes, a header limit of 16 KiB (S3 refuses more than 8),
+// timeout of 2 minutes, a header limit of 64 KiB (S3 refuses more than 8
+// KiB; the rest is room for the cookies of other localhost servers),
 // and no read or write timeout: bodies may be large.
 func (s *Server) Listen(addr string) error {
 	if addr == "" {
@@ -57,7 +58,7 @@ func (s *Server) Listen(addr string) error {
 		errLog = log.New(logfWriter(s.opts.Logf), "s3local: ", 0)
 	}
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
-		MaxHeaderBytes: 2 * maxHeaderSection} // larger headers get 431 from net/http; smaller ones over the limit, S3's error
+		MaxHeaderBytes: maxHeaderRead} // larger headers get 431 from net/http; smaller ones over the limit, S3's error
 
 	s.url = "http://" + ln.Addr().String()
 	go s.hs.Serve(ln)
