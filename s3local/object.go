@@ -179,6 +179,11 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 	if v := rc.q.Get("versionId"); v != "" && v != "null" {
 		return newError("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", v)
 	}
+	o, r, err := s.openObject(rc)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	if rc.auth.anonymous {
 		for param := range responseOverrides {
 			if rc.q.Has(param) {
@@ -188,11 +193,6 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 		// What anyone may read is served as its type, never sniffed.
 		rc.w.Header().Set("X-Content-Type-Options", "nosniff")
 	}
-	o, r, err := s.openObject(rc)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
 	h := rc.w.Header()
 	if status, cond := evalReadConditions(rc.r.Header, &o); status != 0 {
 		h.Set("ETag", o.ETag)

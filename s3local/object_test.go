@@ -185,6 +185,13 @@ func TestResponseOverrides(t *testing.T) {
 			if want := []string{"text/csv", "inline", "no-cache", "br", "fr", "Thu, 01 Dec 1994 16:00:00 GMT"}; !slices.Equal(got, want) {
 				t.Errorf("signed GET with overrides: headers %q, want %q", got, want)
 			}
+			if creds {
+				put(t, c, "private", []byte("x"))
+				resp, body := do(t, http.MethodGet, f.objectURL("private")+"?response-content-type=text%2Fhtml", nil, nil)
+				if resp.StatusCode != 403 || !strings.Contains(string(body), "<Code>AccessDenied</Code>") {
+					t.Errorf("anonymous GET of a private object with response-content-type = %d %s, want 403 AccessDenied", resp.StatusCode, body)
+				}
+			}
 			resp, body := do(t, http.MethodGet, f.objectURL("o")+"?response-content-type=text%2Fhtml", nil, nil)
 			if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidRequest</Code><Message>Request specific response headers cannot be used for anonymous GET requests.</Message>") {
 				t.Errorf("anonymous GET with response-content-type = %d %s, want 400 InvalidRequest", resp.StatusCode, body)
