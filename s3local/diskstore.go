@@ -167,10 +167,7 @@ func (d *DiskStore) repairAndLoad() error {
 		return err
 	}
 	// Bodies being received when the process stopped are not objects.
-	if err := os.RemoveAll(d.abs(tmpDir)); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(d.abs(tmpDir), 0o755); err != nil {
+	if err := d.clearTmp(); err != nil {
 		return err
 	}
 	return d.load()
@@ -197,9 +194,10 @@ func (d *DiskStore) Close() error {
 			err = e
 		}
 	}
-	if e := os.RemoveAll(d.abs(tmpDir)); err == nil {
+	if e := d.clearTmp(); err == nil {
 		err = e
 	}
+	os.Remove(d.abs(tmpDir)) // unless a record's body is staged there
 	unlockFile(d.lock)
 	if e := d.lock.Close(); err == nil {
 		err = e

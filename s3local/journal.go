@@ -184,6 +184,36 @@ func (d *DiskStore) recoverJournal() error {
 	return nil
 }
 
+// clearTmp deletes the files of tmpDir, but the bodies that journal
+// records name: a record left (a write that could not be dropped) must
+// still find its body staged, or the next open would take the write as
+// done.
+func (d *DiskStore) clearTmp() error {
+	keep := map[string]bool{}
+	ents, err := os.ReadDir(d.abs(journalDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, e := range ents {
+		var j journalRecord
+		if d.readJSON(journalDir+"/"+e.Name(), &j) == nil {
+			keep[filepath.Base(j.Staged)] = true
+		}
+	}
+	files, err := os.ReadDir(d.abs(tmpDir))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for _, f := range files {
+		if !keep[f.Name()] {
+			if err := os.RemoveAll(d.abs(tmpDir + "/" + f.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // valid reports whether every path of a record is one the record's key
 // may use, so that a record changed by hand cannot make the store touch
 // another file.
