@@ -10,8 +10,7 @@ import (
 
 // Store keeps the buckets, objects and multipart uploads of a Server.
 // NewMemoryStore and NewDiskStore return the two stores; Options.Store
-// picks one. A Store is safe for concurrent use, and is used by one Server
-// at a time.
+// picks one. A Store is safe for concurrent use; Servers may share one.
 //
 // The interface is sealed: only this package implements it. Both stores
 // share one index (the buckets, the ordered keys, the open uploads and the
