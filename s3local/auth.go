@@ -26,6 +26,8 @@ const (
 
 // authInfo is what authentication learned about a request.
 type authInfo struct {
+	// anonymous is true for an unsigned request (no Authorization, no
+	// presigned query), whether or not the server checks signatures.
 	anonymous bool
 	presigned bool
 	accessKey string
@@ -38,26 +40,39 @@ type authInfo struct {
 }
 
 // authenticate checks the request's signature when credentials are
-// configured.
+// configured. An unsigned request is anonymous, whatever the
+// configuration.
 func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
-	r := rc.r
-	authz := r.Header.Get("Authorization")
+	authz := rc.r.Header.Get("Authorization")
 	presigned := rc.q.Has("X-Amz-Algorithm") || rc.q.Has("X-Amz-Credential") || rc.q.Has("X-Amz-Signature")
-	if len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned {
-		return &authInfo{anonymous: true}, nil // a POST upload is signed by its policy
-	}
+	var sr *sigRequest
+	var err *Error
+	v2 := isV2(authz, rc.q)
 	switch {
+	case len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned && !v2:
+		// Signatures are not checked, or a POST upload is signed by its policy.
+		return &authInfo{anonymous: authz == "" && !presigned && !v2}, nil
+	case v2 && !presigned && !strings.HasPrefix(authz, sigAlgorithm):
+		if strings.HasPrefix(authz, "AWS ") {
+			return s.verifyV2(rc, authz)
+		}
+		return s.verifyV2(rc, "")
 	case authz != "" && presigned:
 		return nil, newError("InvalidArgument", "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified").
 			with("ArgumentName", "Authorization").with("ArgumentValue", authz)
 	case authz != "":
-		return s.verifyHeaderAuth(rc, authz)
+		sr, err = parseAuthHeader(rc.r, authz)
 	case presigned:
-		return s.verifyPresigned(rc)
+		sr, err = parsePresigned(rc.q)
 	case rc.q.Has("Signature") || rc.q.Has("AWSAccessKeyId"):
-		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+		return nil, newError("AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")
+	default:
+		return &authInfo{anonymous: true}, nil // refused by authorize unless an ACL allows it
 	}
-	return &authInfo{anonymous: true}, nil // refused by authorize unless an ACL allows it
+	if err != nil {
+		return nil, err
+	}
+	return s.verify(rc, sr)
 }
 
 // credential finds an access key.
@@ -91,143 +106,184 @@ func malformedAuth(msg string) *Error {
 	return newError("AuthorizationHeaderMalformed", "The authorization header is malformed; "+msg)
 }
 
-func (s *Server) verifyHeaderAuth(rc *reqCtx, authz string) (*authInfo, *Error) {
-	r := rc.r
+// sigRequest is what the SigV4 signature of a request states, from its
+// Authorization header or its query (a presigned URL).
+type sigRequest struct {
+	presigned     bool
+	scope         scope
+	amzDate       string
+	t             time.Time // amzDate
+	ttl           int64     // X-Amz-Expires of a presigned URL, in seconds
+	signedHeaders string
+	signature     string
+	payload       string // the hash of the payload, or one of the keywords
+	token         string
+}
+
+// parseAuthHeader reads an Authorization header:
+// "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...".
+func parseAuthHeader(r *http.Request, authz string) (*sigRequest, *Error) {
 	alg, rest, _ := strings.Cut(authz, " ")
-	if alg != sigAlgorithm {
-		if alg == "AWS" {
-			return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
-		}
+	switch {
+	case alg == "AWS":
+		return nil, newError("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+	case alg != sigAlgorithm:
 		return nil, malformedAuth("the authorization header requires AWS4-HMAC-SHA256.")
 	}
 	fields := map[string]string{}
 	for _, f := range strings.Split(rest, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(f), "=")
-		if ok {
+		if k, v, ok := strings.Cut(strings.TrimSpace(f), "="); ok {
 			fields[k] = v
 		}
 	}
-	cred, signedHeaders, signature := fields["Credential"], fields["SignedHeaders"], fields["Signature"]
-	if cred == "" || signedHeaders == "" || signature == "" {
+	sr := &sigRequest{signedHeaders: fields["SignedHeaders"], signature: fields["Signature"],
+		payload: r.Header.Get("X-Amz-Content-Sha256"), token: r.Header.Get("X-Amz-Security-Token")}
+	if fields["Credential"] == "" || sr.signedHeaders == "" || sr.signature == "" {
 		return nil, malformedAuth("the authorization header requires Credential, SignedHeaders and Signature.")
 	}
-	sc, ok := parseCredential(cred)
-	if !ok {
+	var ok bool
+	if sr.scope, ok = parseCredential(fields["Credential"]); !ok {
 		return nil, malformedAuth("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
 	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	var t time.Time
 	var err error
-	if amzDate != "" {
-		t, err = time.Parse(amzDateFormat, amzDate)
+	if sr.amzDate = r.Header.Get("X-Amz-Date"); sr.amzDate != "" {
+		sr.t, err = time.Parse(amzDateFormat, sr.amzDate)
 	} else if d := r.Header.Get("Date"); d != "" {
-		t, err = http.ParseTime(d)
-		amzDate = t.UTC().Format(amzDateFormat)
-	} else {
+		sr.t, err = http.ParseTime(d)
+		sr.amzDate = sr.t.UTC().Format(amzDateFormat)
+	}
+	if sr.amzDate == "" || err != nil {
 		return nil, newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
 	}
-	if err != nil {
-		return nil, newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
-	}
-	c := s.credential(sc.accessKey)
-	if c == nil {
-		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sc.accessKey)
-	}
-	now := s.now()
-	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
-		return nil, newError("RequestTimeTooSkewed", "").
-			with("RequestTime", amzDate).with("ServerTime", now.UTC().Format(time.RFC3339)).
-			with("MaxAllowedSkewMilliseconds", "900000")
-	}
-	if e := s.checkScope(sc, amzDate); e != nil {
-		return nil, e
-	}
-	if !containsHeader(signedHeaders, "host") {
-		return nil, malformedAuth("the SignedHeaders must include host.")
-	}
-	payload := r.Header.Get("X-Amz-Content-Sha256")
-	if payload == "" {
+	if sr.payload == "" {
 		return nil, newError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
 	}
-	if e := checkToken(c, r.Header.Get("X-Amz-Security-Token")); e != nil {
-		return nil, e
-	}
-	canonical := canonicalRequest(r, rawQuery(r), "", signedHeaders, payload)
-	key := signingKey(c.SecretAccessKey, sc)
-	sts := stringToSign(amzDate, sc, canonical)
-	want := hex.EncodeToString(hmacSHA256(key, sts))
-	if !hmac.Equal([]byte(want), []byte(signature)) {
-		return nil, sigMismatch(sc.accessKey, sts, signature, canonical)
-	}
-	return &authInfo{accessKey: sc.accessKey, signingKey: key, seed: signature, amzDate: amzDate, scope: sc.String()}, nil
+	return sr, nil
 }
 
-func (s *Server) verifyPresigned(rc *reqCtx) (*authInfo, *Error) {
-	q := rc.q
-	queryErr := func(msg string) *Error {
-		return newError("AuthorizationQueryParametersError", msg)
-	}
+// parsePresigned reads the X-Amz-* query parameters of a presigned URL.
+func parsePresigned(q url.Values) (*sigRequest, *Error) {
+	queryErr := func(msg string) *Error { return newError("AuthorizationQueryParametersError", msg) }
 	if q.Get("X-Amz-Algorithm") != sigAlgorithm {
 		return nil, queryErr("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
 	}
-	cred, amzDate, expires := q.Get("X-Amz-Credential"), q.Get("X-Amz-Date"), q.Get("X-Amz-Expires")
-	signedHeaders, signature := q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature")
-	if cred == "" || amzDate == "" || expires == "" || signedHeaders == "" || signature == "" {
+	sr := &sigRequest{presigned: true, amzDate: q.Get("X-Amz-Date"), signedHeaders: q.Get("X-Amz-SignedHeaders"),
+		signature: q.Get("X-Amz-Signature"), payload: q.Get("X-Amz-Content-Sha256"), token: q.Get("X-Amz-Security-Token")}
+	expires := q.Get("X-Amz-Expires")
+	if q.Get("X-Amz-Credential") == "" || sr.amzDate == "" || expires == "" || sr.signedHeaders == "" || sr.signature == "" {
 		return nil, queryErr("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
 	}
-	sc, ok := parseCredential(cred)
-	if !ok {
+	var ok bool
+	if sr.scope, ok = parseCredential(q.Get("X-Amz-Credential")); !ok {
 		return nil, queryErr("Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
 	}
-	t, err := time.Parse(amzDateFormat, amzDate)
-	if err != nil {
+	var err error
+	if sr.t, err = time.Parse(amzDateFormat, sr.amzDate); err != nil {
 		return nil, queryErr("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"")
 	}
-	ttl, err := strconv.ParseInt(expires, 10, 64)
-	if err != nil {
+	switch sr.ttl, err = strconv.ParseInt(expires, 10, 64); {
+	case err != nil:
 		return nil, queryErr("X-Amz-Expires should be a number")
-	}
-	if ttl < 0 {
+	case sr.ttl < 0:
 		return nil, queryErr("X-Amz-Expires must be non-negative")
-	}
-	if ttl > maxPresignedTTL {
+	case sr.ttl > maxPresignedTTL:
 		return nil, queryErr("X-Amz-Expires must be less than a week (in seconds) that is; the maximum expires is 604800 seconds")
 	}
-	c := s.credential(sc.accessKey)
+	if sr.payload == "" {
+		sr.payload = unsignedPayload
+	}
+	return sr, nil
+}
+
+// verify checks what a signature states, then the signature itself.
+func (s *Server) verify(rc *reqCtx, sr *sigRequest) (*authInfo, *Error) {
+	c := s.credential(sr.scope.accessKey)
 	if c == nil {
-		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sc.accessKey)
+		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sr.scope.accessKey)
 	}
+	for _, check := range []func() *Error{
+		func() *Error { return s.checkTime(sr) },
+		func() *Error { return s.checkScope(sr.scope, sr.amzDate) },
+		func() *Error { return sr.checkSignedHeaders(rc.r.Header) },
+		func() *Error { return checkToken(c, sr.token) },
+	} {
+		if e := check(); e != nil {
+			return nil, e
+		}
+	}
+	skip := ""
+	if sr.presigned {
+		skip = "X-Amz-Signature"
+	}
+	canonical := canonicalRequest(rc.r, rawQuery(rc.r), skip, sr.signedHeaders, sr.payload)
+	key := signingKey(c.SecretAccessKey, sr.scope)
+	sts := stringToSign(sr.amzDate, sr.scope, canonical)
+	if want := hex.EncodeToString(hmacSHA256(key, sts)); !hmac.Equal([]byte(want), []byte(sr.signature)) {
+		return nil, sigMismatch(sr.scope.accessKey, sts, sr.signature, canonical)
+	}
+	return &authInfo{presigned: sr.presigned, accessKey: sr.scope.accessKey, signingKey: key, seed: sr.signature,
+		amzDate: sr.amzDate, scope: sr.scope.String()}, nil
+}
+
+// checkTime refuses a signature made more than 15 minutes from now, or a
+// presigned URL that is not valid yet or any more.
+func (s *Server) checkTime(sr *sigRequest) *Error {
 	now := s.now()
-	if t.Sub(now) > maxClockSkew {
-		return nil, newError("AccessDenied", "Request is not valid yet")
+	switch d := now.Sub(sr.t); {
+	case !sr.presigned && (d > maxClockSkew || d < -maxClockSkew):
+		return newError("RequestTimeTooSkewed", "").
+			with("RequestTime", sr.amzDate).with("ServerTime", now.UTC().Format(time.RFC3339)).
+			with("MaxAllowedSkewMilliseconds", "900000")
+	case sr.presigned && -d > maxClockSkew:
+		return newError("AccessDenied", "Request is not valid yet")
 	}
-	if exp := t.Add(time.Duration(ttl) * time.Second); now.After(exp) {
-		return nil, newError("AccessDenied", "Request has expired").
-			with("X-Amz-Expires", expires).
+	if exp := sr.t.Add(time.Duration(sr.ttl) * time.Second); sr.presigned && now.After(exp) {
+		return newError("AccessDenied", "Request has expired").
+			with("X-Amz-Expires", strconv.FormatInt(sr.ttl, 10)).
 			with("Expires", exp.UTC().Format(time.RFC3339)).
 			with("ServerTime", now.UTC().Format(time.RFC3339))
 	}
-	if e := s.checkScope(sc, amzDate); e != nil {
-		return nil, e
+	return nil
+}
+
+// presignedUnsigned are the x-amz-* headers a presigned request may send
+// unsigned: the payload hash (not part of a presigned signature), the
+// SigV4 parameters that some clients echo as headers, and the SSE-C key
+// headers, which S3 wants sent, unsigned, with a presigned URL.
+var presignedUnsigned = map[string]bool{
+	"x-amz-content-sha256": true, "x-amz-algorithm": true, "x-amz-credential": true, "x-amz-date": true,
+	"x-amz-expires": true, "x-amz-signedheaders": true, "x-amz-signature": true,
+	"x-amz-server-side-encryption-customer-key": true, "x-amz-server-side-encryption-customer-key-md5": true,
+	"x-amz-copy-source-server-side-encryption-customer-key":     true,
+	"x-amz-copy-source-server-side-encryption-customer-key-md5": true,
+}
+
+// checkSignedHeaders refuses a signature that leaves out the host or an
+// x-amz-* header of the request, as S3 does: a header added after
+// signing (an ACL, metadata, tags, a storage class, a redirect) would
+// otherwise change what the signer allowed. Content-Type and Content-MD5
+// may go unsigned, as with S3.
+func (sr *sigRequest) checkSignedHeaders(h http.Header) *Error {
+	signed := map[string]bool{}
+	for _, name := range strings.Split(sr.signedHeaders, ";") {
+		signed[name] = true
 	}
-	if !containsHeader(signedHeaders, "host") {
-		return nil, queryErr("Query-string authentication requires the host header to be signed.")
+	var missing []string
+	if !signed["host"] {
+		missing = append(missing, "host")
 	}
-	if e := checkToken(c, q.Get("X-Amz-Security-Token")); e != nil {
-		return nil, e
+	for name := range h {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "x-amz-") && !signed[lower] && !(sr.presigned && presignedUnsigned[lower]) {
+			missing = append(missing, lower)
+		}
 	}
-	payload := q.Get("X-Amz-Content-Sha256")
-	if payload == "" {
-		payload = unsignedPayload
+	if len(missing) == 0 {
+		return nil
 	}
-	canonical := canonicalRequest(rc.r, rawQuery(rc.r), "X-Amz-Signature", signedHeaders, payload)
-	key := signingKey(c.SecretAccessKey, sc)
-	sts := stringToSign(amzDate, sc, canonical)
-	want := hex.EncodeToString(hmacSHA256(key, sts))
-	if !hmac.Equal([]byte(want), []byte(signature)) {
-		return nil, sigMismatch(sc.accessKey, sts, signature, canonical)
-	}
-	return &authInfo{presigned: true, accessKey: sc.accessKey, signingKey: key, seed: signature, amzDate: amzDate, scope: sc.String()}, nil
+	sort.Strings(missing)
+	return newError("AccessDenied", "There were headers present in the request which were not signed").
+		with("HeadersNotSigned", strings.Join(missing, ", "))
 }
 
 // checkScope verifies the date, region and service of a credential scope.
@@ -257,15 +313,6 @@ func sigMismatch(accessKey, sts, signature, canonical string) *Error {
 		with("StringToSign", sts).
 		with("SignatureProvided", signature).
 		with("CanonicalRequest", canonical)
-}
-
-func containsHeader(signed, name string) bool {
-	for _, h := range strings.Split(signed, ";") {
-		if h == name {
-			return true
-		}
-	}
-	return false
 }
 
 // rawQuery returns the query string as the client sent it.

@@ -3,6 +3,9 @@ package s3local_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -136,12 +139,11 @@ func TestSigV4DocumentedExamples(t *testing.T) {
 			"X-Amz-Content-Sha256": "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
 			"Authorization":        docAuthz("date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class", "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd"),
 		}, []byte("Welcome to Amazon S4."), 400, "XAmzContentSHA256Mismatch"},
-		// A version 1 listing: the signature is accepted, then the
-		// operation is refused as not implemented.
+		// A version 1 listing, signed as the documentation signs it.
 		{"list objects", docTime, "GET", "/?max-keys=2&prefix=J", map[string]string{
 			"Host": vhost, "X-Amz-Content-Sha256": docEmpty, "X-Amz-Date": "20130524T000000Z",
 			"Authorization": docAuthz("host;x-amz-content-sha256;x-amz-date", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
-		}, nil, 501, "NotImplemented"},
+		}, nil, 200, ""},
 		{"list objects, bad signature", docTime, "GET", "/?max-keys=2&prefix=J", map[string]string{
 			"Host": vhost, "X-Amz-Content-Sha256": docEmpty, "X-Amz-Date": "20130524T000000Z",
 			"Authorization": docAuthz("host;x-amz-content-sha256;x-amz-date", "44b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
@@ -351,4 +353,53 @@ func TestPresignedURLs(t *testing.T) {
 			t.Errorf("GetObject(%q) = %q", "uploaded", got)
 		}
 	})
+}
+
+// TestSigV2 checks AWS Signature Version 2, which s3cmd's signurl uses,
+// against the examples of the S3 documentation (a presigned URL and a
+// signed header, virtual-hosted), then a path-style URL as s3cmd signs it.
+func TestSigV2(t *testing.T) {
+	clk := &clock{t: time.Date(2007, 3, 27, 19, 36, 42, 0, time.UTC)}
+	srv := s3local.New(s3local.Options{Domain: "s3.amazonaws.com", Now: clk.Now,
+		Credentials: []s3local.Credential{{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}})
+	ts := newTestServer(t, srv)
+	srv.CreateBucket("johnsmith")
+	if _, err := srv.PutObject("johnsmith", "photos/puppy.jpg", []byte("woof"), nil); err != nil {
+		t.Fatal(err)
+	}
+	vhost := map[string]string{"Host": "johnsmith.s3.amazonaws.com"}
+	query := "/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D&Expires=1175139620"
+	header := map[string]string{"Host": "johnsmith.s3.amazonaws.com", "Date": "Tue, 27 Mar 2007 19:36:42 +0000",
+		"Authorization": "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU="}
+	sign := func(sts string) string {
+		mac := hmac.New(sha1.New, []byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
+		mac.Write([]byte(sts))
+		return url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	}
+	pathStyle := "/johnsmith/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=" +
+		sign("GET\n\n\n1175139620\n/johnsmith/photos/puppy.jpg")
+	tests := []struct {
+		name   string
+		now    time.Time
+		path   string
+		header map[string]string
+		status int
+		code   string
+	}{
+		{"documented presigned URL", clk.t, query, vhost, 200, ""},
+		{"documented presigned URL, expired", time.Unix(1175139621, 0), query, vhost, 403, "AccessDenied"},
+		{"documented presigned URL, other key", clk.t, strings.Replace(query, "puppy", "kitten", 1), vhost, 403, "SignatureDoesNotMatch"},
+		{"documented header", clk.t, "/photos/puppy.jpg", header, 200, ""},
+		{"documented header, 16 minutes late", clk.t.Add(16 * time.Minute), "/photos/puppy.jpg", header, 403, "RequestTimeTooSkewed"},
+		{"path style, as s3cmd signs", clk.t, pathStyle, nil, 200, ""},
+		{"path style, unknown key", clk.t, strings.Replace(pathStyle, "AKIAIOSFODNN7EXAMPLE", "AKIDOTHER", 1), nil, 403, "InvalidAccessKeyId"},
+		{"no Expires", clk.t, "/johnsmith/photos/puppy.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=x", nil, 403, "AccessDenied"},
+	}
+	for _, tt := range tests {
+		clk.Set(tt.now)
+		resp, body := do(t, http.MethodGet, ts.URL+tt.path, nil, tt.header)
+		if resp.StatusCode != tt.status || tt.code != "" && !strings.Contains(string(body), "<Code>"+tt.code+"</Code>") || tt.status == 200 && string(body) != "woof" {
+			t.Errorf("%s: GET = %d %s, want %d %s", tt.name, resp.StatusCode, body, tt.status, tt.code)
+		}
+	}
 }

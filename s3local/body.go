@@ -78,7 +78,7 @@ func (rc *reqCtx) bodySource(limit int64) (io.Reader, *chunkedReader, int64, *Er
 		}
 		size = n
 		var verify *authInfo
-		if rc.auth != nil && !rc.auth.anonymous && (contentSHA == streamingSigned || contentSHA == streamingSignedTrail) {
+		if rc.auth != nil && rc.auth.signingKey != nil && (contentSHA == streamingSigned || contentSHA == streamingSignedTrail) {
 			if rc.auth.presigned {
 				return nil, nil, 0, newError("InvalidRequest", "Presigned requests cannot use signed aws-chunked payloads")
 			}
@@ -104,6 +104,7 @@ type bodyCheck struct {
 	trailer  string       // the trailer that carries its value, or ""
 	md5      []byte       // Content-MD5, or nil
 	sha256   string       // the hex x-amz-content-sha256 of a plain body, or ""
+	trailers http.Header  // the trailers of an aws-chunked body, once read
 }
 
 // bodyChecks reads from the request headers which digests of the body to
@@ -162,22 +163,38 @@ func bodyChecks(h http.Header, streaming bool, o bodyOptions) (bodyCheck, *Error
 	return c, nil
 }
 
+// digests are the hashes computed in the one pass that reads a body.
+type digests struct {
+	md5, sha256, sum hash.Hash // sha256 and sum are nil when not asked for
+}
+
+func (c bodyCheck) digests() digests {
+	d := digests{md5: md5.New()}
+	if c.sha256 != "" {
+		d.sha256 = sha256.New()
+	}
+	if c.alg != nil && c.alg.new != nil {
+		d.sum = c.alg.new()
+	}
+	return d
+}
+
+func (d digests) writer() io.Writer {
+	ws := []io.Writer{d.md5}
+	for _, h := range []hash.Hash{d.sha256, d.sum} {
+		if h != nil {
+			ws = append(ws, h)
+		}
+	}
+	return io.MultiWriter(ws...)
+}
+
 // copyBody copies size bytes of src to out, hashing them, and verifies
 // what c asks for.
 func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader, size int64, c bodyCheck) (*payload, *Error) {
 	dw := &errWriter{w: out}
-	md5h := md5.New()
-	writers := []io.Writer{dw, md5h}
-	var shaH, sumH hash.Hash
-	if c.sha256 != "" {
-		shaH = sha256.New()
-		writers = append(writers, shaH)
-	}
-	if c.alg != nil && c.alg.new != nil {
-		sumH = c.alg.new()
-		writers = append(writers, sumH)
-	}
-	n, err := io.CopyN(io.MultiWriter(writers...), src, size)
+	d := c.digests()
+	n, err := io.CopyN(io.MultiWriter(dw, d.writer()), src, size)
 	switch {
 	case dw.err != nil:
 		return nil, rc.s.internal(rc, dw.err)
@@ -195,10 +212,17 @@ func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader,
 		} else if err != io.EOF {
 			return nil, asError(err)
 		}
+		c.trailers = chunked.trailers
 	}
-	p := &payload{size: size, md5: md5h.Sum(nil)}
-	if shaH != nil {
-		if got := hex.EncodeToString(shaH.Sum(nil)); got != c.sha256 {
+	return c.verify(size, d)
+}
+
+// verify compares the digests of a body with what the request gives, in
+// the order S3 checks them, and returns the body's payload.
+func (c bodyCheck) verify(size int64, d digests) (*payload, *Error) {
+	p := &payload{size: size, md5: d.md5.Sum(nil)}
+	if d.sha256 != nil {
+		if got := hex.EncodeToString(d.sha256.Sum(nil)); got != c.sha256 {
 			return nil, newError("XAmzContentSHA256Mismatch", "").
 				with("ClientComputedContentSHA256", c.sha256).
 				with("S3ComputedContentSHA256", got)
@@ -210,8 +234,7 @@ func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader,
 			with("CalculatedDigest", base64.StdEncoding.EncodeToString(p.md5))
 	}
 	if c.trailer != "" {
-		c.expected = chunked.trailers.Get(c.trailer)
-		if c.expected == "" {
+		if c.expected = c.trailers.Get(c.trailer); c.expected == "" {
 			return nil, newError("InvalidRequest", "The "+c.trailer+" trailer was declared but not sent")
 		}
 		if !c.alg.validValue(c.expected) {
@@ -222,8 +245,8 @@ func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader,
 		return p, nil
 	}
 	p.checksum = Checksum{Algorithm: c.alg.name, Value: c.expected, Type: checksumFullObject}
-	if sumH != nil {
-		got := b64(sumH.Sum(nil))
+	if d.sum != nil {
+		got := b64(d.sum.Sum(nil))
 		if c.expected != "" && got != c.expected {
 			return nil, newError("BadDigest", "The "+c.alg.name+" you specified did not match the calculated checksum.")
 		}
@@ -237,35 +260,39 @@ func (rc *reqCtx) copyBody(out io.Writer, src io.Reader, chunked *chunkedReader,
 
 // readSmall reads a small request body (an XML document) into memory,
 // verified as readPayload does.
+//
+// The buffer grows as the bytes arrive, never ahead of them: a client
+// that declares a large body and sends little makes the server hold
+// little. o.limit bounds it.
 func (rc *reqCtx) readSmall(o bodyOptions) ([]byte, *Error) {
 	var buf bytes.Buffer
-	_, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
-		buf.Grow(int(size))
-		return &buf, nil
-	}, o)
+	_, err := rc.readPayload(func(int64) (io.Writer, *Error) { return &buf, nil }, o)
+	if err != nil && err.Code == "EntityTooLarge" {
+		err = newError("MaxMessageLengthExceeded", "").with("MaxMessageLengthBytes", strconv.FormatInt(o.limit, 10))
+	}
 	return buf.Bytes(), err
 }
 
-// readToBlob reads the request body into a new Blob of the store, as
+// readToBlob reads the request body into a new blob of the store, as
 // readPayload does. On success the caller owns the blob; on failure it is
 // discarded.
-func (rc *reqCtx) readToBlob(o bodyOptions) (Blob, *payload, *Error) {
-	var blob Blob
+func (rc *reqCtx) readToBlob(o bodyOptions) (blob, *payload, *Error) {
+	var body blob
 	p, err := rc.readPayload(func(size int64) (io.Writer, *Error) {
-		b, err := rc.s.store.NewBlob(rc.bucket, size)
+		b, err := rc.s.idx.newBlob(size)
 		if err != nil {
 			return nil, rc.s.storeError(rc, err)
 		}
-		blob = b
+		body = b
 		return b, nil
 	}, o)
 	if err != nil {
-		if blob != nil {
-			blob.Discard()
+		if body != nil {
+			body.discard()
 		}
 		return nil, nil, err
 	}
-	return blob, p, nil
+	return body, p, nil
 }
 
 // errWriter remembers the first error of w, so that a failing destination

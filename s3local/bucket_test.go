@@ -160,6 +160,8 @@ func TestVirtualHostStyle(t *testing.T) {
 	}
 }
 
+// TestNotImplemented: what the server leaves out answers 501
+// NotImplemented naming the operation; unknown methods 405.
 func TestNotImplemented(t *testing.T) {
 	f := start(t, s3local.Options{})
 	put(t, f.client(t), "k", []byte("v"))
@@ -167,30 +169,30 @@ func TestNotImplemented(t *testing.T) {
 		method, path string
 		header       map[string]string
 		status       int
-		code         string
+		want         string // in the body
 	}{
-		{"GET", "/", nil, 501, "NotImplemented"},                                                            // ListBuckets
-		{"GET", "/bucket", nil, 501, "NotImplemented"},                                                      // ListObjects, version 1
-		{"GET", "/bucket?location", nil, 501, "NotImplemented"},                                             // GetBucketLocation
-		{"GET", "/bucket/k?uploadId=x", nil, 501, "NotImplemented"},                                         // ListParts
-		{"PUT", "/bucket/copy", map[string]string{"X-Amz-Copy-Source": "/bucket/k"}, 501, "NotImplemented"}, // CopyObject
-		{"PUT", "/bucket/copy?partNumber=1&uploadId=x", map[string]string{"X-Amz-Copy-Source": "/bucket/k"}, 501, "NotImplemented"},
-		{"GET", "/bucket?acl", nil, 501, "NotImplemented"},
-		{"GET", "/bucket?versions", nil, 501, "NotImplemented"},
-		{"PUT", "/bucket?policy", nil, 501, "NotImplemented"},
-		{"GET", "/bucket/k?tagging", nil, 501, "NotImplemented"},
-		{"POST", "/bucket/k?restore", nil, 501, "NotImplemented"},
+		{"GET", "/bucket?acl", nil, 501, "GetBucketAcl is not implemented"},
+		{"PUT", "/bucket/k?acl", nil, 501, "PutObjectAcl is not implemented"},
+		{"GET", "/bucket?versions", nil, 501, "ListObjectVersions is not implemented"},
+		{"PUT", "/bucket?policy", nil, 501, "PutBucketPolicy is not implemented"},
+		{"DELETE", "/bucket?lifecycle", nil, 501, "DeleteBucketLifecycleConfiguration is not implemented"},
+		{"GET", "/bucket?tagging", nil, 501, "GetBucketTagging is not implemented"},
+		{"PUT", "/bucket?versioning", nil, 501, "PutBucketVersioning is not implemented"},
+		{"POST", "/bucket/k?restore", nil, 501, "RestoreObject is not implemented"},
+		{"POST", "/bucket/k?select&select-type=2", nil, 501, "SelectObjectContent is not implemented"},
+		{"GET", "/bucket/k?attributes", nil, 501, "GetObjectAttributes is not implemented"},
+		{"POST", "/bucket/k", nil, 501, "POST on OBJECT is not implemented"},
 		{"POST", "/bucket", nil, 400, "MalformedPOSTRequest"}, // PostObject without a form
 		{"PATCH", "/bucket/k", nil, 405, "MethodNotAllowed"},
-		{"DELETE", "/", nil, 405, "MethodNotAllowed"},
+		{"DELETE", "/", nil, 405, "<ResourceType>SERVICE</ResourceType>"},
 		{"GET", "/bucket/k?versionId=3HL4kqtJlcpXroDTDmJ", nil, 400, "InvalidArgument"},
-		{"GET", "/bucket/k?versionId=null&x-id=GetObject&unknown=1", nil, 200, ""},
+		{"GET", "/bucket/k?versionId=null&x-id=GetObject&unknown=1", nil, 200, "v"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			resp, body := do(t, tt.method, f.ts.URL+tt.path, nil, tt.header)
-			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.code) {
-				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.code)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%s %s = %d %s, want %d %s", tt.method, tt.path, resp.StatusCode, body, tt.status, tt.want)
 			}
 		})
 	}
@@ -344,15 +346,14 @@ func TestConcurrentAccess(t *testing.T) {
 					return
 				}
 				out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String(key)})
-				if err == nil {
-					b, _ := io.ReadAll(out.Body)
-					out.Body.Close()
-					for _, x := range b[1:] {
-						if x != b[0] {
-							t.Errorf("GetObject(%q) mixes two writes", key)
-							break
-						}
-					}
+				if err != nil {
+					t.Errorf("GetObject(%q) = %v", key, err)
+					return
+				}
+				b, err := io.ReadAll(out.Body)
+				out.Body.Close()
+				if err != nil || len(b) < 100 || bytes.Count(b, b[:1]) != len(b) {
+					t.Errorf("GetObject(%q) = %d bytes, %v: mixes two writes", key, len(b), err)
 				}
 				if _, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket)}); err != nil {
 					t.Errorf("ListObjectsV2 = %v", err)
@@ -383,4 +384,78 @@ func TestConcurrentAccess(t *testing.T) {
 		}
 	}()
 	wg.Wait()
+}
+
+// TestBucketLocationAndList: GetBucketLocation gives the location
+// constraint ("" for us-east-1), ListBuckets the buckets by name, in
+// pages, as the SDK reads them.
+func TestBucketLocationAndList(t *testing.T) {
+	f := start(t, s3local.Options{})
+	c := f.client(t)
+	ctx := context.Background()
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("eu-bucket"),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraintEuWest1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"b-one", "b-two"} {
+		if err := f.srv.CreateBucket(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for bucket, want := range map[string]types.BucketLocationConstraint{testBucket: "", "eu-bucket": "eu-west-1"} {
+		out, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+		if err != nil || out.LocationConstraint != want {
+			t.Errorf("GetBucketLocation(%s) = %q, %v; want %q", bucket, out.LocationConstraint, err, want)
+		}
+	}
+	_, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("nope")})
+	wantError(t, "GetBucketLocation(missing)", err, "NoSuchBucket", 404)
+
+	all, err := c.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range all.Buckets {
+		names = append(names, aws.ToString(b.Name))
+		if b.CreationDate == nil || b.BucketRegion != nil {
+			t.Errorf("bucket %s: created %v, region %v; want a date and no region (no parameter asked for it)", aws.ToString(b.Name), b.CreationDate, b.BucketRegion)
+		}
+	}
+	if got := strings.Join(names, " "); got != "b-one b-two bucket eu-bucket" || aws.ToString(all.Owner.ID) == "" || all.ContinuationToken != nil {
+		t.Errorf("ListBuckets = %q, owner %v, token %v", got, all.Owner, all.ContinuationToken)
+	}
+	names = nil
+	p := s3.NewListBucketsPaginator(c, &s3.ListBucketsInput{MaxBuckets: aws.Int32(1), Prefix: aws.String("b")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Buckets {
+			names = append(names, aws.ToString(b.Name)+"@"+aws.ToString(b.BucketRegion))
+		}
+		if aws.ToString(page.Prefix) != "b" || len(names) > 5 {
+			t.Fatalf("page %d: prefix %q", len(names), aws.ToString(page.Prefix))
+		}
+	}
+	if got := strings.Join(names, " "); got != "b-one@us-east-1 b-two@us-east-1 bucket@us-east-1" {
+		t.Errorf("ListBuckets by 1 under b = %q", got)
+	}
+	out, err := c.ListBuckets(ctx, &s3.ListBucketsInput{BucketRegion: aws.String("eu-west-1")})
+	if err != nil || len(out.Buckets) != 1 || aws.ToString(out.Buckets[0].Name) != "eu-bucket" {
+		t.Errorf("ListBuckets in eu-west-1 = %+v, %v", out, err)
+	}
+	for _, q := range []string{"max-buckets=0", "max-buckets=x", "continuation-token=%25"} {
+		resp, body := do(t, http.MethodGet, f.ts.URL+"/?"+q, nil, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidArgument</Code>") {
+			t.Errorf("ListBuckets?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
+		}
+	}
+	// With credentials, anonymous requests may not list.
+	g := signedStart(t)
+	resp, _ := do(t, http.MethodGet, g.ts.URL+"/", nil, nil)
+	if resp.StatusCode != 403 {
+		t.Errorf("anonymous ListBuckets = %d, want 403", resp.StatusCode)
+	}
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +28,7 @@ import (
 //	<dir>/.s3local/meta/<bucket>/<hh>/<hash>.json the object's description
 //	<dir>/.s3local/objects/<bucket>/<hh>/<hash>   the bytes, when the key does not fit
 //	<dir>/.s3local/uploads/<bucket>/<id>/         an open multipart upload and its parts
+//	<dir>/.s3local/journal/                       writes being committed
 //	<dir>/.s3local/tmp/                           bodies being received
 //
 // where <hash> is the hex SHA-256 of the key and <hh> its first two digits.
@@ -45,27 +46,64 @@ import (
 // the bytes are, so every key S3 accepts round-trips, and the choice never
 // moves an object that is already stored.
 //
-// A write goes to a temporary file in .s3local/tmp, then is renamed into
-// place under the store's lock, with its description; readers keep the file
-// they opened. Multipart parts are files too. Nothing is held in memory but
-// the descriptions of the objects and uploads (no body), which are loaded
-// when the store is opened. Files are not synced to disk: a crash of the
-// machine may lose the last writes.
+// # Writes
+//
+// A write is one atomic step, whatever happens to the process. Its body is
+// received into a temporary file in .s3local/tmp, outside any lock. Then,
+// under the store's lock, its whole description (with where the body
+// goes) is written to a record in .s3local/journal, and one rename moves
+// the body into place: that rename commits the write. Last, the body it
+// replaced (when the key's bytes move between their two places) and the
+// multipart upload it completed are deleted, and the record is renamed to
+// be the key's description. When the store is opened, a record left by a
+// crash is finished if its body was moved (the write happened) and dropped
+// with its body if not (the write did not happen); then temporary files,
+// and fallback bodies, parts and uploads that no description refers to,
+// are deleted. So after the process is killed at any instant (SIGKILL, a
+// panic) or a write fails (a full disk: the answer is a 500 InternalError),
+// every object is one whole write: its bytes, ETag, type and metadata come
+// from the same write, and an object that a write replaced is either the
+// old one or the new one. A deletion deletes the body first, then the
+// description; an object whose body is gone is forgotten. Keeping the
+// bytes as a plain file under the key costs the separate description and
+// this journal; a store that kept the description inside the body's file
+// could commit with one rename and no journal, but its files would not be
+// the objects' bytes.
+//
+// Files are not synced to the disk (fsync): a write is acknowledged once
+// the kernel has it. A process kill loses nothing acknowledged. A crash of
+// the machine (power loss, kernel panic) may lose the writes of the last
+// seconds, whole, and, on file systems that may write a rename before the
+// data of the file it moves, may leave an object's file with bytes its
+// description does not describe (empty, short or zeros); when its size or
+// modification time differ from the description, the store notices it
+// when it opens and describes the file again (new ETag and checksum).
+// Syncing each body and journal record before the rename, and the
+// directories after, would make every acknowledged write survive a machine
+// crash too, at the cost of a few milliseconds per write on most disks;
+// this development store does not pay it.
+//
+// Multipart parts are files too, each named uniquely, and a part's
+// description (its JSON file, written by a rename) is its commit. Nothing
+// is held in memory but the descriptions of the objects and uploads (no
+// body), which are loaded when the store is opened.
 //
 // A body changed or deleted by hand is noticed (by its size and
 // modification time) when the store is opened and when the object is read:
 // its ETag and checksum are computed again, or the object is forgotten.
-// Files added by hand are not objects. One process at a time may use a
-// directory; NewDiskStore takes a lock on it where the system has flock(2).
-// On Windows, which cannot rename over a file that is open, replacing an
-// object while it is being read fails.
+// Files added by hand are not objects, and are left alone. One process at
+// a time may use a directory; NewDiskStore takes a lock on it where the
+// system has flock(2). On Windows, which cannot rename over a file that is
+// open, replacing an object while it is being read fails.
 type DiskStore struct {
 	root string
 	lock *os.File
+	idx  *index
+	seq  atomic.Uint64 // numbers the journal records
 
-	mu      sync.RWMutex
-	buckets map[string]*diskBucket
-	closed  bool
+	// pending holds the records of committed writes whose last steps
+	// failed, by bucket and key; guarded by idx.mu.
+	pending map[[2]string]pendingWrite
 }
 
 var _ Store = (*DiskStore)(nil)
@@ -73,18 +111,12 @@ var _ Store = (*DiskStore)(nil)
 // sysDir is the hidden directory of a DiskStore, beside the buckets.
 const sysDir = ".s3local"
 
-type diskBucket struct {
-	info    BucketInfo
-	objects map[string]*diskObject
-	keys    sortedIndex
-	uploads map[string]*diskUpload
-}
-
-// diskObject is the index entry of an object. It is immutable once stored.
-type diskObject struct {
-	info ObjectInfo
-	path string    // the body, relative to the root, slash-separated
-	mod  time.Time // the body's modification time when it was stored
+// diskBody is where the bytes of an object are: a path relative to the
+// root, slash-separated, and the file's modification time when it was
+// stored.
+type diskBody struct {
+	path string
+	mod  time.Time
 }
 
 // sidecar is the JSON description of an object.
@@ -94,19 +126,17 @@ type sidecar struct {
 	ModTime time.Time `json:"file_mod_time"`
 }
 
-type diskUpload struct {
-	info  UploadInfo // without Parts
-	parts map[int]PartInfo
-}
-
-// NewDiskStore opens the store in dir, creating the directory if needed,
-// and loads the descriptions of its objects and uploads. Close it when done.
+// NewDiskStore opens the store in dir, creating the directory if needed:
+// it finishes or drops the writes a crash interrupted, deletes what they
+// left, and loads the descriptions of the objects and uploads. Close it
+// when done.
 func NewDiskStore(dir string) (*DiskStore, error) {
 	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
-	d := &DiskStore{root: root, buckets: map[string]*diskBucket{}}
+	d := &DiskStore{root: root, pending: map[[2]string]pendingWrite{}}
+	d.idx = newIndex(d)
 	if err := os.MkdirAll(d.abs(sysDir), 0o755); err != nil {
 		return nil, fmt.Errorf("s3local: %w", err)
 	}
@@ -119,43 +149,65 @@ func NewDiskStore(dir string) (*DiskStore, error) {
 		return nil, fmt.Errorf("%w: %s (%v)", ErrStoreInUse, root, err)
 	}
 	d.lock = lock
-	// Bodies left by a crash are not objects: clean them.
-	if err := os.RemoveAll(d.abs(sysDir + "/tmp")); err == nil {
-		err = os.MkdirAll(d.abs(sysDir+"/tmp"), 0o755)
-	}
-	if err == nil {
-		err = d.load()
-	}
-	if err != nil {
+	if err := d.repairAndLoad(); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("s3local: opening %s: %w", root, err)
 	}
 	return d, nil
 }
 
+// repairAndLoad repairs what a crash left, then loads the directory.
+func (d *DiskStore) repairAndLoad() error {
+	for _, dir := range []string{journalDir, tmpDir} {
+		if err := os.MkdirAll(d.abs(dir), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := d.recoverJournal(); err != nil {
+		return err
+	}
+	// Bodies being received when the process stopped are not objects.
+	if err := d.clearTmp(); err != nil {
+		return err
+	}
+	return d.load()
+}
+
+func (d *DiskStore) storeIndex() *index { return d.idx }
+
 // Dir returns the absolute path of the store's directory.
 func (d *DiskStore) Dir() string { return d.root }
 
-// Close removes the bodies being received and releases the directory.
-// The store must not be used afterwards.
+// Close finishes what it can of the writes whose last steps failed,
+// removes the bodies being received and releases the directory. The store
+// must not be used afterwards.
 func (d *DiskStore) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
+	d.idx.mu.Lock()
+	defer d.idx.mu.Unlock()
+	if d.lock == nil {
 		return nil
 	}
-	d.closed = true
-	err := os.RemoveAll(d.abs(sysDir + "/tmp"))
-	if d.lock != nil {
-		unlockFile(d.lock)
-		if cerr := d.lock.Close(); err == nil {
-			err = cerr
+	d.idx.closed = true
+	var err error
+	for k := range d.pending {
+		if e := d.settle(k[0], k[1]); err == nil {
+			err = e
 		}
 	}
+	if e := d.clearTmp(); err == nil {
+		err = e
+	}
+	os.Remove(d.abs(tmpDir)) // unless a record's body is staged there
+	unlockFile(d.lock)
+	if e := d.lock.Close(); err == nil {
+		err = e
+	}
+	d.lock = nil
 	return err
 }
 
-// load reads the buckets, objects and uploads of the directory.
+// load reads the buckets, objects and uploads of the directory, and
+// deletes what belongs to no bucket.
 func (d *DiskStore) load() error {
 	ents, err := os.ReadDir(d.abs(sysDir + "/buckets"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -164,67 +216,97 @@ func (d *DiskStore) load() error {
 	for _, e := range ents {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || !validBucketName(name) {
-			continue
+			return fmt.Errorf("%s/buckets/%s is not a bucket of s3local", sysDir, e.Name())
 		}
 		var info BucketInfo
 		if err := d.readJSON(bucketRel(name), &info); err != nil || info.Name != name {
-			continue
+			return fmt.Errorf("the description of bucket %s is unreadable: %v", name, err)
 		}
-		b := &diskBucket{info: info, objects: map[string]*diskObject{}, uploads: map[string]*diskUpload{}}
+		b := newBucketState(info)
 		if err := d.loadObjects(b); err != nil {
 			return err
 		}
 		if err := d.loadUploads(b); err != nil {
 			return err
 		}
-		d.buckets[name] = b
+		d.idx.buckets[name] = b
+	}
+	// What a deleted bucket left.
+	for _, dir := range []string{"meta", "objects", "uploads"} {
+		ents, err := os.ReadDir(d.abs(sysDir + "/" + dir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		for _, e := range ents {
+			if d.idx.buckets[e.Name()] == nil {
+				if err := os.RemoveAll(d.abs(sysDir + "/" + dir + "/" + e.Name())); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
 
 // loadObjects reads the descriptions of b's objects, checking each against
-// its body.
-func (d *DiskStore) loadObjects(b *diskBucket) error {
-	dir := d.abs(sysDir + "/meta/" + b.info.Name)
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if p == dir && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			return err
-		}
-		if e.IsDir() || !strings.HasSuffix(p, ".json") {
-			return nil
-		}
+// its body, then deletes the fallback bodies that none describes.
+func (d *DiskStore) loadObjects(b *bucketState) error {
+	bucket := b.info.Name
+	err := walkFiles(d.abs(sysDir+"/meta/"+bucket), func(p string) error {
 		var sc sidecar
-		if readJSONFile(p, &sc) != nil || filepath.Base(p) != keyHash(sc.Key)+".json" {
-			return nil // not a description of ours
+		if err := readJSONFile(p, &sc); err != nil || filepath.Base(p) != keyHash(sc.Key)+".json" {
+			return fmt.Errorf("%s is not a description of s3local (%v)", p, err)
 		}
-		if plain, _ := plainRel(b.info.Name, sc.Key); sc.Path != plain && sc.Path != fallbackRel(b.info.Name, sc.Key) {
-			return nil // never read a body outside the key's two places
+		if plain, _ := plainRel(bucket, sc.Key); sc.Path != plain && sc.Path != fallbackRel(bucket, sc.Key) {
+			return fmt.Errorf("%s names a body outside its key's places", p)
 		}
-		o := &diskObject{info: sc.ObjectInfo, path: sc.Path, mod: sc.ModTime}
-		f, err := os.Open(d.abs(o.path))
+		o := &object{info: sc.ObjectInfo, body: diskBody{path: sc.Path, mod: sc.ModTime}}
+		f, err := os.Open(d.abs(sc.Path))
 		if errors.Is(err, fs.ErrNotExist) {
-			os.Remove(p) // the body was deleted by hand
+			return os.Remove(p) // deleted: by hand, or by a deletion a crash interrupted
+		}
+		if err != nil {
+			return err
+		}
+		n, err := d.refresh(o, f)
+		f.Close()
+		if err == nil && n != o {
+			err = d.keep(bucket, n)
+		}
+		if err != nil {
+			return err
+		}
+		b.objects[sc.Key] = n
+		b.keys.insert(sc.Key)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	described := map[string]bool{}
+	for _, o := range b.objects {
+		described[d.abs(o.body.(diskBody).path)] = true
+	}
+	return walkFiles(d.abs(sysDir+"/objects/"+bucket), func(p string) error {
+		if described[p] {
 			return nil
 		}
-		if err != nil {
+		return os.Remove(p)
+	})
+}
+
+// walkFiles calls fn with every file under dir; a missing dir holds none.
+func walkFiles(dir string, fn func(path string) error) error {
+	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil && p == dir && errors.Is(err, fs.ErrNotExist):
+			return fs.SkipAll
+		case err != nil:
 			return err
+		case e.IsDir():
+			return nil
 		}
-		n, err := check(o, f)
-		f.Close()
-		if err != nil {
-			return err
-		}
-		if n != o {
-			if err := d.writeSidecar(b.info.Name, n); err != nil {
-				return err
-			}
-		}
-		b.objects[o.info.Key] = n
-		b.keys.insert(o.info.Key)
-		return nil
+		return fn(p)
 	})
 	if errors.Is(err, fs.SkipAll) {
 		err = nil
@@ -232,21 +314,24 @@ func (d *DiskStore) loadObjects(b *diskBucket) error {
 	return err
 }
 
-// check returns o, or, when its body f was changed by hand since o was
-// stored, a new entry with the size, ETag and checksum of f.
-func check(o *diskObject, f *os.File) (*diskObject, error) {
+// refresh implements backend: it returns o, or, when its body r was
+// changed by hand since o was stored, a new description with the size,
+// ETag and checksum of r.
+func (d *DiskStore) refresh(o *object, r objectReader) (*object, error) {
+	f := r.(*os.File)
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	if fi.Size() == o.info.Size && fi.ModTime().Equal(o.mod) {
+	b := o.body.(diskBody)
+	if fi.Size() == o.info.Size && fi.ModTime().Equal(b.mod) {
 		return o, nil
 	}
 	md5h, crc := md5.New(), crc64.New(crc64NVMETable)
 	if _, err := io.Copy(io.MultiWriter(md5h, crc), io.NewSectionReader(f, 0, fi.Size())); err != nil {
 		return nil, err
 	}
-	n := &diskObject{info: o.info, path: o.path, mod: fi.ModTime()}
+	n := &object{info: o.info, body: diskBody{path: b.path, mod: fi.ModTime()}}
 	n.info.Size = fi.Size()
 	n.info.ETag = quotedMD5(md5h.Sum(nil))
 	n.info.LastModified = fi.ModTime().UTC()
@@ -255,9 +340,18 @@ func check(o *diskObject, f *os.File) (*diskObject, error) {
 	return n, nil
 }
 
-// writeSidecar writes the description of o.
-func (d *DiskStore) writeSidecar(bucket string, o *diskObject) error {
-	return d.writeJSON(metaRel(bucket, o.info.Key), sidecar{ObjectInfo: o.info, Path: o.path, ModTime: o.mod})
+// keep implements backend: it writes the description of o, by a rename.
+func (d *DiskStore) keep(bucket string, o *object) error {
+	if err := d.settle(bucket, o.info.Key); err != nil {
+		return err
+	}
+	b := o.body.(diskBody)
+	return d.writeJSON(metaRel(bucket, o.info.Key), sidecar{ObjectInfo: o.info, Path: b.path, ModTime: b.mod})
+}
+
+// forget implements backend: it deletes the description of o.
+func (d *DiskStore) forget(bucket string, o *object) {
+	os.Remove(d.abs(metaRel(bucket, o.info.Key)))
 }
 
 // diskBlob stages a body in a temporary file.
@@ -274,7 +368,7 @@ func (b *diskBlob) Write(p []byte) (int, error) {
 	return b.f.Write(p)
 }
 
-func (b *diskBlob) Discard() {
+func (b *diskBlob) discard() {
 	if !b.taken {
 		b.taken = true
 		b.f.Close()
@@ -284,9 +378,10 @@ func (b *diskBlob) Discard() {
 
 // take closes a blob of d and returns the path of its file, which the
 // caller renames or removes.
-func (d *DiskStore) take(body Blob) (string, error) {
+func (d *DiskStore) take(body blob) (string, error) {
 	b, ok := body.(*diskBlob)
 	if !ok || b.d != d || b.taken {
+		body.discard()
 		return "", errors.New("s3local: the blob is not a pending blob of this DiskStore")
 	}
 	b.taken = true
@@ -297,67 +392,45 @@ func (d *DiskStore) take(body Blob) (string, error) {
 	return b.f.Name(), nil
 }
 
-// bucket returns a bucket; the caller holds d.mu.
-func (d *DiskStore) bucket(name string) (*diskBucket, error) {
-	if d.closed {
-		return nil, errors.New("s3local: the DiskStore is closed")
+// newBlob implements backend: the blob is a file in .s3local/tmp.
+func (d *DiskStore) newBlob(int64) (blob, error) {
+	f, err := os.CreateTemp(d.abs(tmpDir), "blob-*")
+	if err != nil {
+		return nil, err
 	}
-	b := d.buckets[name]
-	if b == nil {
-		return nil, ErrNoSuchBucket
-	}
-	return b, nil
+	return &diskBlob{d: d, f: f}, nil
 }
 
-// CreateBucket implements Store.
-func (d *DiskStore) CreateBucket(info BucketInfo) error {
+// open implements backend. The reader is the body's file.
+func (d *DiskStore) open(body any) (objectReader, error) {
+	switch b := body.(type) {
+	case diskBody:
+		return os.Open(d.abs(b.path))
+	case string: // a part
+		return os.Open(d.abs(b))
+	}
+	return nil, fmt.Errorf("s3local: no body %v", body)
+}
+
+// createBucket implements backend: the bucket's directory, then its
+// description.
+func (d *DiskStore) createBucket(info BucketInfo) error {
 	if !validBucketName(info.Name) {
 		return fmt.Errorf("s3local: invalid bucket name %q", info.Name)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, err := d.bucket(info.Name); err == nil {
-		return ErrBucketExists
-	} else if !errors.Is(err, ErrNoSuchBucket) {
-		return err
 	}
 	if err := os.MkdirAll(d.abs(info.Name), 0o755); err != nil {
 		return err
 	}
-	if err := d.writeJSON(bucketRel(info.Name), info); err != nil {
-		return err
-	}
-	d.buckets[info.Name] = &diskBucket{info: info, objects: map[string]*diskObject{}, uploads: map[string]*diskUpload{}}
-	return nil
+	return d.writeJSON(bucketRel(info.Name), info)
 }
 
-// Bucket implements Store.
-func (d *DiskStore) Bucket(name string) (BucketInfo, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	b, err := d.bucket(name)
-	if err != nil {
-		return BucketInfo{}, err
-	}
-	return b.info, nil
-}
-
-// DeleteBucket implements Store. The bucket's directory goes too, unless
-// files added by hand are left in it.
-func (d *DiskStore) DeleteBucket(name string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, err := d.bucket(name)
-	if err != nil {
-		return err
-	}
-	if len(b.objects) > 0 {
-		return ErrBucketNotEmpty
-	}
+// deleteBucket implements backend: the bucket's description, then what
+// it holds. The bucket's directory goes too, unless files added by hand
+// are left in it.
+func (d *DiskStore) deleteBucket(name string) error {
 	if err := os.Remove(d.abs(bucketRel(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	delete(d.buckets, name)
 	for _, dir := range []string{"meta", "objects", "uploads"} {
 		os.RemoveAll(d.abs(sysDir + "/" + dir + "/" + name))
 	}
@@ -365,188 +438,38 @@ func (d *DiskStore) DeleteBucket(name string) error {
 	return nil
 }
 
-// NewBlob implements Store: the blob is a file in .s3local/tmp.
-func (d *DiskStore) NewBlob(bucket string, size int64) (Blob, error) {
-	f, err := os.CreateTemp(d.abs(sysDir+"/tmp"), "blob-*")
-	if err != nil {
-		return nil, err
-	}
-	return &diskBlob{d: d, f: f}, nil
-}
-
-// Put implements Store.
-func (d *DiskStore) Put(bucket string, info ObjectInfo, body Blob, opts PutOptions) error {
-	tmp, err := d.take(body)
-	if err != nil {
+// deleteObject implements backend: the body first, then the description,
+// so that a crash between the two leaves a description without a body,
+// which the next open forgets.
+func (d *DiskStore) deleteObject(bucket string, o *object) error {
+	if err := d.settle(bucket, o.info.Key); err != nil {
 		return err
 	}
-	placed := false
-	defer func() {
-		if !placed {
-			os.Remove(tmp)
-		}
-	}()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
+	p := o.body.(diskBody).path
+	if err := os.Remove(d.abs(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	cur := b.objects[info.Key]
-	if opts.Check != nil {
-		var ci *ObjectInfo
-		if cur != nil {
-			ci = &cur.info
-		}
-		if err := opts.Check(ci); err != nil {
-			return err
-		}
-	}
-	if opts.UploadID != "" && b.uploads[opts.UploadID] == nil {
-		return ErrNoSuchUpload
-	}
-	rel, err := d.place(bucket, info.Key, cur, tmp)
-	if err != nil {
-		return err
-	}
-	placed = true
-	o := &diskObject{info: info, path: rel}
-	fi, err := os.Stat(d.abs(rel))
-	if err == nil {
-		o.info.Size, o.mod = fi.Size(), fi.ModTime()
-		err = d.writeSidecar(bucket, o)
-	}
-	if err != nil {
-		// The previous object stays. When its body was just replaced, its
-		// modification time tells the next Open to describe it again.
-		if cur == nil || cur.path != rel {
-			os.Remove(d.abs(rel))
-			d.prune(rel)
-		}
-		return err
-	}
-	if cur != nil && cur.path != rel {
-		os.Remove(d.abs(cur.path))
-		d.prune(cur.path)
-	}
-	b.objects[info.Key] = o
-	b.keys.insert(info.Key)
-	if opts.UploadID != "" {
-		os.RemoveAll(d.abs(uploadRel(bucket, opts.UploadID)))
-		delete(b.uploads, opts.UploadID)
-	}
+	d.prune(p)
+	os.Remove(d.abs(metaRel(bucket, o.info.Key))) // if it stays, the next open forgets it
 	return nil
 }
 
-// place renames the body tmp of key to its plain path when it can, else to
-// its fallback path, and returns the path; the caller holds d.mu. The plain
-// path is taken when it is the object's already, or when nothing is there.
-func (d *DiskStore) place(bucket, key string, cur *diskObject, tmp string) (string, error) {
+// placement returns where the body of key goes, creating its directory:
+// its plain path when it can, else its fallback path. The plain path is
+// taken when it is the object's already, or when nothing is there.
+func (d *DiskStore) placement(bucket, key string, cur *object) (string, error) {
 	if rel, ok := plainRel(bucket, key); ok {
-		p := d.abs(rel)
-		free := cur != nil && cur.path == rel
-		if !free {
-			_, err := os.Lstat(p)
-			free = errors.Is(err, fs.ErrNotExist) // not a parent that is a file, nor another key's body
+		if cur != nil && cur.body.(diskBody).path == rel {
+			return rel, nil
 		}
-		if free {
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-				if err := os.Rename(tmp, p); err == nil {
-					return rel, nil
-				}
+		p := d.abs(rel)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) { // not a parent that is a file, nor another key's body
+			if os.MkdirAll(filepath.Dir(p), 0o755) == nil {
+				return rel, nil
 			}
 			d.prune(rel)
 		}
 	}
 	rel := fallbackRel(bucket, key)
-	if err := os.MkdirAll(filepath.Dir(d.abs(rel)), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp, d.abs(rel)); err != nil {
-		return "", err
-	}
-	return rel, nil
-}
-
-// Open implements Store. The reader is the body's file.
-func (d *DiskStore) Open(bucket, key string) (ObjectInfo, ObjectReader, error) {
-	d.mu.RLock()
-	b, err := d.bucket(bucket)
-	var o *diskObject
-	var f *os.File
-	if err == nil {
-		if o = b.objects[key]; o == nil {
-			err = ErrNoSuchKey
-		} else {
-			f, err = os.Open(d.abs(o.path))
-		}
-	}
-	d.mu.RUnlock()
-	if errors.Is(err, fs.ErrNotExist) {
-		d.forget(bucket, o) // the body was deleted by hand
-		return ObjectInfo{}, nil, ErrNoSuchKey
-	}
-	if err != nil {
-		return ObjectInfo{}, nil, err
-	}
-	n, err := check(o, f)
-	if err == nil && n != o {
-		d.mu.Lock()
-		if b.objects[key] == o { // else replaced meanwhile: f is still described by n
-			if err = d.writeSidecar(bucket, n); err == nil {
-				b.objects[key] = n
-			}
-		}
-		d.mu.Unlock()
-	}
-	if err != nil {
-		f.Close()
-		return ObjectInfo{}, nil, err
-	}
-	return n.info, f, nil
-}
-
-// forget drops o, whose body is gone, unless it was replaced meanwhile.
-func (d *DiskStore) forget(bucket string, o *diskObject) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if b := d.buckets[bucket]; b != nil && b.objects[o.info.Key] == o {
-		os.Remove(d.abs(metaRel(bucket, o.info.Key)))
-		delete(b.objects, o.info.Key)
-		b.keys.remove(o.info.Key)
-	}
-}
-
-// Delete implements Store.
-func (d *DiskStore) Delete(bucket, key string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return err
-	}
-	o := b.objects[key]
-	if o == nil {
-		return nil
-	}
-	if err := os.Remove(d.abs(metaRel(bucket, key))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	delete(b.objects, key)
-	b.keys.remove(key)
-	os.Remove(d.abs(o.path))
-	d.prune(o.path)
-	return nil
-}
-
-// List implements Store.
-func (d *DiskStore) List(bucket, prefix, after string, fn func(ObjectInfo) bool) error {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return err
-	}
-	b.keys.each(prefix, after, func(k string) bool { return fn(b.objects[k].info) })
-	return nil
+	return rel, os.MkdirAll(filepath.Dir(d.abs(rel)), 0o755)
 }

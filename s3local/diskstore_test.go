@@ -303,7 +303,11 @@ func waitEmpty(t *testing.T, dir string) {
 	t.Helper()
 	var ents []os.DirEntry
 	for i := 0; i < 200; i++ {
-		if ents, _ = os.ReadDir(dir); len(ents) == 0 {
+		var err error
+		if ents, err = os.ReadDir(dir); err != nil {
+			t.Fatalf("reading %s: %v", dir, err)
+		}
+		if len(ents) == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

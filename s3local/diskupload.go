@@ -10,151 +10,84 @@ import (
 )
 
 // The multipart uploads of a DiskStore: a directory per upload under
-// .s3local/uploads, holding upload.json and, for each part, its bytes and
-// their description.
+// .s3local/uploads, holding upload.json and, for each part, its bytes in
+// a file named uniquely ("<number>-<random>") and its description
+// ("<number>.json") naming that file. Writing the description (by a
+// rename) commits the part; the bytes it replaced are deleted after.
+// Deleting upload.json ends the upload; its directory goes after.
 
-// CreateUpload implements Store.
-func (d *DiskStore) CreateUpload(bucket string, u UploadInfo) error {
+// partRecord is the JSON description of a part.
+type partRecord struct {
+	PartInfo
+	// File is the name of the part's bytes in the upload's directory;
+	// "" in stores written before parts had unique names: "%05d".
+	File string `json:"file,omitempty"`
+}
+
+// createUpload implements backend.
+func (d *DiskStore) createUpload(bucket string, u UploadInfo) error {
 	if !validUploadID(u.ID) {
 		return fmt.Errorf("s3local: invalid upload ID %q", u.ID)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
+	dir := uploadRel(bucket, u.ID)
+	if err := os.MkdirAll(d.abs(dir), 0o755); err != nil {
 		return err
 	}
-	u.Parts = nil
-	if err := d.writeJSON(uploadRel(bucket, u.ID)+"/upload.json", u); err != nil {
-		return err
-	}
-	b.uploads[u.ID] = &diskUpload{info: u, parts: map[int]PartInfo{}}
-	return nil
+	return d.writeJSON(dir+"/upload.json", u)
 }
 
-// upload returns an open upload; the caller holds d.mu.
-func (d *DiskStore) upload(bucket, id string) (*diskUpload, error) {
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return nil, err
-	}
-	u := b.uploads[id]
-	if u == nil {
-		return nil, ErrNoSuchUpload
-	}
-	return u, nil
-}
-
-// describe returns u's info with its parts; the caller holds d.mu.
-func (u *diskUpload) describe() UploadInfo {
-	info := u.info
-	info.Parts = make([]PartInfo, 0, len(u.parts))
-	for _, p := range u.parts {
-		info.Parts = append(info.Parts, p)
-	}
-	sortParts(info.Parts)
-	return info
-}
-
-// Upload implements Store.
-func (d *DiskStore) Upload(bucket, id string) (UploadInfo, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return UploadInfo{}, err
-	}
-	return u.describe(), nil
-}
-
-// Uploads implements Store.
-func (d *DiskStore) Uploads(bucket string) ([]UploadInfo, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	b, err := d.bucket(bucket)
-	if err != nil {
-		return nil, err
-	}
-	us := make([]UploadInfo, 0, len(b.uploads))
-	for _, u := range b.uploads {
-		us = append(us, u.describe())
-	}
-	sortUploads(us)
-	return us, nil
-}
-
-// PutPart implements Store: the part is a file in the upload's directory.
-func (d *DiskStore) PutPart(bucket, id string, p PartInfo, body Blob) error {
+// putPart implements backend: the bytes go to a new file of the upload's
+// directory, then the part's description names it.
+func (d *DiskStore) putPart(bucket, id string, p, cur *part, body blob) error {
 	tmp, err := d.take(body)
 	if err != nil {
 		return err
 	}
-	placed := false
-	defer func() {
-		if !placed {
-			os.Remove(tmp)
-		}
-	}()
-	if p.Number < 1 || p.Number > maxPartNumber {
-		return errors.New("s3local: part number " + strconv.Itoa(p.Number) + " out of range")
+	if p.info.Number < 1 || p.info.Number > maxPartNumber {
+		os.Remove(tmp)
+		return errors.New("s3local: part number " + strconv.Itoa(p.info.Number) + " out of range")
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return err
-	}
-	rel := partRel(bucket, id, p.Number)
+	name := fmt.Sprintf("%05d-%s", p.info.Number, randomHex(8))
+	rel := uploadRel(bucket, id) + "/" + name
 	if err := os.Rename(tmp, d.abs(rel)); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	placed = true
 	fi, err := os.Stat(d.abs(rel))
 	if err == nil {
-		p.Size = fi.Size()
-		err = d.writeJSON(rel+".json", p)
+		p.info.Size = fi.Size()
+		err = d.writeJSON(partRel(bucket, id, p.info.Number)+".json", partRecord{PartInfo: p.info, File: name})
 	}
 	if err != nil {
 		os.Remove(d.abs(rel))
-		delete(u.parts, p.Number)
 		return err
 	}
-	u.parts[p.Number] = p
+	p.body = rel
+	if cur != nil {
+		os.Remove(d.abs(cur.body.(string))) // if it stays, the next open deletes it
+	}
 	return nil
 }
 
-// OpenPart implements Store.
-func (d *DiskStore) OpenPart(bucket, id string, number int) (PartInfo, ObjectReader, error) {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	u, err := d.upload(bucket, id)
-	if err != nil {
-		return PartInfo{}, nil, err
-	}
-	p, ok := u.parts[number]
-	if !ok {
-		return PartInfo{}, nil, ErrNoSuchKey
-	}
-	f, err := os.Open(d.abs(partRel(bucket, id, number)))
-	if err != nil {
-		return PartInfo{}, nil, err
-	}
-	return p, f, nil
+// deleteUpload implements backend.
+func (d *DiskStore) deleteUpload(bucket string, u *upload) error {
+	return d.removeUpload(bucket, u.info.ID)
 }
 
-// AbortUpload implements Store.
-func (d *DiskStore) AbortUpload(bucket, id string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, err := d.upload(bucket, id); err != nil {
+// removeUpload ends an upload: upload.json first, then the rest, which
+// the next open deletes if a crash stops it. A missing upload is not an
+// error.
+func (d *DiskStore) removeUpload(bucket, id string) error {
+	dir := uploadRel(bucket, id)
+	if err := os.Remove(d.abs(dir + "/upload.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	delete(d.buckets[bucket].uploads, id)
-	return os.RemoveAll(d.abs(uploadRel(bucket, id)))
+	return os.RemoveAll(d.abs(dir))
 }
 
-// loadUploads reads b's open uploads and their parts.
-func (d *DiskStore) loadUploads(b *diskBucket) error {
+// loadUploads reads b's open uploads and their parts, and deletes the
+// uploads that were ended and the files no part describes.
+func (d *DiskStore) loadUploads(b *bucketState) error {
 	ents, err := os.ReadDir(d.abs(sysDir + "/uploads/" + b.info.Name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -163,31 +96,63 @@ func (d *DiskStore) loadUploads(b *diskBucket) error {
 		return err
 	}
 	for _, e := range ents {
-		id := e.Name()
+		id, dir := e.Name(), uploadRel(b.info.Name, e.Name())
 		var info UploadInfo
-		if !validUploadID(id) || d.readJSON(uploadRel(b.info.Name, id)+"/upload.json", &info) != nil || info.ID != id {
+		err := d.readJSON(dir+"/upload.json", &info)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || !validUploadID(id):
+			if err := os.RemoveAll(d.abs(dir)); err != nil { // ended, or never begun
+				return err
+			}
 			continue
+		case err != nil || info.ID != id:
+			return fmt.Errorf("%s/upload.json is unreadable (%v)", dir, err)
 		}
-		u := &diskUpload{info: info, parts: map[int]PartInfo{}}
-		parts, err := os.ReadDir(d.abs(uploadRel(b.info.Name, id)))
-		if err != nil {
+		u := &upload{info: info, parts: map[int]*part{}}
+		if err := d.loadParts(dir, u); err != nil {
 			return err
 		}
-		for _, pe := range parts {
-			n, err := strconv.Atoi(strings.TrimSuffix(pe.Name(), ".json"))
-			if err != nil || n < 1 || n > maxPartNumber || !strings.HasSuffix(pe.Name(), ".json") {
-				continue
-			}
-			rel := partRel(b.info.Name, id, n)
-			var p PartInfo
-			if d.readJSON(rel+".json", &p) != nil || p.Number != n {
-				continue
-			}
-			if fi, err := os.Stat(d.abs(rel)); err == nil && fi.Size() == p.Size {
-				u.parts[n] = p
+		b.uploads[id] = u
+	}
+	return nil
+}
+
+// loadParts reads the parts of the upload in dir, and deletes the files
+// that no part describes.
+func (d *DiskStore) loadParts(dir string, u *upload) error {
+	files, err := os.ReadDir(d.abs(dir))
+	if err != nil {
+		return err
+	}
+	described := map[string]bool{"upload.json": true}
+	for _, f := range files {
+		n, err := strconv.Atoi(strings.TrimSuffix(f.Name(), ".json"))
+		if err != nil || n < 1 || n > maxPartNumber || !strings.HasSuffix(f.Name(), ".json") {
+			continue
+		}
+		var p partRecord
+		if err := d.readJSON(dir+"/"+f.Name(), &p); err != nil || p.Number != n {
+			return fmt.Errorf("%s/%s is not a part of s3local (%v)", dir, f.Name(), err)
+		}
+		if p.File == "" {
+			p.File = fmt.Sprintf("%05d", n)
+		}
+		if strings.ContainsAny(p.File, `/\`) || p.File == ".." {
+			return fmt.Errorf("%s/%s names a file outside its upload", dir, f.Name())
+		}
+		fi, err := os.Stat(d.abs(dir + "/" + p.File))
+		if err != nil || fi.Size() != p.Size {
+			continue // its description is deleted below
+		}
+		described[f.Name()], described[p.File] = true, true
+		u.parts[n] = &part{info: p.PartInfo, body: dir + "/" + p.File}
+	}
+	for _, f := range files {
+		if !described[f.Name()] {
+			if err := os.RemoveAll(d.abs(dir + "/" + f.Name())); err != nil {
+				return err
 			}
 		}
-		b.uploads[id] = u
 	}
 	return nil
 }

@@ -15,38 +15,65 @@
 // In tests of code that uses a storage.Storage, storagetest.Local does this
 // in one call. A Server is also an http.Handler, for httptest.NewServer.
 // It answers as S3 does — same routes, status codes, headers, XML
-// documents and error documents (Code, Message, Resource, RequestId) — for
-// the operations s3kit uses:
+// documents and error documents (Code, Message, Resource, RequestId) — so
+// that common clients work against it unchanged: aws-sdk-go-v2, the aws
+// CLI (s3 cp, sync, mv between buckets, presign), rclone (copy, sync,
+// check, server-side copy and move, purge), s3cmd (ls, put, get, sync,
+// cp, mv, signurl) and django-storages with boto3.
 //
+// # Operations
+//
+// Supported, on both stores:
+//
+//   - Service: ListBuckets (by name; max-buckets, continuation-token,
+//     prefix, bucket-region).
 //   - Buckets: CreateBucket (LocationConstraint, canned ACL; 409
 //     BucketAlreadyOwnedByYou, 400 InvalidBucketName), HeadBucket,
-//     DeleteBucket (409 BucketNotEmpty; open uploads are discarded).
-//     Operations on a missing bucket fail with 404 NoSuchBucket unless
-//     Options.AutoCreateBucket is set.
+//     DeleteBucket (409 BucketNotEmpty; open uploads are discarded),
+//     GetBucketLocation ("" for us-east-1, as S3), GetBucketVersioning
+//     (never enabled). Operations on a missing bucket fail with 404
+//     NoSuchBucket unless Options.AutoCreateBucket is set.
 //   - Objects: PutObject, GetObject and HeadObject (a single byte range,
-//     partNumber, the RFC 7232 conditions, response-* overrides),
-//     DeleteObject, DeleteObjects (Quiet too), and browser POST uploads
-//     (see POST policies). Stored and returned: Content-Type (default
-//     binary/octet-stream), Content-Encoding (without aws-chunked),
-//     Content-Disposition, Content-Language, Cache-Control, Expires,
-//     x-amz-meta-* (lower-case names), storage class, x-amz-tagging (GET
-//     returns x-amz-tagging-count), canned ACL, the website redirect and
-//     the server-side encryption headers (echoed). ETags are quoted hex
-//     MD5s; Content-MD5 is verified (400 BadDigest).
+//     partNumber, the RFC 7232 conditions, response-* overrides on signed
+//     requests), DeleteObject, DeleteObjects (Quiet too), browser POST
+//     uploads (see POST policies), GetObjectTagging, PutObjectTagging and
+//     DeleteObjectTagging (the bytes, ETag and Last-Modified stay).
+//     Stored and returned: Content-Type (default binary/octet-stream),
+//     Content-Encoding (without aws-chunked), Content-Disposition,
+//     Content-Language, Cache-Control, Expires, x-amz-meta-* (lower-case
+//     names), storage class, x-amz-tagging (GET returns
+//     x-amz-tagging-count), canned ACL, the website redirect and the
+//     server-side encryption headers (echoed). ETags are quoted hex MD5s;
+//     Content-MD5 is verified (400 BadDigest).
+//   - CopyObject: x-amz-copy-source ("bucket/key" or "/bucket/key",
+//     URL-encoded, "?versionId=null" allowed), x-amz-metadata-directive
+//     COPY (the source's headers and metadata) or REPLACE (the request's),
+//     x-amz-tagging-directive, x-amz-copy-source-if-match, -none-match,
+//     -modified-since and -unmodified-since (412 PreconditionFailed),
+//     the destination's write conditions, x-amz-checksum-algorithm; a
+//     copy onto itself that changes nothing is 400 InvalidRequest, as in
+//     S3. The copy's ETag is the MD5 of its bytes.
 //   - Conditional writes: "If-None-Match: *" and "If-Match: <etag>" on
-//     PutObject and CompleteMultipartUpload fail with 412
+//     PutObject, CopyObject and CompleteMultipartUpload fail with 412
 //     PreconditionFailed (a failed CompleteMultipartUpload leaves the
 //     upload open); Options.ConditionalWrites can instead ignore them or
 //     answer 501, as some S3-compatible servers do.
 //   - Listing: ListObjectsV2 (prefix, delimiter, max-keys up to 1000,
-//     continuation-token, start-after, encoding-type=url, fetch-owner), in
-//     UTF-8 binary key order.
+//     continuation-token, start-after, encoding-type=url, fetch-owner) and
+//     ListObjects, version 1 (prefix, delimiter, marker, max-keys,
+//     encoding-type=url; each object with its owner; NextMarker only when
+//     a delimiter is given, as S3: without one, clients go on from the
+//     last key), in UTF-8 binary key order.
 //   - Multipart uploads: CreateMultipartUpload (x-amz-checksum-algorithm
-//     and -type), UploadPart, CompleteMultipartUpload (400
-//     InvalidPartOrder, InvalidPart, EntityTooSmall below
-//     Options.MinPartSize; ETag "<MD5 of the part MD5s>-N"; COMPOSITE or
-//     FULL_OBJECT checksums), AbortMultipartUpload (404 NoSuchUpload),
-//     ListMultipartUploads (prefix, delimiter, max-uploads, markers).
+//     and -type), UploadPart, UploadPartCopy (the copy source, its
+//     conditions, x-amz-copy-source-range "bytes=first-last"; 400
+//     InvalidArgument past the source's end), ListParts (max-parts up to
+//     1000, part-number-marker, NextPartNumberMarker, the parts'
+//     checksums), CompleteMultipartUpload (400 InvalidPartOrder,
+//     InvalidPart, EntityTooSmall below Options.MinPartSize; ETag "<MD5 of
+//     the part MD5s>-N"; COMPOSITE or FULL_OBJECT checksums),
+//     AbortMultipartUpload (404 NoSuchUpload), ListMultipartUploads
+//     (prefix, delimiter, max-uploads, markers).
 //   - Payloads: plain and aws-chunked bodies (unsigned, signed and signed
 //     with trailer, whose chunk and trailer signatures are verified),
 //     x-amz-content-sha256, and the checksums CRC32, CRC32C, CRC64NVME,
@@ -60,15 +87,48 @@
 //     CreateBucket, Object, Objects, PutObject and Uploads inspect and seed
 //     the state directly.
 //
+// Not supported, answered with 501 NotImplemented naming the operation
+// ("GetBucketAcl is not implemented by s3local"): the ACL, policy, CORS,
+// lifecycle, tagging, website, logging, notification, replication,
+// encryption, object lock, ownership, public access block, accelerate,
+// analytics, inventory, metrics, intelligent tiering, request payment and
+// metadata configurations of buckets (Get, Put, Delete), PutBucketVersioning,
+// ListObjectVersions, object ACLs, legal holds and retention,
+// GetObjectAttributes, GetObjectTorrent, RestoreObject,
+// SelectObjectContent, RenameObject and CreateSession. Unknown HTTP
+// methods answer 405 MethodNotAllowed. Also left out: versioning (a
+// versionId other than "null" is refused), ACL and policy evaluation
+// beyond the canned ACLs (every signed caller may do anything), SigV4A
+// signatures, SSE-C key checks (the headers are only echoed), tagging in
+// POST uploads, and S3's quirks such as CompleteMultipartUpload answering
+// 200 with an error body. DeleteObject ignores If-Match.
+//
+// # Limits
+//
+// As S3: 2 KiB of user metadata (names without x-amz-meta-, and values;
+// 400 MetadataTooLarge), 8 KiB of request line and headers, cookies aside
+// (400 RequestHeaderSectionTooLarge; a server started by Listen does not
+// read more than 64 KiB of them, cookies included), keys of 1024 bytes, 10000 parts, 20 KiB of
+// POST fields before the file. XML documents are read as their bytes
+// arrive, up to 4 MiB (CompleteMultipartUpload), 2 MiB (DeleteObjects)
+// or 64 KiB (CreateBucket, PutObjectTagging); over it, 400
+// MaxMessageLengthExceeded, before reading the body.
+//
 // # Stores
 //
 // A Store keeps the buckets, objects and uploads; the Server only speaks
-// the protocol. NewMemoryStore (the default) keeps everything in memory and
+// the protocol. Both stores share one index (buckets, ordered keys, open
+// uploads and the rule that commits a write) and differ in where the bytes
+// live. NewMemoryStore (the default) keeps everything in memory and
 // nothing survives the process. NewDiskStore keeps a directory that
 // survives restarts: each object is a plain file under its key
 // (<dir>/<bucket>/<key>), so that a developer can look at it, and its
 // description (size, ETag, headers, metadata, checksum) is a JSON file in
 // the hidden directory <dir>/.s3local, which no bucket or key can reach.
+// A write commits in one step, by the rename of its body after its
+// description was written to a journal: after a process kill, every
+// object is one whole write, and the next open finishes or drops what the
+// kill interrupted (see DiskStore for what a machine crash may lose).
 // Keys that a directory tree cannot hold as they are ("a" beside "a/b",
 // empty or dot segments, control characters, segments over 255 bytes,
 // case-only differences on case-insensitive filesystems) are stored under
@@ -93,14 +153,29 @@
 // valid AWS Signature Version 4 in the Authorization header, in a
 // presigned URL (X-Amz-Expires at most 604800) or in a POST policy, with
 // the S3 canonical URI (each segment encoded once, no normalisation), or
-// fail with 403 SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied
-// ("Request has expired"), RequestTimeTooSkewed (more than 15 minutes off
-// Options.Now), or 400 AuthorizationHeaderMalformed,
-// AuthorizationQueryParametersError or InvalidToken. An unsigned request
-// may do what the canned ACLs allow: read an object written with
-// public-read or public-read-write, list a bucket created public-read,
-// write in a bucket created public-read-write; anything else is 403
-// AccessDenied.
+// Signature Version 2 (the Authorization header "AWS AKID:signature", or
+// a presigned URL with AWSAccessKeyId, Expires and Signature, as s3cmd
+// signurl makes them), or fail with 403 SignatureDoesNotMatch,
+// InvalidAccessKeyId, AccessDenied ("Request has expired"),
+// RequestTimeTooSkewed (more than 15 minutes off Options.Now), or 400
+// AuthorizationHeaderMalformed, AuthorizationQueryParametersError or
+// InvalidToken. A SigV4 signature must cover the host and every x-amz-*
+// header of the request, as S3 requires (403 AccessDenied "There were
+// headers present in the request which were not signed", with
+// HeadersNotSigned), except, on a presigned URL, x-amz-content-sha256 and
+// the SSE-C key headers; Content-Type and Content-MD5 may be unsigned, as
+// with S3. So an x-amz-acl, metadata, tags or a storage class added to a
+// presigned PUT are refused, not stored.
+//
+// An unsigned request may do what the canned ACLs allow: read an object
+// written with public-read or public-read-write, list a bucket created
+// public-read, write in a bucket created public-read-write (a copy also
+// needs a public-read source); anything else is 403 AccessDenied. Unsigned
+// reads, with or without credentials configured, may not use response-*
+// overrides (400 InvalidRequest "Request specific response headers cannot
+// be used for anonymous GET requests.", as S3), so that a public object
+// is never served as another type, and are served with
+// "X-Content-Type-Options: nosniff".
 //
 // # POST policies
 //
@@ -144,7 +219,7 @@
 //
 // A Server is safe for concurrent use by any number of requests and method
 // calls, and so are both stores. Request bodies are read and hashed
-// outside any lock, into a Blob of the store (a temporary file on disk);
+// outside any lock, into the store (a temporary file on disk);
 // the write then commits at once, under the store's lock, where the write
 // condition is evaluated, so that of concurrent "If-None-Match: *" writers
 // exactly one wins. Readers see the previous object or the new one, never
@@ -156,10 +231,13 @@
 //
 // Every request body is bounded: PutObject, UploadPart and POST uploads by
 // Options.MaxObjectSize (default 5 GiB; larger declared lengths fail with
-// 400 EntityTooLarge before the body is read), XML documents by a few
-// MiB. The disk store never holds a body in memory: bodies, parts and
-// completed multipart objects stream through temporary files, and the
-// store keeps only the descriptions of its objects and uploads in memory.
+// 400 EntityTooLarge before the body is read), XML documents by the
+// limits above, in buffers that grow as their bytes arrive, never ahead.
+// Copies stream from the source into the store as bodies do. The disk
+// store never holds a body in memory: bodies, parts and completed
+// multipart objects stream through temporary files, and the store keeps
+// only the descriptions of its objects and uploads in memory, each bounded
+// by the 8 KiB of headers it was written with.
 // The memory store holds each body once, in segments of up to 1 MiB
 // allocated as data arrives (never more than one segment ahead, whatever
 // length a client declares), and never copied as it grows;
@@ -171,20 +249,9 @@
 // memory store; a multipart upload of 5 MiB parts at 44 MB on the disk
 // store.
 //
-// # Not supported
+// # What is not kept
 //
-// ListBuckets, ListObjects (version 1), CopyObject, UploadPartCopy,
-// ListParts, GetBucketLocation and the other operations s3kit does not
-// call; versioning (a versionId other than "null" is refused), object
-// lock, ACL and policy evaluation beyond the canned ACLs above (every
-// signed caller may do anything), bucket configuration sub-resources (acl,
-// policy, cors, lifecycle, tagging, website, ...), object sub-resources
-// (tagging, acl, ...), SelectObjectContent, RestoreObject, SigV2 and
-// SigV4A signatures, SSE-C key checks (the headers are only echoed),
-// tagging in POST uploads, and S3's quirks such as CompleteMultipartUpload
-// answering 200 with an error body. Requests for them answer 501
-// NotImplemented with an XML error; unknown HTTP methods answer 405
-// MethodNotAllowed. DeleteObject ignores If-Match. A DiskStore does not
-// sync files to disk (a machine crash may lose the last writes) and does
+// A DiskStore does not sync files to the disk: a machine crash may lose
+// the last writes (see DiskStore for exactly what survives), and it does
 // not adopt files added to its directory by hand.
 package s3local

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -36,15 +35,12 @@ type fixture struct {
 	ts  *httptest.Server
 }
 
-// storeFlag picks the store of the protocol tests: go test ./s3local -args
-// -store=disk runs them all on a DiskStore. The conformance suite and the
-// store tests run on both stores whatever the flag.
-var storeFlag = flag.String("store", "memory", "store of the protocol tests: memory or disk")
-
-// start runs a server with opts and creates testBucket.
+// start runs a server with opts and creates testBucket. Without
+// opts.Store, the server keeps its data in memory, or, under
+// TestOnDiskStore, in a DiskStore of its own.
 func start(t *testing.T, opts s3local.Options) *fixture {
 	t.Helper()
-	if opts.Store == nil && *storeFlag == "disk" {
+	if opts.Store == nil && strings.HasPrefix(t.Name(), onDiskStore+"/") {
 		opts.Store = newDiskStore(t, t.TempDir())
 	}
 	srv := s3local.New(opts)

@@ -21,7 +21,7 @@ func (s *Server) CreateBucket(name string) error {
 	if !validBucketName(name) {
 		return newError("InvalidBucketName", "").with("BucketName", name)
 	}
-	if err := s.store.CreateBucket(BucketInfo{Name: name, Created: s.now()}); err != nil {
+	if err := s.idx.createBucket(BucketInfo{Name: name, Created: s.now()}); err != nil {
 		return s.storeError(&reqCtx{s: s, bucket: name}, err)
 	}
 	return nil
@@ -32,7 +32,7 @@ func (s *Server) CreateBucket(name string) error {
 // exist.
 func (s *Server) Objects(bucket string) ([]Object, error) {
 	var keys []string
-	if err := s.store.List(bucket, "", "", func(o ObjectInfo) bool {
+	if err := s.idx.list(bucket, "", "", func(o ObjectInfo) bool {
 		keys = append(keys, o.Key)
 		return true
 	}); err != nil {
@@ -50,7 +50,7 @@ func (s *Server) Objects(bucket string) ([]Object, error) {
 // Object returns the object at key in bucket, with its bytes, and whether
 // it exists.
 func (s *Server) Object(bucket, key string) (Object, bool) {
-	info, r, err := s.store.Open(bucket, key)
+	info, r, err := s.idx.open(bucket, key)
 	if err != nil {
 		return Object{}, false
 	}
@@ -79,10 +79,10 @@ func (s *Server) PutObject(bucket, key string, body []byte, header http.Header) 
 		return Object{}, err
 	}
 	rc := &reqCtx{s: s, bucket: bucket, key: key}
-	blob, serr := s.store.NewBlob(bucket, int64(len(body)))
+	blob, serr := s.idx.newBlob(int64(len(body)))
 	if serr == nil {
 		if _, serr = blob.Write(body); serr != nil {
-			blob.Discard()
+			blob.discard()
 		}
 	}
 	if serr != nil {
@@ -97,7 +97,7 @@ func (s *Server) PutObject(bucket, key string, body []byte, header http.Header) 
 		Metadata: meta,
 		Checksum: Checksum{Algorithm: alg.name, Value: checksumOf(alg, body), Type: checksumFullObject},
 	}
-	if err := s.commit(rc, info, blob, PutOptions{}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{}); err != nil {
 		return Object{}, err
 	}
 	o, ok := s.Object(bucket, key)
@@ -111,7 +111,7 @@ func (s *Server) PutObject(bucket, key string, body []byte, header http.Header) 
 // then initiation time, with their parts. It returns an *Error with code
 // NoSuchBucket when the bucket does not exist.
 func (s *Server) Uploads(bucket string) ([]UploadInfo, error) {
-	us, err := s.store.Uploads(bucket)
+	us, err := s.idx.uploadList(bucket)
 	if err != nil {
 		return nil, s.storeError(&reqCtx{s: s, bucket: bucket}, err)
 	}

@@ -3,6 +3,7 @@ package s3local
 import (
 	"encoding/base64"
 	"encoding/xml"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -47,19 +48,35 @@ type commonPrefix struct {
 type listParams struct {
 	prefix, delimiter, marker string
 	max                       int
+	encoding                  string              // "" or "url"
+	encode                    func(string) string // how names are written
 }
 
-// parseMax parses a max-keys style parameter: default and cap maxListKeys.
-func parseMax(v, name string) (int, *Error) {
+// parseListParams reads prefix, delimiter, encoding-type and the page
+// size, named maxName.
+func parseListParams(q url.Values, maxName string) (listParams, *Error) {
+	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), encoding: q.Get("encoding-type")}
+	var err *Error
+	if p.encode, err = encoder(p.encoding); err != nil {
+		return p, err
+	}
+	if p.max, err = parseLimit(q.Get(maxName), maxName, maxListKeys); err != nil {
+		return p, newError("InvalidArgument", "Provided "+maxName+" not an integer or within integer range").
+			with("ArgumentName", maxName).with("ArgumentValue", q.Get(maxName))
+	}
+	return p, nil
+}
+
+// parseLimit parses a page size: limit when empty, at most limit.
+func parseLimit(v, name string, limit int) (int, *Error) {
 	if v == "" {
-		return maxListKeys, nil
+		return limit, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, newError("InvalidArgument", "Provided "+name+" not an integer or within integer range").
-			with("ArgumentName", name).with("ArgumentValue", v)
+		return 0, newError("InvalidArgument", "Provided "+name+" not an integer or within integer range")
 	}
-	return min(n, maxListKeys), nil
+	return min(n, limit), nil
 }
 
 // walk lists the objects of bucket after p.marker under p.prefix, rolling
@@ -75,7 +92,7 @@ func (s *Server) walk(bucket string, p listParams, emit func(name string, info *
 	after, count := p.marker, 0
 	for {
 		skip := "" // a common prefix met: list again past it
-		err := s.store.List(bucket, p.prefix, after, func(o ObjectInfo) bool {
+		err := s.idx.list(bucket, p.prefix, after, func(o ObjectInfo) bool {
 			name, info := o.Key, &o
 			if p.delimiter != "" {
 				if j := strings.Index(o.Key[len(p.prefix):], p.delimiter); j >= 0 {
@@ -103,71 +120,109 @@ func (s *Server) walk(bucket string, p listParams, emit func(name string, info *
 	}
 }
 
-// listObjects serves ListObjectsV2.
-func (s *Server) listObjects(rc *reqCtx) *Error {
+// page is one page of an object listing, whichever its version.
+type page struct {
+	contents  []listEntry
+	prefixes  []commonPrefix
+	truncated bool
+	last      string // the last key or common prefix listed
+}
+
+// listPage lists a page of rc's bucket; owner asks for the owner of each
+// object.
+func (s *Server) listPage(rc *reqCtx, p listParams, owner bool) (page, *Error) {
+	var pg page
+	var err error
+	pg.truncated, pg.last, err = s.walk(rc.bucket, p, func(name string, o *ObjectInfo) {
+		if o == nil {
+			pg.prefixes = append(pg.prefixes, commonPrefix{Prefix: p.encode(name)})
+			return
+		}
+		e := listEntry{Key: p.encode(name), LastModified: xmlTime(o.LastModified), ETag: o.ETag, Size: o.Size, StorageClass: o.StorageClass}
+		if o.Checksum.Algorithm != "" {
+			e.ChecksumAlgorithm, e.ChecksumType = o.Checksum.Algorithm, o.Checksum.Type
+		}
+		if owner {
+			e.Owner = &theOwner
+		}
+		pg.contents = append(pg.contents, e)
+	})
+	if err != nil {
+		return pg, s.storeError(rc, err)
+	}
+	return pg, nil
+}
+
+// listObjectsV2 serves ListObjectsV2.
+func (s *Server) listObjectsV2(rc *reqCtx) *Error {
 	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
 	q := rc.q
-	enc := q.Get("encoding-type")
-	encode, err := encoder(enc)
+	p, err := parseListParams(q, "max-keys")
 	if err != nil {
 		return err
 	}
-	max, err := parseMax(q.Get("max-keys"), "max-keys")
-	if err != nil {
-		return err
-	}
-	p := listParams{prefix: q.Get("prefix"), delimiter: q.Get("delimiter"), max: max}
-	res := listBucketResult{
-		NS:           s3NS,
-		Name:         rc.bucket,
-		Prefix:       encode(p.prefix),
-		MaxKeys:      max,
-		Delimiter:    encode(p.delimiter),
-		EncodingType: enc,
-	}
-	fetchOwner := q.Get("fetch-owner") == "true"
+	res := listBucketResult{NS: s3NS, Name: rc.bucket, Prefix: p.encode(p.prefix), MaxKeys: p.max,
+		Delimiter: p.encode(p.delimiter), EncodingType: p.encoding, StartAfter: p.encode(q.Get("start-after"))}
+	p.marker = q.Get("start-after")
 	if tok := q.Get("continuation-token"); tok != "" {
 		m, err := base64.RawURLEncoding.DecodeString(tok)
 		if err != nil || len(m) == 0 {
 			return newError("InvalidArgument", "The continuation token provided is incorrect").
 				with("ArgumentName", "continuation-token").with("ArgumentValue", tok)
 		}
-		p.marker = string(m)
-		res.ContinuationToken = tok
-	} else {
-		p.marker = q.Get("start-after")
+		p.marker, res.ContinuationToken = string(m), tok
 	}
-	res.StartAfter = encode(q.Get("start-after"))
-
-	truncated, last, serr := s.walk(rc.bucket, p, func(name string, o *ObjectInfo) {
-		if o == nil {
-			res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: encode(name)})
-			return
-		}
-		e := listEntry{
-			Key:          encode(name),
-			LastModified: xmlTime(o.LastModified),
-			ETag:         o.ETag,
-			Size:         o.Size,
-			StorageClass: o.StorageClass,
-		}
-		if o.Checksum.Algorithm != "" {
-			e.ChecksumAlgorithm, e.ChecksumType = o.Checksum.Algorithm, o.Checksum.Type
-		}
-		if fetchOwner {
-			e.Owner = &theOwner
-		}
-		res.Contents = append(res.Contents, e)
-	})
-	if serr != nil {
-		return s.storeError(rc, serr)
+	pg, err := s.listPage(rc, p, q.Get("fetch-owner") == "true")
+	if err != nil {
+		return err
 	}
-	res.IsTruncated = truncated
+	res.Contents, res.CommonPrefixes, res.IsTruncated = pg.contents, pg.prefixes, pg.truncated
 	res.KeyCount = len(res.Contents) + len(res.CommonPrefixes)
-	if truncated {
-		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(last))
+	if pg.truncated {
+		res.NextContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(pg.last))
+	}
+	return rc.writeXML(res)
+}
+
+type listObjectsResult struct {
+	XMLName        xml.Name       `xml:"ListBucketResult"`
+	NS             string         `xml:"xmlns,attr"`
+	Name           string         `xml:"Name"`
+	Prefix         string         `xml:"Prefix"`
+	Marker         string         `xml:"Marker"`
+	NextMarker     string         `xml:"NextMarker,omitempty"`
+	MaxKeys        int            `xml:"MaxKeys"`
+	Delimiter      string         `xml:"Delimiter,omitempty"`
+	EncodingType   string         `xml:"EncodingType,omitempty"`
+	IsTruncated    bool           `xml:"IsTruncated"`
+	Contents       []listEntry    `xml:"Contents"`
+	CommonPrefixes []commonPrefix `xml:"CommonPrefixes"`
+}
+
+// listObjectsV1 serves ListObjects (version 1): pages after marker, each
+// object with its owner. NextMarker, the last key or common prefix of a
+// truncated page, is given only when a delimiter is, as S3 does: without
+// one, clients continue from the last key.
+func (s *Server) listObjectsV1(rc *reqCtx) *Error {
+	if _, err := s.bucketFor(rc); err != nil {
+		return err
+	}
+	p, err := parseListParams(rc.q, "max-keys")
+	if err != nil {
+		return err
+	}
+	p.marker = rc.q.Get("marker")
+	pg, err := s.listPage(rc, p, true)
+	if err != nil {
+		return err
+	}
+	res := listObjectsResult{NS: s3NS, Name: rc.bucket, Prefix: p.encode(p.prefix), Marker: p.encode(p.marker),
+		MaxKeys: p.max, Delimiter: p.encode(p.delimiter), EncodingType: p.encoding, IsTruncated: pg.truncated,
+		Contents: pg.contents, CommonPrefixes: pg.prefixes}
+	if pg.truncated && p.delimiter != "" {
+		res.NextMarker = p.encode(pg.last)
 	}
 	return rc.writeXML(res)
 }

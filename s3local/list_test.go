@@ -193,3 +193,101 @@ func TestListObjectsDetails(t *testing.T) {
 		}
 	})
 }
+
+// TestListObjectsV1 pages a listing of version 1 as clients do: with
+// NextMarker when a delimiter is given (S3 gives it only then), else from
+// the last key, with prefixes, URL encoding and the owner of each object.
+func TestListObjectsV1(t *testing.T) {
+	f := start(t, s3local.Options{})
+	keys := []string{"a", "a b/c+d", "a b/e", "a/1", "a/2", "a/b/3", "b", "c/", "c/x", "d"}
+	for _, k := range keys {
+		if _, err := f.srv.PutObject(testBucket, k, []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := f.client(t)
+	ctx := context.Background()
+	tests := []struct {
+		name              string
+		in                s3.ListObjectsInput
+		want              string // keys, then prefixes marked "*"
+		wantNext, wantOne bool   // NextMarker given; the first page truncated
+	}{
+		{"all, by 3", s3.ListObjectsInput{MaxKeys: aws.Int32(3)}, strings.Join(keys, " "), false, true},
+		{"delimiter, by 2", s3.ListObjectsInput{MaxKeys: aws.Int32(2), Delimiter: aws.String("/")}, "a b d a b/* a/* c/*", true, true},
+		{"prefix and delimiter", s3.ListObjectsInput{Prefix: aws.String("a/"), Delimiter: aws.String("/"), MaxKeys: aws.Int32(1)}, "a/1 a/2 a/b/*", true, true},
+		{"after a marker", s3.ListObjectsInput{Marker: aws.String("a/b/3")}, "b c/ c/x d", false, false},
+		{"after a common prefix", s3.ListObjectsInput{Marker: aws.String("a/"), Delimiter: aws.String("/")}, "b d c/*", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			in.Bucket = aws.String(testBucket)
+			var got, prefixes []string
+			for page := 0; ; page++ {
+				out, err := c.ListObjects(ctx, &in)
+				if err != nil {
+					t.Fatalf("ListObjects(%+v) = %v", in, err)
+				}
+				if page == 0 && aws.ToBool(out.IsTruncated) != tt.wantOne {
+					t.Errorf("the first page: IsTruncated = %v, want %v", aws.ToBool(out.IsTruncated), tt.wantOne)
+				}
+				for _, o := range out.Contents {
+					got = append(got, aws.ToString(o.Key))
+					if o.Owner == nil || aws.ToString(o.Owner.ID) == "" || aws.ToString(o.ETag) == "" {
+						t.Errorf("%q: Owner %v, ETag %q; want both", aws.ToString(o.Key), o.Owner, aws.ToString(o.ETag))
+					}
+				}
+				for _, p := range out.CommonPrefixes {
+					prefixes = append(prefixes, aws.ToString(p.Prefix)+"*")
+				}
+				if (out.NextMarker != nil) != (tt.wantNext && aws.ToBool(out.IsTruncated)) {
+					t.Errorf("NextMarker = %v with delimiter %q, truncated %v", out.NextMarker, aws.ToString(in.Delimiter), aws.ToBool(out.IsTruncated))
+				}
+				if !aws.ToBool(out.IsTruncated) {
+					break
+				}
+				if out.NextMarker != nil {
+					in.Marker = out.NextMarker
+				} else {
+					in.Marker = out.Contents[len(out.Contents)-1].Key
+				}
+				if page > 20 {
+					t.Fatal("more than 20 pages")
+				}
+			}
+			if s := strings.Join(append(got, prefixes...), " "); s != tt.want {
+				t.Errorf("listed %q, want %q", s, tt.want)
+			}
+		})
+	}
+
+	// encoding-type=url encodes every name the answer holds.
+	out, err := c.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(testBucket), Prefix: aws.String("a "), Marker: aws.String("a b/c+d"),
+		Delimiter: aws.String("+"), EncodingType: types.EncodingTypeUrl, MaxKeys: aws.Int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Prefix) != "a+" || aws.ToString(out.Marker) != "a+b/c%2Bd" ||
+		len(out.Contents) != 1 || aws.ToString(out.Contents[0].Key) != "a+b/e" || aws.ToString(out.Delimiter) != "%2B" || out.EncodingType != types.EncodingTypeUrl {
+		t.Errorf("ListObjects(encoding-type=url) = prefix %q, marker %q, delimiter %q, %d keys (%v)", aws.ToString(out.Prefix), aws.ToString(out.Marker),
+			aws.ToString(out.Delimiter), len(out.Contents), out.EncodingType)
+	}
+
+	// Refused parameters, as S3 refuses them.
+	for _, q := range []string{"max-keys=-1", "max-keys=x", "encoding-type=base64"} {
+		resp, body := do(t, http.MethodGet, f.ts.URL+"/"+testBucket+"?"+q, nil, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidArgument</Code>") {
+			t.Errorf("ListObjects?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
+		}
+	}
+	var res struct {
+		MaxKeys     int
+		IsTruncated bool
+		Contents    []struct{ Key string }
+	}
+	_, body := do(t, http.MethodGet, f.ts.URL+"/"+testBucket+"?max-keys=0", nil, nil)
+	if err := xml.Unmarshal(body, &res); err != nil || res.MaxKeys != 0 || res.IsTruncated || len(res.Contents) != 0 {
+		t.Errorf("ListObjects?max-keys=0 = %s", body)
+	}
+}

@@ -29,9 +29,10 @@ func Start(opts Options) (*Server, error) {
 // Listen serves s on addr ("host:port"; "" is DefaultAddr) in a
 // goroutine, until Close or Shutdown. The host must be a loopback address
 // or "localhost" unless Options.AllowNonLoopback is set. A Server listens
-// once. The http.Server has a read-header timeout of 30 s and an idle
-// timeout of 2 minutes, and no read or write timeout: bodies may be
-// large.
+// once. The http.Server has a read-header timeout of 30 s, an idle
+// timeout of 2 minutes, a header limit of 64 KiB (S3 refuses more than 8
+// KiB; the rest is room for the cookies of other localhost servers),
+// and no read or write timeout: bodies may be large.
 func (s *Server) Listen(addr string) error {
 	if addr == "" {
 		addr = DefaultAddr
@@ -56,7 +57,9 @@ func (s *Server) Listen(addr string) error {
 	if s.opts.Logf != nil {
 		errLog = log.New(logfWriter(s.opts.Logf), "s3local: ", 0)
 	}
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog}
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
+		MaxHeaderBytes: maxHeaderRead} // larger headers get 431 from net/http; smaller ones over the limit, S3's error
+
 	s.url = "http://" + ln.Addr().String()
 	go s.hs.Serve(ln)
 	return nil

@@ -13,6 +13,15 @@ import (
 
 const maxPartNumber = 10000
 
+// Limits of the XML documents of requests: a CompleteMultipartUpload of
+// 10000 parts with checksums takes under 2 MiB; a DeleteObjects of 1000
+// keys of 1024 bytes, 1 MiB and its markup.
+const (
+	maxCompleteBody     = 4 << 20
+	maxDeleteBody       = 2 << 20
+	maxCreateBucketBody = 64 << 10
+)
+
 type initiateMultipartUploadResult struct {
 	XMLName  xml.Name `xml:"InitiateMultipartUploadResult"`
 	NS       string   `xml:"xmlns,attr"`
@@ -38,7 +47,7 @@ func (s *Server) createMultipartUpload(rc *reqCtx) *Error {
 	}
 	rc.drainBody()
 	u := UploadInfo{ID: randomUploadID(), Key: rc.key, Initiated: s.now(), Metadata: meta, ChecksumAlgorithm: alg, ChecksumType: typ}
-	if err := s.store.CreateUpload(rc.bucket, u); err != nil {
+	if err := s.idx.createUpload(rc.bucket, u); err != nil {
 		return s.storeError(rc, err)
 	}
 	if alg != "" {
@@ -91,7 +100,7 @@ func noSuchUpload(id string) *Error {
 // findUpload returns rc's open upload, which must be for rc's key.
 func (s *Server) findUpload(rc *reqCtx) (UploadInfo, *Error) {
 	id := rc.q.Get("uploadId")
-	u, err := s.store.Upload(rc.bucket, id)
+	u, err := s.idx.uploadInfo(rc.bucket, id)
 	if errors.Is(err, ErrNoSuchUpload) || err == nil && u.Key != rc.key {
 		return UploadInfo{}, noSuchUpload(id)
 	}
@@ -110,28 +119,28 @@ func parsePartNumber(v string) (int, *Error) {
 	return n, nil
 }
 
-// resultChecksums are the checksum elements of CompleteMultipartUpload
-// results.
+// resultChecksums are the checksum elements of the results that describe
+// an object or a part (CompleteMultipartUpload, CopyObject,
+// UploadPartCopy, ListParts).
 type resultChecksums struct {
 	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
 	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+	ChecksumSHA512    string `xml:"ChecksumSHA512,omitempty"`
+	ChecksumMD5       string `xml:"ChecksumMD5,omitempty"`
+	ChecksumXXHASH64  string `xml:"ChecksumXXHASH64,omitempty"`
+	ChecksumXXHASH3   string `xml:"ChecksumXXHASH3,omitempty"`
+	ChecksumXXHASH128 string `xml:"ChecksumXXHASH128,omitempty"`
 }
 
+// set sets the element of algorithm alg.
 func (c *resultChecksums) set(alg, value string) {
-	switch alg {
-	case algCRC32:
-		c.ChecksumCRC32 = value
-	case algCRC32C:
-		c.ChecksumCRC32C = value
-	case algCRC64NVME:
-		c.ChecksumCRC64NVME = value
-	case algSHA1:
-		c.ChecksumSHA1 = value
-	case algSHA256:
-		c.ChecksumSHA256 = value
+	if f := map[string]*string{algCRC32: &c.ChecksumCRC32, algCRC32C: &c.ChecksumCRC32C, algCRC64NVME: &c.ChecksumCRC64NVME,
+		algSHA1: &c.ChecksumSHA1, algSHA256: &c.ChecksumSHA256, algSHA512: &c.ChecksumSHA512, algMD5: &c.ChecksumMD5,
+		algXXHASH64: &c.ChecksumXXHASH64, algXXHASH3: &c.ChecksumXXHASH3, algXXHASH128: &c.ChecksumXXHASH128}[alg]; f != nil {
+		*f = value
 	}
 }
 
@@ -153,7 +162,7 @@ func (s *Server) uploadPart(rc *reqCtx) *Error {
 	}
 	p := PartInfo{Number: n, Size: pl.size, ETag: quotedMD5(pl.md5), LastModified: s.now(),
 		ChecksumAlgorithm: pl.checksum.Algorithm, Checksum: pl.checksum.Value}
-	if err := s.store.PutPart(rc.bucket, u.ID, p, blob); err != nil {
+	if err := s.idx.putPart(rc.bucket, u.ID, p, blob); err != nil {
 		if errors.Is(err, ErrNoSuchUpload) {
 			return noSuchUpload(u.ID)
 		}
@@ -212,7 +221,11 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	data, err := rc.readSmall(bodyOptions{limit: 16 << 20, objectChecksum: true})
+	// The upload is checked before its part list is read, as S3 does.
+	if _, err := s.findUpload(rc); err != nil {
+		return err
+	}
+	data, err := rc.readSmall(bodyOptions{limit: maxCompleteBody, objectChecksum: true})
 	if err != nil {
 		return err
 	}
@@ -220,7 +233,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if xml.Unmarshal(data, &req) != nil || len(req.Parts) == 0 {
 		return newError("MalformedXML", "")
 	}
-	u, err := s.findUpload(rc)
+	u, err := s.findUpload(rc) // its parts as they are now
 	if err != nil {
 		return err
 	}
@@ -242,7 +255,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if err := s.commit(rc, info, blob, PutOptions{Check: cond.check, UploadID: u.ID}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{check: cond.check, uploadID: u.ID}); err != nil {
 		return err
 	}
 	res := completeMultipartUploadResult{NS: s3NS, Location: location(rc), Bucket: rc.bucket, Key: rc.key, ETag: info.ETag}
@@ -289,7 +302,7 @@ func (s *Server) checkParts(u UploadInfo, list []completedPart) ([]PartInfo, *Er
 // assemble copies parts into a new blob, in order, and describes the
 // object they make: the multipart ETag and the checksum of the upload's
 // type (a CRC64NVME of the whole object when the upload names none).
-func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInfo, Blob, *Error) {
+func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInfo, blob, *Error) {
 	var total int64
 	for _, p := range parts {
 		total += p.Size
@@ -301,7 +314,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	case u.ChecksumType != checksumFullObject:
 		full = nil // COMPOSITE: from the part checksums
 	}
-	blob, err := s.store.NewBlob(rc.bucket, total)
+	blob, err := s.idx.newBlob(total)
 	if err != nil {
 		return ObjectInfo{}, nil, s.storeError(rc, err)
 	}
@@ -316,7 +329,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	sums := make([]string, len(parts))
 	for i, p := range parts {
 		if err := s.copyPart(rc, u.ID, p, w); err != nil {
-			blob.Discard()
+			blob.discard()
 			return ObjectInfo{}, nil, err
 		}
 		sum, _ := hex.DecodeString(strings.Trim(p.ETag, `"`))
@@ -335,7 +348,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 	}
 	if c := info.Checksum; c.Algorithm != "" {
 		if v := rc.r.Header.Get(checksumHeader(c.Algorithm)); v != "" && v != c.Value && v+"-"+itoa(len(parts)) != c.Value {
-			blob.Discard()
+			blob.discard()
 			return ObjectInfo{}, nil, newError("BadDigest", "The "+c.Algorithm+" you specified did not match the calculated checksum.")
 		}
 	}
@@ -345,7 +358,7 @@ func (s *Server) assemble(rc *reqCtx, u UploadInfo, parts []PartInfo) (ObjectInf
 // copyPart copies part p of an upload to w. A part replaced since the
 // part list was checked is an InvalidPart.
 func (s *Server) copyPart(rc *reqCtx, id string, p PartInfo, w io.Writer) *Error {
-	got, r, err := s.store.OpenPart(rc.bucket, id, p.Number)
+	got, r, err := s.idx.openPart(rc.bucket, id, p.Number)
 	if errors.Is(err, ErrNoSuchUpload) {
 		return noSuchUpload(id)
 	}
@@ -383,124 +396,11 @@ func (s *Server) abortMultipartUpload(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.AbortUpload(rc.bucket, u.ID); err != nil {
+	if err := s.idx.abortUpload(rc.bucket, u.ID); err != nil {
 		if errors.Is(err, ErrNoSuchUpload) {
 			return noSuchUpload(u.ID)
 		}
 		return s.storeError(rc, err)
 	}
 	return rc.writeStatus(http.StatusNoContent)
-}
-
-type listMultipartUploadsResult struct {
-	XMLName            xml.Name       `xml:"ListMultipartUploadsResult"`
-	NS                 string         `xml:"xmlns,attr"`
-	Bucket             string         `xml:"Bucket"`
-	KeyMarker          string         `xml:"KeyMarker"`
-	UploadIDMarker     string         `xml:"UploadIdMarker"`
-	NextKeyMarker      string         `xml:"NextKeyMarker,omitempty"`
-	NextUploadIDMarker string         `xml:"NextUploadIdMarker,omitempty"`
-	Prefix             string         `xml:"Prefix,omitempty"`
-	Delimiter          string         `xml:"Delimiter,omitempty"`
-	EncodingType       string         `xml:"EncodingType,omitempty"`
-	MaxUploads         int            `xml:"MaxUploads"`
-	IsTruncated        bool           `xml:"IsTruncated"`
-	Uploads            []uploadEntry  `xml:"Upload"`
-	CommonPrefixes     []commonPrefix `xml:"CommonPrefixes"`
-}
-
-type uploadEntry struct {
-	Key               string `xml:"Key"`
-	UploadID          string `xml:"UploadId"`
-	Initiator         owner  `xml:"Initiator"`
-	Owner             owner  `xml:"Owner"`
-	StorageClass      string `xml:"StorageClass"`
-	Initiated         string `xml:"Initiated"`
-	ChecksumAlgorithm string `xml:"ChecksumAlgorithm,omitempty"`
-	ChecksumType      string `xml:"ChecksumType,omitempty"`
-}
-
-func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
-	if _, err := s.bucketFor(rc); err != nil {
-		return err
-	}
-	q := rc.q
-	enc := q.Get("encoding-type")
-	encode, err := encoder(enc)
-	if err != nil {
-		return err
-	}
-	max, err := parseMax(q.Get("max-uploads"), "max-uploads")
-	if err != nil {
-		return err
-	}
-	prefix, delim := q.Get("prefix"), q.Get("delimiter")
-	keyMarker, idMarker := q.Get("key-marker"), q.Get("upload-id-marker")
-	if keyMarker == "" {
-		idMarker = ""
-	}
-	res := listMultipartUploadsResult{
-		NS: s3NS, Bucket: rc.bucket, KeyMarker: encode(keyMarker), UploadIDMarker: idMarker,
-		Prefix: encode(prefix), Delimiter: encode(delim), EncodingType: enc, MaxUploads: max,
-	}
-	us, serr := s.store.Uploads(rc.bucket)
-	if serr != nil {
-		return s.storeError(rc, serr)
-	}
-
-	// Skip up to the markers.
-	start := 0
-	if keyMarker != "" {
-		start = len(us)
-		for i, u := range us {
-			if u.Key > keyMarker {
-				start = i
-				break
-			}
-			if u.Key == keyMarker && idMarker != "" && u.ID == idMarker {
-				start = i + 1
-				break
-			}
-		}
-	}
-	lastPrefix := ""
-	count := 0
-	for i := start; i < len(us); i++ {
-		u := us[i]
-		if !strings.HasPrefix(u.Key, prefix) {
-			continue
-		}
-		if delim != "" {
-			if j := strings.Index(u.Key[len(prefix):], delim); j >= 0 {
-				cp := u.Key[:len(prefix)+j+len(delim)]
-				if cp == lastPrefix || cp <= keyMarker {
-					continue
-				}
-				if count == max {
-					res.IsTruncated = true
-					break
-				}
-				res.CommonPrefixes = append(res.CommonPrefixes, commonPrefix{Prefix: encode(cp)})
-				lastPrefix = cp
-				res.NextKeyMarker, res.NextUploadIDMarker = encode(cp), ""
-				count++
-				continue
-			}
-		}
-		if count == max {
-			res.IsTruncated = true
-			break
-		}
-		res.Uploads = append(res.Uploads, uploadEntry{
-			Key: encode(u.Key), UploadID: u.ID, Initiator: theOwner, Owner: theOwner,
-			StorageClass: u.StorageClass, Initiated: xmlTime(u.Initiated),
-			ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
-		})
-		res.NextKeyMarker, res.NextUploadIDMarker = encode(u.Key), u.ID
-		count++
-	}
-	if !res.IsTruncated {
-		res.NextKeyMarker, res.NextUploadIDMarker = "", ""
-	}
-	return rc.writeXML(res)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand"
 	"net/http"
@@ -330,5 +331,73 @@ func TestMultipartFullObjectChecksum(t *testing.T) {
 				t.Errorf("GetObject = %d bytes, %v, type %q; want %d bytes FULL_OBJECT", len(b), err, g.ChecksumType, len(data))
 			}
 		})
+	}
+}
+
+// TestListParts pages the parts of an upload by part-number-marker, with
+// their checksums, as resumable uploads read them.
+func TestListParts(t *testing.T) {
+	f := start(t, s3local.Options{MinPartSize: 1})
+	c := f.client(t)
+	ctx := context.Background()
+	cu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(testBucket), Key: aws.String("mp"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32, StorageClass: types.StorageClassStandardIa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[int32]*s3.UploadPartOutput{}
+	for _, n := range []int32{1, 2, 3, 5} {
+		out, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(testBucket), Key: aws.String("mp"), UploadId: cu.UploadId,
+			PartNumber: aws.Int32(n), Body: strings.NewReader(strings.Repeat("p", int(n))), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent[n] = out
+	}
+	var got []int32
+	in := &s3.ListPartsInput{Bucket: aws.String(testBucket), Key: aws.String("mp"), UploadId: cu.UploadId, MaxParts: aws.Int32(2)}
+	for page := 0; ; page++ {
+		out, err := c.ListParts(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.ChecksumAlgorithm != types.ChecksumAlgorithmCrc32 || out.StorageClass != types.StorageClassStandardIa ||
+			out.Initiator == nil || aws.ToString(out.UploadId) != aws.ToString(cu.UploadId) || aws.ToInt32(out.MaxParts) != 2 {
+			t.Errorf("page %d: algorithm %q, class %q, initiator %v, upload %q, max %d", page, out.ChecksumAlgorithm, out.StorageClass,
+				out.Initiator, aws.ToString(out.UploadId), aws.ToInt32(out.MaxParts))
+		}
+		for _, p := range out.Parts {
+			n := aws.ToInt32(p.PartNumber)
+			got = append(got, n)
+			if s := sent[n]; s == nil || aws.ToString(p.ETag) != aws.ToString(s.ETag) || aws.ToInt64(p.Size) != int64(n) ||
+				aws.ToString(p.ChecksumCRC32) == "" || aws.ToString(p.ChecksumCRC32) != aws.ToString(s.ChecksumCRC32) || p.LastModified == nil {
+				t.Errorf("part %d = %+v, want what UploadPart answered", n, p)
+			}
+		}
+		wantMore := page == 0
+		if aws.ToBool(out.IsTruncated) != wantMore || len(out.Parts) > 0 && aws.ToString(out.NextPartNumberMarker) != itoa(aws.ToInt32(out.Parts[len(out.Parts)-1].PartNumber)) {
+			t.Errorf("page %d: IsTruncated %v, NextPartNumberMarker %q", page, aws.ToBool(out.IsTruncated), aws.ToString(out.NextPartNumberMarker))
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			break
+		}
+		in.PartNumberMarker = out.NextPartNumberMarker
+	}
+	if fmt.Sprint(got) != "[1 2 3 5]" {
+		t.Errorf("listed parts %v, want [1 2 3 5]", got)
+	}
+	out, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(testBucket), Key: aws.String("mp"), UploadId: cu.UploadId, PartNumberMarker: aws.String("5")})
+	if err != nil || len(out.Parts) != 0 || aws.ToBool(out.IsTruncated) || aws.ToInt32(out.MaxParts) != 1000 {
+		t.Errorf("ListParts after the last part = %d parts, truncated %v, max %d, %v", len(out.Parts), aws.ToBool(out.IsTruncated), aws.ToInt32(out.MaxParts), err)
+	}
+	_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(testBucket), Key: aws.String("other"), UploadId: cu.UploadId})
+	wantError(t, "ListParts(another key)", err, "NoSuchUpload", 404)
+	_, err = c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(testBucket), Key: aws.String("mp"), UploadId: aws.String("nope")})
+	wantError(t, "ListParts(unknown upload)", err, "NoSuchUpload", 404)
+	for _, q := range []string{"max-parts=-1", "max-parts=x", "part-number-marker=x"} {
+		resp, body := do(t, http.MethodGet, f.objectURL("mp")+"?uploadId="+aws.ToString(cu.UploadId)+"&"+q, nil, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidArgument</Code>") {
+			t.Errorf("ListParts?%s = %d %s, want 400 InvalidArgument", q, resp.StatusCode, body)
+		}
 	}
 }

@@ -45,7 +45,7 @@ func (s *Server) parseWriteCondition(h http.Header) (writeCondition, *Error) {
 }
 
 // check evaluates the condition against the current object (nil when the
-// key is missing). It is a PutOptions.Check.
+// key is missing). It is a putOptions.check.
 func (c writeCondition) check(cur *ObjectInfo) error {
 	if c.ifNoneMatch && cur != nil {
 		return newError("PreconditionFailed", "").with("Condition", "If-None-Match")
@@ -120,7 +120,7 @@ func (s *Server) putObject(rc *reqCtx) *Error {
 		Metadata: meta,
 		Checksum: p.checksum,
 	}
-	if err := s.commit(rc, info, blob, PutOptions{Check: cond.check}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{check: cond.check}); err != nil {
 		return err
 	}
 	h := rc.w.Header()
@@ -137,7 +137,7 @@ func (s *Server) checkNow(rc *reqCtx, cond writeCondition) *Error {
 	if cond == (writeCondition{}) {
 		return nil
 	}
-	info, r, err := s.store.Open(rc.bucket, rc.key)
+	info, r, err := s.idx.open(rc.bucket, rc.key)
 	var cur *ObjectInfo
 	switch {
 	case err == nil:
@@ -154,9 +154,9 @@ func (s *Server) checkNow(rc *reqCtx, cond writeCondition) *Error {
 
 // commit stores a received object with opts, setting its modification
 // time, and maps the store's errors.
-func (s *Server) commit(rc *reqCtx, info ObjectInfo, blob Blob, opts PutOptions) *Error {
+func (s *Server) commit(rc *reqCtx, info *ObjectInfo, body blob, opts putOptions) *Error {
 	info.LastModified = s.now()
-	if err := s.store.Put(rc.bucket, info, blob, opts); err != nil {
+	if err := s.idx.put(rc.bucket, *info, body, opts); err != nil {
 		return s.storeError(rc, err)
 	}
 	return nil
@@ -184,16 +184,21 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 		return err
 	}
 	defer r.Close()
+	if rc.auth.anonymous {
+		for param := range responseOverrides {
+			if rc.q.Has(param) {
+				return newError("InvalidRequest", "Request specific response headers cannot be used for anonymous GET requests.")
+			}
+		}
+		// What anyone may read is served as its type, never sniffed.
+		rc.w.Header().Set("X-Content-Type-Options", "nosniff")
+	}
 	h := rc.w.Header()
-	if status := evalReadConditions(rc.r.Header, &o); status != 0 {
+	if status, cond := evalReadConditions(rc.r.Header, &o); status != 0 {
 		h.Set("ETag", o.ETag)
 		h.Set("Last-Modified", httpTime(o.LastModified))
 		if status == http.StatusNotModified {
 			return rc.writeStatus(status)
-		}
-		cond := "If-Match"
-		if rc.r.Header.Get("If-Match") == "" {
-			cond = "If-Unmodified-Since"
 		}
 		return newError("PreconditionFailed", "").with("Condition", cond)
 	}
@@ -219,8 +224,8 @@ func (s *Server) getObject(rc *reqCtx) *Error {
 // request, when credentials are configured, may read only an object whose
 // ACL is public-read or public-read-write; it learns that a key is missing
 // only when the bucket's ACL lets it list.
-func (s *Server) openObject(rc *reqCtx) (ObjectInfo, ObjectReader, *Error) {
-	o, r, err := s.store.Open(rc.bucket, rc.key)
+func (s *Server) openObject(rc *reqCtx) (ObjectInfo, objectReader, *Error) {
+	o, r, err := s.idx.open(rc.bucket, rc.key)
 	if rc.anonymousRefused() {
 		switch {
 		case err == nil && publicACL(o.ACL, false):
@@ -332,29 +337,29 @@ var responseOverrides = map[string]string{
 }
 
 // evalReadConditions evaluates If-Match, If-Unmodified-Since, If-None-Match
-// and If-Modified-Since as RFC 7232 section 6 orders them; it returns 0, 304
-// or 412.
-func evalReadConditions(h http.Header, o *ObjectInfo) int {
+// and If-Modified-Since as RFC 7232 section 6 orders them; it returns 0,
+// 304 or 412, and the header that decided it.
+func evalReadConditions(h http.Header, o *ObjectInfo) (int, string) {
 	mod := o.LastModified.Truncate(time.Second)
 	if im := h.Get("If-Match"); im != "" {
 		if !etagListMatches(im, o.ETag) {
-			return http.StatusPreconditionFailed
+			return http.StatusPreconditionFailed, "If-Match"
 		}
 	} else if ius := h.Get("If-Unmodified-Since"); ius != "" {
 		if t, err := http.ParseTime(ius); err == nil && mod.After(t) {
-			return http.StatusPreconditionFailed
+			return http.StatusPreconditionFailed, "If-Unmodified-Since"
 		}
 	}
 	if inm := h.Get("If-None-Match"); inm != "" {
 		if etagListMatches(inm, o.ETag) {
-			return http.StatusNotModified
+			return http.StatusNotModified, "If-None-Match"
 		}
 	} else if ims := h.Get("If-Modified-Since"); ims != "" {
 		if t, err := http.ParseTime(ims); err == nil && !mod.After(t) {
-			return http.StatusNotModified
+			return http.StatusNotModified, "If-Modified-Since"
 		}
 	}
-	return 0
+	return 0, ""
 }
 
 // parseRange parses a Range header against an object of size bytes. ok is
@@ -410,7 +415,7 @@ func (s *Server) deleteObject(rc *reqCtx) *Error {
 	if v := rc.q.Get("versionId"); v != "" && v != "null" {
 		return newError("InvalidArgument", "Invalid version id specified").with("ArgumentName", "versionId").with("ArgumentValue", v)
 	}
-	if err := s.store.Delete(rc.bucket, rc.key); err != nil {
+	if err := s.idx.delete(rc.bucket, rc.key); err != nil {
 		return s.storeError(rc, err)
 	}
 	return rc.writeStatus(http.StatusNoContent)
@@ -456,7 +461,7 @@ func (s *Server) deleteObjects(rc *reqCtx) *Error {
 	if !hasSum {
 		return newError("InvalidRequest", "Missing required header for this request: Content-MD5")
 	}
-	data, err := rc.readSmall(bodyOptions{limit: 2 << 20})
+	data, err := rc.readSmall(bodyOptions{limit: maxDeleteBody})
 	if err != nil {
 		return err
 	}
@@ -474,7 +479,7 @@ func (s *Server) deleteObjects(rc *reqCtx) *Error {
 			res.Errors = append(res.Errors, deleteErrItem{Key: o.Key, Code: "KeyTooLongError", Message: "Your key is too long"})
 			continue
 		}
-		if err := s.store.Delete(rc.bucket, o.Key); err != nil {
+		if err := s.idx.delete(rc.bucket, o.Key); err != nil {
 			e := s.storeError(rc, err)
 			res.Errors = append(res.Errors, deleteErrItem{Key: o.Key, Code: e.code(), Message: e.message()})
 			continue

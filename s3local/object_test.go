@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -154,20 +156,52 @@ func TestMissingObject(t *testing.T) {
 	wantError(t, "HeadObject(missing)", err, "NotFound", 404)
 }
 
+// TestResponseOverrides: a signed GET may override the response headers
+// with response-*; an unsigned one may not (400 InvalidRequest, as S3
+// answers), and what it reads is served with nosniff.
 func TestResponseOverrides(t *testing.T) {
-	f := start(t, s3local.Options{})
-	put(t, f.client(t), "o", []byte("x"))
-	q := "?response-content-type=text%2Fcsv&response-content-disposition=inline&response-cache-control=no-cache" +
-		"&response-content-encoding=br&response-content-language=fr&response-expires=Thu%2C%2001%20Dec%201994%2016%3A00%3A00%20GMT"
-	resp, _ := do(t, http.MethodGet, f.objectURL("o")+q, nil, nil)
-	want := map[string]string{
-		"Content-Type": "text/csv", "Content-Disposition": "inline", "Cache-Control": "no-cache",
-		"Content-Encoding": "br", "Content-Language": "fr", "Expires": "Thu, 01 Dec 1994 16:00:00 GMT",
-	}
-	for k, v := range want {
-		if got := resp.Header.Get(k); got != v {
-			t.Errorf("GET with overrides: %s = %q, want %q", k, got, v)
-		}
+	for _, creds := range []bool{false, true} {
+		t.Run(fmt.Sprintf("credentials=%v", creds), func(t *testing.T) {
+			opts := s3local.Options{}
+			if creds {
+				opts.Credentials = []s3local.Credential{{AccessKeyID: testKey, SecretAccessKey: testSecret}}
+			}
+			f := start(t, opts)
+			c := f.client(t)
+			if _, err := c.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("o"),
+				Body: strings.NewReader("<b>x</b>"), ContentType: aws.String("text/plain"), ACL: types.ObjectCannedACLPublicRead}); err != nil {
+				t.Fatal(err)
+			}
+			out, err := c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("o"),
+				ResponseContentType: aws.String("text/csv"), ResponseContentDisposition: aws.String("inline"),
+				ResponseCacheControl: aws.String("no-cache"), ResponseContentEncoding: aws.String("br"),
+				ResponseContentLanguage: aws.String("fr"), ResponseExpires: aws.Time(time.Date(1994, 12, 1, 16, 0, 0, 0, time.UTC))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Body.Close()
+			got := []string{aws.ToString(out.ContentType), aws.ToString(out.ContentDisposition), aws.ToString(out.CacheControl),
+				aws.ToString(out.ContentEncoding), aws.ToString(out.ContentLanguage), aws.ToString(out.ExpiresString)}
+			if want := []string{"text/csv", "inline", "no-cache", "br", "fr", "Thu, 01 Dec 1994 16:00:00 GMT"}; !slices.Equal(got, want) {
+				t.Errorf("signed GET with overrides: headers %q, want %q", got, want)
+			}
+			if creds {
+				put(t, c, "private", []byte("x"))
+				resp, body := do(t, http.MethodGet, f.objectURL("private")+"?response-content-type=text%2Fhtml", nil, nil)
+				if resp.StatusCode != 403 || !strings.Contains(string(body), "<Code>AccessDenied</Code>") {
+					t.Errorf("anonymous GET of a private object with response-content-type = %d %s, want 403 AccessDenied", resp.StatusCode, body)
+				}
+			}
+			resp, body := do(t, http.MethodGet, f.objectURL("o")+"?response-content-type=text%2Fhtml", nil, nil)
+			if resp.StatusCode != 400 || !strings.Contains(string(body), "<Code>InvalidRequest</Code><Message>Request specific response headers cannot be used for anonymous GET requests.</Message>") {
+				t.Errorf("anonymous GET with response-content-type = %d %s, want 400 InvalidRequest", resp.StatusCode, body)
+			}
+			resp, body = do(t, http.MethodGet, f.objectURL("o"), nil, nil)
+			if resp.StatusCode != 200 || string(body) != "<b>x</b>" || resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Type") != "text/plain" {
+				t.Errorf("anonymous GET = %d %q, Content-Type %q, X-Content-Type-Options %q; want 200, text/plain, nosniff",
+					resp.StatusCode, body, resp.Header.Get("Content-Type"), resp.Header.Get("X-Content-Type-Options"))
+			}
+		})
 	}
 }
 
@@ -370,5 +404,68 @@ func TestPartNumberGet(t *testing.T) {
 	resp, _ := do(t, http.MethodGet, f.objectURL("p")+"?partNumber=4", nil, nil)
 	if resp.StatusCode != 416 {
 		t.Errorf("GET ?partNumber=4 = %d, want 416", resp.StatusCode)
+	}
+}
+
+// TestObjectTagging: the tags of an object, read, replaced and deleted
+// without touching its bytes, ETag or Last-Modified (awscli reads them to
+// copy multipart objects).
+func TestObjectTagging(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	f := start(t, s3local.Options{Now: clk.Now})
+	c := f.client(t)
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(testBucket), Key: aws.String("t"), Body: strings.NewReader("x"),
+		Tagging: aws.String("b=2&a=1+1")}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.srv.Object(testBucket, "t")
+	clk.Set(clk.Now().Add(time.Hour))
+	tags := func() string {
+		out, err := c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t")})
+		if err != nil {
+			t.Fatalf("GetObjectTagging = %v", err)
+		}
+		var s []string
+		for _, tg := range out.TagSet {
+			s = append(s, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		return strings.Join(s, ",")
+	}
+	if got := tags(); got != "b=2,a=1 1" {
+		t.Errorf("GetObjectTagging = %q, want the tags in their order", got)
+	}
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("k&"), Value: aws.String("v=")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); got != "k&=v=" {
+		t.Errorf("GetObjectTagging after PutObjectTagging = %q", got)
+	}
+	after, _ := f.srv.Object(testBucket, "t")
+	if after.ETag != before.ETag || !after.LastModified.Equal(before.LastModified) || string(after.Body) != "x" {
+		t.Errorf("PutObjectTagging changed the object: %+v, was %+v", after.ObjectInfo, before.ObjectInfo)
+	}
+	head, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("t")})
+	if err != nil || aws.ToInt32(head.TagCount) != 1 {
+		t.Errorf("GetObject: tag count %d, %v", aws.ToInt32(head.TagCount), err)
+	}
+	if _, err := c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tags(); got != "" {
+		t.Errorf("GetObjectTagging after DeleteObjectTagging = %q", got)
+	}
+	var eleven []types.Tag
+	for i := range 11 {
+		eleven = append(eleven, types.Tag{Key: aws.String(strconv.Itoa(i)), Value: aws.String("v")})
+	}
+	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t"), Tagging: &types.Tagging{TagSet: eleven}})
+	wantError(t, "PutObjectTagging(11 tags)", err, "BadRequest", 400)
+	_, err = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("nope")})
+	wantError(t, "GetObjectTagging(missing)", err, "NoSuchKey", 404)
+	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(testBucket)})
+	if err != nil || v.Status != "" {
+		t.Errorf("GetBucketVersioning = %q, %v; want never enabled", v.Status, err)
 	}
 }

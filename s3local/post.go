@@ -18,9 +18,9 @@ import (
 	"time"
 )
 
-// maxPostFields bounds the fields that precede the file of a POST upload
-// (S3 allows 20 KiB).
-const maxPostFields = 64 << 10
+// maxPostFields bounds the fields that precede the file of a POST upload,
+// as S3 does: 20 KiB.
+const maxPostFields = 20 << 10
 
 // postForm is the form of a POST upload, read up to its file.
 type postForm struct {
@@ -73,7 +73,7 @@ func (s *Server) postObject(rc *reqCtx) *Error {
 		return err
 	}
 	info.Metadata = meta
-	if err := s.commit(rc, info, blob, PutOptions{}); err != nil {
+	if err := s.commit(rc, &info, blob, putOptions{}); err != nil {
 		return err
 	}
 	return postResponse(rc, f, info.ETag)
@@ -149,8 +149,8 @@ func (f *postForm) header() http.Header {
 
 // receiveFile streams the file of a POST upload to a new blob, and
 // describes it.
-func (s *Server) receiveFile(rc *reqCtx, file io.Reader, minSize, maxSize int64) (ObjectInfo, Blob, *Error) {
-	blob, err := s.store.NewBlob(rc.bucket, -1)
+func (s *Server) receiveFile(rc *reqCtx, file io.Reader, minSize, maxSize int64) (ObjectInfo, blob, *Error) {
+	blob, err := s.idx.newBlob(-1)
 	if err != nil {
 		return ObjectInfo{}, nil, s.storeError(rc, err)
 	}
@@ -169,7 +169,7 @@ func (s *Server) receiveFile(rc *reqCtx, file io.Reader, minSize, maxSize int64)
 		e = newError("EntityTooSmall", "").with("ProposedSize", strconv.FormatInt(n, 10)).with("MinSizeAllowed", strconv.FormatInt(minSize, 10))
 	}
 	if e != nil {
-		blob.Discard()
+		blob.discard()
 		return ObjectInfo{}, nil, e
 	}
 	return ObjectInfo{

@@ -37,12 +37,28 @@ const (
 	OpHeadBucket = "HeadBucket"
 	// OpListObjectsV2 is GET on a bucket with ?list-type=2.
 	OpListObjectsV2 = "ListObjectsV2"
+	// OpListObjects is GET on a bucket: version 1 of the listing.
+	OpListObjects = "ListObjects"
+	// OpGetBucketLocation is GET on a bucket with ?location.
+	OpGetBucketLocation = "GetBucketLocation"
+	// OpGetBucketVersioning is GET on a bucket with ?versioning.
+	OpGetBucketVersioning = "GetBucketVersioning"
+	// OpListBuckets is GET on the service ("/").
+	OpListBuckets = "ListBuckets"
 	// OpPutObject is PUT on an object.
 	OpPutObject = "PutObject"
 	// OpGetObject is GET on an object.
 	OpGetObject = "GetObject"
 	// OpHeadObject is HEAD on an object.
 	OpHeadObject = "HeadObject"
+	// OpCopyObject is PUT on an object with an x-amz-copy-source header.
+	OpCopyObject = "CopyObject"
+	// OpGetObjectTagging is GET on an object with ?tagging.
+	OpGetObjectTagging = "GetObjectTagging"
+	// OpPutObjectTagging is PUT on an object with ?tagging.
+	OpPutObjectTagging = "PutObjectTagging"
+	// OpDeleteObjectTagging is DELETE on an object with ?tagging.
+	OpDeleteObjectTagging = "DeleteObjectTagging"
 	// OpDeleteObject is DELETE on an object.
 	OpDeleteObject = "DeleteObject"
 	// OpDeleteObjects is POST on a bucket with ?delete.
@@ -54,6 +70,11 @@ const (
 	OpCreateMultipartUpload = "CreateMultipartUpload"
 	// OpUploadPart is PUT on an object with ?partNumber&uploadId.
 	OpUploadPart = "UploadPart"
+	// OpUploadPartCopy is PUT on an object with ?partNumber&uploadId and
+	// an x-amz-copy-source header.
+	OpUploadPartCopy = "UploadPartCopy"
+	// OpListParts is GET on an object with ?uploadId.
+	OpListParts = "ListParts"
 	// OpCompleteMultipartUpload is POST on an object with ?uploadId.
 	OpCompleteMultipartUpload = "CompleteMultipartUpload"
 	// OpAbortMultipartUpload is DELETE on an object with ?uploadId.
@@ -182,7 +203,7 @@ type Options struct {
 // methods are safe for concurrent use.
 type Server struct {
 	opts      Options
-	store     Store
+	idx       *index
 	cors      corsPolicy
 	domain    string
 	minPart   int64
@@ -201,7 +222,6 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
-		store:     opts.Store,
 		cors:      newCORSPolicy(opts.AllowedOrigins),
 		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
 		minPart:   opts.MinPartSize,
@@ -209,9 +229,10 @@ func New(opts Options) *Server {
 		now:       opts.Now,
 		hostID:    randomHex(16),
 	}
-	if s.store == nil {
-		s.store = NewMemoryStore()
+	if opts.Store == nil {
+		opts.Store = NewMemoryStore()
 	}
+	s.idx = opts.Store.storeIndex()
 	if h, _, err := net.SplitHostPort(s.domain); err == nil {
 		s.domain = h
 	}
@@ -254,6 +275,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 	}()
+	if n := headerSize(r); n > maxHeaderSection {
+		rc.fail(newError("RequestHeaderSectionTooLarge", "").with("MaxSizeAllowed", itoa(maxHeaderSection)))
+		return
+	}
 	if s.cors.handle(rc) {
 		return // a preflight request, answered
 	}
@@ -292,39 +317,68 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// maxHeaderSection is S3's limit on the request line and headers of a
+// request: 8 KiB. It bounds what an object stores of its request's
+// headers (Content-Type, Cache-Control, ...), besides the 2 KiB of user
+// metadata.
+const maxHeaderSection = 8 << 10
+
+// maxHeaderRead is how much of the headers a server started by Listen
+// reads: the 8 KiB S3 allows, and room for cookies.
+const maxHeaderRead = 64 << 10
+
+// headerSize returns the size of the request line and headers of r, as
+// the client sent them, cookies aside: a browser sends this loopback
+// server the cookies of every development server on localhost, which S3,
+// on its own domain, never gets, and which nothing stores.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(" HTTP/1.1\r\nHost: \r\n") + len(r.Host)
+	for name, vs := range r.Header {
+		if name == "Cookie" {
+			continue
+		}
+		for _, v := range vs {
+			n += len(name) + len(": \r\n") + len(v)
+		}
+	}
+	return n
+}
+
+// handlers run the operations.
+var handlers = map[string]func(*Server, *reqCtx) *Error{
+	OpListBuckets:             (*Server).listBuckets,
+	OpCreateBucket:            (*Server).createBucket,
+	OpDeleteBucket:            (*Server).deleteBucket,
+	OpHeadBucket:              (*Server).headBucket,
+	OpGetBucketLocation:       (*Server).getBucketLocation,
+	OpGetBucketVersioning:     (*Server).getBucketVersioning,
+	OpListObjects:             (*Server).listObjectsV1,
+	OpListObjectsV2:           (*Server).listObjectsV2,
+	OpPutObject:               (*Server).putObject,
+	OpCopyObject:              (*Server).copyObject,
+	OpGetObject:               (*Server).getObject,
+	OpHeadObject:              (*Server).getObject,
+	OpDeleteObject:            (*Server).deleteObject,
+	OpDeleteObjects:           (*Server).deleteObjects,
+	OpPostObject:              (*Server).postObject,
+	OpCreateMultipartUpload:   (*Server).createMultipartUpload,
+	OpUploadPart:              (*Server).uploadPart,
+	OpUploadPartCopy:          (*Server).uploadPartCopy,
+	OpListParts:               (*Server).listParts,
+	OpGetObjectTagging:        (*Server).getObjectTagging,
+	OpPutObjectTagging:        (*Server).putObjectTagging,
+	OpDeleteObjectTagging:     (*Server).deleteObjectTagging,
+	OpCompleteMultipartUpload: (*Server).completeMultipartUpload,
+	OpAbortMultipartUpload:    (*Server).abortMultipartUpload,
+	OpListMultipartUploads:    (*Server).listMultipartUploads,
+}
+
 // handle runs the operation of rc.
 func (s *Server) handle(rc *reqCtx) *Error {
-	switch rc.op {
-	case OpCreateBucket:
-		return s.createBucket(rc)
-	case OpDeleteBucket:
-		return s.deleteBucket(rc)
-	case OpHeadBucket:
-		return s.headBucket(rc)
-	case OpListObjectsV2:
-		return s.listObjects(rc)
-	case OpPutObject:
-		return s.putObject(rc)
-	case OpGetObject, OpHeadObject:
-		return s.getObject(rc)
-	case OpDeleteObject:
-		return s.deleteObject(rc)
-	case OpDeleteObjects:
-		return s.deleteObjects(rc)
-	case OpPostObject:
-		return s.postObject(rc)
-	case OpCreateMultipartUpload:
-		return s.createMultipartUpload(rc)
-	case OpUploadPart:
-		return s.uploadPart(rc)
-	case OpCompleteMultipartUpload:
-		return s.completeMultipartUpload(rc)
-	case OpAbortMultipartUpload:
-		return s.abortMultipartUpload(rc)
-	case OpListMultipartUploads:
-		return s.listMultipartUploads(rc)
+	if h := handlers[rc.op]; h != nil {
+		return h(s, rc)
 	}
-	return newError("NotImplemented", "")
+	return notImplemented(rc.op)
 }
 
 // resolve returns the bucket and key a request addresses: virtual-hosted
@@ -343,80 +397,147 @@ func (s *Server) resolve(r *http.Request) (bucket, key string) {
 	return bucket, key
 }
 
-// unsupportedSubresources are S3 sub-resources this server does not
-// implement: requests naming them fail with 501 NotImplemented.
-var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "attributes", "cors", "encryption",
-	"intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location",
-	"logging", "metadataConfiguration", "metadataTable", "metrics",
-	"notification", "object-lock", "ownershipControls", "policy",
-	"policyStatus", "publicAccessBlock", "renameObject", "replication",
-	"requestPayment", "restore", "retention", "select", "session", "tagging",
-	"torrent", "versioning", "versions", "website",
+// What a request addresses.
+const (
+	onService = iota // "/"
+	onBucket
+	onObject
+)
+
+// routes name the operations: a request runs the first whose method,
+// target and query match, where query is a parameter the request must
+// carry ("uploads"), or a parameter and its value ("list-type=2"), and
+// copy requires an x-amz-copy-source header. The routes with a query come
+// first, then the sub-resources left out (unsupported), then the others.
+// Other query parameters (the SDK's "x-id", say) are ignored, as S3 does.
+var routes = []struct {
+	method string
+	on     int
+	query  string
+	copy   bool
+	op     string
+}{
+	{http.MethodGet, onService, "", false, OpListBuckets},
+	{http.MethodGet, onBucket, "uploads", false, OpListMultipartUploads},
+	{http.MethodGet, onBucket, "location", false, OpGetBucketLocation},
+	{http.MethodGet, onBucket, "versioning", false, OpGetBucketVersioning},
+	{http.MethodGet, onBucket, "list-type=2", false, OpListObjectsV2},
+	{http.MethodGet, onBucket, "", false, OpListObjects},
+	{http.MethodHead, onBucket, "", false, OpHeadBucket},
+	{http.MethodPut, onBucket, "", false, OpCreateBucket},
+	{http.MethodDelete, onBucket, "", false, OpDeleteBucket},
+	{http.MethodPost, onBucket, "delete", false, OpDeleteObjects},
+	{http.MethodPost, onBucket, "", false, OpPostObject},
+	{http.MethodGet, onObject, "tagging", false, OpGetObjectTagging},
+	{http.MethodPut, onObject, "tagging", false, OpPutObjectTagging},
+	{http.MethodDelete, onObject, "tagging", false, OpDeleteObjectTagging},
+	{http.MethodGet, onObject, "uploadId", false, OpListParts},
+	{http.MethodGet, onObject, "", false, OpGetObject},
+	{http.MethodHead, onObject, "", false, OpHeadObject},
+	{http.MethodPut, onObject, "uploadId", true, OpUploadPartCopy},
+	{http.MethodPut, onObject, "partNumber", true, OpUploadPartCopy},
+	{http.MethodPut, onObject, "uploadId", false, OpUploadPart},
+	{http.MethodPut, onObject, "partNumber", false, OpUploadPart},
+	{http.MethodPut, onObject, "", true, OpCopyObject},
+	{http.MethodPut, onObject, "", false, OpPutObject},
+	{http.MethodPost, onObject, "uploads", false, OpCreateMultipartUpload},
+	{http.MethodPost, onObject, "uploadId", false, OpCompleteMultipartUpload},
+	{http.MethodDelete, onObject, "uploadId", false, OpAbortMultipartUpload},
+	{http.MethodDelete, onObject, "", false, OpDeleteObject},
 }
 
-// route returns the operation a request names, or 501 NotImplemented for
-// the operations this server leaves out (see the package doc).
+// unsupported are the S3 sub-resources this server leaves out, with the
+// operations they name on a bucket and on an object ("{}" stands for Get,
+// Put, Delete or Post, after the method; "" is an operation routes has,
+// or none).
+var unsupported = map[string][2]string{
+	"accelerate":            {"{}BucketAccelerateConfiguration"},
+	"acl":                   {"{}BucketAcl", "{}ObjectAcl"},
+	"analytics":             {"{}BucketAnalyticsConfiguration"},
+	"attributes":            {"", "GetObjectAttributes"},
+	"cors":                  {"{}BucketCors"},
+	"encryption":            {"{}BucketEncryption"},
+	"intelligent-tiering":   {"{}BucketIntelligentTieringConfiguration"},
+	"inventory":             {"{}BucketInventoryConfiguration"},
+	"legal-hold":            {"", "{}ObjectLegalHold"},
+	"lifecycle":             {"{}BucketLifecycleConfiguration"},
+	"logging":               {"{}BucketLogging"},
+	"metadataConfiguration": {"{}BucketMetadataConfiguration"},
+	"metadataTable":         {"{}BucketMetadataTableConfiguration"},
+	"metrics":               {"{}BucketMetricsConfiguration"},
+	"notification":          {"{}BucketNotificationConfiguration"},
+	"object-lock":           {"{}ObjectLockConfiguration"},
+	"ownershipControls":     {"{}BucketOwnershipControls"},
+	"policy":                {"{}BucketPolicy"},
+	"policyStatus":          {"GetBucketPolicyStatus"},
+	"publicAccessBlock":     {"{}PublicAccessBlock"},
+	"renameObject":          {"", "RenameObject"},
+	"replication":           {"{}BucketReplication"},
+	"requestPayment":        {"{}BucketRequestPayment"},
+	"restore":               {"", "RestoreObject"},
+	"retention":             {"", "{}ObjectRetention"},
+	"select":                {"", "SelectObjectContent"},
+	"session":               {"CreateSession"},
+	"tagging":               {"{}BucketTagging", ""},
+	"torrent":               {"", "GetObjectTorrent"},
+	"versioning":            {"{}BucketVersioning"},
+	"versions":              {"ListObjectVersions"},
+	"website":               {"{}BucketWebsite"},
+}
+
+// route returns the operation a request names, or 405 MethodNotAllowed,
+// or 501 NotImplemented for the operations this server leaves out (see
+// the package doc).
 func route(method, bucket, key string, q url.Values, h http.Header) (string, *Error) {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPost, http.MethodDelete:
-	default:
-		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", resourceType(bucket, key))
-	}
-	notImplemented := newError("NotImplemented", "")
-	if bucket == "" {
-		if method == http.MethodGet {
-			return "", notImplemented // ListBuckets
-		}
-		return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", "SERVICE")
-	}
-	for _, sub := range unsupportedSubresources {
-		if q.Has(sub) {
-			return "", notImplemented
-		}
-	}
-	if h.Get("X-Amz-Copy-Source") != "" {
-		return "", notImplemented // CopyObject, UploadPartCopy
-	}
-	has := q.Has
-	if key == "" {
-		switch {
-		case method == http.MethodGet && has("uploads"):
-			return OpListMultipartUploads, nil
-		case method == http.MethodGet && q.Get("list-type") == "2":
-			return OpListObjectsV2, nil
-		case method == http.MethodHead:
-			return OpHeadBucket, nil
-		case method == http.MethodPut:
-			return OpCreateBucket, nil
-		case method == http.MethodDelete:
-			return OpDeleteBucket, nil
-		case method == http.MethodPost && has("delete"):
-			return OpDeleteObjects, nil
-		case method == http.MethodPost:
-			return OpPostObject, nil
-		}
-		return "", notImplemented // ListObjects (version 1) and the rest
-	}
+	on := onObject
 	switch {
-	case method == http.MethodGet && !has("uploadId"):
-		return OpGetObject, nil
-	case method == http.MethodHead:
-		return OpHeadObject, nil
-	case method == http.MethodPut && (has("uploadId") || has("partNumber")):
-		return OpUploadPart, nil
-	case method == http.MethodPut:
-		return OpPutObject, nil
-	case method == http.MethodPost && has("uploads"):
-		return OpCreateMultipartUpload, nil
-	case method == http.MethodPost && has("uploadId"):
-		return OpCompleteMultipartUpload, nil
-	case method == http.MethodDelete && has("uploadId"):
-		return OpAbortMultipartUpload, nil
-	case method == http.MethodDelete:
-		return OpDeleteObject, nil
+	case bucket == "":
+		on = onService
+	case key == "":
+		on = onBucket
 	}
-	return "", notImplemented // ListParts and the rest
+	copy := h.Get("X-Amz-Copy-Source") != ""
+	known := false
+	match := func(subresource bool) string {
+		for _, r := range routes {
+			known = known || r.method == method
+			if r.method == method && r.on == on && (r.query != "") == subresource && (!r.copy || copy) && hasQuery(q, r.query) {
+				return r.op
+			}
+		}
+		return ""
+	}
+	if op := match(true); op != "" {
+		return op, nil
+	}
+	for sub, ops := range unsupported {
+		if on != onService && q.Has(sub) && ops[on-onBucket] != "" {
+			verb := strings.ToUpper(method[:1]) + strings.ToLower(method[1:])
+			return "", notImplemented(strings.ReplaceAll(ops[on-onBucket], "{}", verb))
+		}
+	}
+	if op := match(false); op != "" {
+		return op, nil
+	}
+	if known && on != onService {
+		return "", notImplemented(method + " on " + resourceType(bucket, key))
+	}
+	return "", newError("MethodNotAllowed", "").with("Method", method).with("ResourceType", resourceType(bucket, key))
+}
+
+// hasQuery reports whether q carries the parameter of a route: "name" or
+// "name=value"; "" always matches.
+func hasQuery(q url.Values, param string) bool {
+	name, value, withValue := strings.Cut(param, "=")
+	return param == "" || withValue && q.Get(name) == value || !withValue && q.Has(name)
+}
+
+// notImplemented is the answer to an operation this server leaves out.
+func notImplemented(op string) *Error {
+	if op == "" {
+		return newError("NotImplemented", "")
+	}
+	return newError("NotImplemented", op+" is not implemented by s3local")
 }
 
 func resourceType(bucket, key string) string {
@@ -439,14 +560,14 @@ func (s *Server) authorize(rc *reqCtx) *Error {
 		return nil
 	}
 	switch rc.op {
-	case OpGetObject, OpHeadObject, OpPostObject:
+	case OpGetObject, OpHeadObject, OpGetObjectTagging, OpPostObject:
 		return nil
-	case OpListObjectsV2, OpHeadBucket:
+	case OpListObjectsV2, OpListObjects, OpHeadBucket, OpGetBucketLocation, OpGetBucketVersioning:
 		if s.bucketPublic(rc.bucket, false) {
 			return nil
 		}
-	case OpPutObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
-		OpCompleteMultipartUpload, OpAbortMultipartUpload:
+	case OpPutObject, OpCopyObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
+		OpUploadPartCopy, OpListParts, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpPutObjectTagging, OpDeleteObjectTagging:
 		if s.bucketPublic(rc.bucket, true) {
 			return nil
 		}

@@ -4,70 +4,23 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 )
 
-// Store keeps the buckets, objects and multipart uploads of a Server: it is
-// the seam between the S3 protocol, which the Server speaks, and where the
-// bytes live. NewMemoryStore and NewDiskStore return the two stores of this
-// package; Options.Store picks one.
+// Store keeps the buckets, objects and multipart uploads of a Server.
+// NewMemoryStore and NewDiskStore return the two stores; Options.Store
+// picks one. A Store is safe for concurrent use; Servers may share one.
 //
-// A Store is used by concurrent requests. A write is staged: its body goes
-// into a Blob from NewBlob, outside any lock, then Put or PutPart make it
-// visible at once. Readers see an object as it was before a write or after
-// it, never a mix, and an open ObjectReader keeps reading the bytes it was
-// opened on. Put runs PutOptions.Check under the same lock as the write, so
-// that conditional writes are atomic.
-//
-// A missing bucket, object or upload is reported with an error that
-// errors.Is matches to ErrNoSuchBucket, ErrNoSuchKey or ErrNoSuchUpload. The
-// Server validates bucket names, keys, upload IDs and part numbers before
-// calling a Store, and never modifies the values a Store returns.
+// The interface is sealed: only this package implements it. Both stores
+// share one index (the buckets, the ordered keys, the open uploads and the
+// rule that commits a write) and differ only in where the bytes live.
 type Store interface {
-	// CreateBucket creates an empty bucket, or fails with ErrBucketExists.
-	CreateBucket(b BucketInfo) error
-	// Bucket describes a bucket.
-	Bucket(name string) (BucketInfo, error)
-	// DeleteBucket deletes a bucket that holds no object, with its open
-	// uploads, or fails with ErrBucketNotEmpty.
-	DeleteBucket(name string) error
-
-	// NewBlob returns a Blob to stage the body of an object or a part of
-	// bucket. size is the length the body is expected to have (a hint).
-	NewBlob(bucket string, size int64) (Blob, error)
-	// Put makes body the object info.Key of bucket, with info as its
-	// description, replacing any object there. It takes body, whatever the
-	// outcome.
-	Put(bucket string, info ObjectInfo, body Blob, opts PutOptions) error
-	// Open returns the description and the bytes of an object.
-	Open(bucket, key string) (ObjectInfo, ObjectReader, error)
-	// Delete deletes an object. A missing object is not an error.
-	Delete(bucket, key string) error
-	// List calls fn with each object of bucket whose key starts with
-	// prefix and sorts after after, in UTF-8 binary order of keys, until
-	// fn returns false. fn must not call the Store.
-	List(bucket, prefix, after string, fn func(ObjectInfo) bool) error
-
-	// CreateUpload records a new multipart upload; u.Parts is ignored.
-	CreateUpload(bucket string, u UploadInfo) error
-	// Upload describes an open upload, with its parts by part number.
-	Upload(bucket, id string) (UploadInfo, error)
-	// Uploads describes the open uploads of bucket, ordered by key, then
-	// initiation time, then ID, with their parts.
-	Uploads(bucket string) ([]UploadInfo, error)
-	// PutPart makes body the part p.Number of an open upload, replacing
-	// any part of that number. It takes body, whatever the outcome.
-	PutPart(bucket, id string, p PartInfo, body Blob) error
-	// OpenPart returns the description and the bytes of a part; a
-	// missing part is ErrNoSuchKey.
-	OpenPart(bucket, id string, number int) (PartInfo, ObjectReader, error)
-	// AbortUpload deletes an open upload and its parts.
-	AbortUpload(bucket, id string) error
+	// storeIndex returns the store's index.
+	storeIndex() *index
 }
 
-// Errors a Store reports. An *Error whose Code is the matching S3 error code
+// Errors of the stores. An *Error whose Code is the matching S3 error code
 // (NoSuchBucket, NoSuchKey, NoSuchUpload, BucketAlreadyOwnedByYou,
 // BucketNotEmpty) matches them with errors.Is too.
 var (
@@ -86,33 +39,36 @@ var (
 	ErrStoreInUse = errors.New("s3local: the directory is in use by another process")
 )
 
-// Blob is a body being staged by a Store. It is written once, from the
-// first byte to the last, then given to Put or PutPart, which take it, or
-// discarded.
-type Blob interface {
+// errClosed reports a DiskStore used after Close.
+var errClosed = errors.New("s3local: the store is closed")
+
+// blob is a body being staged by a store. It is written once, from the
+// first byte to the last, then given to the index's put or putPart, which
+// take it, or discarded.
+type blob interface {
 	io.Writer
-	// Discard frees the blob. It does nothing once Put or PutPart took
-	// the blob, and may be called more than once.
-	Discard()
+	// discard frees the blob. It does nothing once the blob was taken,
+	// and may be called more than once.
+	discard()
 }
 
-// ObjectReader reads the bytes of an object or part as they were when it
+// objectReader reads the bytes of an object or part as they were when it
 // was opened, even when they are replaced or deleted meanwhile. Close it.
-type ObjectReader interface {
+type objectReader interface {
 	io.ReaderAt
 	io.Closer
 }
 
-// PutOptions are the conditions of a Put.
-type PutOptions struct {
-	// Check, when not nil, is called under the Store's lock with the
-	// object that Put would replace (nil when there is none). A non-nil
-	// result aborts the Put and is returned as it is.
-	Check func(current *ObjectInfo) error
-	// UploadID, when not empty, names the multipart upload the object
-	// completes: Put fails with ErrNoSuchUpload unless the upload is
-	// open, and deletes it with its parts when the object is stored.
-	UploadID string
+// putOptions are the conditions of a put.
+type putOptions struct {
+	// check, when not nil, is called under the index's lock with the
+	// object that put would replace (nil when there is none). A non-nil
+	// result aborts the put and is returned as it is.
+	check func(current *ObjectInfo) error
+	// uploadID, when not empty, names the multipart upload the object
+	// completes: put fails with ErrNoSuchUpload unless the upload is
+	// open, and ends it with its parts when the object is stored.
+	uploadID string
 }
 
 // BucketInfo describes a bucket.
@@ -231,61 +187,4 @@ type PartInfo struct {
 	ChecksumAlgorithm string `json:"checksum_algorithm,omitempty"`
 	// Checksum is the part's base64 checksum ("" when none).
 	Checksum string `json:"checksum,omitempty"`
-}
-
-// sortUploads orders uploads by key, then initiation time, then ID, as
-// ListMultipartUploads returns them.
-func sortUploads(us []UploadInfo) {
-	sort.Slice(us, func(i, j int) bool {
-		a, c := us[i], us[j]
-		if a.Key != c.Key {
-			return a.Key < c.Key
-		}
-		if !a.Initiated.Equal(c.Initiated) {
-			return a.Initiated.Before(c.Initiated)
-		}
-		return a.ID < c.ID
-	})
-}
-
-// sortParts orders parts by part number.
-func sortParts(ps []PartInfo) {
-	sort.Slice(ps, func(i, j int) bool { return ps[i].Number < ps[j].Number })
-}
-
-// sortedIndex is a sorted set of keys, shared by the stores for List.
-type sortedIndex []string
-
-// insert adds key unless it is there.
-func (x *sortedIndex) insert(key string) {
-	i := sort.SearchStrings(*x, key)
-	if i < len(*x) && (*x)[i] == key {
-		return
-	}
-	*x = append(*x, "")
-	copy((*x)[i+1:], (*x)[i:])
-	(*x)[i] = key
-}
-
-// remove deletes key if it is there.
-func (x *sortedIndex) remove(key string) {
-	i := sort.SearchStrings(*x, key)
-	if i < len(*x) && (*x)[i] == key {
-		*x = append((*x)[:i], (*x)[i+1:]...)
-	}
-}
-
-// each calls fn with the keys that start with prefix and sort after
-// after, in order, until fn returns false.
-func (x sortedIndex) each(prefix, after string, fn func(key string) bool) {
-	start := max(prefix, after)
-	for i := sort.SearchStrings(x, start); i < len(x); i++ {
-		k := x[i]
-		if k <= after {
-			continue
-		}
-		if !strings.HasPrefix(k, prefix) || !fn(k) {
-			return
-		}
-	}
 }
