@@ -36,9 +36,7 @@ import (
 // with the SDK, not with its own word.
 //
 // A client that is not installed skips its rows, or fails them when
-// S3KIT_CI=1. The s3local rows run only when S3KIT_CLIENTS_S3LOCAL=1:
-// until s3local has ListObjects v1, CopyObject and the other operations of
-// issue 13, several of their steps fail.
+// S3KIT_CI=1.
 
 // envEndpoint is the real server's endpoint as the environment gave it,
 // read before TestMain replaces a missing one with an in-process server.
@@ -95,9 +93,6 @@ func isLoopbackHost(h string) bool {
 // with a random key and a bucket, as a developer would run it.
 func localServer(newStore func(*testing.T) s3local.Store) func(*testing.T) (string, string, string, string) {
 	return func(t *testing.T) (string, string, string, string) {
-		if os.Getenv("S3KIT_CLIENTS_S3LOCAL") != "1" {
-			t.Skip("s3local rows run with S3KIT_CLIENTS_S3LOCAL=1 (until s3local has the operations of issue 13)")
-		}
 		store := newStore(t)
 		key, secret := fmt.Sprintf("AKIDCLIENTS%04d", rand.IntN(10000)), fmt.Sprintf("secret-%d", rand.Int64())
 		srv, err := s3local.Start(s3local.Options{Store: store, Region: clientRegion,
@@ -501,9 +496,7 @@ func TestClients(t *testing.T) {
 		t.Run(cl.name, func(t *testing.T) {
 			t.Parallel()
 			prog := cl.find(t)
-			if envEndpoint != "" || os.Getenv("S3KIT_CLIENTS_S3LOCAL") == "1" { // a row will run
-				logVersion(t, prog, cl.version...)
-			}
+			logVersion(t, prog, cl.version...)
 			for _, srv := range clientServers {
 				t.Run(srv.name, func(t *testing.T) {
 					t.Parallel()

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -177,17 +176,6 @@ func openUploads(t *testing.T, st *storage.Storage) int {
 	return len(out.Uploads)
 }
 
-// skipWithoutListParts skips a test on an S3 server without ListParts
-// (s3local before issue 13 lands it), which the protocol needs.
-func skipWithoutListParts(t *testing.T, st *storage.Storage) {
-	t.Helper()
-	_, err := st.ListParts(context.Background(), "probe", "no-such-upload")
-	var apiErr interface{ ErrorCode() string }
-	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "NotImplemented" {
-		t.Skip("this S3 server has no ListParts (s3local: issue 13); Uppy's protocol needs it")
-	}
-}
-
 // fileParts cuts a file of size bytes into Uppy's 5 MiB parts.
 func fileParts(size int64) (n int, partSize func(i int) int64) {
 	const chunk = 5 * mib
@@ -201,7 +189,6 @@ func fileParts(size int64) (n int, partSize func(i int) int64) {
 // bytes stored equal the file's, and no upload stays open.
 func TestUppyResume(t *testing.T) {
 	u := newUppyServer(t, handler.UppyOptions{})
-	skipWithoutListParts(t, u.st)
 	u.trace = true
 	const size = 64 * mib
 	data := make([]byte, size)
@@ -285,7 +272,6 @@ func (u *uppyServer) assertGone(t *testing.T, up upload) {
 // answers what Uppy's errors say and leaves nothing behind.
 func TestUppyRefusals(t *testing.T) {
 	u := newUppyServer(t, handler.UppyOptions{MaxFileSize: 12 * mib})
-	skipWithoutListParts(t, u.st)
 	code := func(body []byte) string {
 		var e struct{ Code string }
 		json.Unmarshal(body, &e)
@@ -356,7 +342,6 @@ func TestUppyConflicts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := newUppyServer(t, handler.UppyOptions{Conflict: tc.conflict})
-			skipWithoutListParts(t, u.st)
 			early, ep := u.started(t, "alice", "same.bin", "", 100)
 			late, lp := u.started(t, "alice", "same.bin", "", 200)
 			if early.Key != late.Key {
@@ -415,7 +400,6 @@ func (u *uppyServer) confirm(t *testing.T, user, key string) (int, []byte) {
 // single PUT, each confirmed; what the table does not allow is refused.
 func TestUppySignRequest(t *testing.T) {
 	u := newUppyServer(t, handler.UppyOptions{MaxFileSize: 12 * mib})
-	skipWithoutListParts(t, u.st)
 	status, createURL, key := u.signS3(t, "alice", map[string]any{"method": "POST", "key": "0b7c9a3e-4a3f-4b5e-9c1d-2e3f4a5b6c7d-movie.bin"})
 	if status != 200 || !strings.HasSuffix(key, "/movie.bin") {
 		t.Fatalf("presign CreateMultipartUpload = %d, key %q", status, key)
@@ -467,7 +451,6 @@ func TestUppySignRequest(t *testing.T) {
 // confirms; what fails is aborted or deleted.
 func TestUppySignRequestRefusals(t *testing.T) {
 	u := newUppyServer(t, handler.UppyOptions{MaxFileSize: 12 * mib})
-	skipWithoutListParts(t, u.st)
 	_, createURL, key := u.signS3(t, "alice", map[string]any{"method": "POST", "key": "big.bin"})
 	req, _ := http.NewRequest("POST", createURL, nil)
 	resp, err := http.DefaultClient.Do(req)

@@ -73,7 +73,6 @@ func TestUppyMemory(t *testing.T) {
 		t.Skip("sends 500 MiB")
 	}
 	u := newUppyServer(t, handler.UppyOptions{})
-	skipWithoutListParts(t, u.st)
 	const n = 100
 	through := func(i int, sizes ...int64) error {
 		up, parts := u.started(t, fmt.Sprint("user", i%10), fmt.Sprintf("f%d.bin", i), "", sizes...)
