@@ -116,12 +116,13 @@ func (a *app) assets(ctx context.Context) (templatefuncs.URLer, error) {
 func (a *app) routes() error {
 	st, opts := a.st, a.opts
 	up, err := handler.NewUploadHandler(st.media, handler.Options{
-		Mode: opts.mode, MaxFileSize: opts.maxFileSize, Logger: opts.log,
+		Mode: opts.mode, MaxFileSize: opts.maxFileSize, Logger: opts.log, TrustedOrigins: opts.trustedOrigins,
 	})
 	if err != nil {
 		return err
 	}
-	policy, err := handler.NewPolicyHandler(st.media, handler.PolicyOptions{MaxFileSize: opts.maxFileSize, Logger: opts.log})
+	policy, err := handler.NewPolicyHandler(st.media, handler.PolicyOptions{MaxFileSize: opts.maxFileSize, Logger: opts.log,
+		TrustedOrigins: opts.trustedOrigins})
 	if err != nil {
 		return err
 	}
