@@ -30,29 +30,17 @@ func (noCloudFrontSigner) Sign(string, time.Time) (string, error) {
 // maxCloudFrontMemo bounds the URLs memoised per expiry window.
 const maxCloudFrontMemo = 10000
 
-// cfMemo memoises CloudFront signed URLs for one expiry window: all the
-// URLs signed while the rounded-up expiry stays the same are equal, so
-// each is signed once (an RSA signature) and then looked up.
+// cfMemo memoises CloudFront signed URLs for one stable window (see
+// window.go): all the URLs signed within a window expire at the same
+// time, so each is signed once (an RSA signature) and then looked up.
 type cfMemo struct {
-	window time.Duration
-	cur    atomic.Pointer[cfWindow]
+	cur atomic.Pointer[cfWindow]
 }
 
 type cfWindow struct {
 	expires int64 // Unix seconds
 	mu      sync.RWMutex
 	m       map[string]string
-}
-
-// expiry returns when a URL signed at now for exp expires: now+exp,
-// rounded up to a multiple of the window.
-func (c *cfMemo) expiry(now time.Time, exp time.Duration) time.Time {
-	w := int64(c.window / time.Second)
-	t := now.Add(exp).Unix()
-	if r := t % w; r != 0 {
-		t += w - r
-	}
-	return time.Unix(t, 0)
 }
 
 // sign returns the memoised signature of rawURL for expires, or signs it.

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"errors"
-	"fmt"
 	"hash"
 	"net/url"
 	"strconv"
@@ -45,22 +44,29 @@ type urlEndpoint struct {
 // signing key is cached, keyed by the date and the secret, so rotated
 // credentials get a new key at once. It is safe for concurrent use.
 type presigner struct {
-	creds    aws.CredentialsProvider // a CredentialsCache (or equivalent)
-	credsErr error                   // why creds is nil
-	region   string                  // signing region
-	scope    string                  // "/<region>/s3/aws4_request"
-	scopeEsc string                  // the same, query-escaped
-	dateKey  string                  // scopeEsc + "&X-Amz-Date="
-	key      atomic.Pointer[signingKey]
-	cred     atomic.Pointer[credStrings]
+	creds     aws.CredentialsProvider // a credentials cache
+	refresher *refreshingCredentials  // creds, when s3kit owns the cache (signingcreds.go); else nil
+	credsErr  error                   // why creds is nil
+	region    string                  // signing region
+	scope     string                  // "/<region>/s3/aws4_request"
+	scopeEsc  string                  // the same, query-escaped
+	dateKey   string                  // scopeEsc + "&X-Amz-Date="
+	key       atomic.Pointer[signingKey]
+	cred      atomic.Pointer[credStrings]
+	date      atomic.Pointer[amzDateText]
+	refreshMu sync.Mutex // one refresh at a time
 }
 
-// credStrings caches the escaped forms of the access key and the session
-// token (an STS token is about a kilobyte) for the credentials in use.
+// credStrings is one set of credentials as presign uses them, with the
+// escaped forms of the access key and the session token (an STS token is
+// about a kilobyte), computed once per set.
 type credStrings struct {
-	ak, token  string // as retrieved, to compare
+	creds      aws.Credentials
 	akEsc      string
 	tokenParam string // "&X-Amz-Security-Token=" + the escaped token, or ""
+	// retryAt is when a refresh of these credentials may next be tried
+	// (Unix nanoseconds): 0 for credentials s3kit did not fetch itself.
+	retryAt atomic.Int64
 }
 
 // The fixed start of every presigned query, in canonical order.
@@ -84,17 +90,25 @@ func newPresigner(p aws.CredentialsProvider, region string) *presigner {
 	ps.scope = "/" + region + "/s3/aws4_request"
 	ps.scopeEsc = queryEscape(ps.scope)
 	ps.dateKey = ps.scopeEsc + "&X-Amz-Date="
-	switch {
-	case p == nil:
+	switch c := p.(type) {
+	case nil:
 		ps.credsErr = errors.New("storage: no credentials to sign URLs with (with NewWithClient, set Options.Credentials)")
-	case aws.IsCredentialsProvider(p, aws.AnonymousCredentials{}):
-		ps.credsErr = errors.New("storage: anonymous credentials cannot sign URLs")
-	case aws.IsCredentialsProvider(p, (*aws.CredentialsCache)(nil)):
-		ps.creds = p // already cached (config.LoadDefaultConfig wraps providers)
+	case *refreshingCredentials:
+		ps.creds, ps.refresher = c, c // the storage's own (New)
+	case *aws.CredentialsCache:
+		ps.creds = c // the caller's cache: read, never refreshed
 	default:
+		if aws.IsCredentialsProvider(p, aws.AnonymousCredentials{}) {
+			ps.credsErr = errors.New("storage: anonymous credentials cannot sign URLs")
+			break
+		}
 		// Retrieve on every URL would be a network call for most
-		// providers: cache, and refresh when the credentials expire.
-		ps.creds = aws.NewCredentialsCache(p)
+		// providers: cache, and refresh before the URLs outlive them.
+		r := newRefreshingCredentials(aws.NewCredentialsCache(p), nil)
+		ps.creds, ps.refresher = r, r
+	}
+	if ps.creds != nil && aws.IsCredentialsProvider(ps.creds, aws.AnonymousCredentials{}) {
+		ps.creds, ps.credsErr = nil, errors.New("storage: anonymous credentials cannot sign URLs")
 	}
 	return ps
 }
@@ -129,13 +143,13 @@ func (p *presigner) signingKeyFor(amzDate []byte, secret string) *signingKey {
 	return k
 }
 
-// credStringsFor returns the escaped strings of c, computing them when the
+// credStringsFor returns the strings of c, computing them when the
 // credentials changed.
 func (p *presigner) credStringsFor(c *aws.Credentials) *credStrings {
-	if cs := p.cred.Load(); cs != nil && cs.ak == c.AccessKeyID && cs.token == c.SessionToken {
+	if cs := p.cred.Load(); cs != nil && sameCredentials(&cs.creds, c) {
 		return cs
 	}
-	cs := &credStrings{ak: c.AccessKeyID, token: c.SessionToken, akEsc: queryEscape(c.AccessKeyID)}
+	cs := &credStrings{creds: *c, akEsc: queryEscape(c.AccessKeyID)}
 	if c.SessionToken != "" {
 		cs.tokenParam = "&X-Amz-Security-Token=" + queryEscape(c.SessionToken)
 	}
@@ -204,58 +218,31 @@ type presignRequest struct {
 	key     string // the cleaned name (the endpoint's path holds the location)
 	method  string // GET, HEAD, PUT or DELETE
 	xid     string // the SDK's x-id value ("" for HEAD)
-	expires int64  // seconds
+	expires int64  // seconds; presign lowers it to the credentials' life
 	rcd     string // response-content-disposition
 	rct     string // response-content-type
 	query   [][2]string
-	now     time.Time
+	now     time.Time // the clock
+	signAt  time.Time // X-Amz-Date: now, or the start of its stable window
 
 	// checksumMode adds X-Amz-Checksum-Mode=ENABLED, as the SDK does to
 	// GetObject when the client validates response checksums.
 	checksumMode bool
 }
 
-// presign returns the presigned URL of r.
+// presign returns the presigned URL of r. It lowers r.expires when the
+// credentials expire sooner (signingcreds.go).
 func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, error) {
-	if p.creds == nil {
-		return "", p.credsErr
-	}
-	creds, err := p.creds.Retrieve(ctx)
+	cs, err := p.signingCredentials(ctx, r)
 	if err != nil {
-		return "", fmt.Errorf("storage: retrieving credentials: %w", err)
+		return "", err
 	}
-	if !creds.HasKeys() {
-		return "", errors.New("storage: credentials have no keys to sign URLs with")
-	}
-
-	var amzDate [16]byte
-	appendAmzDate(amzDate[:0], r.now.UTC())
-	sk := p.signingKeyFor(amzDate[:], creds.SecretAccessKey)
-
-	cs := p.credStringsFor(&creds)
+	amzDate := p.amzDate(r.signAt)
+	sk := p.signingKeyFor(amzDate[:], cs.creds.SecretAccessKey)
 
 	sc := presignPool.Get().(*presignScratch)
-	b := sc.buf[:0]
-
-	// The canonical request, built in place: the URL takes its path and
-	// query from it, so they are written once.
-	crStart := len(b)
-	b = append(b, r.method...)
-	b = append(b, '\n')
-	pathStart := len(b)
-	b = append(b, r.ep.path...)
-	b = appendPathEscape(b, r.key)
-	pathEnd := len(b)
-	b = append(b, '\n')
-	qStart := len(b)
-	if len(r.query) == 0 {
-		b = p.appendQuery(b, r, cs, &amzDate)
-	} else {
-		b = p.appendSortedQuery(b, r, cs, &amzDate)
-	}
-	qEnd := len(b)
-	b = append(b, r.ep.tail...)
-	crHash := sha256.Sum256(b[crStart:])
+	b, cr := p.canonicalRequest(sc.buf[:0], r, cs, &amzDate)
+	crHash := sha256.Sum256(b[cr.start:])
 
 	// The string to sign, and its HMAC with the day's key.
 	stsStart := len(b)
@@ -269,12 +256,13 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 	sig := sc.hmacSum(sk, b[stsStart:])
 
 	// The URL: one allocation.
+	path, query := b[cr.path:cr.pathEnd], b[cr.query:cr.queryEnd]
 	var sb strings.Builder
-	sb.Grow(len(r.ep.origin) + (pathEnd - pathStart) + 1 + (qEnd - qStart) + len(signatureParam) + 2*len(sig))
+	sb.Grow(len(r.ep.origin) + len(path) + 1 + len(query) + len(signatureParam) + 2*len(sig))
 	sb.WriteString(r.ep.origin)
-	sb.Write(b[pathStart:pathEnd])
+	sb.Write(path)
 	sb.WriteByte('?')
-	sb.Write(b[qStart:qEnd])
+	sb.Write(query)
 	sb.WriteString(signatureParam)
 	var hexSig [2 * sha256.Size]byte
 	sb.Write(appendHex(hexSig[:0], &sig))
@@ -284,6 +272,49 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 		presignPool.Put(sc)
 	}
 	return sb.String(), nil
+}
+
+// crSpans are where the parts of a canonical request are in the buffer.
+type crSpans struct{ start, path, pathEnd, query, queryEnd int }
+
+// canonicalRequest appends the canonical request of r to b. The URL takes
+// its path and query from it, so they are written once.
+func (p *presigner) canonicalRequest(b []byte, r *presignRequest, cs *credStrings, amzDate *[16]byte) ([]byte, crSpans) {
+	var at crSpans
+	at.start = len(b)
+	b = append(b, r.method...)
+	b = append(b, '\n')
+	at.path = len(b)
+	b = append(b, r.ep.path...)
+	b = appendPathEscape(b, r.key)
+	at.pathEnd = len(b)
+	b = append(b, '\n')
+	at.query = len(b)
+	if len(r.query) == 0 {
+		b = p.appendQuery(b, r, cs, amzDate)
+	} else {
+		b = p.appendSortedQuery(b, r, cs, amzDate)
+	}
+	at.queryEnd = len(b)
+	return append(b, r.ep.tail...), at
+}
+
+// amzDate returns t (UTC) as YYYYMMDDTHHMMSSZ, formatted once per second.
+func (p *presigner) amzDate(t time.Time) [16]byte {
+	sec := t.Unix()
+	if d := p.date.Load(); d != nil && d.sec == sec {
+		return d.text
+	}
+	d := &amzDateText{sec: sec}
+	appendAmzDate(d.text[:0], t.UTC())
+	p.date.Store(d)
+	return d.text
+}
+
+// amzDateText is one second's X-Amz-Date.
+type amzDateText struct {
+	sec  int64
+	text [16]byte
 }
 
 // appendQuery appends the canonical query when there are no extra
@@ -333,8 +364,8 @@ func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrin
 	if r.checksumMode {
 		ps = append(ps, qparam{key: "X-Amz-Checksum-Mode", val: "ENABLED"})
 	}
-	if cs.token != "" {
-		ps = append(ps, qparam{key: "X-Amz-Security-Token", val: cs.token})
+	if cs.creds.SessionToken != "" {
+		ps = append(ps, qparam{key: "X-Amz-Security-Token", val: cs.creds.SessionToken})
 	}
 	if r.rcd != "" {
 		ps = append(ps, qparam{key: "response-content-disposition", val: r.rcd})

@@ -104,11 +104,14 @@ var settings = []setting{
 	str("cloudfront_key", "CloudFrontKey", "none", func(o *Options) *string { return &o.CloudFrontKey }, "AWS_CLOUDFRONT_KEY"), // parsed once, by New
 	str("cloudfront_key_id", "CloudFrontKeyID", "none", func(o *Options) *string { return &o.CloudFrontKeyID }, "AWS_CLOUDFRONT_KEY_ID"),
 	with(seconds("cloudfront_expiry_window", "CloudFrontExpiryWindow", "0 (no memo)", func(o *Options) *time.Duration { return &o.CloudFrontExpiryWindow }, "AWS_CLOUDFRONT_EXPIRY_WINDOW"),
+		func(o *Options) error { return validWindow(o.CloudFrontExpiryWindow, o.QuerystringExpire) }),
+	// url_stable_window: the one window of every signed URL (window.go).
+	with(seconds("url_stable_window", "URLStableWindow", "0 (off)", func(o *Options) *time.Duration { return &o.URLStableWindow }, "AWS_S3_URL_STABLE_WINDOW"),
 		func(o *Options) error {
-			if w := o.CloudFrontExpiryWindow; w < 0 || w%time.Second != 0 || w > MaxExpire {
-				return fmt.Errorf("must be a whole number of seconds up to 7 days, got %v", w)
+			if w, cf := o.URLStableWindow, o.CloudFrontExpiryWindow; w != 0 && cf != 0 && w != cf {
+				return fmt.Errorf("%v differs from cloudfront_expiry_window (%v), its older name for CloudFront URLs: set one", w, cf)
 			}
-			return nil
+			return validWindow(o.URLStableWindow, o.QuerystringExpire)
 		}),
 	with(boolean("presign_custom_domain", "PresignCustomDomain", "false", func(o *Options) **bool { return &o.PresignCustomDomain }, "AWS_S3_PRESIGN_CUSTOM_DOMAIN"),
 		func(o *Options) error { defaultBool(&o.PresignCustomDomain, false); return nil }),
