@@ -54,7 +54,9 @@ type presigner struct {
 	key       atomic.Pointer[signingKey]
 	cred      atomic.Pointer[credStrings]
 	date      atomic.Pointer[amzDateText]
-	refreshMu sync.Mutex // one refresh at a time
+	sts       atomic.Pointer[stsPrefix]
+	memo      *urlMemo[presignKey] // with a stable window; else nil
+	refreshMu sync.Mutex           // one refresh at a time
 }
 
 // credStrings is one set of credentials as presign uses them, with the
@@ -182,19 +184,62 @@ var presignPool = sync.Pool{New: func() any {
 	return &presignScratch{buf: make([]byte, 0, 2048), h: h, st: h.(encoding.BinaryUnmarshaler)}
 }}
 
-// hmacSum returns HMAC-SHA256(key, msg) from the key's midstates.
-func (sc *presignScratch) hmacSum(k *signingKey, msg []byte) [sha256.Size]byte {
-	if sc.st.UnmarshalBinary(k.inner) != nil {
+// hmacSum returns HMAC-SHA256(key, prefix+msg) from the midstates of the
+// inner hash after the key's block and prefix, and of the outer one.
+func (sc *presignScratch) hmacSum(inner, outer []byte, msg []byte) [sha256.Size]byte {
+	if sc.st.UnmarshalBinary(inner) != nil {
 		panic("storage: sha256 midstate") // cannot happen: made by midstate
 	}
 	sc.h.Write(msg)
-	inner := sc.h.Sum(sc.sum[0][:0])
-	if sc.st.UnmarshalBinary(k.outer) != nil {
+	in := sc.h.Sum(sc.sum[0][:0])
+	if sc.st.UnmarshalBinary(outer) != nil {
 		panic("storage: sha256 midstate")
 	}
-	sc.h.Write(inner)
+	sc.h.Write(in)
 	sc.h.Sum(sc.sum[1][:0])
 	return sc.sum[1]
+}
+
+// appendSTSPrefix appends the start of the string to sign: algorithm,
+// date and credential scope.
+func (p *presigner) appendSTSPrefix(b []byte, amzDate *[16]byte) []byte {
+	b = append(b, sigAlgorithm+"\n"...)
+	b = append(b, amzDate[:]...)
+	b = append(b, '\n')
+	b = append(b, amzDate[:8]...)
+	b = append(b, p.scope...)
+	return append(b, '\n')
+}
+
+// stsPrefix is the inner HMAC state after the signing key's block and the
+// whole 64-byte blocks of one second's string-to-sign prefix (the
+// algorithm, the date and the scope: 69 bytes for most regions).
+type stsPrefix struct {
+	sec   int64
+	key   *signingKey
+	n     int    // bytes of the string to sign hashed into inner
+	inner []byte // sha256 state (MarshalBinary)
+}
+
+// stsPrefixFor returns the state for the second sec and the key k, from
+// sts, a string to sign of that second; computed once per second.
+func (p *presigner) stsPrefixFor(k *signingKey, sec int64, sts []byte) *stsPrefix {
+	if s := p.sts.Load(); s != nil && s.sec == sec && s.key == k {
+		return s
+	}
+	s := &stsPrefix{sec: sec, key: k, n: (len(sts) - 2*sha256.Size) / sha256.BlockSize * sha256.BlockSize}
+	h := sha256.New()
+	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner) != nil {
+		panic("storage: sha256 midstate")
+	}
+	h.Write(sts[:s.n])
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("storage: sha256 state: " + err.Error()) // cannot happen
+	}
+	s.inner = st
+	p.sts.Store(s)
+	return s
 }
 
 // qparam is one query parameter of a presigned URL: key is already
@@ -214,16 +259,17 @@ const (
 
 // presignRequest is one URL to sign.
 type presignRequest struct {
-	ep      *urlEndpoint
-	key     string // the cleaned name (the endpoint's path holds the location)
-	method  string // GET, HEAD, PUT or DELETE
-	xid     string // the SDK's x-id value ("" for HEAD)
-	expires int64  // seconds; presign lowers it to the credentials' life
-	rcd     string // response-content-disposition
-	rct     string // response-content-type
-	query   [][2]string
-	now     time.Time // the clock
-	signAt  time.Time // X-Amz-Date: now, or the start of its stable window
+	ep       *urlEndpoint
+	key      string // the cleaned name (the endpoint's path holds the location)
+	method   string // GET, HEAD, PUT or DELETE
+	xid      string // the SDK's x-id value ("" for HEAD)
+	expires  int64  // seconds; presign lowers it to the credentials' life
+	rcd      string // response-content-disposition
+	rct      string // response-content-type
+	query    [][2]string
+	now      time.Time // the clock
+	signAt   time.Time // X-Amz-Date: now, or the start of its stable window
+	windowed bool      // signAt is the start of a stable window
 
 	// checksumMode adds X-Amz-Checksum-Mode=ENABLED, as the SDK does to
 	// GetObject when the client validates response checksums.
@@ -231,12 +277,31 @@ type presignRequest struct {
 }
 
 // presign returns the presigned URL of r. It lowers r.expires when the
-// credentials expire sooner (signingcreds.go).
+// credentials expire sooner (signingcreds.go). Within a stable window, a
+// URL is signed once and then looked up (memo.go).
 func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, error) {
 	cs, err := p.signingCredentials(ctx, r)
 	if err != nil {
 		return "", err
 	}
+	if p.memo == nil || !r.windowed || len(r.query) > 0 {
+		return p.sign(r, cs), nil
+	}
+	key := presignKey{ep: r.ep, key: r.key, method: r.method, rcd: r.rcd, rct: r.rct, expires: r.expires}
+	return p.memo.get(r.signAt.Unix(), cs, key, func() (string, error) { return p.sign(r, cs), nil })
+}
+
+// presignKey is what makes two presigned URLs of one window and one set
+// of credentials differ (requests with extra query parameters are not
+// memoised).
+type presignKey struct {
+	ep                    *urlEndpoint
+	key, method, rcd, rct string
+	expires               int64
+}
+
+// sign computes the presigned URL of r with the credentials cs.
+func (p *presigner) sign(r *presignRequest, cs *credStrings) string {
 	amzDate := p.amzDate(r.signAt)
 	sk := p.signingKeyFor(amzDate[:], cs.creds.SecretAccessKey)
 
@@ -244,16 +309,13 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 	b, cr := p.canonicalRequest(sc.buf[:0], r, cs, &amzDate)
 	crHash := sha256.Sum256(b[cr.start:])
 
-	// The string to sign, and its HMAC with the day's key.
+	// The string to sign, and its HMAC with the day's key: the whole
+	// blocks of its start, the same all second long, are hashed once.
 	stsStart := len(b)
-	b = append(b, sigAlgorithm+"\n"...)
-	b = append(b, amzDate[:]...)
-	b = append(b, '\n')
-	b = append(b, amzDate[:8]...)
-	b = append(b, p.scope...)
-	b = append(b, '\n')
+	b = p.appendSTSPrefix(b, &amzDate)
 	b = appendHex(b, &crHash)
-	sig := sc.hmacSum(sk, b[stsStart:])
+	pre := p.stsPrefixFor(sk, r.signAt.Unix(), b[stsStart:])
+	sig := sc.hmacSum(pre.inner, sk.outer, b[stsStart+pre.n:])
 
 	// The URL: one allocation.
 	path, query := b[cr.path:cr.pathEnd], b[cr.query:cr.queryEnd]
@@ -271,7 +333,7 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 		sc.buf = b[:0]
 		presignPool.Put(sc)
 	}
-	return sb.String(), nil
+	return sb.String()
 }
 
 // crSpans are where the parts of a canonical request are in the buffer.

@@ -87,7 +87,8 @@ func (c *refreshingCredentials) Retrieve(ctx context.Context) (aws.Credentials, 
 		return creds, err
 	}
 	if l := c.last.Load(); l == nil || !sameCredentials(l, &creds) {
-		c.last.Store(&creds)
+		kept := creds // a copy: creds stays on the stack
+		c.last.Store(&kept)
 	}
 	return creds, nil
 }

@@ -168,7 +168,7 @@ type urlState struct {
 	crc   bool              // GET URLs carry X-Amz-Checksum-Mode=ENABLED (the client validates checksums)
 	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
 	cf    CloudFrontSigner
-	cfMem *cfMemo
+	cfMem *urlMemo[string] // CloudFront URLs of the window, by unsigned URL
 }
 
 // initURLs computes urlState. given tells that the client came from
@@ -190,6 +190,9 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
 	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
 		u.initS3Endpoint(ctx, &so, client, s.bucket, creds, *o.QuerystringAuth)
+	}
+	if u.pre != nil && u.window > 0 {
+		u.pre.memo = new(urlMemo[presignKey])
 	}
 	return nil
 }
@@ -224,7 +227,7 @@ func (u *urlState) initCustomDomain(o *Options, cf CloudFrontSigner) error {
 			u.window = o.CloudFrontExpiryWindow // its older name (window.go)
 		}
 		if u.window > 0 {
-			u.cfMem = &cfMemo{}
+			u.cfMem = new(urlMemo[string])
 		}
 	case auth && boolOr(o.PresignCustomDomain, false):
 		u.mode = urlPresignCustomDomain
@@ -439,7 +442,7 @@ func (u *urlState) cloudFrontURL(clean string, o *URLOptions, exp time.Duration)
 		err error
 	)
 	if u.cfMem != nil && exp == u.expire {
-		res, err = u.cfMem.sign(u.cf, raw, expires)
+		res, err = u.cfMem.get(expires.Unix(), nil, raw, func() (string, error) { return u.cf.Sign(raw, expires) })
 	} else {
 		res, err = u.cf.Sign(raw, expires)
 	}
@@ -450,15 +453,16 @@ func (u *urlState) cloudFrontURL(clean string, o *URLOptions, exp time.Duration)
 func (u *urlState) request(ep *urlEndpoint, clean string, o *URLOptions, exp time.Duration) presignRequest {
 	now := u.now()
 	r := presignRequest{
-		ep:      ep,
-		key:     clean,
-		method:  o.Method,
-		expires: int64(exp / time.Second),
-		rcd:     o.ResponseContentDisposition,
-		rct:     o.ResponseContentType,
-		query:   o.Query,
-		now:     now,
-		signAt:  windowStart(now, u.window, exp),
+		ep:       ep,
+		key:      clean,
+		method:   o.Method,
+		expires:  int64(exp / time.Second),
+		rcd:      o.ResponseContentDisposition,
+		rct:      o.ResponseContentType,
+		query:    o.Query,
+		now:      now,
+		signAt:   windowStart(now, u.window, exp),
+		windowed: windowed(u.window, exp),
 	}
 	switch o.Method {
 	case "GET":

@@ -19,15 +19,19 @@ import (
 // expiry (URLOptions.Expire) leaves less is signed at the current second.
 
 // windowStart returns t rounded down to a whole second, and to a multiple
-// of w when w leaves exp at least a second of life.
+// of w when w leaves exp at least a second of life (windowed).
 func windowStart(t time.Time, w, exp time.Duration) time.Time {
 	sec := t.Unix()
-	if w > 0 && exp-w >= time.Second {
+	if windowed(w, exp) {
 		ws := int64(w / time.Second)
 		sec -= sec % ws // Unix times of URLs are positive
 	}
 	return time.Unix(sec, 0)
 }
+
+// windowed reports whether URLs of expiry exp are signed at the start of
+// their window w.
+func windowed(w, exp time.Duration) bool { return w > 0 && exp-w >= time.Second }
 
 // validWindow checks a window against the expiry it shortens; expire 0
 // stands for the default querystring_expire (a layer being read alone).

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
@@ -143,5 +144,35 @@ func TestStableWindowErrors(t *testing.T) {
 	// The longest window allowed works.
 	if _, err := NewWithClient(ctx, offlineClient{}, Options{BucketName: "b", URLStableWindow: 3599 * time.Second, LookupEnv: noEnvironment}); err != nil {
 		t.Errorf("a window of querystring_expire − 1 s: %v", err)
+	}
+}
+
+// TestStableWindowMemo: within a window a presigned URL is signed once
+// and then looked up (the same string comes back), per credentials; a
+// request with extra query parameters is signed every time.
+func TestStableWindowMemo(t *testing.T) {
+	ctx := context.Background()
+	c := newTestClock()
+	c.t = c.t.Truncate(5 * time.Minute).Add(time.Minute)
+	p := &expiringProvider{clock: c.now, lives: []time.Duration{2 * time.Hour}}
+	st := expiringStorage(t, c, p, Options{URLStableWindow: 5 * time.Minute})
+	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
+	a, _ := st.URL(ctx, "a.txt", nil)
+	c.add(10 * time.Second)
+	if b, _ := st.URL(ctx, "a.txt", nil); !same(a, b) {
+		t.Errorf("second URL in the window = %q, want the memoised %q", b, a)
+	}
+	if h, _ := st.URL(ctx, "a.txt", &URLOptions{Method: "HEAD"}); h == a {
+		t.Errorf("HEAD URL = the GET URL %q", h)
+	}
+	q := &URLOptions{Query: [][2]string{{"v", "1"}}}
+	q1, _ := st.URL(ctx, "a.txt", q)
+	if q2, _ := st.URL(ctx, "a.txt", q); q1 != q2 || same(q1, q2) {
+		t.Errorf("URLs with a query = %q, %q: want equal, signed twice", q1, q2)
+	}
+	// New credentials in the same window: a new URL, signed by them.
+	st.urls.pre.refresher.cache.Invalidate()
+	if b, _ := st.URL(ctx, "a.txt", nil); b == a || !strings.Contains(b, "ASIA2") {
+		t.Errorf("URL after new credentials = %q, want one signed by ASIA2", b)
 	}
 }
