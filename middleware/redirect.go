@@ -16,6 +16,8 @@ import (
 )
 
 // URLer gives the URL of a stored file. *storage.Storage satisfies it.
+// Implementations must not modify opts: Redirect shares them between
+// requests.
 type URLer interface {
 	URL(ctx context.Context, name string, opts *storage.URLOptions) (string, error)
 }
@@ -105,6 +107,8 @@ type Redirect struct {
 	maxAge       time.Duration // the bound per URL: MaxAge, or 0 for none; -1 no-store
 	now          func() time.Time
 	cc           atomic.Pointer[maxAgeValue] // the last Cache-Control made per URL
+
+	getOpts, headOpts storage.URLOptions // the options of most requests
 }
 
 // maxAgeValue is a Cache-Control value for a max-age in seconds.
@@ -123,7 +127,9 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd := &Redirect{route: rt, st: st, expire: opts.Expire, maxAge: opts.MaxAge, now: time.Now}
+	rd := &Redirect{route: rt, st: st, expire: opts.Expire, maxAge: opts.MaxAge, now: time.Now,
+		getOpts:  storage.URLOptions{Expire: opts.Expire, Method: http.MethodGet},
+		headOpts: storage.URLOptions{Expire: opts.Expire, Method: http.MethodHead}}
 	rd.exu, _ = st.(ExpiryURLer)
 	switch opts.Status {
 	case 0:
@@ -204,9 +210,12 @@ func (h *redirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts := storage.URLOptions{Expire: rd.expire, Method: r.Method}
+	opts := &rd.getOpts // shared, read-only: no allocation per request
+	if r.Method == http.MethodHead {
+		opts = &rd.headOpts
+	}
 	if hasParam(r.URL.RawQuery, "download") {
-		opts.ResponseContentDisposition = storage.Attachment(path.Base(name))
+		opts = &storage.URLOptions{Expire: rd.expire, Method: r.Method, ResponseContentDisposition: storage.Attachment(path.Base(name))}
 	}
 	var (
 		loc     string
@@ -214,9 +223,9 @@ func (h *redirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err     error
 	)
 	if rd.exu != nil {
-		loc, expires, err = rd.exu.URLWithExpiry(ctx, name, &opts)
+		loc, expires, err = rd.exu.URLWithExpiry(ctx, name, opts)
 	} else {
-		loc, err = rd.st.URL(ctx, name, &opts)
+		loc, err = rd.st.URL(ctx, name, opts)
 	}
 	if err != nil {
 		rd.fail(w, r, err)
