@@ -61,10 +61,10 @@ type URLOptions struct {
 // ErrInvalidName, as boto3 refuses it). Save refuses such names.
 //
 // A presigned URL never outlives the credentials that sign it: when they
-// expire before the URL would, they are refreshed first if the storage
+// would expire before the URL, they are refreshed first if the storage
 // caches them, and X-Amz-Expires is lowered to what is left of their life
-// otherwise (see URLWithExpiry). With URLStableWindow, calls within one
-// window give the same URL.
+// when they still expire first (see URLWithExpiry). With URLStableWindow,
+// calls within one window give the same URL.
 // URL makes no network call (except, when they expire, to refresh the
 // credentials that sign).
 func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (string, error) {
