@@ -37,9 +37,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // command is one subcommand. Its run adds its own flags to fl, which
@@ -69,6 +72,10 @@ type cli struct {
 	lookupEnv      func(string) (string, bool)
 	terminal       bool
 	stopSignals    func() // gives SIGINT/SIGTERM their default effect back; nil in tests
+
+	// s3Intercept, set by tests, sees every request of the embedded
+	// server this process starts (s3local.Options.Intercept).
+	s3Intercept func(op string, r *http.Request) *s3local.Error
 }
 
 // usageError is a mistake in the command line: exit status 2.
