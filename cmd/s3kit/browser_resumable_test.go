@@ -204,7 +204,7 @@ func (b *browserServe) finish(t *testing.T, data []byte) {
 		Value float64 `json:"value"`
 		Text  string  `json:"text"`
 	}
-	bar, err := chromedp.Run(b.ctx, chromedp.Evaluate[barState](`(() => { const li = document.querySelector("` + resumableRow + `");
+	bar, err := chromedp.Run(b.ctx, chromedp.Evaluate[barState](`(() => { const li = document.querySelector("`+resumableRow+`");
 		return { value: li.querySelector("progress").value, text: li.querySelector(".pct").textContent }; })()`))
 	if err != nil || bar.Value != 100 || bar.Text != "100 %" {
 		t.Errorf("the progress bar stopped at %v (%q, %v), want 100 %%", bar.Value, bar.Text, err)
