@@ -38,14 +38,25 @@ type partLog struct {
 	ops     []string      // "CreateMultipartUpload", "UploadPart 3", ...
 	hold    int           // the part to hold; 0: none
 	held    chan struct{} // closed when it arrives
-	release chan struct{} // closed to let it go: the server then hangs up
+	release chan struct{} // closed by letGo: the server then hangs up
+	once    *sync.Once
 }
 
-// arm makes the next arrival of part n wait for release.
+// arm makes the next arrival of part n wait for letGo.
 func (p *partLog) arm(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.hold, p.held, p.release = n, make(chan struct{}), make(chan struct{})
+	p.hold, p.held, p.release, p.once = n, make(chan struct{}), make(chan struct{}), new(sync.Once)
+}
+
+// letGo lets the held part go (or the next arrival of the armed one).
+func (p *partLog) letGo() {
+	p.mu.Lock()
+	release, once := p.release, p.once
+	p.mu.Unlock()
+	if once != nil {
+		once.Do(func() { close(release) })
+	}
 }
 
 func (p *partLog) intercept(op string, r *http.Request) *s3local.Error {
@@ -249,10 +260,11 @@ func wantParts(t *testing.T, p *partLog, inFlight int) {
 // serves the same bytes.
 func TestBrowserResumable(t *testing.T) {
 	dir := t.TempDir()
-	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
 	parts := &partLog{}
 	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
+	t.Cleanup(parts.letGo) // before serve stops
 	reqs := b.recordRequests(t)
+	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
 
 	parts.arm(4)
 	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
@@ -267,7 +279,7 @@ func TestBrowserResumable(t *testing.T) {
 	if err != nil || state != "paused" {
 		t.Errorf("after pause the row says %q (%v), want paused", state, err)
 	}
-	close(parts.release)
+	parts.letGo()
 	label, err := chromedp.Run(b.ctx, chromedp.Text(pause))
 	if err != nil || label != "resume" {
 		t.Fatalf("the pause button reads %q (%v), want resume", label, err)
@@ -291,10 +303,11 @@ func TestBrowserResumable(t *testing.T) {
 // only the others: parts sent in all = 13 + the one in flight.
 func TestBrowserResumeAfterReload(t *testing.T) {
 	dir := t.TempDir()
-	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
 	parts := &partLog{}
 	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
+	t.Cleanup(parts.letGo) // before serve stops
 	reqs := b.recordRequests(t)
+	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
 
 	parts.arm(6)
 	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
@@ -328,7 +341,7 @@ func TestBrowserResumeAfterReload(t *testing.T) {
 	if err := chromedp.Do(b.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	close(parts.release)
+	parts.letGo()
 	ghost := chromedp.CSS(resumableRow + `.ghost .state`)
 	state, err := chromedp.Run(b.ctx, chromedp.Text(ghost))
 	if err != nil || !strings.Contains(state, "again to resume") {
@@ -349,21 +362,32 @@ func TestBrowserResumeAfterReload(t *testing.T) {
 	t.Logf("the page's requests: %s", strings.Join(compact(reqs.all()), ", "))
 }
 
-// compact joins runs of requests that differ only by their part number:
-// "GET /s3/multipart/{id}/1..5".
+// compact writes each part's signature and PUT ("GET
+// /s3/multipart/{id}/3", "PUT S3 part 3") as one step, and runs of
+// consecutive parts as one: "(GET /s3/multipart/{id}/n, PUT S3 part n)
+// for n = 1..5".
 func compact(lines []string) []string {
+	part := func(i int) int { // the part signed and sent at lines[i:i+2], or 0
+		n, ok := strings.CutPrefix(lines[i], "GET /s3/multipart/{id}/")
+		k, err := strconv.Atoi(n)
+		if !ok || err != nil || i+1 >= len(lines) || lines[i+1] != "PUT S3 part "+n {
+			return 0
+		}
+		return k
+	}
 	var out []string
 	for i := 0; i < len(lines); {
-		j := i + 1
-		for j < len(lines) && lines[j] == lines[i] {
-			j++
-		}
-		if j-i > 1 {
-			out = append(out, fmt.Sprintf("%s ×%d", lines[i], j-i))
-		} else {
+		first := part(i)
+		if first == 0 {
 			out = append(out, lines[i])
+			i++
+			continue
 		}
-		i = j
+		last := first
+		for i += 2; i < len(lines) && part(i) == last+1; i += 2 {
+			last++
+		}
+		out = append(out, fmt.Sprintf("(GET /s3/multipart/{id}/n, PUT S3 part n) for n = %d..%d", first, last))
 	}
 	return out
 }

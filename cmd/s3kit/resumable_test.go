@@ -198,7 +198,8 @@ func TestServeBrowserIdentity(t *testing.T) {
 
 // TestServeSizeBounds: /upload takes files up to the resumable threshold
 // (or -max-file-size, if smaller); /s3/ completes nothing over
-// -max-file-size, and aborts what is over it.
+// -max-file-size, and aborts what is over it. On the way, the embedded
+// server's CORS lets the page read each part's ETag.
 func TestServeSizeBounds(t *testing.T) {
 	a, st := newTestApp(t, nil, serveOptions{maxFileSize: 7 << 20, resumable: 5 << 20})
 	for _, tc := range []struct {
@@ -224,6 +225,7 @@ func TestServeSizeBounds(t *testing.T) {
 			t.Fatalf("signing part %d: %d", n+1, code)
 		}
 		req, _ := http.NewRequest(http.MethodPut, signed.URL, bytes.NewReader(make([]byte, size)))
+		req.Header.Set("Origin", "http://localhost:8000") // the page's: Uppy reads the ETag
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -231,6 +233,10 @@ func TestServeSizeBounds(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("PUT part %d = %d", n+1, resp.StatusCode)
+		}
+		if h := resp.Header; h.Get("Access-Control-Allow-Origin") != "http://localhost:8000" || !strings.Contains(h.Get("Access-Control-Expose-Headers"), "ETag") {
+			t.Errorf("the embedded server's CORS answer to the page's part: Allow-Origin %q, Expose-Headers %q; want the page's origin and ETag",
+				h.Get("Access-Control-Allow-Origin"), h.Get("Access-Control-Expose-Headers"))
 		}
 		parts = append(parts, map[string]any{"PartNumber": n + 1, "ETag": strings.Trim(resp.Header.Get("ETag"), `"`)})
 	}
