@@ -226,6 +226,34 @@ func (b *browserServe) finish(t *testing.T, data []byte) {
 	b.noViolations(t)
 }
 
+// waitSaved waits until Golden Retriever, which writes its state at most
+// every 500 ms, holds the upload (its uploadId and key).
+func (b *browserServe) waitSaved(t *testing.T) {
+	t.Helper()
+	saved := `new Promise((resolve) => {
+		const open = indexedDB.open("uppy-blobs");
+		open.onerror = () => resolve(false);
+		open.onsuccess = () => {
+			const db = open.result;
+			try {
+				const get = db.transaction(["metadata"]).objectStore("metadata").get("s3kit");
+				get.onsuccess = () => { db.close(); resolve(!!get.result && get.result.metadata.includes('"s3Multipart"')); };
+				get.onerror = () => { db.close(); resolve(false); };
+			} catch (e) { db.close(); resolve(false); }
+		};
+	})`
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](saved, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("Golden Retriever never saved the upload: %v", err)
+		}
+		if ok {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // wantParts checks the parts the server was sent: each part once, and
 // again the one that was in flight when the upload stopped.
 func wantParts(t *testing.T, p *partLog, inFlight int) {
@@ -314,30 +342,7 @@ func TestBrowserResumeAfterReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitHeld(t, parts, "reload")
-	// Golden Retriever writes its state at most every 500 ms: wait until
-	// it holds the upload.
-	saved := `new Promise((resolve) => {
-		const open = indexedDB.open("uppy-blobs");
-		open.onerror = () => resolve(false);
-		open.onsuccess = () => {
-			const db = open.result;
-			try {
-				const get = db.transaction(["metadata"]).objectStore("metadata").get("s3kit");
-				get.onsuccess = () => { db.close(); resolve(!!get.result && get.result.metadata.includes('"s3Multipart"')); };
-				get.onerror = () => { db.close(); resolve(false); };
-			} catch (e) { db.close(); resolve(false); }
-		};
-	})`
-	for {
-		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](saved, chromedp.EvalAwaitPromise))
-		if err != nil {
-			t.Fatalf("Golden Retriever never saved the upload: %v", err)
-		}
-		if ok {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	b.waitSaved(t)
 	if err := chromedp.Do(b.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
@@ -390,4 +395,63 @@ func compact(lines []string) []string {
 		out = append(out, fmt.Sprintf("(GET /s3/multipart/{id}/n, PUT S3 part n) for n = %d..%d", first, last))
 	}
 	return out
+}
+
+// TestBrowserCancel: cancelling leaves no upload open in S3, whether the
+// file is being sent (Uppy aborts it) or a ghost after a reload (the page
+// aborts it: Uppy does not, having no uploader for it).
+func TestBrowserCancel(t *testing.T) {
+	dir := t.TempDir()
+	parts := &partLog{}
+	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
+	t.Cleanup(parts.letGo) // before serve stops
+	reqs := b.recordRequests(t)
+	file, _ := randomFile(t, dir, "cancelled.bin", 32<<20)
+	waitAborts := func(n int, what string) {
+		t.Helper()
+		for parts.count(s3local.OpAbortMultipartUpload) < n {
+			select {
+			case <-b.ctx.Done():
+				t.Fatalf("%s: %d AbortMultipartUpload, want %d; the page's requests: %s", what, parts.count(s3local.OpAbortMultipartUpload), n, strings.Join(reqs.all(), ", "))
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	cancel := chromedp.CSS(resumableRow + ` button.cancel`)
+
+	// A ghost after a reload.
+	parts.arm(2)
+	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
+		t.Fatal(err)
+	}
+	b.waitHeld(t, parts, "ghost")
+	b.waitSaved(t)
+	if err := chromedp.Do(b.ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	parts.letGo()
+	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS(resumableRow+`.ghost`)), chromedp.Click(cancel)); err != nil {
+		t.Fatal(err)
+	}
+	waitAborts(1, "a ghost cancelled")
+
+	// A file being sent.
+	parts.arm(2)
+	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
+		t.Fatal(err)
+	}
+	b.waitHeld(t, parts, "sending")
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(resumableRow+`:not(.cancelled) button.cancel`))); err != nil {
+		t.Fatal(err)
+	}
+	parts.letGo()
+	waitAborts(2, "an upload cancelled while sending")
+	states, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("`+resumableRow+` .state")].map(s => s.textContent)`))
+	if err != nil || len(states) != 2 || states[0] != "cancelled: nothing is kept" || states[1] != states[0] {
+		t.Errorf("the rows read %q (%v), want two cancelled", states, err)
+	}
+	if c := parts.count(s3local.OpCompleteMultipartUpload); c != 0 {
+		t.Errorf("%d uploads completed, want none", c)
+	}
+	t.Logf("the page's requests: %s", strings.Join(compact(reqs.all()), ", "))
 }

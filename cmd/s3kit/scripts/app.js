@@ -222,7 +222,8 @@ function cancelUpload(id) {
   }
   if (r) {
     r.actions();
-    r.fail("cancelled");
+    r.li.classList.add("cancelled");
+    r.say("cancelled: nothing is kept");
   }
   rows.delete(id);
   confirmRestore();
@@ -256,7 +257,9 @@ function ghostOf(file) {
 // is a ghost any more.
 function confirmRestore() {
   if (!uppy.getState().recoveredState) return;
-  if (uppy.getFiles().some((f) => f.isGhost)) return;
+  const files = uppy.getFiles();
+  if (files.some((f) => f.isGhost)) return;
+  if (files.length === 0) return uppy.setState({ recoveredState: null }); // all cancelled
   uppy.emit("restore-confirmed");
 }
 
