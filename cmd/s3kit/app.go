@@ -22,10 +22,12 @@ import (
 	"github.com/s3kit/s3kit/templatefuncs"
 )
 
-// The page and its assets, built into the binary. The assets are stored
-// in the static storage when serve starts (under assetDir), so that the
-// page finds them with the "static" template function, as a Django
-// template would; without a static storage they are served from /assets/.
+// The page and its assets (its style sheet), built into the binary. The
+// assets are stored in the static storage when serve starts (under
+// assetDir), so that the page finds them with the "static" template
+// function, as a Django template would; without a static storage they are
+// served from /assets/. Its scripts are served by serve itself (see
+// scriptFiles).
 //
 //go:embed page.html assets
 var pageFiles embed.FS

@@ -303,7 +303,7 @@ func TestParseServeSizes(t *testing.T) {
 		t.Errorf("-max-file-size 1GiB -resumable-threshold 16MiB: %+v, %v", cfg, err)
 	}
 	for _, args := range [][]string{
-		{"-resumable-threshold", "4MiB"}, {"-max-file-size", "0"}, {"-max-file-size", "6TiB"}, {"-max-file-size", "ten"},
+		{"-resumable-threshold", "4MiB"}, {"-resumable-threshold", "6GiB"}, {"-max-file-size", "0"}, {"-max-file-size", "6TiB"}, {"-max-file-size", "ten"},
 	} {
 		var ue *usageError
 		if _, err := parseServe(args...); !errors.As(err, &ue) {

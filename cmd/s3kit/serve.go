@@ -39,7 +39,7 @@ func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) 
 	mode := fl.String("upload-mode", "spool", "how /upload sends files to S3: spool (receive, then upload) or stream (upload as they arrive)")
 	fl.Var(sizeFlag{&cfg.app.maxFileSize}, "max-file-size", "the largest file accepted, on every path: a `size` in bytes, or with KiB, MiB, GiB or TiB (at most 5TiB)")
 	fl.Var(sizeFlag{&cfg.app.resumable}, "resumable-threshold", "files larger than this `size` go straight to S3 in parts (Uppy, /s3/: pause, resume after a reload); "+
-		"smaller ones through /upload or a POST policy, which take no larger file (at least 5MiB)")
+		"smaller ones through /upload or a POST policy, which take no larger file (5MiB to 5GiB)")
 	fl.DurationVar(&cfg.grace, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long in-flight requests may take before they are cancelled (and their uploads aborted)")
 	hosts := fl.String("allowed-hosts", "", "host names answered besides the loopback ones (localhost, *.localhost, 127.0.0.0/8, [::1]): comma-separated names or addresses, .example.test for a domain and its subdomains, * for any")
 	origins := fl.String("trusted-origins", "", "comma-separated origins (https://app.example.test) whose cross-origin POSTs are accepted")
@@ -50,8 +50,8 @@ func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) 
 	switch a := cfg.app; {
 	case a.maxFileSize < 1 || a.maxFileSize > maxObjectSize:
 		return nil, usagef("-max-file-size must be between 1 byte and 5TiB (S3's largest object), got %s", sizeText(a.maxFileSize))
-	case a.resumable < minResumableThreshold:
-		return nil, usagef("-resumable-threshold must be at least 5MiB (S3's smallest part), got %s", sizeText(a.resumable))
+	case a.resumable < minResumableThreshold || a.resumable > maxSingleUpload:
+		return nil, usagef("-resumable-threshold must be between 5MiB (S3's smallest part) and 5GiB (its largest single upload), got %s", sizeText(a.resumable))
 	}
 	var err error
 	if cfg.app.hosts, err = parseAllowedHosts(*hosts); err != nil {
