@@ -43,6 +43,7 @@ type serveOptions struct {
 	listLimit      int
 	hosts          hostPolicy // the Host names answered
 	trustedOrigins []string   // origins whose cross-origin POSTs are accepted
+	proxyMedia     bool       // -media-mode proxy: /media/ streams files instead of redirecting
 	log            *slog.Logger
 }
 
@@ -149,7 +150,7 @@ func (a *app) routes() error {
 	if err != nil {
 		return err
 	}
-	media, err := middleware.NewRedirect(st.media, middleware.RedirectOptions{Prefix: "/media/", Logger: opts.log})
+	media, err := mediaRoute(st.media, opts)
 	if err != nil {
 		return err
 	}
@@ -173,6 +174,18 @@ func (a *app) routes() error {
 	})
 	a.mux.HandleFunc("GET /{$}", a.servePage)
 	return nil
+}
+
+// mediaRoute answers /media/<name>: a redirect to the file's URL, or with
+// -media-mode proxy the file streamed through serve (Range, 304, sandboxed
+// active types).
+func mediaRoute(media *storage.Storage, opts serveOptions) (interface {
+	Handler(http.Handler) http.Handler
+}, error) {
+	if opts.proxyMedia {
+		return middleware.NewProxy(media, middleware.ProxyOptions{Prefix: "/media/", Logger: opts.log})
+	}
+	return middleware.NewRedirect(media, middleware.RedirectOptions{Prefix: "/media/", Logger: opts.log})
 }
 
 // pageCSP returns the page's Content-Security-Policy: scripts of its own

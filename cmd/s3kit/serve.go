@@ -43,6 +43,7 @@ func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) 
 	fl.DurationVar(&cfg.grace, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long in-flight requests may take before they are cancelled (and their uploads aborted)")
 	hosts := fl.String("allowed-hosts", "", "host names answered besides the loopback ones (localhost, *.localhost, 127.0.0.0/8, [::1]): comma-separated names or addresses, .example.test for a domain and its subdomains, * for any")
 	origins := fl.String("trusted-origins", "", "comma-separated origins (https://app.example.test) whose cross-origin POSTs are accepted")
+	media := fl.String("media-mode", "redirect", "how /media/NAME answers: redirect (302 to a presigned URL) or proxy (the file streamed through serve, with Range and 304)")
 	verbose := fl.Bool("v", false, "log every refused request and every storage warning")
 	if err := parse(fl, args); err != nil {
 		return nil, err
@@ -76,6 +77,12 @@ func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) 
 		cfg.app.mode = handler.Stream
 	default:
 		return nil, usagef("-upload-mode must be spool or stream, got %q", *mode)
+	}
+	switch *media {
+	case "redirect", "proxy":
+		cfg.app.proxyMedia = *media == "proxy"
+	default:
+		return nil, usagef("-media-mode must be redirect or proxy, got %q", *media)
 	}
 	level := slog.LevelWarn
 	if *verbose {
