@@ -321,7 +321,7 @@ func printReport(w io.Writer, rep *Report) error {
 	} else {
 		fmt.Fprintln(w, "Settings this service needs:")
 		for _, n := range rep.Needs {
-			fmt.Fprintf(w, "  %s: %s\t(%s)\n", n.Setting, n.Value, n.Why)
+			fmt.Fprintf(w, "  %s: %s  (%s)\n", n.Setting, n.Value, n.Why)
 		}
 	}
 	for _, a := range rep.Advice {

@@ -143,60 +143,68 @@ func storageFails(t *testing.T, env map[string]string) bool {
 	return resp.StatusCode != http.StatusOK
 }
 
+// lacks and ignores are s3local options without features.
+func lacks(f ...s3local.Feature) s3local.Options   { return s3local.Options{Lacks: f} }
+func ignores(f ...s3local.Feature) s3local.Options { return s3local.Options{Ignores: f} }
+
+// allChecksums is what a server that does not verify checksums shows.
+var allChecksums = map[string]string{"checksum-crc32": wrong, "checksum-crc32c": wrong, "checksum-crc64nvme": wrong, "checksum-sha1": wrong,
+	"checksum-sha256": wrong, "full-object-crc64nvme": wrong, "full-object-crc32": wrong, "full-object-crc32c": wrong}
+
+// restrictedCases are s3local servers with one feature switched off (or
+// two, where one implies the other), what the doctor must report, and
+// the settings it must name.
+var restrictedCases = []struct {
+	name   string
+	opts   s3local.Options
+	env    map[string]string // settings added to the environment
+	report map[string]string // the probes not supported, and their verdicts
+	needs  []string          // the settings the doctor says the service needs
+}{
+	{"conditional writes ignored", s3local.Options{ConditionalWrites: s3local.ConditionalWritesIgnored}, nil,
+		map[string]string{"if-none-match-put": wrong, "if-none-match-complete": wrong, "if-match": wrong}, []string{"conditional_writes: false"}},
+	{"conditional writes ignored, conditional_writes false", s3local.Options{ConditionalWrites: s3local.ConditionalWritesIgnored},
+		map[string]string{"AWS_S3_CONDITIONAL_WRITES": "false"},
+		map[string]string{"if-none-match-put": wrong, "if-none-match-complete": wrong, "if-match": wrong}, []string{"conditional_writes: false"}},
+	{"conditional writes 501", s3local.Options{ConditionalWrites: s3local.ConditionalWritesNotImplemented}, nil,
+		map[string]string{"if-none-match-put": refused, "if-none-match-complete": refused, "if-match": refused}, []string{"conditional_writes: false"}},
+	{"presigned POST", lacks(s3local.FeaturePostObject), nil, map[string]string{"presigned-post": refused}, nil},
+	{"presigned URLs", lacks(s3local.FeaturePresignedURLs), nil, map[string]string{"presigned-put": refused}, []string{"querystring_auth: false"}},
+	{"presigned URLs, public files", lacks(s3local.FeaturePresignedURLs), map[string]string{"AWS_QUERYSTRING_AUTH": "false", "AWS_DEFAULT_ACL": "public-read"},
+		map[string]string{"presigned-put": refused}, []string{"querystring_auth: false"}},
+	// A service that refuses an algorithm refuses multipart uploads
+	// that name it too.
+	{"CRC32", lacks(s3local.FeatureChecksumCRC32), nil, map[string]string{"checksum-crc32": refused, "full-object-crc32": refused}, nil},
+	{"CRC32C", lacks(s3local.FeatureChecksumCRC32C), nil, map[string]string{"checksum-crc32c": refused, "full-object-crc32c": refused}, nil},
+	{"CRC64NVME", lacks(s3local.FeatureChecksumCRC64NVME), nil, map[string]string{"checksum-crc64nvme": refused, "full-object-crc64nvme": refused},
+		[]string{"checksum_algorithm: CRC32C"}},
+	{"SHA1", lacks(s3local.FeatureChecksumSHA1), nil, map[string]string{"checksum-sha1": refused}, nil},
+	{"SHA256", lacks(s3local.FeatureChecksumSHA256), nil, map[string]string{"checksum-sha256": refused}, nil},
+	{"full-object CRC64NVME", lacks(s3local.FeatureFullObjectCRC64NVME), nil, map[string]string{"full-object-crc64nvme": refused}, []string{"checksum_algorithm: CRC32C"}},
+	{"full-object CRC32", lacks(s3local.FeatureFullObjectCRC32), nil, map[string]string{"full-object-crc32": refused}, nil},
+	{"full-object CRC32C", lacks(s3local.FeatureFullObjectCRC32C), nil, map[string]string{"full-object-crc32c": refused}, nil},
+	{"checksum mode", lacks(s3local.FeatureChecksumMode), nil, map[string]string{"checksum-mode": refused}, []string{`client_config: {"response_checksum_validation": "when_required"}`}},
+	{"checksums not verified", ignores(s3local.FeatureChecksums), nil, allChecksums, nil},
+	{"ListObjects v1", lacks(s3local.FeatureListObjectsV1), nil, map[string]string{"list-objects-v1-url": refused}, nil},
+	{"encoding-type ignored", ignores(s3local.FeatureEncodingType), nil, map[string]string{"list-objects-v1-url": wrong, "list-objects-v2-url": wrong}, nil},
+	{"ListParts", lacks(s3local.FeatureListParts), nil, map[string]string{"list-parts": refused}, nil},
+	{"CopyObject", lacks(s3local.FeatureCopyObject), nil, map[string]string{"copy-object": refused}, nil},
+	{"ACL refused", lacks(s3local.FeatureACL), nil, map[string]string{"public-read": refused}, []string{"default_acl: (unset)"}},
+	{"ACL refused, default_acl public-read", lacks(s3local.FeatureACL), map[string]string{"AWS_DEFAULT_ACL": "public-read"},
+		map[string]string{"public-read": refused}, []string{"default_acl: (unset)"}},
+	{"ACL ignored", ignores(s3local.FeatureACL), nil, map[string]string{"public-read": wrong}, []string{"querystring_auth: true"}},
+	{"ACL ignored, public URLs", ignores(s3local.FeatureACL), map[string]string{"AWS_QUERYSTRING_AUTH": "false", "AWS_DEFAULT_ACL": "public-read"},
+		map[string]string{"public-read": wrong}, []string{"querystring_auth: true"}},
+	{"CORS", lacks(s3local.FeatureCORS), nil, map[string]string{"cors": refused}, nil},
+	{"virtual host", lacks(s3local.FeatureVirtualHost), nil, map[string]string{"virtual-host": refused}, []string{"addressing_style: path"}},
+}
+
 // TestDoctorRestricted: against s3local with one feature switched off,
 // the doctor reports exactly that feature, and the setting that fixes it;
 // it exits 1 exactly when the storage, with the current settings, fails
 // there (an oracle of its own decides), and leaves the bucket empty.
 func TestDoctorRestricted(t *testing.T) {
-	lacks := func(f ...s3local.Feature) s3local.Options { return s3local.Options{Lacks: f} }
-	ignores := func(f ...s3local.Feature) s3local.Options { return s3local.Options{Ignores: f} }
-	allChecksums := map[string]string{"checksum-crc32": wrong, "checksum-crc32c": wrong, "checksum-crc64nvme": wrong, "checksum-sha1": wrong,
-		"checksum-sha256": wrong, "full-object-crc64nvme": wrong, "full-object-crc32": wrong, "full-object-crc32c": wrong}
-	tests := []struct {
-		name   string
-		opts   s3local.Options
-		env    map[string]string // settings added to the environment
-		report map[string]string // the probes not supported, and their verdicts
-		needs  []string          // the settings the doctor says the service needs
-	}{
-		{"conditional writes ignored", s3local.Options{ConditionalWrites: s3local.ConditionalWritesIgnored}, nil,
-			map[string]string{"if-none-match-put": wrong, "if-none-match-complete": wrong, "if-match": wrong}, []string{"conditional_writes: false"}},
-		{"conditional writes ignored, conditional_writes false", s3local.Options{ConditionalWrites: s3local.ConditionalWritesIgnored},
-			map[string]string{"AWS_S3_CONDITIONAL_WRITES": "false"},
-			map[string]string{"if-none-match-put": wrong, "if-none-match-complete": wrong, "if-match": wrong}, []string{"conditional_writes: false"}},
-		{"conditional writes 501", s3local.Options{ConditionalWrites: s3local.ConditionalWritesNotImplemented}, nil,
-			map[string]string{"if-none-match-put": refused, "if-none-match-complete": refused, "if-match": refused}, []string{"conditional_writes: false"}},
-		{"presigned POST", lacks(s3local.FeaturePostObject), nil, map[string]string{"presigned-post": refused}, nil},
-		{"presigned URLs", lacks(s3local.FeaturePresignedURLs), nil, map[string]string{"presigned-put": refused}, []string{"querystring_auth: false"}},
-		{"presigned URLs, public files", lacks(s3local.FeaturePresignedURLs), map[string]string{"AWS_QUERYSTRING_AUTH": "false", "AWS_DEFAULT_ACL": "public-read"},
-			map[string]string{"presigned-put": refused}, []string{"querystring_auth: false"}},
-		// A service that refuses an algorithm refuses multipart uploads
-		// that name it too.
-		{"CRC32", lacks(s3local.FeatureChecksumCRC32), nil, map[string]string{"checksum-crc32": refused, "full-object-crc32": refused}, nil},
-		{"CRC32C", lacks(s3local.FeatureChecksumCRC32C), nil, map[string]string{"checksum-crc32c": refused, "full-object-crc32c": refused}, nil},
-		{"CRC64NVME", lacks(s3local.FeatureChecksumCRC64NVME), nil, map[string]string{"checksum-crc64nvme": refused, "full-object-crc64nvme": refused},
-			[]string{"checksum_algorithm: CRC32C"}},
-		{"SHA1", lacks(s3local.FeatureChecksumSHA1), nil, map[string]string{"checksum-sha1": refused}, nil},
-		{"SHA256", lacks(s3local.FeatureChecksumSHA256), nil, map[string]string{"checksum-sha256": refused}, nil},
-		{"full-object CRC64NVME", lacks(s3local.FeatureFullObjectCRC64NVME), nil, map[string]string{"full-object-crc64nvme": refused}, []string{"checksum_algorithm: CRC32C"}},
-		{"full-object CRC32", lacks(s3local.FeatureFullObjectCRC32), nil, map[string]string{"full-object-crc32": refused}, nil},
-		{"full-object CRC32C", lacks(s3local.FeatureFullObjectCRC32C), nil, map[string]string{"full-object-crc32c": refused}, nil},
-		{"checksum mode", lacks(s3local.FeatureChecksumMode), nil, map[string]string{"checksum-mode": refused}, []string{"checksum_algorithm: none"}},
-		{"checksums not verified", ignores(s3local.FeatureChecksums), nil, allChecksums, nil},
-		{"ListObjects v1", lacks(s3local.FeatureListObjectsV1), nil, map[string]string{"list-objects-v1-url": refused}, nil},
-		{"encoding-type ignored", ignores(s3local.FeatureEncodingType), nil, map[string]string{"list-objects-v1-url": wrong, "list-objects-v2-url": wrong}, nil},
-		{"ListParts", lacks(s3local.FeatureListParts), nil, map[string]string{"list-parts": refused}, nil},
-		{"CopyObject", lacks(s3local.FeatureCopyObject), nil, map[string]string{"copy-object": refused}, nil},
-		{"ACL refused", lacks(s3local.FeatureACL), nil, map[string]string{"public-read": refused}, []string{"default_acl: (unset)"}},
-		{"ACL refused, default_acl public-read", lacks(s3local.FeatureACL), map[string]string{"AWS_DEFAULT_ACL": "public-read"},
-			map[string]string{"public-read": refused}, []string{"default_acl: (unset)"}},
-		{"ACL ignored", ignores(s3local.FeatureACL), nil, map[string]string{"public-read": wrong}, []string{"querystring_auth: true"}},
-		{"ACL ignored, public URLs", ignores(s3local.FeatureACL), map[string]string{"AWS_QUERYSTRING_AUTH": "false", "AWS_DEFAULT_ACL": "public-read"},
-			map[string]string{"public-read": wrong}, []string{"querystring_auth: true"}},
-		{"CORS", lacks(s3local.FeatureCORS), nil, map[string]string{"cors": refused}, nil},
-		{"virtual host", lacks(s3local.FeatureVirtualHost), nil, map[string]string{"virtual-host": refused}, []string{"addressing_style: path"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range restrictedCases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv, env := doctorServer(t, tt.opts)
@@ -338,7 +346,7 @@ func TestDoctorText(t *testing.T) {
 	if row := strings.Fields(lineWith(text, "If-None-Match: * on PUT")); len(row) < 5 || row[4] != wrong {
 		t.Errorf("the If-None-Match row is %q, want it wrong", row)
 	}
-	for _, want := range []string{"  conditional_writes: false\t(", "Result: FAIL: with the current settings, Put never overwriting (ConflictFail) wrong",
+	for _, want := range []string{"  conditional_writes: false  (", "Result: FAIL: with the current settings, Put never overwriting (ConflictFail) wrong",
 		"0 objects left"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the table lacks %q:\n%s", want, text)
@@ -420,5 +428,111 @@ func TestDoctorNoBucket(t *testing.T) {
 	c := &cli{stdout: &out, stderr: &errOut, lookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	if status := c.main(context.Background(), []string{"doctor"}); status != 1 || out.Len() != 0 || !strings.Contains(errOut.String(), "no such bucket") {
 		t.Errorf("doctor on a missing bucket: exit %d, stdout %q, stderr %q; want 1, nothing, no such bucket", status, out.String(), errOut.String())
+	}
+}
+
+// profiles are s3local servers standing in for services, from their
+// documentation and their users' reports (see s3local.Feature for the
+// sources of each answer), and what the doctor must say of them with the
+// default settings, and with the settings it names.
+var profiles = []struct {
+	name   string
+	opts   s3local.Options
+	report map[string]string
+	needs  []string
+	status int               // with the default settings (before checksum_algorithm: the SDK's CRC32)
+	fixed  map[string]string // the settings named, as the environment gives them
+}{
+	{"R2-like", s3local.Options{Lacks: []s3local.Feature{s3local.FeaturePostObject, s3local.FeatureACL,
+		s3local.FeatureFullObjectCRC32, s3local.FeatureFullObjectCRC32C}},
+		map[string]string{"presigned-post": refused, "public-read": refused, "full-object-crc32": refused, "full-object-crc32c": refused},
+		[]string{"default_acl: (unset)"}, 0, nil},
+	{"B2-like", s3local.Options{ConditionalWrites: s3local.ConditionalWritesNotImplemented,
+		Lacks: []s3local.Feature{s3local.FeatureChecksumCRC32, s3local.FeatureChecksumCRC32C, s3local.FeatureChecksumCRC64NVME,
+			s3local.FeatureChecksumSHA1, s3local.FeatureChecksumSHA256, s3local.FeatureChecksumMode, s3local.FeaturePostObject},
+		Ignores: []s3local.Feature{s3local.FeatureACL}},
+		map[string]string{"if-none-match-put": refused, "if-none-match-complete": refused, "if-match": refused, "presigned-post": refused,
+			"checksum-crc32": refused, "checksum-crc32c": refused, "checksum-crc64nvme": refused, "checksum-sha1": refused, "checksum-sha256": refused,
+			"full-object-crc64nvme": refused, "full-object-crc32": refused, "full-object-crc32c": refused, "checksum-mode": refused, "public-read": wrong},
+		[]string{"conditional_writes: false", `client_config: {"response_checksum_validation": "when_required"}`, "checksum_algorithm: none", "querystring_auth: true"}, 1,
+		// checksum_algorithm none is, before it exists, checksums only
+		// when required, which it will mean.
+		map[string]string{"AWS_S3_CONDITIONAL_WRITES": "false",
+			"AWS_S3_CLIENT_CONFIG": `{"request_checksum_calculation": "when_required", "response_checksum_validation": "when_required"}`}},
+	{"older-MinIO-like", s3local.Options{ConditionalWrites: s3local.ConditionalWritesIgnored,
+		Lacks: []s3local.Feature{s3local.FeatureChecksumCRC64NVME}},
+		map[string]string{"if-none-match-put": wrong, "if-none-match-complete": wrong, "if-match": wrong,
+			"checksum-crc64nvme": refused, "full-object-crc64nvme": refused},
+		[]string{"conditional_writes: false", "checksum_algorithm: CRC32C"}, 1, map[string]string{"AWS_S3_CONDITIONAL_WRITES": "false"}},
+}
+
+// TestDoctorProfiles: the doctor on an R2-like, a B2-like and an older
+// MinIO-like server, with the default settings, then with the settings
+// it names (those that exist yet). go test -v prints the tables.
+func TestDoctorProfiles(t *testing.T) {
+	for _, p := range profiles {
+		t.Run(p.name, func(t *testing.T) {
+			srv, env := doctorServer(t, p.opts)
+			status, rep, _ := doctorRun(t, context.Background(), env)
+			var table strings.Builder
+			printReport(&table, &rep)
+			t.Logf("s3kit doctor on the %s s3local:\n%s", p.name, table.String())
+			if got := notSupported(rep); !mapsEqual(got, p.report) {
+				t.Errorf("probes not supported: %v, want %v", got, p.report)
+			}
+			if got := needNames(rep.Needs); !slices.Equal(got, p.needs) || status != p.status {
+				t.Errorf("needs %q, exit %d (%q); want %q, %d", got, status, rep.Problems, p.needs, p.status)
+			}
+			for k, v := range p.fixed {
+				env[k] = v
+			}
+			if status, rep, _ := doctorRun(t, context.Background(), env); p.fixed != nil && status != 0 {
+				t.Errorf("with %v: exit %d (%q), want 0", p.fixed, status, rep.Problems)
+			}
+			assertEmpty(t, srv)
+		})
+	}
+}
+
+// TestDoctorNeeds: the settings named from probes' verdicts and the
+// checks that failed, in combinations no single s3local switch makes.
+func TestDoctorNeeds(t *testing.T) {
+	all := func(changed map[string]string) []Result {
+		var rs []Result
+		for _, p := range probes {
+			v, ok := changed[p.id]
+			if !ok {
+				v = supported
+			}
+			rs = append(rs, Result{ID: p.id, Verdict: v})
+		}
+		return rs
+	}
+	crc32Refused := []Result{{ID: "put", Name: "Put", Verdict: fails, Detail: "Unsupported header 'x-amz-checksum-crc32' received for this API call."}}
+	tests := []struct {
+		probes  map[string]string
+		checked []Result
+		want    []string
+	}{
+		{nil, nil, nil},
+		{map[string]string{"checksum-mode": refused}, crc32Refused,
+			[]string{`client_config: {"response_checksum_validation": "when_required"}`, "checksum_algorithm: CRC64NVME"}},
+		{map[string]string{"checksum-crc64nvme": refused, "checksum-crc32c": refused}, nil, []string{"checksum_algorithm: CRC32"}},
+		{map[string]string{"checksum-crc64nvme": wrong}, nil, nil}, // accepted, not verified: no setting helps
+		{map[string]string{"if-match": refused}, nil, []string{"conditional_writes: false"}},
+		{map[string]string{"virtual-host": refused}, nil, []string{"addressing_style: path"}},
+		{map[string]string{"path-style": refused}, nil, []string{"addressing_style: virtual"}},
+		{map[string]string{"path-style": refused, "virtual-host": refused}, nil, nil},
+		{map[string]string{"presigned-put": refused, "public-read": wrong}, nil, []string{"querystring_auth: false"}},
+	}
+	for _, tt := range tests {
+		settings, _ := needs(all(tt.probes), tt.checked, "http://localhost:8000")
+		if got := needNames(settings); !slices.Equal(got, tt.want) {
+			t.Errorf("needs(%v, %v) = %q, want %q", tt.probes, tt.checked, got, tt.want)
+		}
+	}
+	settings, _ := needs(all(map[string]string{"if-match": refused}), nil, "")
+	if !strings.Contains(settings[0].Why, "claim") {
+		t.Errorf("If-Match alone refused: %q, want the reason (a large stream's claim)", settings[0].Why)
 	}
 }

@@ -25,11 +25,11 @@ func needs(results, checked []Result, origin string) (settings, advice []Need) {
 		v[r.ID] = r
 	}
 	settings = append(settings, conditionalNeeds(v)...)
-	if ns := checksumNeeds(v); ns != nil {
-		settings = append(settings, ns...)
-	} else {
-		settings = append(settings, checkedChecksumNeeds(v, checked)...)
+	ns := checksumNeeds(v)
+	if !slices.ContainsFunc(ns, func(n Need) bool { return n.Setting == "checksum_algorithm" }) {
+		ns = append(ns, checkedChecksumNeeds(v, checked)...)
 	}
+	settings = append(settings, ns...)
 	settings = append(settings, addressingNeeds(v)...)
 	settings = append(settings, urlNeeds(v)...)
 	advice = append(advice, checksumAdvice(v)...)
@@ -45,13 +45,17 @@ func needs(results, checked []Result, origin string) (settings, advice []Need) {
 
 func conditionalNeeds(v verdicts) []Need {
 	ids := []string{"if-none-match-put", "if-none-match-complete", "if-match"}
+	const race = "; off, Put checks then writes, which concurrent writers can race"
 	switch {
 	case slices.ContainsFunc(ids, func(id string) bool { return v.is(id, wrong) }):
-		return []Need{{"conditional_writes", "false", "the service ignores conditional writes: with them on, Put never overwriting " +
-			"would overwrite; off, it checks then writes, which concurrent writers can race"}}
+		return []Need{{"conditional_writes", "false", "the service ignores conditional writes: with them on, " +
+			"Put never overwriting would overwrite" + race}}
+	case v.lacks("if-match") && !v.lacks("if-none-match-put"):
+		return []Need{{"conditional_writes", "false", "the service refuses If-Match: a large stream Put never overwriting " +
+			"claims its name, then cannot replace its claim, and fails" + race}}
 	case slices.ContainsFunc(ids, v.lacks):
-		return []Need{{"conditional_writes", "false", "the service refuses conditional writes: Put falls back to check-then-write " +
-			"after a 501, but a large stream's claim cannot be replaced with If-Match; off, it checks then writes, which concurrent writers can race"}}
+		return []Need{{"conditional_writes", "false", "the service refuses conditional writes: Put falls back to " +
+			"check-then-write after the first 501 of each Storage" + race}}
 	}
 	return nil
 }
@@ -66,18 +70,20 @@ func checksumNeeds(v verdicts) []Need {
 		a := strings.ToLower(alg)
 		return !v.is("checksum-"+a, refused) && !v.is("full-object-"+a, refused)
 	}
-	switch {
-	case v.lacks("checksum-mode"):
-		return []Need{{"checksum_algorithm", "none", "the service refuses GETs that ask for checksums (x-amz-checksum-mode)"}}
-	case works("CRC64NVME"):
-		return nil
+	var ns []Need
+	if v.lacks("checksum-mode") {
+		ns = append(ns, Need{"client_config", `{"response_checksum_validation": "when_required"}`,
+			"the service refuses GETs that ask for checksums (x-amz-checksum-mode), which the SDK sends to validate what it reads"})
+	}
+	if works("CRC64NVME") {
+		return ns
 	}
 	for _, alg := range checksumAlgorithms[1:] {
 		if works(alg) {
-			return []Need{{"checksum_algorithm", alg, "the service refuses CRC64NVME, the default, on a PUT or as a full-object multipart checksum"}}
+			return append(ns, Need{"checksum_algorithm", alg, "the service refuses CRC64NVME, the default, on a PUT or as a full-object multipart checksum"})
 		}
 	}
-	return []Need{{"checksum_algorithm", "none", "the service refuses the checksums S3 offers on a PUT or as full-object multipart checksums"}}
+	return append(ns, Need{"checksum_algorithm", "none", "the service refuses the checksums S3 offers on a PUT or as full-object multipart checksums"})
 }
 
 // checkedChecksumNeeds is the setting for a storage whose own requests
@@ -100,6 +106,9 @@ func checkedChecksumNeeds(v verdicts, checked []Result) []Need {
 			if end < 0 {
 				named = rest
 			}
+		}
+		if named == "mode" {
+			continue // a read asking for checksums: client_config's, above
 		}
 		for _, alg := range checksumAlgorithms {
 			a := strings.ToLower(alg)
@@ -150,7 +159,8 @@ func checksumAdvice(v verdicts) []Need {
 	}
 	var ns []Need
 	if len(refusedAlgs) > 0 {
-		ns = append(ns, Need{Why: "checksum_algorithm " + strings.Join(refusedAlgs, ", ") + " would fail here: the service refuses it"})
+		ns = append(ns, Need{Why: "checksum_algorithm " + strings.Join(refusedAlgs, ", ") + " would fail here: the service refuses " +
+			map[bool]string{true: "it", false: "them"}[len(refusedAlgs) == 1]})
 	}
 	if len(unverified) > 0 {
 		ns = append(ns, Need{Why: "the service accepts " + strings.Join(unverified, ", ") + " checksums that do not match the bytes: " +
