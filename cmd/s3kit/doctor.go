@@ -77,17 +77,18 @@ type Need struct {
 
 // Report is the doctor's answer, as -json prints it.
 type Report struct {
-	Storage  string   `json:"storage"`
-	Endpoint string   `json:"endpoint"`
-	Bucket   string   `json:"bucket"`
-	Prefix   string   `json:"prefix"`
-	Probes   []Result `json:"probes"`
-	Checks   []Result `json:"checks"`
-	Needs    []Need   `json:"needs"`
-	Advice   []Need   `json:"advice"`
-	Fail     bool     `json:"fail"`     // the exit status is 1
-	Left     int      `json:"left"`     // objects and uploads left under the prefix (0 unless cleanup failed)
-	Problems []string `json:"problems"` // why Fail is set
+	Storage    string   `json:"storage"`
+	Endpoint   string   `json:"endpoint"`
+	Bucket     string   `json:"bucket"`
+	Prefix     string   `json:"prefix"`
+	Probes     []Result `json:"probes"`
+	Checks     []Result `json:"checks"`
+	Needs      []Need   `json:"needs"`
+	Advice     []Need   `json:"advice"`
+	Fail       bool     `json:"fail"`       // the exit status is 1
+	Incomplete bool     `json:"incomplete"` // interrupted or out of time: the needs are from the probes that ran
+	Left       int      `json:"left"`       // objects and uploads left under the prefix (0 unless cleanup failed)
+	Problems   []string `json:"problems"`   // why Fail is set
 }
 
 // Bounds: each probe and check, the cleanup, and by default the whole run.
@@ -259,10 +260,10 @@ func (d *doctor) run(ctx context.Context, timeout time.Duration, required []stri
 	rep.Needs, rep.Advice = needs(rep.Probes, rep.Checks, d.origin)
 	switch {
 	case ctx.Err() != nil:
-		rep.Fail = true
+		rep.Fail, rep.Incomplete = true, true
 		rep.Problems = append(rep.Problems, "interrupted")
 	case rctx.Err() != nil:
-		rep.Fail = true
+		rep.Fail, rep.Incomplete = true, true
 		rep.Problems = append(rep.Problems, fmt.Sprintf("out of time after %v (-timeout)", timeout))
 	default:
 		rep.decide(required)
@@ -316,9 +317,12 @@ func printReport(w io.Writer, rep *Report) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	if len(rep.Needs) == 0 {
+	switch {
+	case rep.Incomplete:
+		fmt.Fprintln(w, "Settings this service needs: not known, the run did not finish.")
+	case len(rep.Needs) == 0:
 		fmt.Fprintln(w, "Settings this service needs: none beyond the defaults.")
-	} else {
+	default:
 		fmt.Fprintln(w, "Settings this service needs:")
 		for _, n := range rep.Needs {
 			fmt.Fprintf(w, "  %s: %s  (%s)\n", n.Setting, n.Value, n.Why)

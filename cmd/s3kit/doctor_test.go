@@ -311,7 +311,7 @@ func TestDoctorInterrupted(t *testing.T) {
 		return nil
 	}})
 	status, rep, _ := doctorRun(t, ctx, env)
-	if status != 1 || !slices.Contains(rep.Problems, "interrupted") || rep.Left != 0 {
+	if status != 1 || !slices.Contains(rep.Problems, "interrupted") || !rep.Incomplete || rep.Left != 0 {
 		t.Errorf("interrupted doctor: exit %d, problems %q, left %d; want 1, interrupted, 0", status, rep.Problems, rep.Left)
 	}
 	assertEmpty(t, srv)
