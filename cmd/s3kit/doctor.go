@@ -103,7 +103,7 @@ func runDoctor(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) err
 	asJSON := fl.Bool("json", false, "print the report as JSON, for machines")
 	origin := fl.String("origin", "http://localhost:8000", "the browser `origin` whose CORS preflight is probed")
 	timeout := fl.Duration("timeout", doctorTimeout, "bound on the probes and checks (the cleanup has its own 30 s)")
-	require := fl.String("require", "", "comma-separated `probes` the application needs (such as presigned-post,cors): exit 1 unless supported")
+	require := fl.String("require", "", "comma-separated `probes` the application needs, exit 1 unless supported: "+probeIDs())
 	if err := parse(fl, args); err != nil {
 		return err
 	}
