@@ -239,15 +239,20 @@ func TestSigV4SDK(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk.Set(time.Now().Add(tt.skew))
-			_, err := tt.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("plain")})
 			if tt.code == "" {
+				_, err := tt.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(testBucket), Key: aws.String("plain")})
 				if err != nil {
 					t.Fatalf("HeadObject = %v, want success", err)
 				}
 				return
 			}
-			// HEAD errors carry no body: check the code through GET.
-			_, err = tt.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("plain")})
+			client := tt.client
+			if tt.skew != 0 {
+				// A new client: the SDK corrects its clock by the Date of
+				// the answers it got, as from S3.
+				client = f.client(t)
+			}
+			_, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(testBucket), Key: aws.String("plain")})
 			wantError(t, "GetObject", err, tt.code, tt.status)
 		})
 	}

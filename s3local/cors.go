@@ -10,6 +10,7 @@ import (
 // corsPolicy is the CORS configuration of a Server, from
 // Options.AllowedOrigins.
 type corsPolicy struct {
+	disabled bool            // Options.Lacks FeatureCORS: as a bucket without CORS rules
 	loopback bool            // the default: loopback origins
 	any      bool            // "*"
 	exact    map[string]bool // "https://app.example.com"
@@ -90,6 +91,10 @@ func (c corsPolicy) handle(rc *reqCtx) bool {
 	allowed := false
 	for _, m := range corsMethods {
 		allowed = allowed || m == method
+	}
+	if c.disabled {
+		rc.fail(newError("AccessDenied", "CORSResponse: CORS is not enabled for this bucket."))
+		return true
 	}
 	if !allowed || !c.allows(origin) {
 		rc.fail(newError("AccessDenied", "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec."))

@@ -103,6 +103,32 @@
 // POST uploads, and S3's quirks such as CompleteMultipartUpload answering
 // 200 with an error body. DeleteObject ignores If-Match.
 //
+// # Services without a feature
+//
+// S3-compatible services lack features, and a client must be tested
+// against that too. Options.Lacks makes the server refuse features, with
+// the answers those services give: presigned POST (501, as Cloudflare
+// R2), presigned URLs, each checksum algorithm (400 InvalidArgument
+// "Unsupported header 'x-amz-checksum-crc32' received for this API call.",
+// as Backblaze B2) and x-amz-checksum-mode, FULL_OBJECT multipart
+// checksums per algorithm (R2 has them for CRC64NVME only), ListObjects
+// version 1, ListParts, copies, canned ACLs (501, as R2), CORS (403 to
+// every preflight) and virtual-hosted-style addressing. Options.Ignores
+// accepts checksums, ACLs or encoding-type=url without honouring them —
+// the dangerous kind, where the client is not told — and
+// Options.ConditionalWrites ignores If-None-Match / If-Match or answers
+// 501. Answers carry the server's clock (Options.Now) in their Date
+// header, as S3's do, which is what clients measure their clock skew by.
+// Feature lists each switch and whose answer it copies:
+//
+//	likeR2 := s3local.Options{Lacks: []s3local.Feature{s3local.FeaturePostObject, s3local.FeatureACL,
+//		s3local.FeatureFullObjectCRC32, s3local.FeatureFullObjectCRC32C}}
+//	likeB2 := s3local.Options{ConditionalWrites: s3local.ConditionalWritesNotImplemented,
+//		Lacks: []s3local.Feature{s3local.FeatureChecksumCRC32, s3local.FeatureChecksumCRC32C,
+//			s3local.FeatureChecksumCRC64NVME, s3local.FeatureChecksumSHA1, s3local.FeatureChecksumSHA256,
+//			s3local.FeatureChecksumMode, s3local.FeaturePostObject},
+//		Ignores: []s3local.Feature{s3local.FeatureACL}}
+//
 // # Limits
 //
 // As S3: 2 KiB of user metadata (names without x-amz-meta-, and values;

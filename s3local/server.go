@@ -179,6 +179,18 @@ type Options struct {
 	// on writes. Default: ConditionalWritesEnforced.
 	ConditionalWrites ConditionalWriteMode
 
+	// Lacks lists S3 features the server refuses, answering as the
+	// S3-compatible services without them do (see Feature), so that a
+	// client can be tested against "an R2" or "a B2" in-process. Default:
+	// none. New panics on a Feature it does not know.
+	Lacks []Feature
+
+	// Ignores lists S3 features the server accepts without honouring
+	// them (FeatureChecksums, FeatureACL, FeatureEncodingType): the
+	// dangerous kind of lack, where the client is not told. Default: none.
+	// New panics on a Feature that cannot be ignored.
+	Ignores []Feature
+
 	// AutoCreateBucket makes any request on a missing bucket (other than
 	// DeleteBucket) create it first, instead of failing with 404
 	// NoSuchBucket. Default: false.
@@ -211,6 +223,7 @@ type Server struct {
 	now       func() time.Time
 	reqSeq    atomic.Uint64
 	hostID    string
+	feats     features // Options.Lacks and Options.Ignores
 
 	lmu sync.Mutex // guards what Listen starts
 	hs  *http.Server
@@ -218,10 +231,12 @@ type Server struct {
 }
 
 // New returns a Server configured by opts. It creates no bucket: the
-// store may have some already.
+// store may have some already. It panics when opts.Lacks or opts.Ignores
+// names a feature it cannot turn off.
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
+		feats:     newFeatures(opts.Lacks, opts.Ignores),
 		cors:      newCORSPolicy(opts.AllowedOrigins),
 		domain:    strings.ToLower(strings.TrimPrefix(opts.Domain, ".")),
 		minPart:   opts.MinPartSize,
@@ -233,6 +248,9 @@ func New(opts Options) *Server {
 		opts.Store = NewMemoryStore()
 	}
 	s.idx = opts.Store.storeIndex()
+	if s.feats.lacks[FeatureCORS] {
+		s.cors = corsPolicy{disabled: true}
+	}
 	if h, _, err := net.SplitHostPort(s.domain); err == nil {
 		s.domain = h
 	}
@@ -272,6 +290,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Amz-Request-Id", rc.id)
 	h.Set("X-Amz-Id-2", s.hostID)
 	h.Set("Server", "AmazonS3")
+	h.Set("Date", httpTime(s.now())) // the server's clock, which clients compare with theirs
 	defer func() {
 		s.logf("s3local: %s %s %s %d", rc.op, r.Method, r.URL.RequestURI(), rc.status)
 	}()
@@ -299,6 +318,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.fail(routeErr)
 		return
 	}
+	if e := s.feats.refuse(rc); e != nil {
+		rc.fail(e)
+		return
+	}
+	s.feats.ignore(rc)
 	if s.opts.Intercept != nil {
 		if e := s.opts.Intercept(op, r); e != nil {
 			if e.Disconnect == nil {
@@ -389,7 +413,7 @@ func (s *Server) resolve(r *http.Request) (bucket, key string) {
 		host = h
 	}
 	path := r.URL.Path
-	if b, ok := strings.CutSuffix(host, "."+s.domain); ok && b != "" {
+	if b, ok := strings.CutSuffix(host, "."+s.domain); ok && b != "" && !s.feats.lacks[FeatureVirtualHost] {
 		return b, strings.TrimPrefix(path, "/")
 	}
 	path = strings.TrimPrefix(path, "/")

@@ -40,6 +40,8 @@ var protocolTests = []protocolTest{
 	{name: "TestListObjectsV1", fn: TestListObjectsV1}, {name: "TestListParts", fn: TestListParts},
 	{name: "TestCopyObject", fn: TestCopyObject}, {name: "TestUploadPartCopy", fn: TestUploadPartCopy}, {name: "TestCopyAccess", fn: TestCopyAccess},
 	{name: "TestBucketLocationAndList", fn: TestBucketLocationAndList}, {name: "TestObjectTagging", fn: TestObjectTagging},
+	{name: "TestLacks", fn: TestLacks}, {name: "TestLacksOneChecksum", fn: TestLacksOneChecksum},
+	{name: "TestIgnores", fn: TestIgnores}, {name: "TestDateHeader", fn: TestDateHeader},
 	{name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
 }
 

@@ -71,6 +71,7 @@ func commandList() []command {
 		{"get", "[flags] NAME [FILE]", "fetch NAME into FILE (default: its base name; - for standard output)", runGet},
 		{"rm", "[flags] NAME...", "delete stored files", runRm},
 		{"collectstatic", "[flags] [prefix=]DIR...", "hash, rewrite and upload static files with their manifest", runCollectstatic},
+		{"doctor", "[flags]", "probe the S3 service for what it supports and what the current settings need", runDoctor},
 	}
 }
 
