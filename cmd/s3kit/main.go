@@ -8,6 +8,7 @@
 //	s3kit get NAME [FILE]            # fetch a file ("-" for standard output)
 //	s3kit rm NAME                    # delete a file
 //	s3kit collectstatic DIR...       # hash, rewrite and upload static files, as Django does
+//	s3kit doctor                     # probe the S3 service: what it supports, the settings it needs
 //
 // Storages come from the AWS_* environment (AWS_STORAGE_BUCKET_NAME, ...)
 // or from a JSON file of named storages shaped like Django's STORAGES
