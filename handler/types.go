@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"mime"
 	"strings"
+
+	"github.com/s3kit/s3kit/storage"
 )
 
 // typeSet matches media types against patterns such as "image/png",
@@ -84,27 +86,12 @@ func (p typePolicy) attachment(ct string) bool {
 	return IsActive(mt) && !p.inline.match(mt)
 }
 
-// activeTypes are the media types a browser renders as a document or
-// runs as a script, so that a file served inline from the site's origin
-// could run code in it.
-var activeTypes = map[string]bool{
-	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
-	"text/xml": true, "application/xml": true, "text/xsl": true, "application/xslt+xml": true,
-	"text/javascript": true, "application/javascript": true, "application/x-javascript": true,
-	"application/ecmascript": true, "text/ecmascript": true, "text/jscript": true,
-	"application/x-shockwave-flash": true, "application/vnd.adobe.flash.movie": true,
-	"multipart/x-mixed-replace": true, "application/java-archive": true,
-	"text/x-component": true, "application/hta": true, "message/rfc822": true, "text/mathml": true,
-}
-
 // IsActive reports whether a browser could run code in content of the
 // media type ct: HTML, XHTML, SVG, XML and any +xml type, JavaScript and
-// its aliases, XSLT, Flash, MHTML. The handlers store such files with
-// Content-Disposition: attachment unless InlineTypes lists them.
-func IsActive(ct string) bool {
-	mt := mediaType(ct)
-	return activeTypes[mt] || strings.HasSuffix(mt, "+xml")
-}
+// its aliases, XSLT, Flash, MHTML (storage.IsActiveType's list). The
+// handlers store such files with Content-Disposition: attachment unless
+// InlineTypes lists them.
+func IsActive(ct string) bool { return storage.IsActiveType(ct) }
 
 // mediaType returns the lower-cased type/subtype of a content type.
 func mediaType(ct string) string {

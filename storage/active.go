@@ -4,7 +4,7 @@ import "strings"
 
 // activeTypes are the media types a browser renders as a document or
 // runs as a script, so that a file served inline from a site's origin
-// could run code there. The list is handler.IsActive's.
+// could run code there; handler.IsActive and the middleware use it.
 var activeTypes = map[string]bool{
 	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
 	"text/xml": true, "application/xml": true, "text/xsl": true, "application/xslt+xml": true,
