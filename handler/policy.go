@@ -194,18 +194,25 @@ func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
-// serve checks the request and presigns the policy it asks for.
-func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
+// admit checks what both endpoints check first: the method, the origin,
+// then Authorize.
+func (h *PolicyHandler) admit(r *http.Request) error {
 	if r.Method != http.MethodPost {
-		return nil, errMethod
+		return errMethod
 	}
 	if err := checkOrigin(h.origin, r); err != nil {
-		return nil, err
+		return err
 	}
 	if h.opts.Authorize != nil {
-		if err := h.opts.Authorize(r); err != nil {
-			return nil, err
-		}
+		return h.opts.Authorize(r)
+	}
+	return nil
+}
+
+// serve checks the request and presigns the policy it asks for.
+func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
+	if err := h.admit(r); err != nil {
+		return nil, err
 	}
 	req, err := readPolicyRequest(w, r)
 	if err != nil {

@@ -34,16 +34,8 @@ func (h *PolicyHandler) Confirm() http.Handler {
 }
 
 func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
-	if r.Method != http.MethodPost {
-		return nil, errMethod
-	}
-	if err := checkOrigin(h.origin, r); err != nil {
+	if err := h.admit(r); err != nil {
 		return nil, err
-	}
-	if h.opts.Authorize != nil {
-		if err := h.opts.Authorize(r); err != nil {
-			return nil, err
-		}
 	}
 	var req struct {
 		Name  string `json:"name"`
