@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -123,9 +124,15 @@ var (
 // kindOf is the one place that maps S3 error codes and statuses to
 // sentinels.
 func kindOf(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ke *kindError
 	if errors.As(err, &ke) {
 		return ke.kind
+	}
+	if strings.HasPrefix(err.Error(), sdkChecksumMismatch) || strings.Contains(err.Error(), ": "+sdkChecksumMismatch) {
+		return ErrChecksum // the SDK's check of a GET's bytes
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -168,6 +175,10 @@ func kindOf(err error) error {
 	}
 	return nil
 }
+
+// sdkChecksumMismatch starts the text of the error the SDK's response
+// validation returns (its type is internal to the SDK).
+const sdkChecksumMismatch = "checksum did not match"
 
 // kindError is an error of a kind found by s3kit itself rather than
 // answered by S3: a digest or checksum that does not match.
