@@ -72,7 +72,8 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 		so.Logger = logging.Nop{}
 	}
 	o.AddressingStyle = "path" // the proxy reads the bucket from the path
-	if tc := p.ClientTLS(); tc != nil { // faultproxy.Options.TLS
+	if tc := p.ClientTLS(); tc != nil {
+		// faultproxy.Options.TLS: trust the proxy's certificate.
 		transport := o.ConfigureTransport
 		o.ConfigureTransport = func(tr *http.Transport) {
 			if transport != nil {
