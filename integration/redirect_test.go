@@ -1,11 +1,13 @@
 package integration
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/s3kit/s3kit/middleware"
 	"github.com/s3kit/s3kit/storage"
@@ -70,4 +72,53 @@ func TestRedirectEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRedirectStableWindow: a URL signed at the start of its stable
+// window (an X-Amz-Date up to the window in the past) is accepted by the
+// server, the same URL is handed out within the window, and the redirect
+// is cached for at most half of what is left of it.
+func TestRedirectStableWindow(t *testing.T) {
+	const window = 5 * time.Minute
+	st := newStorage(t, storage.Options{URLStableWindow: window, QuerystringExpire: 10 * time.Minute})
+	mustSave(t, st, "a.txt", "stable")
+	rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{Prefix: "/media/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := httptest.NewServer(rd.Handler(nil))
+	defer app.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	redirect := func() (loc string, maxAge int) {
+		t.Helper()
+		resp, err := client.Get(app.URL + "/media/a.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if _, err := fmt.Sscanf(resp.Header.Get("Cache-Control"), "private, max-age=%d", &maxAge); resp.StatusCode != 302 || err != nil {
+			t.Fatalf("GET = %d, Cache-Control %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+		return resp.Header.Get("Location"), maxAge
+	}
+	for range 3 { // two calls in one window; again if a boundary fell between them
+		start := time.Now().Truncate(window)
+		a, maxAge := redirect()
+		b, _ := redirect()
+		if !time.Now().Truncate(window).Equal(start) {
+			continue
+		}
+		if a != b {
+			t.Errorf("two redirects in one window: %q and %q, want the same URL", a, b)
+		}
+		left := start.Add(10 * time.Minute).Sub(time.Now())
+		if time.Duration(maxAge)*time.Second > left/2+time.Second {
+			t.Errorf("max-age %d s, want at most half the %v left of the URL", maxAge, left)
+		}
+		if code, body, _ := fetch(t, "GET", a, nil); code != 200 || body != "stable" {
+			t.Errorf("GET %s = %d %q, want 200 %q", a, code, body, "stable")
+		}
+		return
+	}
+	t.Fatal("three tries straddled a window boundary")
 }

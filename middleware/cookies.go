@@ -95,6 +95,11 @@ type cookieSet struct {
 // NewCloudFrontCookies returns the middleware opts describe. Every option
 // is checked here, once.
 func NewCloudFrontCookies(opts CloudFrontCookiesOptions) (*CloudFrontCookies, error) {
+	return newCloudFrontCookies(opts, time.Now)
+}
+
+// newCloudFrontCookies is NewCloudFrontCookies on the clock now.
+func newCloudFrontCookies(opts CloudFrontCookiesOptions, now func() time.Time) (*CloudFrontCookies, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("middleware: CloudFront cookies: "+format, args...)
 	}
@@ -119,7 +124,7 @@ func NewCloudFrontCookies(opts CloudFrontCookiesOptions) (*CloudFrontCookies, er
 		sameSite:  opts.SameSite,
 		secure:    !opts.Insecure,
 		log:       opts.Logger,
-		now:       time.Now,
+		now:       now,
 	}
 	if c.lifetime == 0 {
 		c.lifetime = time.Hour

@@ -37,7 +37,7 @@ func cfDecode(t *testing.T, s string) []byte {
 func TestCloudFrontCookies(t *testing.T) {
 	key := cookieKey(t)
 	now := time.Date(2025, 5, 1, 12, 0, 10, 0, time.UTC)
-	c, err := NewCloudFrontCookies(CloudFrontCookiesOptions{
+	c, err := newCloudFrontCookies(CloudFrontCookiesOptions{
 		KeyID: "K2JCJMDEHXQW5F", Key: key, Resource: "https://cdn.example.com/private/*",
 		Lifetime: time.Hour, Window: 5 * time.Minute, Domain: "example.com",
 		Authorize: func(r *http.Request) error {
@@ -46,11 +46,10 @@ func TestCloudFrontCookies(t *testing.T) {
 			}
 			return nil
 		},
-	})
+	}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.now = func() time.Time { return now }
 	calls := 0
 	h := c.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
 	get := func(user string, cookies ...*http.Cookie) *http.Response {
@@ -207,13 +206,16 @@ func TestPrivate(t *testing.T) {
 // never cacheable by a shared cache, whatever the next handler does; the
 // others keep the next handler's Cache-Control.
 func TestCloudFrontCookiesCacheControl(t *testing.T) {
-	c, err := NewCloudFrontCookies(CloudFrontCookiesOptions{KeyID: "K", Key: cookieKey(t), Resource: "https://cdn.example.com/*",
+	// A fixed clock: the requests of one case see the same window's
+	// cookies, wherever the real clock is.
+	now := time.Date(2025, 5, 1, 12, 4, 59, 0, time.UTC)
+	c, err := newCloudFrontCookies(CloudFrontCookiesOptions{KeyID: "K", Key: cookieKey(t), Resource: "https://cdn.example.com/*",
 		Authorize: func(r *http.Request) error {
 			if r.Header.Get("X-User") == "" {
 				return errors.New("anonymous")
 			}
 			return nil
-		}})
+		}}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,26 @@
-// Package middleware holds the net/http middleware of s3kit that points
-// browsers at stored files: Redirect, which answers requests under a
-// prefix with a redirect to the file's storage URL, and
-// CloudFrontCookies, which hands out CloudFront signed cookies.
+// Package middleware holds the net/http middleware of s3kit that serves
+// stored files to browsers: Redirect, which answers requests under a
+// prefix with a redirect to the file's storage URL; Proxy, which streams
+// the file through the server instead; and CloudFrontCookies, which hands
+// out CloudFront signed cookies.
 //
 //	rd, err := middleware.NewRedirect(media, middleware.RedirectOptions{Prefix: "/media/"})
 //	http.ListenAndServe(":8080", rd.Handler(appMux))
 //
-// Both decide everything at construction (NewRedirect,
+//	px, err := middleware.NewProxy(media, middleware.ProxyOptions{Prefix: "/media/"})
+//	http.ListenAndServe(":8080", px.Handler(appMux))
+//
+// They decide everything at construction (NewRedirect, NewProxy,
 // NewCloudFrontCookies return an error for a bad option) and depend only
 // on small interfaces that *storage.Storage satisfies: URLer, Exister when
-// RedirectOptions.CheckExists is set, and Expirer (DefaultExpiry, the
-// storage's querystring_expire) when the storage tells how long its URLs
-// last. A fake of a few lines can stand in for the storage in tests.
+// RedirectOptions.CheckExists is set, ExpiryURLer (URLWithExpiry) or
+// Expirer (DefaultExpiry, the storage's querystring_expire) when the
+// storage tells how long its URLs last, and Getter for Proxy. A fake of a
+// few lines can stand in for the storage in tests.
 //
 // # Names
 //
-// Redirect takes the name from the decoded request path after the prefix
+// Redirect and Proxy take the name from the decoded request path after the prefix
 // and cleans it with storage.CleanName, as Save does: "..", "%2e%2e",
 // absolute names ("//evil.com"), backslashes, NUL and control characters
 // are refused with 400 before anything else happens. The Location header
@@ -30,15 +35,36 @@
 // CloudFront signed URL, or a public URL. "?download" in the query adds
 // an attachment Content-Disposition with the RFC 6266 filename* (see
 // storage.Attachment). Redirects carry "Cache-Control: private,
-// max-age=N" with N half the URL lifetime (RedirectOptions.Expire, else
-// the storage's DefaultExpiry), so a browser never follows a cached
-// redirect to an expired URL (or "no-store" when the lifetime is
-// unknown). Requests outside the prefix go to the next handler; other
-// methods get 405.
+// max-age=N" with N half the remaining life of the URL redirected to
+// (URLWithExpiry: shorter than querystring_expire when the credentials
+// that sign it expire sooner, or within a stable window), at most MaxAge;
+// with a storage that only tells its DefaultExpiry, half that (or
+// RedirectOptions.Expire). A browser never follows a cached redirect to an
+// expired URL ("no-store" when the lifetime is unknown). Requests outside
+// the prefix go to the next handler; other methods get 405.
+//
+// # Proxy
+//
+// Proxy serves the bytes itself, one S3 request per client request
+// (storage.Get): a single Range is a ranged GET answered 206 with
+// Content-Range; several ranges get the whole file (200); an
+// unsatisfiable range 416; If-None-Match and If-Modified-Since go to S3
+// and come back 304, If-Match and If-Unmodified-Since 412; If-Range is
+// checked against the ranged answer, and a changed file is fetched whole
+// (a second request, the only one); HEAD is a HeadObject. S3's ETag,
+// Last-Modified, Content-Type, Content-Length, Content-Range,
+// Accept-Ranges, Content-Encoding, Cache-Control and Expires are passed
+// on. Every answer carries "X-Content-Type-Options: nosniff" and
+// "Content-Security-Policy: sandbox"; active types (HTML, SVG, XML,
+// scripts: storage.IsActiveType) are attachments unless
+// ProxyOptions.InlineTypes lists them. With Authorize, Cache-Control is
+// made private. The body goes through one pooled 64 KiB buffer per
+// request: memory does not grow with the file. A client that goes away
+// cancels the S3 request; a body S3 cuts short aborts the response.
 //
 // # Errors
 //
-// Errors become statuses in one place:
+// Errors become statuses in one place, for Redirect and Proxy alike:
 //
 //	400  a hostile name (storage.CleanName refuses it, or the storage's ErrInvalidName)
 //	403  the Authorize hook refuses; the storage's error matches fs.ErrPermission
@@ -70,5 +96,5 @@
 //
 // # Concurrency
 //
-// Redirect and CloudFrontCookies are safe for concurrent use.
+// Redirect, Proxy and CloudFrontCookies are safe for concurrent use.
 package middleware

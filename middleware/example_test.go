@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/s3kit/s3kit/middleware"
+	"github.com/s3kit/s3kit/s3local"
 	"github.com/s3kit/s3kit/storage"
 )
 
@@ -81,4 +83,39 @@ func cloudFrontKeyForExample() *rsa.PrivateKey {
 		panic(err)
 	}
 	return k
+}
+
+func ExampleProxy() {
+	// An S3 server in the process, with one HTML file (any S3 will do).
+	srv := s3local.New(s3local.Options{})
+	if err := srv.CreateBucket("media"); err != nil {
+		panic(err)
+	}
+	s3 := httptest.NewServer(srv)
+	defer s3.Close()
+	ctx := context.Background()
+	st, err := storage.New(ctx, storage.Options{BucketName: "media", EndpointURL: s3.URL,
+		AccessKey: "key", SecretKey: "secret", RegionName: "us-east-1",
+		LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := st.Save(ctx, "page.html", strings.NewReader("<!doctype html><p>hello</p>"), nil); err != nil {
+		panic(err)
+	}
+
+	px, err := middleware.NewProxy(st, middleware.ProxyOptions{Prefix: "/media/"})
+	if err != nil {
+		panic(err)
+	}
+	h := px.Handler(http.NotFoundHandler())
+	req := httptest.NewRequest("GET", "/media/page.html", nil)
+	req.Header.Set("Range", "bytes=15-26")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Header().Get("Content-Range"), rec.Body.String())
+	fmt.Println(rec.Header().Get("Content-Security-Policy"), rec.Header().Get("X-Content-Type-Options"), rec.Header().Get("Content-Disposition"))
+	// Output:
+	// 206 bytes 15-26/27 <p>hello</p>
+	// sandbox nosniff attachment; filename="page.html"; filename*=UTF-8''page.html
 }

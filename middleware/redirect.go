@@ -9,13 +9,15 @@ import (
 	"net/http"
 	"path"
 	"strconv"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/s3kit/s3kit/storage"
 )
 
 // URLer gives the URL of a stored file. *storage.Storage satisfies it.
+// Implementations must not modify opts: Redirect shares them between
+// requests.
 type URLer interface {
 	URL(ctx context.Context, name string, opts *storage.URLOptions) (string, error)
 }
@@ -32,6 +34,16 @@ type Exister interface {
 // satisfies it.
 type Expirer interface {
 	DefaultExpiry() time.Duration
+}
+
+// ExpiryURLer is the optional capability of a storage to tell, with each
+// URL, when that URL stops working (the zero Time for one that does not
+// expire). Redirect then calls it instead of URL, and bounds the max-age
+// of each redirect by the real life of its URL, which may be shorter than
+// the storage's default (a stable window, credentials that expire
+// sooner). *storage.Storage satisfies it.
+type ExpiryURLer interface {
+	URLWithExpiry(ctx context.Context, name string, opts *storage.URLOptions) (string, time.Time, error)
 }
 
 // RedirectOptions configures a Redirect. Only Prefix is required.
@@ -53,7 +65,9 @@ type RedirectOptions struct {
 	// must be shorter than the URL lifetime, so that a browser never
 	// follows a cached redirect to an expired URL. Default: half the
 	// lifetime when it is known (Expire, or the storage's DefaultExpiry
-	// when it is an Expirer), else no caching. A negative MaxAge sends
+	// when it is an Expirer), else no caching. When the storage is an
+	// ExpiryURLer, each redirect's max-age is at most half the remaining
+	// life of its own URL, MaxAge or not. A negative MaxAge sends
 	// "Cache-Control: no-store".
 	MaxAge time.Duration
 
@@ -83,14 +97,24 @@ type RedirectOptions struct {
 // the storage is configured for. Create it with NewRedirect; it is safe
 // for concurrent use.
 type Redirect struct {
+	route
 	st           URLer
+	exu          ExpiryURLer // st, when it tells each URL's expiry
 	ex           Exister
-	prefix       string
 	status       int
 	expire       time.Duration
-	cacheControl string
-	authorize    func(*http.Request, string) error
-	log          *slog.Logger
+	cacheControl string        // when the URL's life is not known per URL
+	maxAge       time.Duration // the bound per URL: MaxAge, or 0 for none; -1 no-store
+	now          func() time.Time
+	cc           atomic.Pointer[maxAgeValue] // the last Cache-Control made per URL
+
+	getOpts, headOpts storage.URLOptions // the options of most requests
+}
+
+// maxAgeValue is a Cache-Control value for a max-age in seconds.
+type maxAgeValue struct {
+	secs  int64
+	value string
 }
 
 // NewRedirect returns a Redirect to the URLs of st. Every option is
@@ -99,14 +123,14 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 	if st == nil {
 		return nil, errors.New("middleware: NewRedirect: nil storage")
 	}
-	rd := &Redirect{st: st, expire: opts.Expire, authorize: opts.Authorize, log: opts.Logger}
-	if !strings.HasPrefix(opts.Prefix, "/") || strings.ContainsAny(opts.Prefix, "?#") {
-		return nil, fmt.Errorf("middleware: redirect prefix must be a path starting with \"/\", got %q", opts.Prefix)
+	rt, err := newRoute("redirect", opts.Prefix, opts.Authorize, opts.Logger)
+	if err != nil {
+		return nil, err
 	}
-	rd.prefix = opts.Prefix
-	if !strings.HasSuffix(rd.prefix, "/") {
-		rd.prefix += "/"
-	}
+	rd := &Redirect{route: rt, st: st, expire: opts.Expire, maxAge: opts.MaxAge, now: time.Now,
+		getOpts:  storage.URLOptions{Expire: opts.Expire, Method: http.MethodGet},
+		headOpts: storage.URLOptions{Expire: opts.Expire, Method: http.MethodHead}}
+	rd.exu, _ = st.(ExpiryURLer)
 	switch opts.Status {
 	case 0:
 		rd.status = http.StatusFound
@@ -118,23 +142,8 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 	if err := storage.ValidExpiry(opts.Expire); err != nil && opts.Expire != 0 {
 		return nil, fmt.Errorf("middleware: redirect expiry %w", err)
 	}
-	lifetime := opts.Expire
-	if e, ok := st.(Expirer); ok && lifetime == 0 {
-		lifetime = e.DefaultExpiry()
-	}
-	switch {
-	case opts.MaxAge < 0:
-		rd.cacheControl = "no-store"
-	case opts.MaxAge == 0 && lifetime >= 2*time.Second:
-		rd.cacheControl = "private, max-age=" + strconv.Itoa(int(lifetime/2/time.Second))
-	case opts.MaxAge == 0:
-		rd.cacheControl = "no-store"
-	case lifetime != 0 && opts.MaxAge >= lifetime:
-		return nil, fmt.Errorf("middleware: redirect max-age %v must be shorter than the URL lifetime %v", opts.MaxAge, lifetime)
-	case opts.MaxAge < time.Second:
-		return nil, fmt.Errorf("middleware: redirect max-age must be at least 1 s, got %v", opts.MaxAge)
-	default:
-		rd.cacheControl = "private, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second))
+	if rd.cacheControl, err = staticCacheControl(st, opts); err != nil {
+		return nil, err
 	}
 	if opts.CheckExists {
 		ex, ok := st.(Exister)
@@ -143,10 +152,30 @@ func NewRedirect(st URLer, opts RedirectOptions) (*Redirect, error) {
 		}
 		rd.ex = ex
 	}
-	if rd.log == nil {
-		rd.log = slog.New(slog.DiscardHandler)
-	}
 	return rd, nil
+}
+
+// staticCacheControl is the Cache-Control of redirects whose URL's life
+// is not known per URL: half the lifetime the options or the storage
+// tell, or MaxAge.
+func staticCacheControl(st URLer, opts RedirectOptions) (string, error) {
+	lifetime := opts.Expire
+	if e, ok := st.(Expirer); ok && lifetime == 0 {
+		lifetime = e.DefaultExpiry()
+	}
+	switch {
+	case opts.MaxAge < 0:
+		return "no-store", nil
+	case opts.MaxAge == 0 && lifetime >= 2*time.Second:
+		return "private, max-age=" + strconv.Itoa(int(lifetime/2/time.Second)), nil
+	case opts.MaxAge == 0:
+		return "no-store", nil
+	case lifetime != 0 && opts.MaxAge >= lifetime:
+		return "", fmt.Errorf("middleware: redirect max-age %v must be shorter than the URL lifetime %v", opts.MaxAge, lifetime)
+	case opts.MaxAge < time.Second:
+		return "", fmt.Errorf("middleware: redirect max-age must be at least 1 s, got %v", opts.MaxAge)
+	}
+	return "private, max-age=" + strconv.Itoa(int(opts.MaxAge/time.Second)), nil
 }
 
 // Handler returns a handler that serves the requests under the prefix
@@ -163,41 +192,11 @@ type redirectHandler struct {
 	next http.Handler
 }
 
-// Errors answered by Redirect, mapped to statuses in one place (fail).
-var (
-	errBadName   = errors.New("middleware: invalid name")
-	errForbidden = errors.New("middleware: forbidden")
-	errMethod    = errors.New("middleware: method not allowed")
-)
-
 func (h *redirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rd := h.rd
-	p := r.URL.Path
-	if !strings.HasPrefix(p, rd.prefix) {
-		h.next.ServeHTTP(w, r)
+	name, ok := rd.name(w, r, h.next)
+	if !ok {
 		return
-	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		rd.fail(w, r, errMethod)
-		return
-	}
-	name, err := storage.CleanName(p[len(rd.prefix):])
-	switch {
-	case err != nil:
-		rd.fail(w, r, errBadName)
-		return
-	case name == "" || strings.HasSuffix(name, "/"):
-		rd.fail(w, r, fs.ErrNotExist) // a directory: nothing to redirect to
-		return
-	}
-	if rd.authorize != nil {
-		if err := rd.authorize(r, name); err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				err = errForbidden
-			}
-			rd.fail(w, r, err)
-			return
-		}
 	}
 	ctx := r.Context()
 	if rd.ex != nil {
@@ -210,68 +209,54 @@ func (h *redirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	opts := storage.URLOptions{Expire: rd.expire, Method: r.Method}
-	if hasParam(r.URL.RawQuery, "download") {
-		opts.ResponseContentDisposition = storage.Attachment(path.Base(name))
+	opts := &rd.getOpts // shared, read-only: no allocation per request
+	if r.Method == http.MethodHead {
+		opts = &rd.headOpts
 	}
-	loc, err := h.rd.st.URL(ctx, name, &opts)
+	if hasParam(r.URL.RawQuery, "download") {
+		opts = &storage.URLOptions{Expire: rd.expire, Method: r.Method, ResponseContentDisposition: storage.Attachment(path.Base(name))}
+	}
+	var (
+		loc     string
+		expires time.Time
+		err     error
+	)
+	if rd.exu != nil {
+		loc, expires, err = rd.exu.URLWithExpiry(ctx, name, opts)
+	} else {
+		loc, err = rd.st.URL(ctx, name, opts)
+	}
 	if err != nil {
 		rd.fail(w, r, err)
 		return
 	}
 	hd := w.Header()
 	hd["Location"] = []string{loc}
-	hd["Cache-Control"] = []string{rd.cacheControl}
+	hd["Cache-Control"] = []string{rd.cacheControlFor(expires)}
 	w.WriteHeader(rd.status)
 }
 
-// fail is the one place that turns errors into statuses. The body is the
-// status text: never the error's.
-func (rd *Redirect) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var code int
-	switch {
-	case errors.Is(err, errMethod):
-		code = http.StatusMethodNotAllowed
-		w.Header().Set("Allow", "GET, HEAD")
-	case errors.Is(err, errBadName), errors.Is(err, storage.ErrInvalidName):
-		code = http.StatusBadRequest
-	case errors.Is(err, fs.ErrNotExist):
-		code = http.StatusNotFound
-	case errors.Is(err, errForbidden):
-		code = http.StatusForbidden
-	case errors.Is(err, fs.ErrPermission): // S3 AccessDenied
-		code = http.StatusForbidden
-		rd.log.DebugContext(r.Context(), "middleware: redirect: the storage refused", "path", r.URL.Path, "err", err)
-	case errors.Is(err, context.Canceled):
-		code = http.StatusInternalServerError // the client went away: nothing to log
-	default:
-		code = http.StatusInternalServerError
-		rd.log.ErrorContext(r.Context(), "middleware: redirect", "path", r.URL.Path, "err", err)
+// cacheControlFor returns the Cache-Control of a redirect to a URL that
+// expires at expires: a max-age of half its remaining life, at most
+// MaxAge; the static value when the expiry is not known (zero).
+func (rd *Redirect) cacheControlFor(expires time.Time) string {
+	if expires.IsZero() || rd.maxAge < 0 {
+		return rd.cacheControl
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	if r.Method != http.MethodHead {
-		text := http.StatusText(code)
-		if text == "" {
-			text = "error"
-		}
-		fmt.Fprintln(w, text)
+	left := expires.Sub(rd.now())
+	// Half the life counted in whole seconds begun: the URL is signed at
+	// a whole second, so the clock's fraction since then is not lost.
+	secs := int64((left+time.Second-1)/time.Second) / 2
+	if rd.maxAge > 0 {
+		secs = min(secs, int64(rd.maxAge/time.Second))
 	}
-}
-
-// hasParam reports whether the raw query has a parameter called key,
-// with or without a value.
-func hasParam(rawQuery, key string) bool {
-	for rawQuery != "" {
-		var kv string
-		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
-		k, _, _ := strings.Cut(kv, "=")
-		if k == key {
-			return true
-		}
+	if secs < 1 {
+		return "no-store"
 	}
-	return false
+	if v := rd.cc.Load(); v != nil && v.secs == secs {
+		return v.value
+	}
+	v := &maxAgeValue{secs: secs, value: "private, max-age=" + strconv.FormatInt(secs, 10)}
+	rd.cc.Store(v)
+	return v.value
 }

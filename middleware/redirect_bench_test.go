@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/s3kit/s3kit/middleware"
 	"github.com/s3kit/s3kit/storage"
@@ -23,6 +24,7 @@ func BenchmarkRedirect(b *testing.B) {
 		opts storage.Options
 	}{
 		{"presigned", storage.Options{Location: "uploads"}},
+		{"presigned-window", storage.Options{Location: "uploads", URLStableWindow: 5 * time.Minute}},
 		{"public", storage.Options{Location: "uploads", QuerystringAuth: storage.Bool(false)}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/s3kit/s3kit/middleware"
@@ -22,9 +23,10 @@ import (
 )
 
 var (
-	_ middleware.URLer   = (*storage.Storage)(nil)
-	_ middleware.Exister = (*storage.Storage)(nil)
-	_ middleware.Expirer = (*storage.Storage)(nil)
+	_ middleware.URLer       = (*storage.Storage)(nil)
+	_ middleware.Exister     = (*storage.Storage)(nil)
+	_ middleware.Expirer     = (*storage.Storage)(nil)
+	_ middleware.ExpiryURLer = (*storage.Storage)(nil)
 )
 
 // fakeStorage is a storage in ten lines: URL, Exists and DefaultExpiry
@@ -208,6 +210,12 @@ type failingURL struct {
 
 func (f failingURL) URL(context.Context, string, *storage.URLOptions) (string, error) {
 	return "", f.err
+}
+
+// URLWithExpiry fails too: Redirect calls it instead of URL when the
+// storage has it.
+func (f failingURL) URLWithExpiry(context.Context, string, *storage.URLOptions) (string, time.Time, error) {
+	return "", time.Time{}, f.err
 }
 
 type existsFake struct {
@@ -467,4 +475,39 @@ func FuzzRedirectPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// shortCredentials are temporary credentials that always expire a minute
+// after they are handed out (on the real clock: the SDK's cache reads it).
+type shortCredentials struct{}
+
+func (shortCredentials) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "ASIA", SecretAccessKey: "SECRET", SessionToken: "TOKEN",
+		CanExpire: true, Expires: time.Now().Add(time.Minute)}, nil
+}
+
+// TestRedirectCredentialsExpiring: with credentials that expire in 60 s,
+// the URL lives at most 60 s and the redirect is cached for at most half
+// of that, whatever querystring_expire says.
+func TestRedirectCredentialsExpiring(t *testing.T) {
+	st, err := storage.NewWithClient(context.Background(), offline{}, storage.Options{BucketName: "bucket",
+		EndpointURL: "https://s3.example.com", AddressingStyle: "path", Credentials: shortCredentials{}, LookupEnv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{Prefix: "/media/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, c := serve(t, rd)
+	r := do(t, c, "GET", ts.URL+"/media/a.txt")
+	u, err := url.Parse(r.location)
+	if r.status != 302 || err != nil {
+		t.Fatalf("GET = %d, Location %q (%v)", r.status, r.location, err)
+	}
+	var life, maxAge int
+	fmt.Sscan(u.Query().Get("X-Amz-Expires"), &life)
+	if _, err := fmt.Sscanf(r.cache, "private, max-age=%d", &maxAge); err != nil || life < 1 || life > 60 || maxAge < 1 || 2*maxAge > life+1 {
+		t.Errorf("X-Amz-Expires %d, Cache-Control %q; want a URL of at most 60 s and a max-age of at most half of it", life, r.cache)
+	}
 }

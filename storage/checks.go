@@ -234,11 +234,13 @@ func checkCloudFrontKey(o *Options) error {
 	return err
 }
 
-func checkExpiryWindow(o *Options) error {
-	if w := o.CloudFrontExpiryWindow; w < 0 || w%time.Second != 0 || w > MaxExpire {
-		return fmt.Errorf("must be a whole number of seconds up to 7 days, got %v", w)
+// checkStableWindow checks url_stable_window, the one window of every
+// signed URL (window.go), against its older CloudFront-only name.
+func checkStableWindow(o *Options) error {
+	if w, cf := o.URLStableWindow, o.CloudFrontExpiryWindow; w != 0 && cf != 0 && w != cf {
+		return fmt.Errorf("%v differs from cloudfront_expiry_window (%v), its older name for CloudFront URLs: set one", w, cf)
 	}
-	return nil
+	return validWindow(o.URLStableWindow, o.QuerystringExpire)
 }
 
 func checkManifestName(o *Options) error {

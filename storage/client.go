@@ -25,6 +25,52 @@ import (
 // the SDK's BuildableClient, so AWS_CA_BUNDLE and a CA bundle path work
 // (LoadDefaultConfig needs WithTransportOptions for them).
 func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) {
+	load := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient(o))}
+	if o.RegionName != "" {
+		load = append(load, config.WithRegion(o.RegionName))
+	}
+	if o.CABundle != "" {
+		pemBytes, err := os.ReadFile(o.CABundle)
+		if err != nil {
+			return nil, aws.Config{}, fmt.Errorf("storage: option verify: %w", err)
+		}
+		load = append(load, config.WithCustomCABundle(bytes.NewReader(pemBytes)))
+	}
+	chain := false // the SDK's default chain decides
+	if p := credentialSource(o); p != nil {
+		load = append(load, config.WithCredentialsProvider(p))
+	} else if o.SessionProfile != "" {
+		load = append(load, config.WithSharedConfigProfile(o.SessionProfile))
+	} else {
+		chain = true
+	}
+	load = append(load, o.ClientConfig.loadOptions()...)
+	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	if err != nil {
+		return nil, aws.Config{}, fmt.Errorf("storage: loading AWS config: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	cfg.Credentials = ownCredentials(o, cfg.Credentials, chain)
+	cc := o.ClientConfig
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+		o.connect(so)
+		// A library must not write to stderr on its own.
+		so.DisableLogOutputChecksumValidationSkipped = true
+		if cc.UserAgentExtra != "" {
+			so.APIOptions = append(so.APIOptions, awsmiddleware.AddUserAgentKey(cc.UserAgentExtra))
+		}
+		if o.ConfigureClient != nil {
+			o.ConfigureClient(so)
+		}
+	})
+	return client, cfg, nil
+}
+
+// httpClient is the SDK's BuildableClient with the options' proxies,
+// pool size, TLS verification and timeouts.
+func httpClient(o *Options) *awshttp.BuildableClient {
 	proxy, _ := proxyFunc(o.Proxies) // validated in resolve
 	cc := o.ClientConfig
 	pool := max(10, 2*o.Transfer.Concurrency)
@@ -53,26 +99,13 @@ func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) 
 	if cc.ConnectTimeout > 0 {
 		hc = hc.WithDialerOptions(func(d *net.Dialer) { d.Timeout = time.Duration(cc.ConnectTimeout) })
 	}
+	return hc
+}
 
-	load := []func(*config.LoadOptions) error{config.WithHTTPClient(hc)}
-	if o.RegionName != "" {
-		load = append(load, config.WithRegion(o.RegionName))
-	}
-	if o.CABundle != "" {
-		pemBytes, err := os.ReadFile(o.CABundle)
-		if err != nil {
-			return nil, aws.Config{}, fmt.Errorf("storage: option verify: %w", err)
-		}
-		load = append(load, config.WithCustomCABundle(bytes.NewReader(pemBytes)))
-	}
-	chain := false // the SDK's default chain decides
-	if p := credentialSource(o); p != nil {
-		load = append(load, config.WithCredentialsProvider(p))
-	} else if o.SessionProfile != "" {
-		load = append(load, config.WithSharedConfigProfile(o.SessionProfile))
-	} else {
-		chain = true
-	}
+// loadOptions maps client_config's retries and checksum settings onto
+// the SDK's config options.
+func (cc *ClientConfig) loadOptions() []func(*config.LoadOptions) error {
+	var load []func(*config.LoadOptions) error
 	switch r := cc.Retries; {
 	case r.TotalMaxAttempts > 0:
 		load = append(load, config.WithRetryMaxAttempts(r.TotalMaxAttempts))
@@ -97,28 +130,27 @@ func newClient(ctx context.Context, o *Options) (*s3.Client, aws.Config, error) 
 	case "when_required":
 		load = append(load, config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired))
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
-	if err != nil {
-		return nil, aws.Config{}, fmt.Errorf("storage: loading AWS config: %w", err)
+	return load
+}
+
+// ownCredentials wraps the cache LoadDefaultConfig made in one s3kit
+// owns, so that URL signing can refresh it before URLs outlive the
+// credentials (signingcreds.go). A cache the caller passed in
+// Options.Credentials stays theirs: it is read, never refreshed. From the
+// default chain, a failure says where s3kit looked.
+func ownCredentials(o *Options, p aws.CredentialsProvider, chain bool) aws.CredentialsProvider {
+	if _, theirs := o.Credentials.(*aws.CredentialsCache); theirs {
+		return p
 	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+	cache, ok := p.(*aws.CredentialsCache)
+	if !ok {
+		return p
 	}
-	if chain && cfg.Credentials != nil {
-		cfg.Credentials = aws.NewCredentialsCache(searchedCredentials{cfg.Credentials})
+	var wrap func(error) error
+	if chain {
+		wrap = func(err error) error { return &credentialsError{err} }
 	}
-	client := s3.NewFromConfig(cfg, func(so *s3.Options) {
-		o.connect(so)
-		// A library must not write to stderr on its own.
-		so.DisableLogOutputChecksumValidationSkipped = true
-		if cc.UserAgentExtra != "" {
-			so.APIOptions = append(so.APIOptions, awsmiddleware.AddUserAgentKey(cc.UserAgentExtra))
-		}
-		if o.ConfigureClient != nil {
-			o.ConfigureClient(so)
-		}
-	})
-	return client, cfg, nil
+	return newRefreshingCredentials(cache, wrap)
 }
 
 // connect maps the connection settings of o onto so: endpoint, https and
@@ -196,19 +228,6 @@ func credentialSource(o *Options) aws.CredentialsProvider {
 		tok = env("AWS_SECURITY_TOKEN")
 	}
 	return credentials.NewStaticCredentialsProvider(ak, sk, tok)
-}
-
-// searchedCredentials is the SDK's default chain, reached when none of
-// the reference's sources is set: its failure says where s3kit looked,
-// rather than the chain's own text (which stays reachable with errors.As).
-type searchedCredentials struct{ chain aws.CredentialsProvider }
-
-func (c searchedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	creds, err := c.chain.Retrieve(ctx)
-	if err != nil {
-		return creds, &credentialsError{err}
-	}
-	return creds, nil
 }
 
 // ErrNoCredentials is matched (errors.Is) by the error of a request that

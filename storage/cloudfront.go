@@ -2,8 +2,6 @@ package storage
 
 import (
 	"errors"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,62 +23,4 @@ type noCloudFrontSigner struct{}
 
 func (noCloudFrontSigner) Sign(string, time.Time) (string, error) {
 	return "", errors.New("storage: CloudFront signing is disabled")
-}
-
-// maxCloudFrontMemo bounds the URLs memoised per expiry window.
-const maxCloudFrontMemo = 10000
-
-// cfMemo memoises CloudFront signed URLs for one expiry window: all the
-// URLs signed while the rounded-up expiry stays the same are equal, so
-// each is signed once (an RSA signature) and then looked up.
-type cfMemo struct {
-	window time.Duration
-	cur    atomic.Pointer[cfWindow]
-}
-
-type cfWindow struct {
-	expires int64 // Unix seconds
-	mu      sync.RWMutex
-	m       map[string]string
-}
-
-// expiry returns when a URL signed at now for exp expires: now+exp,
-// rounded up to a multiple of the window.
-func (c *cfMemo) expiry(now time.Time, exp time.Duration) time.Time {
-	w := int64(c.window / time.Second)
-	t := now.Add(exp).Unix()
-	if r := t % w; r != 0 {
-		t += w - r
-	}
-	return time.Unix(t, 0)
-}
-
-// sign returns the memoised signature of rawURL for expires, or signs it.
-func (c *cfMemo) sign(s CloudFrontSigner, rawURL string, expires time.Time) (string, error) {
-	e := expires.Unix()
-	w := c.cur.Load()
-	if w == nil || w.expires != e {
-		nw := &cfWindow{expires: e, m: make(map[string]string)}
-		if c.cur.CompareAndSwap(w, nw) {
-			w = nw
-		} else if w = c.cur.Load(); w.expires != e {
-			return s.Sign(rawURL, expires) // windows racing: do not memoise
-		}
-	}
-	w.mu.RLock()
-	signed, ok := w.m[rawURL]
-	w.mu.RUnlock()
-	if ok {
-		return signed, nil
-	}
-	signed, err := s.Sign(rawURL, expires)
-	if err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	if len(w.m) < maxCloudFrontMemo {
-		w.m[rawURL] = signed
-	}
-	w.mu.Unlock()
-	return signed, nil
 }

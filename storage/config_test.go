@@ -467,7 +467,7 @@ func TestSettingOrigins(t *testing.T) {
 		{"cloudfront window from the environment", func() error {
 			_, err := newOffline(t, storage.Options{BucketName: "b", LookupEnv: env("AWS_CLOUDFRONT_EXPIRY_WINDOW", "700000")})
 			return err
-		}, "storage: environment AWS_CLOUDFRONT_EXPIRY_WINDOW (cloudfront_expiry_window): must be a whole number of seconds up to 7 days"},
+		}, "storage: environment AWS_CLOUDFRONT_EXPIRY_WINDOW (cloudfront_expiry_window): 700000 s leaves URLs signed for querystring_expire (3600 s) less than 1 s of life: it must be at most 3599 s"},
 		{"pair named by origin", func() error {
 			_, err := newOffline(t, storage.Options{BucketName: "b", AccessKey: "a", LookupEnv: env()})
 			return err

@@ -102,6 +102,18 @@
 // ErrInvalidName, as in Save. PresignPost and PresignPut let browsers
 // upload straight to S3 within limits S3 enforces.
 //
+// A presigned URL never outlives the credentials that sign it: when
+// temporary credentials would expire first, they are refreshed (when the
+// storage caches them) or X-Amz-Expires is lowered to their remaining
+// life; URLWithExpiry tells when each URL stops working. URLStableWindow
+// (url_stable_window) rounds the signing time down to a window, so that
+// calls within it give the same URL and browsers can cache what pages
+// point to; CloudFront URLs follow the same rule.
+//
+// Get sends one GetObject (or HeadObject) with an HTTP range and
+// conditions and returns S3's answer, 304, 412 and 416 included, with the
+// body streaming: what a proxy needs.
+//
 // # Memory
 //
 // Save writes nothing to disk and its memory is bounded whatever the size

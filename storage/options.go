@@ -164,13 +164,27 @@ type Options struct {
 	// off for this storage even when they are.
 	CloudFrontSigner CloudFrontSigner
 
-	// CloudFrontExpiryWindow, when positive, rounds the expiry of
-	// CloudFront signed URLs up to a multiple of it, so that a URL is
-	// signed once per window and then memoised (at most 10000 per window)
-	// [s3kit: cloudfront_expiry_window, AWS_CLOUDFRONT_EXPIRY_WINDOW, in
-	// seconds]. URLs then live up to one window longer than asked.
-	// Default: 0, every URL signed afresh.
+	// CloudFrontExpiryWindow is the older name of URLStableWindow for
+	// CloudFront signed URLs only, with the same rule: the signing time is
+	// rounded down to a multiple of it, each URL is signed once per window
+	// and then memoised (at most 10000 per window) [s3kit:
+	// cloudfront_expiry_window, AWS_CLOUDFRONT_EXPIRY_WINDOW, in seconds].
+	// URLStableWindow, when set, applies to CloudFront URLs too; setting
+	// both to different values is an error. Default: 0, every URL signed
+	// afresh.
 	CloudFrontExpiryWindow time.Duration
+
+	// URLStableWindow, when positive, rounds the time signed URLs
+	// (presigned and CloudFront) are signed at down to a multiple of it in
+	// Unix time, so that every call within one window gives the same URL
+	// for the same name and options, which browsers can then cache [s3kit:
+	// url_stable_window, AWS_S3_URL_STABLE_WINDOW, in seconds]. A URL then
+	// lives between QuerystringExpire − URLStableWindow and
+	// QuerystringExpire from the moment URL returns it; the first must be
+	// at least 1 s. A call whose URLOptions.Expire leaves less than a
+	// second is signed at the current second. Default: 0, every URL
+	// signed at the current second.
+	URLStableWindow time.Duration
 
 	// PresignCustomDomain makes URL sign (SigV4) URLs on CustomDomain when
 	// QuerystringAuth is on and no CloudFront signer is configured: for an

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"errors"
-	"fmt"
 	"hash"
 	"net/url"
 	"strconv"
@@ -45,22 +44,31 @@ type urlEndpoint struct {
 // signing key is cached, keyed by the date and the secret, so rotated
 // credentials get a new key at once. It is safe for concurrent use.
 type presigner struct {
-	creds    aws.CredentialsProvider // a CredentialsCache (or equivalent)
-	credsErr error                   // why creds is nil
-	region   string                  // signing region
-	scope    string                  // "/<region>/s3/aws4_request"
-	scopeEsc string                  // the same, query-escaped
-	dateKey  string                  // scopeEsc + "&X-Amz-Date="
-	key      atomic.Pointer[signingKey]
-	cred     atomic.Pointer[credStrings]
+	creds     aws.CredentialsProvider // a credentials cache
+	refresher *refreshingCredentials  // creds, when s3kit owns the cache (signingcreds.go); else nil
+	credsErr  error                   // why creds is nil
+	region    string                  // signing region
+	scope     string                  // "/<region>/s3/aws4_request"
+	scopeEsc  string                  // the same, query-escaped
+	dateKey   string                  // scopeEsc + "&X-Amz-Date="
+	key       atomic.Pointer[signingKey]
+	cred      atomic.Pointer[credStrings]
+	date      atomic.Pointer[amzDateText]
+	sts       atomic.Pointer[stsPrefix]
+	memo      *urlMemo[presignKey] // with a stable window; else nil
+	refreshMu sync.Mutex           // one refresh at a time
 }
 
-// credStrings caches the escaped forms of the access key and the session
-// token (an STS token is about a kilobyte) for the credentials in use.
+// credStrings is one set of credentials as presign uses them, with the
+// escaped forms of the access key and the session token (an STS token is
+// about a kilobyte), computed once per set.
 type credStrings struct {
-	ak, token  string // as retrieved, to compare
+	creds      aws.Credentials
 	akEsc      string
 	tokenParam string // "&X-Amz-Security-Token=" + the escaped token, or ""
+	// retryAt is when a refresh of these credentials may next be tried
+	// (Unix nanoseconds): 0 for credentials s3kit did not fetch itself.
+	retryAt atomic.Int64
 }
 
 // The fixed start of every presigned query, in canonical order.
@@ -84,17 +92,25 @@ func newPresigner(p aws.CredentialsProvider, region string) *presigner {
 	ps.scope = "/" + region + "/s3/aws4_request"
 	ps.scopeEsc = queryEscape(ps.scope)
 	ps.dateKey = ps.scopeEsc + "&X-Amz-Date="
-	switch {
-	case p == nil:
+	switch c := p.(type) {
+	case nil:
 		ps.credsErr = errors.New("storage: no credentials to sign URLs with (with NewWithClient, set Options.Credentials)")
-	case aws.IsCredentialsProvider(p, aws.AnonymousCredentials{}):
-		ps.credsErr = errors.New("storage: anonymous credentials cannot sign URLs")
-	case aws.IsCredentialsProvider(p, (*aws.CredentialsCache)(nil)):
-		ps.creds = p // already cached (config.LoadDefaultConfig wraps providers)
+	case *refreshingCredentials:
+		ps.creds, ps.refresher = c, c // the storage's own (New)
+	case *aws.CredentialsCache:
+		ps.creds = c // the caller's cache: read, never refreshed
 	default:
+		if aws.IsCredentialsProvider(p, aws.AnonymousCredentials{}) {
+			ps.credsErr = errors.New("storage: anonymous credentials cannot sign URLs")
+			break
+		}
 		// Retrieve on every URL would be a network call for most
-		// providers: cache, and refresh when the credentials expire.
-		ps.creds = aws.NewCredentialsCache(p)
+		// providers: cache, and refresh before the URLs outlive them.
+		r := newRefreshingCredentials(aws.NewCredentialsCache(p), nil)
+		ps.creds, ps.refresher = r, r
+	}
+	if ps.creds != nil && aws.IsCredentialsProvider(ps.creds, aws.AnonymousCredentials{}) {
+		ps.creds, ps.credsErr = nil, errors.New("storage: anonymous credentials cannot sign URLs")
 	}
 	return ps
 }
@@ -129,13 +145,13 @@ func (p *presigner) signingKeyFor(amzDate []byte, secret string) *signingKey {
 	return k
 }
 
-// credStringsFor returns the escaped strings of c, computing them when the
+// credStringsFor returns the strings of c, computing them when the
 // credentials changed.
 func (p *presigner) credStringsFor(c *aws.Credentials) *credStrings {
-	if cs := p.cred.Load(); cs != nil && cs.ak == c.AccessKeyID && cs.token == c.SessionToken {
+	if cs := p.cred.Load(); cs != nil && sameCredentials(&cs.creds, c) {
 		return cs
 	}
-	cs := &credStrings{ak: c.AccessKeyID, token: c.SessionToken, akEsc: queryEscape(c.AccessKeyID)}
+	cs := &credStrings{creds: *c, akEsc: queryEscape(c.AccessKeyID)}
 	if c.SessionToken != "" {
 		cs.tokenParam = "&X-Amz-Security-Token=" + queryEscape(c.SessionToken)
 	}
@@ -168,19 +184,62 @@ var presignPool = sync.Pool{New: func() any {
 	return &presignScratch{buf: make([]byte, 0, 2048), h: h, st: h.(encoding.BinaryUnmarshaler)}
 }}
 
-// hmacSum returns HMAC-SHA256(key, msg) from the key's midstates.
-func (sc *presignScratch) hmacSum(k *signingKey, msg []byte) [sha256.Size]byte {
-	if sc.st.UnmarshalBinary(k.inner) != nil {
+// hmacSum returns HMAC-SHA256(key, prefix+msg) from the midstates of the
+// inner hash after the key's block and prefix, and of the outer one.
+func (sc *presignScratch) hmacSum(inner, outer []byte, msg []byte) [sha256.Size]byte {
+	if sc.st.UnmarshalBinary(inner) != nil {
 		panic("storage: sha256 midstate") // cannot happen: made by midstate
 	}
 	sc.h.Write(msg)
-	inner := sc.h.Sum(sc.sum[0][:0])
-	if sc.st.UnmarshalBinary(k.outer) != nil {
+	in := sc.h.Sum(sc.sum[0][:0])
+	if sc.st.UnmarshalBinary(outer) != nil {
 		panic("storage: sha256 midstate")
 	}
-	sc.h.Write(inner)
+	sc.h.Write(in)
 	sc.h.Sum(sc.sum[1][:0])
 	return sc.sum[1]
+}
+
+// appendSTSPrefix appends the start of the string to sign: algorithm,
+// date and credential scope.
+func (p *presigner) appendSTSPrefix(b []byte, amzDate *[16]byte) []byte {
+	b = append(b, sigAlgorithm+"\n"...)
+	b = append(b, amzDate[:]...)
+	b = append(b, '\n')
+	b = append(b, amzDate[:8]...)
+	b = append(b, p.scope...)
+	return append(b, '\n')
+}
+
+// stsPrefix is the inner HMAC state after the signing key's block and the
+// whole 64-byte blocks of one second's string-to-sign prefix (the
+// algorithm, the date and the scope: 69 bytes for most regions).
+type stsPrefix struct {
+	sec   int64
+	key   *signingKey
+	n     int    // bytes of the string to sign hashed into inner
+	inner []byte // sha256 state (MarshalBinary)
+}
+
+// stsPrefixFor returns the state for the second sec and the key k, from
+// sts, a string to sign of that second; computed once per second.
+func (p *presigner) stsPrefixFor(k *signingKey, sec int64, sts []byte) *stsPrefix {
+	if s := p.sts.Load(); s != nil && s.sec == sec && s.key == k {
+		return s
+	}
+	s := &stsPrefix{sec: sec, key: k, n: (len(sts) - 2*sha256.Size) / sha256.BlockSize * sha256.BlockSize}
+	h := sha256.New()
+	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner) != nil {
+		panic("storage: sha256 midstate")
+	}
+	h.Write(sts[:s.n])
+	st, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("storage: sha256 state: " + err.Error()) // cannot happen
+	}
+	s.inner = st
+	p.sts.Store(s)
+	return s
 }
 
 // qparam is one query parameter of a presigned URL: key is already
@@ -200,81 +259,72 @@ const (
 
 // presignRequest is one URL to sign.
 type presignRequest struct {
-	ep      *urlEndpoint
-	key     string // the cleaned name (the endpoint's path holds the location)
-	method  string // GET, HEAD, PUT or DELETE
-	xid     string // the SDK's x-id value ("" for HEAD)
-	expires int64  // seconds
-	rcd     string // response-content-disposition
-	rct     string // response-content-type
-	query   [][2]string
-	now     time.Time
+	ep       *urlEndpoint
+	key      string // the cleaned name (the endpoint's path holds the location)
+	method   string // GET, HEAD, PUT or DELETE
+	xid      string // the SDK's x-id value ("" for HEAD)
+	expires  int64  // seconds; presign lowers it to the credentials' life
+	rcd      string // response-content-disposition
+	rct      string // response-content-type
+	query    [][2]string
+	now      time.Time // the clock
+	signAt   time.Time // X-Amz-Date: now, or the start of its stable window
+	windowed bool      // signAt is the start of a stable window
 
 	// checksumMode adds X-Amz-Checksum-Mode=ENABLED, as the SDK does to
 	// GetObject when the client validates response checksums.
 	checksumMode bool
 }
 
-// presign returns the presigned URL of r.
+// presign returns the presigned URL of r. It lowers r.expires when the
+// credentials expire sooner (signingcreds.go). Within a stable window, a
+// URL is signed once and then looked up (memo.go).
 func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, error) {
-	if p.creds == nil {
-		return "", p.credsErr
-	}
-	creds, err := p.creds.Retrieve(ctx)
+	cs, err := p.signingCredentials(ctx, r)
 	if err != nil {
-		return "", fmt.Errorf("storage: retrieving credentials: %w", err)
+		return "", err
 	}
-	if !creds.HasKeys() {
-		return "", errors.New("storage: credentials have no keys to sign URLs with")
+	if p.memo == nil || !r.windowed || len(r.query) > 0 {
+		return p.sign(r, cs), nil
 	}
+	key := presignKey{ep: r.ep, key: r.key, method: r.method, rcd: r.rcd, rct: r.rct, expires: r.expires}
+	return p.memo.get(r.signAt.Unix(), cs, key, func() (string, error) { return p.sign(r, cs), nil })
+}
 
-	var amzDate [16]byte
-	appendAmzDate(amzDate[:0], r.now.UTC())
-	sk := p.signingKeyFor(amzDate[:], creds.SecretAccessKey)
+// presignKey is what makes two presigned URLs of one window and one set
+// of credentials differ (requests with extra query parameters are not
+// memoised).
+type presignKey struct {
+	ep                    *urlEndpoint
+	key, method, rcd, rct string
+	expires               int64
+}
 
-	cs := p.credStringsFor(&creds)
+// sign computes the presigned URL of r with the credentials cs.
+func (p *presigner) sign(r *presignRequest, cs *credStrings) string {
+	amzDate := p.amzDate(r.signAt)
+	sk := p.signingKeyFor(amzDate[:], cs.creds.SecretAccessKey)
 
 	sc := presignPool.Get().(*presignScratch)
-	b := sc.buf[:0]
+	b, cr := p.canonicalRequest(sc.buf[:0], r, cs, &amzDate)
+	crHash := sha256.Sum256(b[cr.start:])
 
-	// The canonical request, built in place: the URL takes its path and
-	// query from it, so they are written once.
-	crStart := len(b)
-	b = append(b, r.method...)
-	b = append(b, '\n')
-	pathStart := len(b)
-	b = append(b, r.ep.path...)
-	b = appendPathEscape(b, r.key)
-	pathEnd := len(b)
-	b = append(b, '\n')
-	qStart := len(b)
-	if len(r.query) == 0 {
-		b = p.appendQuery(b, r, cs, &amzDate)
-	} else {
-		b = p.appendSortedQuery(b, r, cs, &amzDate)
-	}
-	qEnd := len(b)
-	b = append(b, r.ep.tail...)
-	crHash := sha256.Sum256(b[crStart:])
-
-	// The string to sign, and its HMAC with the day's key.
+	// The string to sign, and its HMAC with the day's key: the whole
+	// blocks of its start, the same all second long, are hashed once.
 	stsStart := len(b)
-	b = append(b, sigAlgorithm+"\n"...)
-	b = append(b, amzDate[:]...)
-	b = append(b, '\n')
-	b = append(b, amzDate[:8]...)
-	b = append(b, p.scope...)
-	b = append(b, '\n')
+	b = p.appendSTSPrefix(b, &amzDate)
 	b = appendHex(b, &crHash)
-	sig := sc.hmacSum(sk, b[stsStart:])
+	pre := p.stsPrefixFor(sk, r.signAt.Unix(), b[stsStart:])
+	sig := sc.hmacSum(pre.inner, sk.outer, b[stsStart+pre.n:])
 
 	// The URL: one allocation.
+	path, query := b[cr.path:cr.pathEnd], b[cr.query:cr.queryEnd]
 	var sb strings.Builder
-	sb.Grow(len(r.ep.origin) + (pathEnd - pathStart) + 1 + (qEnd - qStart) + len(signatureParam) + 2*len(sig))
+	sb.Grow(len(r.ep.origin) + len(path) + 1 + len(query) + len(signatureParam) + 2*len(sig))
 	sb.WriteString(r.ep.origin)
-	sb.Write(b[pathStart:pathEnd])
+	sb.Write(path)
 	sb.WriteByte('?')
-	sb.Write(b[qStart:qEnd])
+	sb.Write(query)
 	sb.WriteString(signatureParam)
 	var hexSig [2 * sha256.Size]byte
 	sb.Write(appendHex(hexSig[:0], &sig))
@@ -283,7 +333,50 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 		sc.buf = b[:0]
 		presignPool.Put(sc)
 	}
-	return sb.String(), nil
+	return sb.String()
+}
+
+// crSpans are where the parts of a canonical request are in the buffer.
+type crSpans struct{ start, path, pathEnd, query, queryEnd int }
+
+// canonicalRequest appends the canonical request of r to b. The URL takes
+// its path and query from it, so they are written once.
+func (p *presigner) canonicalRequest(b []byte, r *presignRequest, cs *credStrings, amzDate *[16]byte) ([]byte, crSpans) {
+	var at crSpans
+	at.start = len(b)
+	b = append(b, r.method...)
+	b = append(b, '\n')
+	at.path = len(b)
+	b = append(b, r.ep.path...)
+	b = appendPathEscape(b, r.key)
+	at.pathEnd = len(b)
+	b = append(b, '\n')
+	at.query = len(b)
+	if len(r.query) == 0 {
+		b = p.appendQuery(b, r, cs, amzDate)
+	} else {
+		b = p.appendSortedQuery(b, r, cs, amzDate)
+	}
+	at.queryEnd = len(b)
+	return append(b, r.ep.tail...), at
+}
+
+// amzDate returns t (UTC) as YYYYMMDDTHHMMSSZ, formatted once per second.
+func (p *presigner) amzDate(t time.Time) [16]byte {
+	sec := t.Unix()
+	if d := p.date.Load(); d != nil && d.sec == sec {
+		return d.text
+	}
+	d := &amzDateText{sec: sec}
+	appendAmzDate(d.text[:0], t.UTC())
+	p.date.Store(d)
+	return d.text
+}
+
+// amzDateText is one second's X-Amz-Date.
+type amzDateText struct {
+	sec  int64
+	text [16]byte
 }
 
 // appendQuery appends the canonical query when there are no extra
@@ -333,8 +426,8 @@ func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrin
 	if r.checksumMode {
 		ps = append(ps, qparam{key: "X-Amz-Checksum-Mode", val: "ENABLED"})
 	}
-	if cs.token != "" {
-		ps = append(ps, qparam{key: "X-Amz-Security-Token", val: cs.token})
+	if cs.creds.SessionToken != "" {
+		ps = append(ps, qparam{key: "X-Amz-Security-Token", val: cs.creds.SessionToken})
 	}
 	if r.rcd != "" {
 		ps = append(ps, qparam{key: "response-content-disposition", val: r.rcd})

@@ -59,13 +59,31 @@ type URLOptions struct {
 // directory's, ending in "/" too; presigned, that is a URL for the key
 // "media/" (the empty key of a storage without location has none:
 // ErrInvalidName, as boto3 refuses it). Save refuses such names.
+//
+// A presigned URL never outlives the credentials that sign it: when they
+// would expire before the URL, they are refreshed first if the storage
+// caches them, and X-Amz-Expires is lowered to what is left of their life
+// when they still expire first (see URLWithExpiry). With URLStableWindow,
+// calls within one window give the same URL.
 // URL makes no network call (except, when they expire, to refresh the
 // credentials that sign).
 func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (string, error) {
+	u, _, err := s.URLWithExpiry(ctx, name, opts)
+	return u, err
+}
+
+// URLWithExpiry is URL, and also returns when the URL stops working: the
+// time it is signed at (the start of its stable window, see
+// URLStableWindow) plus its X-Amz-Expires for a presigned URL — shorter
+// than asked when the credentials that sign it expire sooner —, the
+// policy's expiry for a CloudFront URL, and the zero Time for an unsigned
+// URL, which does not expire. The web layers bound how long a browser may
+// cache a redirect to it by this time.
+func (s *Storage) URLWithExpiry(ctx context.Context, name string, opts *URLOptions) (string, time.Time, error) {
 	u := s.urls
 	clean, err := s.urlName(name)
 	if err != nil {
-		return "", err
+		return "", time.Time{}, err
 	}
 	var o URLOptions
 	if opts != nil {
@@ -73,33 +91,31 @@ func (s *Storage) URL(ctx context.Context, name string, opts *URLOptions) (strin
 	}
 	exp, err := u.checkOptions(&o)
 	if err != nil {
-		return "", opError("url", u.locPrefix+clean, err)
+		return "", time.Time{}, opError("url", u.locPrefix+clean, err)
 	}
-	var res string
+	var (
+		res     string
+		expires time.Time
+	)
 	switch u.mode {
 	case urlPublic:
-		return u.publicURL(clean, &o), nil
+		return u.publicURL(clean, &o), time.Time{}, nil
 	case urlCustomDomain:
-		return u.customDomainURL(clean, &o), nil
+		return u.customDomainURL(clean, &o), time.Time{}, nil
 	case urlCloudFront:
-		res, err = u.cloudFrontURL(clean, &o, exp)
+		res, expires, err = u.cloudFrontURL(clean, &o, exp)
 	case urlPresign, urlPresignCustomDomain:
 		if u.locPrefix+clean == "" {
-			return "", nameError("url", name) // no key to sign
+			return "", time.Time{}, nameError("url", name) // no key to sign
 		}
-		if u.mode == urlPresign {
-			res, err = u.presignS3(ctx, s.opts.BucketName, clean, &o, exp)
-		} else {
-			r := u.request(&u.cdnEP, clean, &o, exp)
-			res, err = u.pre.presign(ctx, &r)
-		}
+		res, expires, err = u.presignURL(ctx, s.opts.BucketName, clean, &o, exp)
 	default:
 		err = u.err
 	}
 	if err != nil {
-		return "", opError("url", u.locPrefix+clean, err)
+		return "", time.Time{}, opError("url", u.locPrefix+clean, err)
 	}
-	return res, nil
+	return res, expires, nil
 }
 
 // SignsURLs reports whether URL signs its URLs (SigV4 or CloudFront).
@@ -140,6 +156,7 @@ type urlState struct {
 	err       error  // why mode is urlInvalid
 	locPrefix string // location + "/", or ""
 	expire    time.Duration
+	window    time.Duration // the stable window of signed URLs (window.go), or 0
 	now       func() time.Time
 
 	s3     urlEndpoint // the bucket's S3 endpoint, location included
@@ -151,77 +168,101 @@ type urlState struct {
 	crc   bool              // GET URLs carry X-Amz-Checksum-Mode=ENABLED (the client validates checksums)
 	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
 	cf    CloudFrontSigner
-	cfMem *cfMemo
+	cfMem *urlMemo[string] // CloudFront URLs of the window, by unsigned URL
 }
 
 // initURLs computes urlState. given tells that the client came from
 // NewWithClient: the Options then override what the client says.
 func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	o := s.opts
-	u := &urlState{expire: o.QuerystringExpire, now: time.Now}
+	u := &urlState{expire: o.QuerystringExpire, window: o.URLStableWindow, now: time.Now}
 	s.urls = u
 	if s.opts.Location != "" {
 		u.locPrefix = s.opts.Location + "/"
 	}
-	auth := *o.QuerystringAuth
-
-	cf := o.CloudFrontSigner
-	switch {
-	case cf == NoCloudFrontSigner:
-		cf = nil
-	case cf == nil && s.cfKey != nil:
-		cf = sign.NewURLSigner(o.CloudFrontKeyID, s.cfKey)
-	}
 	if o.CustomDomain != "" { // checked by resolve
-		d := strings.TrimSuffix(o.CustomDomain, "/")
-		u.cdn = string(appendFilepathToURI([]byte(o.URLProtocol+"//"+d+"/"), u.locPrefix))
-		ep, err := url.Parse(o.URLProtocol + "//" + d)
-		if err != nil {
-			return fmt.Errorf("storage: custom_domain: %w", err)
-		}
-		u.cdnEP = newEndpoint(ep, u.locPrefix)
-		switch {
-		case auth && cf != nil:
-			u.mode, u.cf = urlCloudFront, cf
-			if o.CloudFrontExpiryWindow > 0 {
-				u.cfMem = &cfMemo{window: o.CloudFrontExpiryWindow}
-			}
-		case auth && boolOr(o.PresignCustomDomain, false):
-			u.mode = urlPresignCustomDomain
-		default:
-			u.mode = urlCustomDomain
+		if err := u.initCustomDomain(o, s.cloudFrontSigner()); err != nil {
+			return err
 		}
 	}
-
 	so, creds := s.clientOptions(client, given)
 	_, isS3 := client.(*s3.Client)
 	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
 	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
-		// The S3 endpoint is needed.
-		ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.opts.BucketName, u.locPrefix)
-		switch {
-		case err != nil:
-			u.mode, u.err = urlInvalid, err
-			return nil // reported by URL: New still works for the rest
-		case u.mode == urlPresignCustomDomain:
-			u.pre = newPresigner(creds, region)
-		case !auth:
-			u.s3, u.mode = ep, urlPublic
-			u.s3Base = ep.origin + ep.path
-		case scheme == "sigv4":
-			u.s3, u.mode = ep, urlPresign
-			u.pre = newPresigner(creds, region)
-		default:
-			c, ok := client.(*s3.Client)
-			if !ok {
-				u.mode, u.err = urlInvalid, fmt.Errorf("storage: presigning for the %s auth scheme of this bucket needs an *s3.Client", scheme)
-				return nil
-			}
-			u.s3, u.mode = ep, urlPresign
-			u.sdk = s3.NewPresignClient(c)
-		}
+		u.initS3Endpoint(ctx, &so, client, s.opts.BucketName, creds, *o.QuerystringAuth)
+	}
+	if u.pre != nil && u.window > 0 {
+		u.pre.memo = new(urlMemo[presignKey])
 	}
 	return nil
+}
+
+// cloudFrontSigner returns the signer of CloudFront URLs, or nil.
+func (s *Storage) cloudFrontSigner() CloudFrontSigner {
+	switch cf := s.opts.CloudFrontSigner; {
+	case cf == NoCloudFrontSigner:
+		return nil
+	case cf == nil && s.cfKey != nil:
+		return sign.NewURLSigner(s.opts.CloudFrontKeyID, s.cfKey)
+	default:
+		return cf
+	}
+}
+
+// initCustomDomain sets the custom-domain modes: CloudFront, presigned
+// through the domain, or plain.
+func (u *urlState) initCustomDomain(o *Options, cf CloudFrontSigner) error {
+	d := strings.TrimSuffix(o.CustomDomain, "/")
+	u.cdn = string(appendFilepathToURI([]byte(o.URLProtocol+"//"+d+"/"), u.locPrefix))
+	ep, err := url.Parse(o.URLProtocol + "//" + d)
+	if err != nil {
+		return fmt.Errorf("storage: custom_domain: %w", err)
+	}
+	u.cdnEP = newEndpoint(ep, u.locPrefix)
+	auth := *o.QuerystringAuth
+	switch {
+	case auth && cf != nil:
+		u.mode, u.cf = urlCloudFront, cf
+		if u.window == 0 {
+			u.window = o.CloudFrontExpiryWindow // its older name (window.go)
+		}
+		if u.window > 0 {
+			u.cfMem = new(urlMemo[string])
+		}
+	case auth && boolOr(o.PresignCustomDomain, false):
+		u.mode = urlPresignCustomDomain
+	default:
+		u.mode = urlCustomDomain
+	}
+	return nil
+}
+
+// initS3Endpoint resolves the bucket's S3 endpoint and sets the S3
+// modes: public, presigned, or presigned by the SDK for endpoints that
+// need more than SigV4. A failure is kept for URL to report: New still
+// works for the rest.
+func (u *urlState) initS3Endpoint(ctx context.Context, so *s3.Options, client API, bucket string, creds aws.CredentialsProvider, auth bool) {
+	ep, region, scheme, err := resolveBucketEndpoint(ctx, so, bucket, u.locPrefix)
+	switch {
+	case err != nil:
+		u.mode, u.err = urlInvalid, err
+	case u.mode == urlPresignCustomDomain:
+		u.pre = newPresigner(creds, region)
+	case !auth:
+		u.s3, u.mode = ep, urlPublic
+		u.s3Base = ep.origin + ep.path
+	case scheme == "sigv4":
+		u.s3, u.mode = ep, urlPresign
+		u.pre = newPresigner(creds, region)
+	default:
+		c, ok := client.(*s3.Client)
+		if !ok {
+			u.mode, u.err = urlInvalid, fmt.Errorf("storage: presigning for the %s auth scheme of this bucket needs an *s3.Client", scheme)
+			return
+		}
+		u.s3, u.mode = ep, urlPresign
+		u.sdk = s3.NewPresignClient(c)
+	}
 }
 
 // clientOptions returns the s3.Options URLs follow and the credentials
@@ -389,28 +430,39 @@ func appendSep(b []byte, i int) []byte {
 	return append(b, '&')
 }
 
-// cloudFrontURL signs the custom-domain URL with a canned policy.
-func (u *urlState) cloudFrontURL(clean string, o *URLOptions, exp time.Duration) (string, error) {
+// cloudFrontURL signs the custom-domain URL with a canned policy that
+// expires exp after the signing time (the start of its stable window).
+// With a window, URLs of the default expiry are memoised per window.
+func (u *urlState) cloudFrontURL(clean string, o *URLOptions, exp time.Duration) (string, time.Time, error) {
 	var arr [512]byte
 	raw := string(u.appendCustomDomainURL(arr[:0], clean, o))
-	now := u.now()
+	expires := windowStart(u.now(), u.window, exp).Add(exp)
+	var (
+		res string
+		err error
+	)
 	if u.cfMem != nil && exp == u.expire {
-		return u.cfMem.sign(u.cf, raw, u.cfMem.expiry(now, exp))
+		res, err = u.cfMem.get(expires.Unix(), nil, raw, func() (string, error) { return u.cf.Sign(raw, expires) })
+	} else {
+		res, err = u.cf.Sign(raw, expires)
 	}
-	return u.cf.Sign(raw, now.Add(exp))
+	return res, expires, err
 }
 
 // request describes a presigned URL for the key of clean.
 func (u *urlState) request(ep *urlEndpoint, clean string, o *URLOptions, exp time.Duration) presignRequest {
+	now := u.now()
 	r := presignRequest{
-		ep:      ep,
-		key:     clean,
-		method:  o.Method,
-		expires: int64(exp / time.Second),
-		rcd:     o.ResponseContentDisposition,
-		rct:     o.ResponseContentType,
-		query:   o.Query,
-		now:     u.now(),
+		ep:       ep,
+		key:      clean,
+		method:   o.Method,
+		expires:  int64(exp / time.Second),
+		rcd:      o.ResponseContentDisposition,
+		rct:      o.ResponseContentType,
+		query:    o.Query,
+		now:      now,
+		signAt:   windowStart(now, u.window, exp),
+		windowed: windowed(u.window, exp),
 	}
 	switch o.Method {
 	case "GET":
@@ -424,14 +476,27 @@ func (u *urlState) request(ep *urlEndpoint, clean string, o *URLOptions, exp tim
 	return r
 }
 
-// presignS3 presigns a URL on the bucket's S3 endpoint.
-func (u *urlState) presignS3(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, error) {
-	if u.sdk == nil {
-		r := u.request(&u.s3, clean, o, exp)
-		return u.pre.presign(ctx, &r)
+// presignURL presigns a URL on the bucket's S3 endpoint or the custom
+// domain, and returns when it expires.
+func (u *urlState) presignURL(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, time.Time, error) {
+	if u.sdk != nil {
+		res, err := u.presignSDK(ctx, bucket, clean, o, exp)
+		return res, u.now().Truncate(time.Second).Add(exp), err
 	}
-	// An endpoint that needs more than SigV4 (S3 Express session auth,
-	// SigV4a): the SDK's presigner, slower but right.
+	ep := &u.s3
+	if u.mode == urlPresignCustomDomain {
+		ep = &u.cdnEP
+	}
+	r := u.request(ep, clean, o, exp)
+	res, err := u.pre.presign(ctx, &r)
+	return res, r.signAt.Add(time.Duration(r.expires) * time.Second), err
+}
+
+// presignSDK presigns with the SDK's presigner, for an endpoint that
+// needs more than SigV4 (S3 Express session auth, SigV4a): slower but
+// right. Its URLs are not clamped to the credentials' life, and have no
+// stable window.
+func (u *urlState) presignSDK(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, error) {
 	if len(o.Query) > 0 {
 		return "", errors.New("storage: extra query parameters are not supported for this bucket's endpoint")
 	}

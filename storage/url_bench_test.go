@@ -53,6 +53,10 @@ func BenchmarkURL(b *testing.B) {
 	b.Run("presign", func(b *testing.B) {
 		benchURL(b, benchStorage(b, storage.Options{}), nil)
 	})
+	b.Run("presign-window", func(b *testing.B) {
+		// url_stable_window: one signature per window, then a lookup.
+		benchURL(b, benchStorage(b, storage.Options{URLStableWindow: 5 * time.Minute}), nil)
+	})
 	b.Run("presign-response-headers", func(b *testing.B) {
 		benchURL(b, benchStorage(b, storage.Options{}), &storage.URLOptions{
 			ResponseContentDisposition: `attachment; filename*=UTF-8''report%20final%20%28v2%29.pdf`, ResponseContentType: "application/pdf"})

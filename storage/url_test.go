@@ -261,8 +261,8 @@ func TestCloudFrontSignerOption(t *testing.T) {
 		if a != b || rs.calls != 1 {
 			t.Errorf("URL in one window = %q then %q after %d signatures, want one memoised URL", a, b, rs.calls)
 		}
-		if want := fmt.Sprintf("Expires=%d&", time.Date(2025, 5, 1, 13, 1, 0, 0, time.UTC).Unix()); !strings.Contains(a, want) {
-			t.Errorf("URL = %q, want expiry rounded up to the window (%s)", a, want)
+		if want := fmt.Sprintf("Expires=%d&", time.Date(2025, 5, 1, 13, 0, 0, 0, time.UTC).Unix()); !strings.Contains(a, want) {
+			t.Errorf("URL = %q, want the expiry of the window's start (%s)", a, want)
 		}
 		now = now.Add(time.Minute) // next window
 		if c, _ := st.URL(ctx, "a.txt", nil); c == a || rs.calls != 2 {

@@ -1,9 +1,10 @@
 // Command redirect serves, on loopback, either the Redirect middleware in
-// front of a presigning storage or a bare handler that writes a constant
-// 302, so that bench/redirect.sh can load both with wrk in one run and
-// compare their requests per second.
+// front of a presigning storage (with or without url_stable_window) or a
+// bare handler that writes a constant 302, so that bench/redirect.sh can
+// load them with wrk in one run and compare their requests per second.
 //
 //	go run ./bench/redirect -mode redirect -addr 127.0.0.1:18080
+//	go run ./bench/redirect -mode redirect-window -addr 127.0.0.1:18082
 //	go run ./bench/redirect -mode bare -addr 127.0.0.1:18081
 //
 // The storage signs URLs (SigV4, querystring_auth on, the default) for a
@@ -29,14 +30,19 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "redirect", "redirect (the middleware) or bare (a constant 302)")
+	mode := flag.String("mode", "redirect", "redirect (the middleware), redirect-window (with a 300 s url_stable_window) or bare (a constant 302)")
 	addr := flag.String("addr", "127.0.0.1:18080", "loopback address to listen on")
 	flag.Parse()
 	if host, _, err := net.SplitHostPort(*addr); err != nil || !net.ParseIP(host).IsLoopback() {
 		log.Fatalf("-addr %q: listen on a loopback address only", *addr)
 	}
 
+	var window time.Duration
+	if *mode == "redirect-window" {
+		window = 5 * time.Minute
+	}
 	st, err := storage.NewWithClient(context.Background(), struct{ storage.API }{}, storage.Options{
+		URLStableWindow: window,
 		BucketName:      "media",
 		Location:        "uploads",
 		EndpointURL:     "http://127.0.0.1:8333",
@@ -50,7 +56,7 @@ func main() {
 	next := http.NotFoundHandler()
 	var h http.Handler
 	switch *mode {
-	case "redirect":
+	case "redirect", "redirect-window":
 		rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{Prefix: "/media/"})
 		if err != nil {
 			log.Fatal(err)

@@ -22,10 +22,12 @@ import (
 	"github.com/s3kit/s3kit/templatefuncs"
 )
 
-// The page and its assets, built into the binary. The assets are stored
-// in the static storage when serve starts (under assetDir), so that the
-// page finds them with the "static" template function, as a Django
-// template would; without a static storage they are served from /assets/.
+// The page and its assets (its style sheet), built into the binary. The
+// assets are stored in the static storage when serve starts (under
+// assetDir), so that the page finds them with the "static" template
+// function, as a Django template would; without a static storage they are
+// served from /assets/. Its scripts are served by serve itself (see
+// scriptFiles).
 //
 //go:embed page.html assets
 var pageFiles embed.FS
@@ -35,7 +37,9 @@ const assetDir = "s3kit"
 // serveOptions are the settings of serve's handler, from its flags.
 type serveOptions struct {
 	mode           handler.Mode
-	maxFileSize    int64
+	maxFileSize    int64  // every file, on every path
+	resumable      int64  // the threshold: larger files go to /s3/ in parts, smaller ones to /upload or a policy
+	secret         []byte // the key of the app's MACs; nil: appSecret's
 	listLimit      int
 	hosts          hostPolicy // the Host names answered
 	trustedOrigins []string   // origins whose cross-origin POSTs are accepted
@@ -52,6 +56,7 @@ type app struct {
 	page     *template.Template
 	csp      string // the page's Content-Security-Policy
 	opts     serveOptions
+	browsers *browsers // the identities of browsers, the principals of /s3/
 	inflight sync.WaitGroup
 }
 
@@ -60,6 +65,12 @@ const otherCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 func newApp(ctx context.Context, st *storages, opts serveOptions) (*app, error) {
 	a := &app{mux: http.NewServeMux(), st: st, opts: opts}
+	if a.opts.secret == nil {
+		a.opts.secret = appSecret(st)
+	}
+	defaults(&a.opts.maxFileSize, defaultMaxFileSize)
+	defaults(&a.opts.resumable, defaultResumableThreshold)
+	a.browsers = &browsers{key: subKey(a.opts.secret, "browser identities")}
 	static, err := a.assets(ctx)
 	if err != nil {
 		return nil, err
@@ -112,16 +123,29 @@ func (a *app) assets(ctx context.Context) (templatefuncs.URLer, error) {
 	return prefixURLer{a.st.static, assetDir + "/"}, nil
 }
 
-// routes adds the uploads, the redirects and the page to the mux.
+// smallFileSize is the bound of the paths for files up to the resumable
+// threshold: /upload and the POST policies.
+func (o *serveOptions) smallFileSize() int64 { return min(o.maxFileSize, o.resumable) }
+
+// routes adds the uploads, the redirects, the scripts and the page to the
+// mux. Each upload handler refuses cross-origin requests itself, with the
+// same trusted origins as serve's own layer.
 func (a *app) routes() error {
 	st, opts := a.st, a.opts
 	up, err := handler.NewUploadHandler(st.media, handler.Options{
-		Mode: opts.mode, MaxFileSize: opts.maxFileSize, Logger: opts.log,
+		Mode: opts.mode, MaxFileSize: opts.smallFileSize(), TrustedOrigins: opts.trustedOrigins, Logger: opts.log,
 	})
 	if err != nil {
 		return err
 	}
-	policy, err := handler.NewPolicyHandler(st.media, handler.PolicyOptions{MaxFileSize: opts.maxFileSize, Logger: opts.log})
+	policy, err := handler.NewPolicyHandler(st.media, handler.PolicyOptions{
+		MaxFileSize: opts.smallFileSize(), TrustedOrigins: opts.trustedOrigins,
+		Secret: subKey(opts.secret, "policy confirmations"), Logger: opts.log,
+	})
+	if err != nil {
+		return err
+	}
+	uppy, err := a.uppyHandler(opts.secret)
 	if err != nil {
 		return err
 	}
@@ -131,6 +155,9 @@ func (a *app) routes() error {
 	}
 	a.mux.Handle("POST /upload", up)
 	a.mux.Handle("POST /upload/policy", policy)
+	a.mux.Handle("POST /upload/policy/confirm", policy.Confirm())
+	a.mux.Handle("/s3/", uppy)
+	a.mux.Handle("GET /scripts/", scripts())
 	a.mux.Handle("/media/", media.Handler(nil))
 	if st.static != nil {
 		static, err := middleware.NewRedirect(st.static, middleware.RedirectOptions{Prefix: "/static/", Logger: opts.log})
@@ -148,20 +175,29 @@ func (a *app) routes() error {
 	return nil
 }
 
-// pageCSP returns the page's Content-Security-Policy: its own origin, the
-// origin of its assets, and, for the direct uploads, the origin POST
-// policies send files to; no inline script or style, no framing.
+// pageCSP returns the page's Content-Security-Policy: scripts of its own
+// origin only (the embedded server's origin also serves what users
+// upload), its style sheet from the origin of its assets, and, for the
+// direct uploads, the origins that POST policies and Uppy's parts are sent
+// to; no inline script or style, no framing.
 func pageCSP(ctx context.Context, static templatefuncs.URLer, media *storage.Storage) (string, error) {
-	assets, err := static.URL(ctx, "app.js", nil)
+	assets, err := static.URL(ctx, "app.css", nil)
 	if err != nil {
-		return "", fmt.Errorf("the URL of the page's script: %w", err)
+		return "", fmt.Errorf("the URL of the page's style sheet: %w", err)
 	}
 	post, err := media.PresignPost(ctx, "s3kit-csp", nil) // no network call
 	if err != nil {
 		return "", fmt.Errorf("the URL of direct uploads: %w", err)
 	}
-	from := "'self'" + origin(assets)
-	return "default-src 'none'; script-src " + from + "; style-src " + from + "; img-src 'self' data:; connect-src 'self'" + origin(post.URL) +
+	part, err := media.PresignDirect(ctx, storage.DirectUploadPart, "s3kit-csp", &storage.DirectOptions{UploadID: "csp", PartNumber: 1}) // no network call
+	if err != nil {
+		return "", fmt.Errorf("the URL of the parts of resumable uploads: %w", err)
+	}
+	connect := "'self'" + origin(post.URL)
+	if o := origin(part.URL); !strings.Contains(connect+" ", o+" ") {
+		connect += o
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'" + origin(assets) + "; img-src 'self' data:; connect-src " + connect +
 		"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'", nil
 }
 
@@ -204,7 +240,9 @@ type pageData struct {
 	Files       []listedFile
 	More        bool // more files than listed
 	MaxFileSize int64
-	MaxFileText string // "64 MiB"
+	MaxFileText string // "5 GiB"
+	Resumable   int64  // the resumable threshold
+	ResumText   string // "100 MiB"
 	Mode        string
 }
 
@@ -221,7 +259,8 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the stored files cannot be listed; see the server's log", http.StatusInternalServerError)
 		return
 	}
-	d := pageData{Where: a.st.where, Files: files, More: more, MaxFileSize: a.opts.maxFileSize, MaxFileText: sizeText(a.opts.maxFileSize), Mode: a.opts.mode.String()}
+	d := pageData{Where: a.st.where, Files: files, More: more, MaxFileSize: a.opts.maxFileSize, MaxFileText: sizeText(a.opts.maxFileSize),
+		Resumable: a.opts.resumable, ResumText: sizeText(a.opts.resumable), Mode: a.opts.mode.String()}
 	if a.st.local {
 		d.Embedded = a.st.endpoint
 		d.Taken, d.Ignored = a.st.settings.lines()
@@ -237,6 +276,7 @@ func (a *app) servePage(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Content-Security-Policy", a.csp)
+			a.browsers.ensure(w, r)
 			fmt.Fprint(w, b.String())
 			return
 		}

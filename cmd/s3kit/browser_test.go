@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // chromium finds Debian's chromium (or another Chrome). Without one the
@@ -31,40 +34,41 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// TestBrowserUpload drives the serve page in headless Chromium: a 20 MiB
-// file through the file input, once through the server and once straight
-// to the embedded S3 with the POST policy; each progress bar reaches
-// 100 %, each link appears and serves the same bytes. It saves a
-// screenshot of the page and logs its path.
-func TestBrowserUpload(t *testing.T) {
+// browserServe is serve run in this process for a browser test, and the
+// browser that drives its page.
+type browserServe struct {
+	base string          // serve's URL
+	logs *syncBuffer     // what serve wrote
+	ctx  context.Context // the browser's, with the test's deadline
+}
+
+// startBrowserServe starts serve in this process on the data directory
+// dir/data with args added (intercept, when not nil, sees every request
+// of its embedded server), and a headless Chromium of its own profile
+// (dir/chromium), and opens the page, recording what its
+// Content-Security-Policy blocks. Everything stops with the test; the
+// browser's context has a deadline of 90 s.
+func startBrowserServe(t *testing.T, dir string, intercept func(string, *http.Request) *s3local.Error, args ...string) *browserServe {
+	t.Helper()
 	if testing.Short() && os.Getenv("S3KIT_CI") != "1" {
 		t.Skip("starts a browser (S3KIT_CI=1 runs it even with -short)")
 	}
 	exe := chromium(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "twenty.bin")
-	data := make([]byte, 20<<20)
-	rand.Read(data)
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
 	addr := freeAddr(t)
-	base := "http://" + addr
+	b := &browserServe{base: "http://" + addr, logs: new(syncBuffer)}
 	ctx, stop := context.WithCancel(context.Background())
-	var logs syncBuffer
 	served := make(chan int, 1)
 	go func() {
-		c := &cli{stdout: &logs, stderr: &logs, lookupEnv: func(string) (string, bool) { return "", false }}
-		served <- c.main(ctx, []string{"serve", "-addr", addr, "-data", filepath.Join(dir, "data")})
+		c := &cli{stdout: b.logs, stderr: b.logs, lookupEnv: func(string) (string, bool) { return "", false }, s3Intercept: intercept}
+		served <- c.main(ctx, append([]string{"serve", "-addr", addr, "-data", filepath.Join(dir, "data")}, args...))
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		stop()
 		if code := <-served; code != 0 {
-			t.Errorf("serve exited with %d:\n%s", code, logs.String())
+			t.Errorf("serve exited with %d:\n%s", code, b.logs.String())
 		}
-	}()
-	waitHealthy(t, base)
+	})
+	waitHealthy(t, b.base)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
@@ -76,11 +80,58 @@ func TestBrowserUpload(t *testing.T) {
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")),
 		chromedp.WindowSize(1200, 900),
 	)...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancelTimeout()
+	t.Cleanup(cancelBrowser)
+	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	t.Cleanup(cancelTimeout)
+	b.ctx = bctx
+	// Record what the page's Content-Security-Policy blocks (the script
+	// is the browser's, which the policy does not govern).
+	recordViolations := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.cspViolations = [];
+			document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));`})
+		return err
+	})
+	if err := chromedp.Do(bctx, recordViolations, chromedp.Navigate(b.base+"/"), chromedp.WaitVisible(chromedp.ID("files"))); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+	return b
+}
+
+// noViolations fails the test if the page's Content-Security-Policy
+// blocked anything.
+func (b *browserServe) noViolations(t *testing.T) {
+	t.Helper()
+	violations, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`window.cspViolations`))
+	if err != nil || len(violations) != 0 {
+		t.Errorf("the page's Content-Security-Policy blocked %q (%v)", violations, err)
+	}
+}
+
+// randomFile writes n random bytes to dir/name and returns its path and
+// its bytes.
+func randomFile(t *testing.T, dir, name string, n int) (string, []byte) {
+	t.Helper()
+	data := make([]byte, n)
+	rand.Read(data)
+	file := filepath.Join(dir, name)
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file, data
+}
+
+// TestBrowserUpload drives the serve page in headless Chromium: a 20 MiB
+// file through the file input, once through the server and once straight
+// to the embedded S3 with the POST policy (then confirmed); each progress
+// bar reaches 100 %, each link appears and serves the same bytes. It
+// saves a screenshot of the page and logs its path.
+func TestBrowserUpload(t *testing.T) {
+	dir := t.TempDir()
+	file, data := randomFile(t, dir, "twenty.bin", 20<<20)
+	b := startBrowserServe(t, dir, nil)
+	base, logs, bctx := b.base, b.logs, b.ctx
 
 	upload := func(via string, n int) string {
 		t.Helper()
@@ -100,25 +151,12 @@ func TestBrowserUpload(t *testing.T) {
 		}
 		return href.Value
 	}
-	// Record what the page's Content-Security-Policy blocks (the script
-	// is the browser's, which the policy does not govern).
-	recordViolations := chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.cspViolations = [];
-			document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));`})
-		return err
-	})
-	if err := chromedp.Do(bctx, recordViolations, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("files"))); err != nil {
-		t.Fatalf("opening the page: %v", err)
-	}
 	links := []string{upload("server", 1), upload("s3", 2)}
 	styled, err := chromedp.Run(bctx, chromedp.Evaluate[string](`getComputedStyle(document.getElementById("drop")).borderTopStyle`))
 	if err != nil || styled != "dashed" {
 		t.Errorf("the page's style sheet is not applied (the drop zone's border is %q, %v)", styled, err)
 	}
-	violations, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`window.cspViolations`))
-	if err != nil || len(violations) != 0 {
-		t.Errorf("the page's Content-Security-Policy blocked %q (%v)", violations, err)
-	}
+	b.noViolations(t)
 
 	type barState struct {
 		Value   float64 `json:"value"`
@@ -130,11 +168,11 @@ func TestBrowserUpload(t *testing.T) {
 	if err != nil || len(bars) != 2 {
 		t.Fatalf("reading the progress bars: %v, %d bars", err, len(bars))
 	}
-	for i, b := range bars {
-		if b.Value != 100 || b.Text != "100 %" {
-			t.Errorf("upload %d: the progress bar stopped at %v (%q), want 100 %%", i+1, b.Value, b.Text)
+	for i, bar := range bars {
+		if bar.Value != 100 || bar.Text != "100 %" {
+			t.Errorf("upload %d: the progress bar stopped at %v (%q), want 100 %%", i+1, bar.Value, bar.Text)
 		}
-		t.Logf("upload %d: %s progress events, bar at %v", i+1, b.Updates, b.Value)
+		t.Logf("upload %d: %s progress events, bar at %v", i+1, bar.Updates, bar.Value)
 	}
 	for i, l := range links {
 		got := fetchFollowing(t, base+l)

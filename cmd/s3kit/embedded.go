@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,7 +29,8 @@ const (
 // startEmbedded starts the embedded server on s3Addr, on the data
 // directory of sf or in memory, with its two buckets; or, when a running
 // serve holds the directory, returns that server's URL and secret.
-func startEmbedded(sf *storageFlags, s3Addr string) (*storages, error) {
+// intercept, when not nil, sees each of its requests (tests).
+func startEmbedded(sf *storageFlags, s3Addr string, intercept func(string, *http.Request) *s3local.Error) (*storages, error) {
 	s := &storages{local: true}
 	if sf.memory {
 		s.store, s.secret = s3local.NewMemoryStore(), rand.Text()
@@ -50,6 +52,7 @@ func startEmbedded(sf *storageFlags, s3Addr string) (*storages, error) {
 	s.embedded = s3local.New(s3local.Options{
 		Store:       s.store,
 		Credentials: []s3local.Credential{{AccessKeyID: devKey, SecretAccessKey: s.secret}},
+		Intercept:   intercept,
 	})
 	if err := s.embedded.Listen(s3Addr); err != nil {
 		s.Close()

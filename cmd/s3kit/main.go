@@ -23,9 +23,18 @@
 // and those it ignored. The embedded server is for development, not
 // production.
 //
+// serve's page uploads files through the server (POST /upload), with a
+// presigned POST policy, or, over -resumable-threshold (100 MiB), straight
+// to S3 in parts with the vendored Uppy 6 (handler.UppyHandler at /s3/):
+// pause, resume, and resumption after a reload. Each resumable upload
+// belongs to the browser that started it (a MAC'd, HttpOnly,
+// SameSite=Strict cookie the page sets). -max-file-size (5 GiB) bounds
+// every path; /upload and the policies take files up to the threshold.
+//
 // serve answers loopback Host names only (and -allowed-hosts), refuses
-// cross-origin POSTs (http.CrossOriginProtection; -trusted-origins), and
-// sends its page with a Content-Security-Policy.
+// cross-origin POSTs (http.CrossOriginProtection; -trusted-origins, which
+// the upload handlers are given too), and sends its page with a
+// Content-Security-Policy.
 //
 // Each command has -h. Exit status: 0 on success, 1 when the command
 // failed, 2 for a usage error.
@@ -37,9 +46,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/s3kit/s3kit/s3local"
 )
 
 // command is one subcommand. Its run adds its own flags to fl, which
@@ -69,6 +81,10 @@ type cli struct {
 	lookupEnv      func(string) (string, bool)
 	terminal       bool
 	stopSignals    func() // gives SIGINT/SIGTERM their default effect back; nil in tests
+
+	// s3Intercept, set by tests, sees every request of the embedded
+	// server this process starts (s3local.Options.Intercept).
+	s3Intercept func(op string, r *http.Request) *s3local.Error
 }
 
 // usageError is a mistake in the command line: exit status 2.

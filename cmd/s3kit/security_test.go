@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/s3kit/s3kit/handler"
 )
 
 // newTestApp opens the storages of an in-memory embedded server with the
@@ -164,21 +166,39 @@ func TestServeCrossOrigin(t *testing.T) {
 			t.Errorf("%s: %d files stored, had %d", tc.name, after, before)
 		}
 	}
-	// The policy endpoint is behind the same layer.
-	r := httptest.NewRequest(http.MethodPost, "http://localhost:8000/upload/policy", strings.NewReader(`{"filename":"a.txt","size":3}`))
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Sec-Fetch-Site", "cross-site")
-	w := httptest.NewRecorder()
-	a.ServeHTTP(w, r)
-	if w.Code != http.StatusForbidden {
-		t.Errorf("cross-site POST /upload/policy = %d, want 403", w.Code)
+	// The policy endpoints and Uppy's routes are behind the same layer,
+	// and refuse cross-origin requests themselves with the same trusted
+	// origins: a trusted origin passes both.
+	b := newBrowser(t, a)
+	for _, tc := range []struct{ path, body string }{
+		{"/upload/policy", `{"filename":"a.txt","size":3}`},
+		{"/upload/policy/confirm", `{"name":"a.txt","token":"x"}`},
+		{"/s3/multipart", `{"filename":"a.bin","type":"application/octet-stream"}`},
+	} {
+		for origin, refused := range map[string]bool{"https://evil.example": true, "https://app.example.test": false} {
+			r := httptest.NewRequest(http.MethodPost, "http://localhost:8000"+tc.path, strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			r.Header.Set("Origin", origin)
+			r.Header.Set("Cookie", b.cookie)
+			w := httptest.NewRecorder()
+			a.ServeHTTP(w, r)
+			// serve's layer, or the handler's (handler.CodeCrossOrigin).
+			crossOrigin := w.Code == http.StatusForbidden && (strings.Contains(w.Body.String(), "s3kit serve refuses cross-origin") ||
+				strings.Contains(w.Body.String(), handler.CodeCrossOrigin))
+			if crossOrigin != refused {
+				t.Errorf("cross-site POST %s from %s = %d (%.120s); refused for its origin: %v, want %v", tc.path, origin, w.Code, w.Body, crossOrigin, refused)
+			}
+		}
 	}
 }
 
 // TestServePageHeaders: the page sends a Content-Security-Policy that
-// allows its own script and style and the embedded server (its assets and
-// the direct uploads), no inline script, no framing; every answer has
-// nosniff; the page has no inline script, style or handler to allow.
+// allows scripts of its own origin only (not the embedded server's, which
+// serves what users upload), its style from the embedded server (the
+// static storage), connections to it (POST policies, Uppy's parts), no
+// inline script, no framing; every answer has nosniff; the page has one
+// module script, and no inline script, style or handler to allow.
 func TestServePageHeaders(t *testing.T) {
 	a, st := newTestApp(t, nil, serveOptions{})
 	r := httptest.NewRequest(http.MethodGet, "http://localhost:8000/", nil)
@@ -197,7 +217,7 @@ func TestServePageHeaders(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"default-src":     "'none'",
-		"script-src":      "'self' " + s3Origin,
+		"script-src":      "'self'",
 		"style-src":       "'self' " + s3Origin,
 		"connect-src":     "'self' " + s3Origin,
 		"frame-ancestors": "'none'",
@@ -215,8 +235,8 @@ func TestServePageHeaders(t *testing.T) {
 		t.Errorf("the page's X-Content-Type-Options = %q, want nosniff", got)
 	}
 	page := w.Body.String()
-	if m := regexp.MustCompile(`(?i)<script(\s[^>]*)?>`).FindAllString(page, -1); len(m) != 1 || !strings.Contains(m[0], "src=") {
-		t.Errorf("the page's scripts are %q, want one, with src", m)
+	if m := regexp.MustCompile(`(?i)<script(\s[^>]*)?>`).FindAllString(page, -1); len(m) != 1 || m[0] != `<script type="module" src="/scripts/app.js">` {
+		t.Errorf("the page's scripts are %q, want one module, /scripts/app.js", m)
 	}
 	if m := regexp.MustCompile(`(?i)<style|\sstyle=|\son[a-z]+=`).FindString(page); m != "" {
 		t.Errorf("the page has inline style or a handler the CSP would block: %q", m)

@@ -32,17 +32,26 @@ func runServe(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) erro
 
 // parseServe reads serve's command line.
 func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) {
-	cfg := &serveConfig{storage: addStorageFlags(fl, "default"), app: serveOptions{listLimit: 200}}
+	cfg := &serveConfig{storage: addStorageFlags(fl, "default"),
+		app: serveOptions{listLimit: 200, maxFileSize: defaultMaxFileSize, resumable: defaultResumableThreshold}}
 	fl.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "the address to serve on")
 	fl.StringVar(&cfg.s3Addr, "s3-addr", "127.0.0.1:0", "the embedded S3 server's address, when there is one (loopback only)")
 	mode := fl.String("upload-mode", "spool", "how /upload sends files to S3: spool (receive, then upload) or stream (upload as they arrive)")
-	fl.Int64Var(&cfg.app.maxFileSize, "max-file-size", 64<<20, "the largest file accepted, through the server or straight to S3")
+	fl.Var(sizeFlag{&cfg.app.maxFileSize}, "max-file-size", "the largest file accepted, on every path: a `size` in bytes, or with KiB, MiB, GiB or TiB (at most 5TiB)")
+	fl.Var(sizeFlag{&cfg.app.resumable}, "resumable-threshold", "files larger than this `size` go straight to S3 in parts (Uppy, /s3/: pause, resume after a reload); "+
+		"smaller ones through /upload or a POST policy, which take no larger file (5MiB to 5GiB)")
 	fl.DurationVar(&cfg.grace, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long in-flight requests may take before they are cancelled (and their uploads aborted)")
 	hosts := fl.String("allowed-hosts", "", "host names answered besides the loopback ones (localhost, *.localhost, 127.0.0.0/8, [::1]): comma-separated names or addresses, .example.test for a domain and its subdomains, * for any")
 	origins := fl.String("trusted-origins", "", "comma-separated origins (https://app.example.test) whose cross-origin POSTs are accepted")
 	verbose := fl.Bool("v", false, "log every refused request and every storage warning")
 	if err := parse(fl, args); err != nil {
 		return nil, err
+	}
+	switch a := cfg.app; {
+	case a.maxFileSize < 1 || a.maxFileSize > maxObjectSize:
+		return nil, usagef("-max-file-size must be between 1 byte and 5TiB (S3's largest object), got %s", sizeText(a.maxFileSize))
+	case a.resumable < minResumableThreshold || a.resumable > maxSingleUpload:
+		return nil, usagef("-resumable-threshold must be between 5MiB (S3's smallest part) and 5GiB (its largest single upload), got %s", sizeText(a.resumable))
 	}
 	var err error
 	if cfg.app.hosts, err = parseAllowedHosts(*hosts); err != nil {

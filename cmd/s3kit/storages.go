@@ -141,7 +141,7 @@ func (c *cli) openEmbedded(ctx context.Context, sf *storageFlags, s3Addr string)
 	if err != nil {
 		return nil, err
 	}
-	s, err := startEmbedded(sf, s3Addr)
+	s, err := startEmbedded(sf, s3Addr, c.s3Intercept)
 	if err != nil {
 		return nil, err
 	}

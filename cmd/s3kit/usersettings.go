@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/s3kit/s3kit/storage"
 )
@@ -25,40 +24,6 @@ var identitySettings = map[string]bool{
 	"bucket_name": true, "endpoint_url": true, "region_name": true, "addressing_style": true,
 	"proxies": true, "use_ssl": true, "verify": true, "client_config": true, "signature_version": true,
 }
-
-// settingRow is a setting of storage's table: its OPTIONS key and its
-// environment names.
-type settingRow struct {
-	key string
-	env []string
-}
-
-// settingRows reads storage.SettingsTable once: the settings, in its
-// order.
-var settingRows = sync.OnceValues(func() ([]settingRow, error) {
-	var b strings.Builder
-	if err := storage.SettingsTable(&b); err != nil {
-		return nil, err
-	}
-	var rows []settingRow
-	for line := range strings.Lines(b.String()) {
-		cells := strings.Split(line, "|") // "", key, environment, field, default, "\n"
-		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
-			continue
-		}
-		r := settingRow{key: strings.Trim(cells[1], " `")}
-		for name := range strings.SplitSeq(cells[2], ",") {
-			if name = strings.Trim(name, " `"); name != "none" {
-				r.env = append(r.env, name)
-			}
-		}
-		rows = append(rows, r)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("storage.SettingsTable has no rows")
-	}
-	return rows, nil
-})
 
 // userSettings are the settings a user gave, as the embedded server
 // applies them.
@@ -85,11 +50,10 @@ func (n noted) add(key, from string) {
 // String lists the keys in the settings' order: "gzip (AWS_IS_GZIPPED),
 // location (AWS_LOCATION, -config default)".
 func (n noted) String() string {
-	rows, _ := settingRows()
 	var parts []string
-	for _, r := range rows {
-		if from, ok := n[r.key]; ok {
-			parts = append(parts, r.key+" ("+strings.Join(from, ", ")+")")
+	for _, r := range storage.Settings() {
+		if from, ok := n[r.Key]; ok {
+			parts = append(parts, r.Key+" ("+strings.Join(from, ", ")+")")
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -99,24 +63,20 @@ func (n noted) String() string {
 // not "", of the config file at path, whose storages called names are the
 // ones used.
 func readUserSettings(lookup func(string) (string, bool), path string, names []string) (*userSettings, error) {
-	rows, err := settingRows()
-	if err != nil {
-		return nil, err
-	}
 	u := &userSettings{envSet: map[string]bool{}, path: path, fileSet: map[string]map[string]bool{}, taken: noted{}, ignored: noted{}}
 	hidden := map[string]bool{}
-	for _, r := range rows {
-		for _, name := range r.env {
+	for _, r := range storage.Settings() {
+		for _, name := range r.Env {
 			if v, ok := lookup(name); !ok || v == "" {
 				continue
 			}
-			if identitySettings[r.key] {
+			if identitySettings[r.Key] {
 				hidden[name] = true
-				u.ignored.add(r.key, name)
+				u.ignored.add(r.Key, name)
 				continue
 			}
-			u.envSet[r.key] = true
-			u.taken.add(r.key, name)
+			u.envSet[r.Key] = true
+			u.taken.add(r.Key, name)
 			break // the first one set is the one read
 		}
 	}

@@ -8,18 +8,23 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/s3kit/s3kit/storage"
 )
 
-// TestSettingRows: the rows read from storage's table name every setting
-// this file relies on, with their environment names.
+// TestSettingRows: storage's settings name every setting this file
+// relies on, with their environment names, and are the rows of its table.
 func TestSettingRows(t *testing.T) {
-	rows, err := settingRows()
-	if err != nil {
+	var table strings.Builder
+	if err := storage.SettingsTable(&table); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string][]string{}
-	for _, r := range rows {
-		env[r.key] = r.env
+	for _, r := range storage.Settings() {
+		env[r.Key] = r.Env
+		if !strings.Contains(table.String(), "| `"+r.Key+"` |") {
+			t.Errorf("setting %q is not a row of storage.SettingsTable", r.Key)
+		}
 	}
 	for key := range identitySettings {
 		if _, ok := env[key]; !ok {
