@@ -330,3 +330,39 @@ func TestChecksumsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPresignChecksum: a presigned PUT signs the x-amz-checksum-sha256
+// the browser computed (the client must send it, S3 checks the bytes);
+// a POST policy pins it with the checksum algorithm, each an exact
+// condition. Only a SHA-256's 32 bytes are accepted.
+func TestPresignChecksum(t *testing.T) {
+	st := offlineStorage(t, storage.Options{})
+	sum := sha256.Sum256([]byte("file"))
+	b64 := base64.StdEncoding.EncodeToString(sum[:])
+	put, err := st.PresignPut(context.Background(), "a.bin", &storage.PutURLOptions{ChecksumSHA256: sum[:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := put.Header["X-Amz-Checksum-Sha256"]; got != b64 || !strings.Contains(put.URL, "x-amz-checksum-sha256") {
+		t.Errorf("presigned PUT: header %q, URL %s; want x-amz-checksum-sha256 %s signed", got, put.URL, b64)
+	}
+	if _, err := st.PresignPut(context.Background(), "a.bin", &storage.PutURLOptions{ChecksumSHA256: sum[:20]}); err == nil {
+		t.Error("PresignPut took a 20-byte SHA-256")
+	}
+	post, err := st.PresignPost(context.Background(), "a.bin", &storage.PostOptions{ChecksumSHA256: sum[:]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if post.Fields["x-amz-checksum-algorithm"] != "SHA256" || post.Fields["x-amz-checksum-sha256"] != b64 {
+		t.Errorf("POST fields %v lack the checksum", post.Fields)
+	}
+	conds := strings.Join(policyConditions(t, post), " ")
+	for _, want := range []string{`{"x-amz-checksum-algorithm":"SHA256"}`, `{"x-amz-checksum-sha256":"` + b64 + `"}`} {
+		if !strings.Contains(conds, want) {
+			t.Errorf("policy conditions %s lack %s", conds, want)
+		}
+	}
+	if _, err := st.PresignPost(context.Background(), "a.bin", &storage.PostOptions{ChecksumSHA256: sum[:4]}); err == nil {
+		t.Error("PresignPost took a 4-byte SHA-256")
+	}
+}
