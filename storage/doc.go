@@ -180,7 +180,10 @@
 // Put, PartSize × Concurrency plus one buffer (32.25 MiB with the
 // defaults).
 // Compressed bodies (Gzip) are streams too, compressed before they are
-// buffered. A cancelled context or a failure leaves no object and no open
+// buffered. A seekable body is read once ahead of the SDK for its
+// checksum, through one pooled 256 KiB buffer per part in flight (1 MiB
+// per Put with the defaults, outside BufferMemory); a stream's parts are
+// summed in their buffers. A cancelled context or a failure leaves no object and no open
 // multipart upload.
 //
 // # Errors
