@@ -366,3 +366,39 @@ func TestPresignChecksum(t *testing.T) {
 		t.Error("PresignPost took a 4-byte SHA-256")
 	}
 }
+
+// TestChecksumAlgorithmSetting: checksum_algorithm is read from Go, the
+// environment and a config file in any case, spelled as S3 does, and a
+// wrong value names the setting.
+func TestChecksumAlgorithmSetting(t *testing.T) {
+	for _, c := range []struct {
+		opts storage.Options
+		env  []string
+		want string
+	}{
+		{storage.Options{}, nil, "CRC64NVME"},
+		{storage.Options{ChecksumAlgorithm: "crc32c"}, nil, "CRC32C"},
+		{storage.Options{}, []string{"AWS_S3_CHECKSUM_ALGORITHM", "None"}, "none"},
+		{storage.Options{ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "when_required"}}, nil, "none"},
+		{storage.Options{ChecksumAlgorithm: "SHA256", ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "when_required"}}, nil, "SHA256"},
+	} {
+		c.opts.LookupEnv = env(c.env...)
+		c.opts.EndpointURL, c.opts.AccessKey, c.opts.SecretKey = "http://127.0.0.1:9", "AKID", "SECRET"
+		c.opts.BucketName = "b"
+		st, err := storage.New(context.Background(), c.opts)
+		if err != nil {
+			t.Fatalf("%+v %v: %v", c.opts.ChecksumAlgorithm, c.env, err)
+		}
+		if got := st.ChecksumAlgorithm(); got != c.want {
+			t.Errorf("%q %v: %s, want %s", c.opts.ChecksumAlgorithm, c.env, got, c.want)
+		}
+	}
+	_, err := storage.New(context.Background(), storage.Options{BucketName: "b", LookupEnv: env("AWS_S3_CHECKSUM_ALGORITHM", "md5")})
+	if err == nil || !strings.Contains(err.Error(), "AWS_S3_CHECKSUM_ALGORITHM") {
+		t.Errorf("a wrong checksum_algorithm: %v, want an error naming AWS_S3_CHECKSUM_ALGORITHM", err)
+	}
+	_, err = storage.New(context.Background(), storage.Options{BucketName: "b", LookupEnv: env(), ObjectParameters: storage.ObjectParameters{ChecksumAlgorithm: "xx"}})
+	if err == nil || !strings.Contains(err.Error(), "ChecksumAlgorithm") {
+		t.Errorf("a wrong object parameter ChecksumAlgorithm: %v", err)
+	}
+}

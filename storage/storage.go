@@ -202,6 +202,12 @@ func (s *Storage) compresses(p *ObjectParameters) bool {
 	return *s.opts.Gzip && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
 }
 
+// ChecksumAlgorithm returns the checksum Put sends with every object:
+// checksum_algorithm resolved ("CRC64NVME" by default, "none" when the
+// client computes checksums only when required). See # Integrity in the
+// package documentation.
+func (s *Storage) ChecksumAlgorithm() string { return s.alg.String() }
+
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }
 
