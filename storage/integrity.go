@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -182,6 +183,14 @@ func (m *payloadHash) HandleFinalize(ctx context.Context, in middleware.Finalize
 // of the same algorithm means S3 stored other bytes than those sent.
 func (info *Info) confirm(out any, alg algorithm, sent string) error {
 	a, v, t := confirmedChecksum(out, alg)
+	if t == "" && v != "" {
+		// A server that sends no type (SeaweedFS, for a PutObject): a
+		// COMPOSITE value ends in "-N", a FULL_OBJECT one does not.
+		t = string(types.ChecksumTypeFullObject)
+		if strings.Contains(v, "-") {
+			t = string(types.ChecksumTypeComposite)
+		}
+	}
 	if a != algNone {
 		info.ChecksumAlgorithm, info.Checksum, info.ChecksumType = a.String(), v, t
 	}

@@ -29,7 +29,7 @@ type Info struct {
 	// the compressed ones of a gzip object. Empty when S3 gave none.
 	ChecksumAlgorithm string // CRC64NVME, CRC32, CRC32C, SHA1 or SHA256
 	Checksum          string // base64, as S3 gives it; "...-N" for a COMPOSITE checksum of N parts
-	ChecksumType      string // FULL_OBJECT (of the whole object) or COMPOSITE (of the part checksums)
+	ChecksumType      string // FULL_OBJECT (of the whole object) or COMPOSITE (of the part checksums); from the "-N" when S3 does not say
 
 	// SHA256 is the SHA-256 of the content, in hex as sha256sum prints it:
 	// of the bytes given to Put, before any compression. Set by Put only,
