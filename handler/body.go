@@ -37,6 +37,7 @@ type client struct {
 	maxBody  int64              // MaxRequestSize, for the 413's message
 	cancel   context.CancelFunc // stops the request's work
 	failed   *Error             // the first failure, answered to every later read
+	digest   *requestDigest     // the request's Content-Digest, hashed as it is read; nil: none
 }
 
 // openBody sets up the layers for r. cancel stops the request's work when
@@ -78,6 +79,9 @@ func (c *client) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := c.src.Read(p)
+	if c.digest != nil {
+		c.digest.write(p[:n])
+	}
 	if err != nil && err != io.EOF {
 		return n, c.fail(err)
 	}

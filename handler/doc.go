@@ -63,6 +63,44 @@
 // attachment unless InlineTypes lists them, so that an uploaded page
 // cannot run in the site's origin.
 //
+// # Digests
+//
+// A client can prove that the bytes stored are the bytes it sent, with
+// RFC 9530 digests, checked before anything counts:
+//
+//   - For the whole request, a Content-Digest or Repr-Digest header with
+//     sha-256 or sha-512 (`Content-Digest: sha-256=:<base64>:`). It covers
+//     the whole multipart body, so the handler checks it once it has read
+//     the body to its end, which it does as soon as the bytes of a file
+//     end, before the storage commits that file: the request's last file
+//     (the only one, in the usual form) is never stored when the digest
+//     does not match, its single PutObject never sent or its multipart
+//     upload aborted. Files before the last are committed before the end
+//     of the request is read (S3 cannot check a digest of the whole form),
+//     and deleted again.
+//   - For each file, a form field named after the file field with
+//     DigestFieldSuffix (the digest of the file in "avatar" is
+//     "avatar.digest"), sent before its file, holding `sha-256=:<base64>:`
+//     or the 64 hex digits sha256sum prints; several files in one field
+//     take its values in order. Clients that can set part headers may send
+//     the part's own Content-Digest or Repr-Digest instead (when both are
+//     given they must agree). The digest goes to the storage
+//     (storage.SaveOptions.ExpectSHA256), which computes the file's SHA-256
+//     in the pass that reads it: a file sent in one PutObject is not sent
+//     when it does not match, and is sent with the digest as its
+//     x-amz-checksum-sha256 so that S3 checks the bytes it receives
+//     against it too; a multipart upload, whose full-object SHA-256 S3
+//     cannot check, is checked here before it is completed, and aborted.
+//     A compressed file (the storage's gzip) is checked on the bytes
+//     received; S3 checks its own checksum of the compressed bytes. The
+//     answer gives the checked digest of each such file as "sha256" (hex).
+//
+// A digest that does not match is 400 digest_mismatch, and nothing of the
+// request stays. A digest with no algorithm the handler checks, or that
+// is not RFC 9530 syntax, is 400 invalid_digest, with
+// Want-Content-Digest and Want-Repr-Digest naming those it checks; so is
+// a digest field after its file (or with no file).
+//
 // # Limits
 //
 // Every input is bounded, with Django's defaults where Django has one:
@@ -166,6 +204,8 @@
 // "message", "code": "..."}), with one of these statuses and codes:
 //
 //	400 malformed_request      not multipart, no boundary, truncated, reset or broken body
+//	400 digest_mismatch        the request or a file does not match its digest (see # Digests)
+//	400 invalid_digest         a digest that cannot be checked, or a digest field after its file
 //	400 no_file                no file part (empty file inputs are skipped)
 //	400 invalid_filename       a file name with no usable character, or a key the storage refuses
 //	400 unexpected_file_field  a file in a field not listed in FileFields

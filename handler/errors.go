@@ -55,6 +55,8 @@ const (
 	CodeTooManyParts         = "too_many_parts"
 	CodePartTooSmall         = "part_too_small"
 	CodeInvalidPart          = "invalid_part"
+	CodeDigestMismatch       = "digest_mismatch"
+	CodeInvalidDigest        = "invalid_digest"
 	CodeInternal             = "internal_error"
 )
 
@@ -104,6 +106,8 @@ func storageError(ctx context.Context, err error) error {
 		return he // a Saver of the user's that chose its answer
 	case errors.Is(err, storage.ErrInvalidName):
 		return errBadKey
+	case errors.Is(err, storage.ErrDigestMismatch):
+		return errFileDigest
 	case errors.Is(err, storage.ErrExist):
 		// Overwrite off, and a writer that overwrites took the name of a
 		// large streamed file while it uploaded.

@@ -3,6 +3,7 @@ package handler_test
 import (
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/url"
@@ -110,7 +111,11 @@ func (f *fakeDirect) PresignDirect(_ context.Context, op storage.DirectOp, name 
 		q.Set("partNumber", strconv.Itoa(int(opts.PartNumber)))
 	}
 	q.Set("expire", opts.Expire.String())
-	return &storage.PresignedRequest{Method: "PUT", URL: "fake://bucket/" + f.key(name) + "?" + q.Encode()}, nil
+	pr := &storage.PresignedRequest{Method: "PUT", URL: "fake://bucket/" + f.key(name) + "?" + q.Encode()}
+	if opts.ChecksumSHA256 != nil {
+		pr.Header = map[string]string{"X-Amz-Checksum-Sha256": base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}
+	}
+	return pr, nil
 }
 
 // send does what S3 would do with a presigned URL and a body: stores a

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -18,8 +19,9 @@ import (
 const sniffLen = 3072
 
 // saveFile sniffs, checks and stores one file part. A non-nil File is
-// stored, even with an error.
-func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multipart.Part, field, filename string) (*File, error) {
+// stored, even with an error. The file's digest goes to the storage,
+// which stores nothing when the bytes do not match it.
+func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multipart.Part, field, filename string, check fileCheck) (*File, error) {
 	name, err := storage.ValidName(filename)
 	if err != nil {
 		return nil, errBadFilename
@@ -29,6 +31,7 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 		return nil, err
 	}
 	pr := h.partReader(p)
+	pr.atEnd = check.atEnd
 	head, err := pr.head()
 	if err != nil {
 		return nil, err
@@ -37,6 +40,7 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 	if err != nil {
 		return nil, err
 	}
+	opts.ExpectSHA256 = check.sha256
 	src, closeSrc, err := h.source(head, pr)
 	if err != nil {
 		return nil, err
@@ -55,6 +59,9 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 	f := &File{
 		Field: field, Filename: filename, Name: info.Name, Size: pr.n,
 		ContentType: opts.Params.ContentType, ContentEncoding: info.ContentEncoding, ETag: info.ETag,
+	}
+	if check.sha256 != nil {
+		f.SHA256 = hex.EncodeToString(check.sha256) // the storage checked it
 	}
 	if h.urler != nil {
 		if f.URL, err = h.urler.URL(ctx, info.Name, h.opts.URLOptions); err != nil {
@@ -166,7 +173,8 @@ type partReader struct {
 	limit int64 // -1: none
 	err   *Error
 
-	tooLarge *Error // the error past limit
+	tooLarge *Error        // the error past limit
+	atEnd    func() *Error // run once when the part's bytes end; its error replaces the end
 }
 
 func (h *UploadHandler) partReader(p *multipart.Part) *partReader {
@@ -184,6 +192,12 @@ func (pr *partReader) Read(p []byte) (int, error) {
 		pr.err = pr.tooLarge
 	case err != nil && err != io.EOF:
 		pr.err = partError(err)
+	case err == io.EOF && pr.atEnd != nil:
+		end := pr.atEnd
+		pr.atEnd = nil
+		if pr.err = end(); pr.err == nil {
+			return n, io.EOF
+		}
 	default:
 		return n, err
 	}

@@ -1,12 +1,14 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strings"
 )
 
 // form is the state of one request's multipart form as it is read: what
@@ -17,6 +19,11 @@ type form struct {
 	files      int   // file parts seen, empty ones included
 	fields     int   // other parts seen, nameless ones included
 	fieldsLeft int64 // bytes of names and values that may still be held
+
+	digest  *requestDigest      // the request's digest; nil: none
+	digests map[string][][]byte // per file field, the digests of its next files, in order
+	pending *multipart.Part     // a part read ahead (see finishForm)
+	ended   bool                // the form's end was read ahead
 }
 
 // receive reads the parts one by one, storing files as they come and
@@ -28,7 +35,7 @@ type form struct {
 // when it fails.
 func (h *UploadHandler) receive(ctx context.Context, r *http.Request, f *form, res *Result) error {
 	for {
-		p, err := f.next(h.headerBudget())
+		p, err := f.nextPart(h.headerBudget())
 		if err == io.EOF {
 			break
 		}
@@ -45,10 +52,62 @@ func (h *UploadHandler) receive(ctx context.Context, r *http.Request, f *form, r
 			return err
 		}
 	}
+	if err := f.digest.verify(f.body); err != nil {
+		return err // after the last file: those stored are deleted
+	}
+	for _, ds := range f.digests {
+		if len(ds) > 0 {
+			return errDigestOrphan
+		}
+	}
 	if len(res.Files) == 0 {
 		return errNoFile
 	}
 	return nil
+}
+
+// nextPart returns the part read ahead, if any, else the next one.
+func (f *form) nextPart(budget int64) (*multipart.Part, error) {
+	switch {
+	case f.pending != nil:
+		p := f.pending
+		f.pending = nil
+		return p, nil
+	case f.ended:
+		return nil, io.EOF
+	}
+	return f.next(budget)
+}
+
+// finishForm runs when the bytes of a file end, before its end is
+// reported to the storage, when the request has a digest: it reads the
+// fields that follow, up to the next file part (kept for receive) or the
+// end of the form, and at the end checks the request's digest, so that
+// the request's last file is never stored when the digest does not match
+// (its upload fails instead). Files before the last are stored before the
+// end of the request is read; they are deleted when the digest fails.
+func (h *UploadHandler) finishForm(f *form, res *Result) *Error {
+	for {
+		p, err := f.next(h.headerBudget())
+		if err == io.EOF {
+			f.ended = true
+			if err := f.digest.verify(f.body); err != nil {
+				return partError(err)
+			}
+			return nil
+		}
+		if err != nil {
+			return partError(err)
+		}
+		field, _, isFile := disposition(p)
+		if isFile {
+			f.pending = p
+			return nil
+		}
+		if err := h.readField(f, p, field, res); err != nil {
+			return partError(err)
+		}
+	}
 }
 
 // next returns the next part, reading at most budget bytes for its
@@ -82,7 +141,14 @@ func (h *UploadHandler) readFile(ctx context.Context, r *http.Request, f *form, 
 	if h.fileFields != nil && !h.fileFields[field] {
 		return newError(http.StatusBadRequest, CodeUnexpectedField, "the field %q does not take files", field)
 	}
-	file, err := h.saveFile(ctx, r, p, field, filename)
+	check, err := f.fileCheck(p, field)
+	if err != nil {
+		return err
+	}
+	if f.digest != nil {
+		check.atEnd = func() *Error { return h.finishForm(f, res) }
+	}
+	file, err := h.saveFile(ctx, r, p, field, filename, check)
 	if file != nil {
 		res.Files = append(res.Files, file) // stored, even on error: rolled back
 	}
@@ -104,10 +170,47 @@ func (h *UploadHandler) readField(f *form, p *multipart.Part, field string, res 
 	if f.fieldsLeft -= int64(len(v)); f.fieldsLeft < 0 {
 		return errFieldsSize
 	}
+	if base, ok := strings.CutSuffix(field, DigestFieldSuffix); ok && base != "" {
+		sum, err := fileDigest(string(v))
+		if err != nil {
+			return err
+		}
+		if f.digests == nil {
+			f.digests = map[string][][]byte{}
+		}
+		f.digests[base] = append(f.digests[base], sum)
+	}
 	if field != "" {
 		res.Fields.Add(field, string(v))
 	}
 	return nil
+}
+
+// fileCheck is what is checked of a file besides its limits: the digest
+// it came with, and what runs when its bytes end.
+type fileCheck struct {
+	sha256 []byte        // nil: no digest
+	atEnd  func() *Error // nil: nothing
+}
+
+// fileCheck takes the digest of the next file of field: the first digest
+// field of the field not yet used, and the part's own Content-Digest or
+// Repr-Digest header; when both are given, they must agree.
+func (f *form) fileCheck(p *multipart.Part, field string) (fileCheck, error) {
+	var c fileCheck
+	if ds := f.digests[field]; len(ds) > 0 {
+		c.sha256, f.digests[field] = ds[0], ds[1:]
+	}
+	own, err := partDigest(p)
+	switch {
+	case err != nil:
+		return c, err
+	case own != nil && c.sha256 != nil && !bytes.Equal(own, c.sha256):
+		return c, errFileDigest
+	case own != nil:
+		c.sha256 = own
+	}
+	return c, nil
 }
 
 // partError is the answer to an error of the multipart reader: the body's

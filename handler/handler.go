@@ -392,6 +392,7 @@ type File struct {
 	ContentType     string // sniffed from the bytes
 	ContentEncoding string // "gzip" when the storage compressed it
 	ETag            string // as S3 returned it, quoted
+	SHA256          string // the SHA-256 of the bytes received, hex, when the file came with a digest (checked)
 
 	// Extra holds keys that OnSaved adds to the JSON object of the file;
 	// it cannot replace the keys above.
@@ -400,7 +401,8 @@ type File struct {
 
 // MarshalJSON encodes the file as an object with the keys field,
 // filename, name, url (when known), size, content_type,
-// content_encoding (when set), etag and those of Extra.
+// content_encoding (when set), etag, sha256 (when the file came with a
+// digest) and those of Extra.
 func (f *File) MarshalJSON() ([]byte, error) {
 	m := make(map[string]any, len(f.Extra)+8)
 	for k, v := range f.Extra {
@@ -413,6 +415,9 @@ func (f *File) MarshalJSON() ([]byte, error) {
 	}
 	if f.ContentEncoding != "" {
 		m["content_encoding"] = f.ContentEncoding
+	}
+	if f.SHA256 != "" {
+		m["sha256"] = f.SHA256
 	}
 	return jsonMarshal(m)
 }
@@ -436,12 +441,19 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
+	digest, err := newRequestDigest(r)
+	if err != nil {
+		w.Header().Set("Want-Content-Digest", wantDigest)
+		w.Header().Set("Want-Repr-Digest", wantDigest)
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	body, client := h.openBody(w, r, cancel)
 	defer body.release()
 	defer client.done()
-	f := &form{mr: multipart.NewReader(body, boundary), body: body, fieldsLeft: h.opts.MaxFieldsSize}
+	client.digest = digest
+	f := &form{mr: multipart.NewReader(body, boundary), body: body, fieldsLeft: h.opts.MaxFieldsSize, digest: digest}
 	res := &Result{Fields: url.Values{}}
 	err = h.receive(ctx, r, f, res)
 	if err == nil && r.Context().Err() != nil {

@@ -88,12 +88,16 @@ type PolicyOptions struct {
 }
 
 // PolicyHandler is an http.Handler for direct browser uploads: a POST
-// with the JSON {"filename": "...", "content_type": "...", "size": n}
-// (content_type and size optional) is answered 200 with a presigned POST
-// policy {"url", "fields", "name", "expires"} (and "put" with
-// PolicyOptions.PUT). The browser then posts a form with the fields and
-// the file straight to the URL; S3 enforces the key prefix, the size range
-// and the content type, and answers 204. Create one with
+// with the JSON {"filename": "...", "content_type": "...", "size": n,
+// "sha256": "..."} (content_type, size and sha256 optional) is answered
+// 200 with a presigned POST policy {"url", "fields", "name", "expires"}
+// (and "put" with PolicyOptions.PUT). The browser then posts a form with
+// the fields and the file straight to the URL; S3 enforces the key
+// prefix, the size range and the content type, and answers 204. A sha256
+// (the file's SHA-256 as the browser computed it with crypto.subtle, in
+// RFC 9530 form "sha-256=:base64:" or as 64 hex digits) is pinned in the
+// policy and signed in the PUT: S3 refuses other bytes (see
+// storage.PostOptions.ChecksumSHA256). Create one with
 // NewPolicyHandler; it is safe for concurrent use.
 type PolicyHandler struct {
 	p      Presigner
@@ -174,6 +178,7 @@ type policyRequest struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"` // RFC 9530 sha-256=:base64: or 64 hex digits
 }
 
 // policyAnswer is the JSON answer: the policy, a PUT when asked, and the
@@ -222,11 +227,17 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if err != nil {
 		return nil, err
 	}
+	var sum []byte
+	if req.SHA256 != "" {
+		if sum, err = fileDigest(req.SHA256); err != nil {
+			return nil, err
+		}
+	}
 	stored, err := h.opts.Key(r, name)
 	if err != nil {
 		return nil, err
 	}
-	return h.presign(r.Context(), req, name, stored, ct)
+	return h.presign(r.Context(), req, name, stored, ct, sum)
 }
 
 // readPolicyRequest decodes the JSON request, within 16 KiB.
@@ -279,13 +290,14 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 
 // presign signs the POST policy for exactly stored, the PUT when asked,
 // and the token of the Confirm endpoint.
-func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string) (*policyAnswer, error) {
+func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string, sum []byte) (*policyAnswer, error) {
 	params := storage.ObjectParameters{ContentType: ct}
 	if h.types.attachment(ct) {
 		params.ContentDisposition = storage.Attachment(name)
 	}
 	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
 		Expire: h.opts.Expire, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
+		ChecksumSHA256: sum,
 	})
 	if err != nil {
 		return nil, storageError(ctx, err)
@@ -294,7 +306,7 @@ func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, st
 	if h.put != nil && req.Size > 0 {
 		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
 			Expire: h.opts.Expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
-			ContentLength: req.Size, IfNoneMatch: true,
+			ContentLength: req.Size, IfNoneMatch: true, ChecksumSHA256: sum,
 		})
 		if err != nil {
 			return nil, storageError(ctx, err)

@@ -1,7 +1,11 @@
 package handler_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -150,5 +154,43 @@ func TestNewPolicyHandlerErrors(t *testing.T) {
 	}
 	if _, err := handler.NewPolicyHandler(nil, handler.PolicyOptions{}); err == nil {
 		t.Error("NewPolicyHandler(nil) = nil error")
+	}
+}
+
+// TestPolicySHA256: a client's sha256 (RFC 9530 or hex) is pinned in the
+// POST policy and the PUT; a malformed one is 400 invalid_digest.
+func TestPolicySHA256(t *testing.T) {
+	sum := sha256.Sum256([]byte("x"))
+	for _, c := range []struct {
+		value  string
+		status int
+	}{
+		{"sha-256=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":", 200},
+		{hex.EncodeToString(sum[:]), 200},
+		{"sha-512=:" + base64.StdEncoding.EncodeToString(sum[:]) + ":", 400},
+		{"abc", 400},
+	} {
+		p := &fakePresigner{}
+		h, err := handler.NewPolicyHandler(p, handler.PolicyOptions{PUT: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := `{"filename": "a.png", "content_type": "image/png", "size": 1, "sha256": "` + c.value + `"}`
+		r := httptest.NewRequest(http.MethodPost, "/policy", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != c.status {
+			t.Fatalf("sha256 %q: %d %s, want %d", c.value, w.Code, w.Body, c.status)
+		}
+		if c.status != 200 {
+			if !strings.Contains(w.Body.String(), handler.CodeInvalidDigest) {
+				t.Errorf("sha256 %q: %s, want invalid_digest", c.value, w.Body)
+			}
+			continue
+		}
+		if !bytes.Equal(p.opts.ChecksumSHA256, sum[:]) || p.put == nil || !bytes.Equal(p.put.ChecksumSHA256, sum[:]) {
+			t.Errorf("sha256 %q: POST pinned %x, PUT %+v; want %x in both", c.value, p.opts.ChecksumSHA256, p.put, sum)
+		}
 	}
 }

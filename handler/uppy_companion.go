@@ -78,7 +78,11 @@ func (h *UppyHandler) create(r *http.Request, c *caller) (any, error) {
 
 // signPart answers GET multipart/{uploadId}/{partNumber}?key= with {url,
 // expires}: a presigned UploadPart that signs no content type and no
-// checksum, as the browser PUTs the slice with neither.
+// checksum, as Uppy PUTs the slice with neither. A client that computes
+// the part's SHA-256 adds &sha256= (RFC 9530 or hex): it is signed, and
+// the answer's headers ({"X-Amz-Checksum-Sha256": ...}, which Uppy's
+// signPart result carries as it is) must be sent with the part; S3
+// refuses other bytes.
 func (h *UppyHandler) signPart(r *http.Request, c *caller) (any, error) {
 	name, _, id, err := h.upload(r, c, false)
 	if err != nil {
@@ -88,11 +92,28 @@ func (h *UppyHandler) signPart(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr, err := h.s.PresignDirect(r.Context(), storage.DirectUploadPart, name, &storage.DirectOptions{UploadID: id, PartNumber: n, Expire: h.opts.Expire})
+	sum, err := partSHA256(r.URL.Query().Get("sha256"))
+	if err != nil {
+		return nil, err
+	}
+	pr, err := h.s.PresignDirect(r.Context(), storage.DirectUploadPart, name, &storage.DirectOptions{UploadID: id, PartNumber: n, Expire: h.opts.Expire, ChecksumSHA256: sum})
 	if err != nil {
 		return nil, storageError(r.Context(), err)
 	}
-	return map[string]any{"url": pr.URL, "expires": seconds(h.opts.Expire)}, nil
+	ans := map[string]any{"url": pr.URL, "expires": seconds(h.opts.Expire)}
+	if pr.Header != nil {
+		ans["headers"] = pr.Header
+	}
+	return ans, nil
+}
+
+// partSHA256 reads the optional sha256 of a part's bytes; nil when
+// absent.
+func partSHA256(v string) ([]byte, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return fileDigest(v)
 }
 
 // maxBatch bounds the parts of one batch request.
@@ -100,26 +121,47 @@ const maxBatch = 1000
 
 // signBatch answers GET multipart/{uploadId}/batch?key=&partNumbers=1,2
 // with {presignedUrls: {"1": url, ...}}, at most 1000 parts at a time.
+// A client that computes the parts' SHA-256 adds one &sha256= per part,
+// in the order of partNumbers: each is signed, and the answer's headers
+// ({"1": {"X-Amz-Checksum-Sha256": ...}, ...}) must be sent with the
+// parts.
 func (h *UppyHandler) signBatch(r *http.Request, c *caller) (any, error) {
 	name, _, id, err := h.upload(r, c, false)
 	if err != nil {
 		return nil, err
 	}
 	list := strings.Split(r.URL.Query().Get("partNumbers"), ",")
-	if len(list) > maxBatch {
+	sums := r.URL.Query()["sha256"]
+	switch {
+	case len(list) > maxBatch:
 		return nil, newError(http.StatusBadRequest, CodeMalformed, "at most %d parts at a time", maxBatch)
+	case len(sums) > 0 && len(sums) != len(list):
+		return nil, newError(http.StatusBadRequest, CodeInvalidDigest, "one sha256 per part number, or none")
 	}
 	urls := make(map[string]string, len(list))
-	for _, s := range list {
+	headers := map[string]map[string]string{}
+	for i, s := range list {
 		n, err := h.partNumber(s)
 		if err != nil {
 			return nil, err
 		}
-		pr, err := h.s.PresignDirect(r.Context(), storage.DirectUploadPart, name, &storage.DirectOptions{UploadID: id, PartNumber: n, Expire: h.opts.Expire})
+		opts := &storage.DirectOptions{UploadID: id, PartNumber: n, Expire: h.opts.Expire}
+		if len(sums) > 0 {
+			if opts.ChecksumSHA256, err = fileDigest(sums[i]); err != nil {
+				return nil, err
+			}
+		}
+		pr, err := h.s.PresignDirect(r.Context(), storage.DirectUploadPart, name, opts)
 		if err != nil {
 			return nil, storageError(r.Context(), err)
 		}
 		urls[strconv.Itoa(int(n))] = pr.URL
+		if pr.Header != nil {
+			headers[strconv.Itoa(int(n))] = pr.Header
+		}
+	}
+	if len(headers) > 0 {
+		return map[string]any{"presignedUrls": urls, "headers": headers}, nil
 	}
 	return map[string]any{"presignedUrls": urls}, nil
 }

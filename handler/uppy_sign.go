@@ -20,6 +20,7 @@ type signRequest struct {
 	Key        string `json:"key"`
 	UploadID   string `json:"uploadId"`
 	PartNumber int32  `json:"partNumber"`
+	SHA256     string `json:"sha256"` // of the bytes of a PUT, when the client computed it
 }
 
 // presign answers POST presign {method, key, uploadId?, partNumber?} with
@@ -64,11 +65,22 @@ func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	if op == storage.DirectPutObject || op == storage.DirectUploadPart {
 		exp = h.opts.Expire
 	}
-	pr, err := h.s.PresignDirect(r.Context(), op, name, &storage.DirectOptions{UploadID: req.UploadID, PartNumber: req.PartNumber, Expire: exp})
+	sum, err := partSHA256(req.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	if sum != nil && op != storage.DirectPutObject && op != storage.DirectUploadPart {
+		return nil, newError(http.StatusBadRequest, CodeInvalidDigest, "only a PUT sends bytes to check a sha256 of")
+	}
+	pr, err := h.s.PresignDirect(r.Context(), op, name, &storage.DirectOptions{UploadID: req.UploadID, PartNumber: req.PartNumber, Expire: exp, ChecksumSHA256: sum})
 	if err != nil {
 		return nil, storageError(r.Context(), err)
 	}
-	return map[string]any{"url": pr.URL, "method": pr.Method, "key": h.locPfx + name}, nil
+	ans := map[string]any{"url": pr.URL, "method": pr.Method, "key": h.locPfx + name}
+	if pr.Header != nil {
+		ans["headers"] = pr.Header
+	}
+	return ans, nil
 }
 
 // errNotSigned refuses a call outside the table.

@@ -2,9 +2,13 @@ package handler_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -388,5 +392,49 @@ func TestUppyBodyBounds(t *testing.T) {
 	}
 	if status, raw := b.complete(c, parts); status != 400 || errorOf(t, raw) != handler.CodeInvalidPart {
 		t.Errorf("completion naming 10,000 parts never sent = %d %.200s, want 400 %s (the body fits)", status, raw, handler.CodeInvalidPart)
+	}
+}
+
+// TestUppyPartChecksum: part URLs sign a checksum only when the client
+// gives the part's sha256 (Uppy does not: its URLs stay unsigned for
+// it), and then answer the header to send, for one part, a batch and
+// signRequest's PUT.
+func TestUppyPartChecksum(t *testing.T) {
+	f := newFakeDirect("")
+	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
+	var c created
+	status, raw := b.create("f.bin", "")
+	b.must(status, raw, &c)
+	sum := sha256.Sum256([]byte("part"))
+	want := base64.StdEncoding.EncodeToString(sum[:])
+	var one struct {
+		URL     string
+		Headers map[string]string
+	}
+	status, raw = b.call("GET", uploadPath(c.UploadID, c.Key, "/1"), nil)
+	b.must(status, raw, &one)
+	if one.Headers != nil {
+		t.Errorf("a part URL without sha256 answered headers %v", one.Headers)
+	}
+	status, raw = b.call("GET", uploadPath(c.UploadID, c.Key, "/1")+"&sha256="+hex.EncodeToString(sum[:]), nil)
+	b.must(status, raw, &one)
+	if one.Headers["X-Amz-Checksum-Sha256"] != want {
+		t.Errorf("part URL with sha256: %s, want the header %s", raw, want)
+	}
+	var batch struct {
+		PresignedUrls map[string]string
+		Headers       map[string]map[string]string
+	}
+	q := "&partNumbers=1,2&sha256=" + hex.EncodeToString(sum[:]) + "&sha256=" + url.QueryEscape("sha-256=:"+want+":")
+	status, raw = b.call("GET", uploadPath(c.UploadID, c.Key, "/batch")+q, nil)
+	b.must(status, raw, &batch)
+	if len(batch.PresignedUrls) != 2 || batch.Headers["1"]["X-Amz-Checksum-Sha256"] != want || batch.Headers["2"]["X-Amz-Checksum-Sha256"] != want {
+		t.Errorf("batch with sha256s: %s", raw)
+	}
+	if status, raw := b.call("GET", uploadPath(c.UploadID, c.Key, "/batch")+"&partNumbers=1,2&sha256="+hex.EncodeToString(sum[:]), nil); status != 400 {
+		t.Errorf("batch with fewer sha256s than parts: %d %s", status, raw)
+	}
+	if status, raw := b.call("GET", uploadPath(c.UploadID, c.Key, "/1")+"&sha256=nothex", nil); status != 400 {
+		t.Errorf("part URL with a malformed sha256: %d %s", status, raw)
 	}
 }

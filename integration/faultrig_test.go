@@ -72,6 +72,16 @@ func newFaultRig(t *testing.T, opts storage.Options, popts faultproxy.Options) *
 		so.Logger = logging.Nop{}
 	}
 	o.AddressingStyle = "path" // the proxy reads the bucket from the path
+	if tc := p.ClientTLS(); tc != nil {
+		// faultproxy.Options.TLS: trust the proxy's certificate.
+		transport := o.ConfigureTransport
+		o.ConfigureTransport = func(tr *http.Transport) {
+			if transport != nil {
+				transport(tr)
+			}
+			tr.TLSClientConfig = tc
+		}
+	}
 	o.ClientConfig.S3.AddressingStyle = "path"
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

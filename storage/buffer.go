@@ -57,10 +57,12 @@ func (g segment) buf() []byte {
 
 func (g segment) bytes() []byte { return g.buf()[:g.n] }
 
-// part is the bytes of one part, or of a whole small body, in segments.
+// part is the bytes of one part, or of a whole small body, in segments,
+// and their sum in the Put's checksum algorithm, taken as they were read.
 type part struct {
 	segs []segment
 	n    int64
+	sum  sum
 }
 
 // budget is a FIFO weighted semaphore of bytes, shared by the streams of
@@ -244,10 +246,12 @@ func (a *allowance) close() {
 	a.b.release(held)
 }
 
-// streamReader reads a stream into parts under an allowance.
+// streamReader reads a stream into parts under an allowance, summing
+// each part in alg.
 type streamReader struct {
 	r   io.Reader
 	mem *allowance
+	alg algorithm
 	got int64 // bytes read so far
 	eof bool
 }
@@ -257,6 +261,9 @@ type streamReader struct {
 // MinPartSize bytes (a part S3 accepts), and otherwise waits for a
 // segment given back (by a part of this stream in flight) or ctx.
 func (sr *streamReader) fill(ctx context.Context, p *part, max, shortAt int64) error {
+	if p.n == 0 {
+		p.sum = newSum(sr.alg)
+	}
 	for !sr.eof && p.n < max {
 		g, err := sr.segment(ctx, p, shortAt)
 		if err != nil {
@@ -277,6 +284,7 @@ func (sr *streamReader) fill(ctx context.Context, p *part, max, shortAt int64) e
 			continue
 		}
 		p.segs = append(p.segs, g)
+		p.sum.write(g.bytes())
 		p.n += int64(g.n)
 		sr.got += int64(g.n)
 	}

@@ -249,3 +249,18 @@ func checkManifestName(o *Options) error {
 	}
 	return nil
 }
+
+// checkChecksumAlgorithm spells checksum_algorithm as S3 does; unset
+// stays unset (the default depends on the client, see initUploader).
+func checkChecksumAlgorithm(o *Options) error { return checkAlgorithm(&o.ChecksumAlgorithm) }
+
+func checkAlgorithm(v *string) error {
+	if *v == "" {
+		return nil
+	}
+	a, err := parseAlgorithm(*v)
+	if err == nil {
+		*v = a.String()
+	}
+	return err
+}

@@ -58,6 +58,10 @@ type Part struct {
 	Number int32
 	ETag   string // as S3 gives it, quoted
 	Size   int64
+	// ChecksumSHA256 is the part's SHA-256 (base64) when it was sent with
+	// one (DirectOptions.ChecksumSHA256); CompleteUpload passes it on, as
+	// S3 requires of such parts.
+	ChecksumSHA256 string
 }
 
 // UploadOptions adjusts one CreateUpload. A nil *UploadOptions is the
@@ -164,7 +168,8 @@ func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part,
 			return nil, directError(op, key, err)
 		}
 		for _, p := range out.Parts {
-			parts = append(parts, Part{Number: aws.ToInt32(p.PartNumber), ETag: aws.ToString(p.ETag), Size: aws.ToInt64(p.Size)})
+			parts = append(parts, Part{Number: aws.ToInt32(p.PartNumber), ETag: aws.ToString(p.ETag), Size: aws.ToInt64(p.Size),
+				ChecksumSHA256: aws.ToString(p.ChecksumSHA256)})
 		}
 		if !aws.ToBool(out.IsTruncated) || len(out.Parts) == 0 {
 			break
@@ -204,7 +209,8 @@ func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, par
 	}
 	var size int64
 	for _, p := range parts {
-		in.MultipartUpload.Parts = append(in.MultipartUpload.Parts, types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag)})
+		in.MultipartUpload.Parts = append(in.MultipartUpload.Parts, types.CompletedPart{PartNumber: aws.Int32(p.Number), ETag: aws.String(p.ETag),
+			ChecksumSHA256: str0(p.ChecksumSHA256)})
 		size += p.Size
 	}
 	if opts != nil && opts.IfNoneMatch {

@@ -91,6 +91,53 @@
 // in GzipContentTypes is compressed while it streams and stored with
 // Content-Encoding gzip; Open gives back the original bytes.
 //
+// # Integrity
+//
+// Every byte Put writes is checked by S3. Put computes the object's
+// checksum (checksum_algorithm: CRC64NVME by default, CRC32, CRC32C, SHA1,
+// SHA256, or none) in the pass that reads the body anyway: a stream's
+// parts as their bytes arrive in its buffers, a seekable body (a file, a
+// spool) in one pass ahead of sending it, the manager's parts before each
+// is sent. The SDK then computes nothing of its own (it would, with a
+// CRC-64 thirty times slower). A single PutObject carries the checksum in
+// its x-amz-checksum-* header; a multipart upload is created with a
+// FULL_OBJECT checksum type (a CRC), each part carries its CRC, and the
+// completion carries the CRC of the whole object (the part CRCs
+// combined) and its size, which S3 checks against what it assembled. S3
+// offers no full-object multipart checksum for SHA1 and SHA256: such
+// uploads are COMPOSITE, S3 keeping a checksum of the part checksums
+// ("...-N"). S3 refuses bytes that do not match (BadDigest: ErrChecksum)
+// and keeps the checksum; Info gives the one S3 confirmed. Over HTTPS the
+// bodies are sent UNSIGNED-PAYLOAD, the checksum signed in its header
+// protecting them, as with the SDK's own trailer checksums; over plain
+// HTTP the SDK still signs each payload's SHA-256.
+//
+// SaveOptions.SHA256 returns the SHA-256 of the content, computed in the
+// same pass; ExpectSHA256 checks it before the object counts: a single
+// PutObject is then not sent (and an uncompressed one carries it as its
+// x-amz-checksum-sha256, for S3 to check as well), a multipart upload is
+// aborted rather than completed (S3 cannot check a full-object SHA-256
+// of a multipart object). PresignPut, PresignPost and PresignDirect pin a
+// SHA-256 a browser computed the same way.
+//
+// For gzip objects, S3's checksum covers the bytes stored (compressed);
+// SHA256 and ExpectSHA256 cover the content given to Put (before
+// compression).
+//
+// Reads: with response_checksum_validation when_supported (the SDK's
+// default), Open's GETs ask for the object's checksum and the SDK checks
+// a whole object's bytes against it when the read reaches the end: a
+// File read to its end, a single PutObject's object and a FULL_OBJECT
+// multipart object alike, fails with ErrChecksum on a damaged byte. Not
+// checked: COMPOSITE objects (SHA1, SHA256 multipart: a checksum of
+// parts), ranged reads (ReadAt, Seek then Read, the rest of a body
+// resumed after a cut), and Get's ranges; a gzip object's stored bytes
+// are checked, not its decoded ones.
+//
+// A server that refuses checksum headers (some S3-compatible services)
+// needs checksum_algorithm none; so does the default of a client set to
+// compute checksums only when required.
+//
 // # URLs
 //
 // URL follows the reference: with QuerystringAuth, a SigV4 presigned URL
@@ -133,7 +180,10 @@
 // Put, PartSize × Concurrency plus one buffer (32.25 MiB with the
 // defaults).
 // Compressed bodies (Gzip) are streams too, compressed before they are
-// buffered. A cancelled context or a failure leaves no object and no open
+// buffered. A seekable body is read once ahead of the SDK for its
+// checksum, through one pooled 256 KiB buffer per part in flight (1 MiB
+// per Put with the defaults, outside BufferMemory); a stream's parts are
+// summed in their buffers. A cancelled context or a failure leaves no object and no open
 // multipart upload.
 //
 // # Errors
@@ -141,7 +191,10 @@
 // Errors for a named object are *Error values carrying the operation and
 // the key. errors.Is matches ErrNotExist (which is fs.ErrNotExist),
 // ErrExist, ErrPermission (fs.ErrPermission: S3's AccessDenied or a 403),
-// ErrInvalidName (also S3's KeyTooLongError) and ErrNoCredentials;
+// ErrInvalidName (also S3's KeyTooLongError), ErrNoCredentials,
+// ErrDigestMismatch (the content is not the SHA-256 expected) and
+// ErrChecksum (bytes damaged on their way: S3's BadDigest, the SDK's check
+// of a read);
 // errors.As reaches the SDK's error. kindOf is the one place that maps
 // S3's codes.
 //
@@ -176,7 +229,10 @@
 //	save.go         Put and the write: names tried, claims, settling lost answers
 //	source.go       the body of a Put: seekable input, or a stream read ahead; gzip
 //	buffer.go       the memory of streamed bodies: segments, the budget
-//	multipart.go    the streamed multipart upload, in named steps; the manager's path
+//	multipart.go    the streamed multipart upload, in named steps
+//	managed.go      the manager's path: seekable bodies, their part checksums
+//	checksum.go     S3's checksum algorithms, sums, CRCs combined
+//	integrity.go    what a write checks: its checksum, the content's SHA-256
 //	cleanup.go      what runs after a failure: retry, abort, delete-if-match, unclaim
 //	params.go       the object parameters of a write
 //	sdk.go          the SDK's inputs and the field copies between its types

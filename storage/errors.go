@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -32,10 +33,23 @@ var (
 	// invisible characters, noncharacters, invalid UTF-8, an empty name
 	// or a key over 1024 bytes (see CleanName).
 	ErrInvalidName = errors.New("storage: invalid name")
+
+	// ErrDigestMismatch means the content of a Put does not have the
+	// SHA-256 the caller expected (SaveOptions.ExpectSHA256): nothing was
+	// stored.
+	ErrDigestMismatch = errors.New("storage: the content does not match its digest")
+
+	// ErrChecksum means bytes were damaged on their way: S3 refused a
+	// write whose bytes did not match the checksum sent with them
+	// (BadDigest, XAmzContentChecksumMismatch, XAmzContentSHA256Mismatch)
+	// and stored nothing, or a read's bytes did not match the object's
+	// checksum. Trying again may work.
+	ErrChecksum = errors.New("storage: checksum mismatch")
 )
 
 // Error records a failed operation on one key. The sentinel it stands for
-// (ErrNotExist, ErrExist, ErrPermission, ErrInvalidName) is matched by errors.Is; the
+// (ErrNotExist, ErrExist, ErrPermission, ErrInvalidName, ErrDigestMismatch,
+// ErrChecksum) is matched by errors.Is; the
 // underlying SDK error, when there is one, is reachable with errors.As
 // (for example *smithy.GenericAPIError or *types.NoSuchKey).
 type Error struct {
@@ -43,7 +57,7 @@ type Error struct {
 	Key string // the S3 key, or the raw name when it was rejected
 	Err error  // the underlying cause; may be nil when kind says it all
 
-	kind error // ErrNotExist, ErrExist, ErrPermission, ErrInvalidName or nil
+	kind error // one of the sentinels, or nil
 }
 
 // Error formats the error as "storage: op "key": cause".
@@ -110,6 +124,16 @@ var (
 // kindOf is the one place that maps S3 error codes and statuses to
 // sentinels.
 func kindOf(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *kindError
+	if errors.As(err, &ke) {
+		return ke.kind
+	}
+	if strings.HasPrefix(err.Error(), sdkChecksumMismatch) || strings.Contains(err.Error(), ": "+sdkChecksumMismatch) {
+		return ErrChecksum // the SDK's check of a GET's bytes
+	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
@@ -127,6 +151,10 @@ func kindOf(err error) error {
 			return errNotImplemented
 		case "NoSuchUpload":
 			return errNoSuchUpload
+		case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch", "InvalidDigest":
+			// InvalidDigest: SeaweedFS's answer to a trailer checksum that
+			// does not match (s3kit sends no malformed digest).
+			return ErrChecksum
 		case "NoSuchBucket":
 			return nil
 		}
@@ -147,6 +175,20 @@ func kindOf(err error) error {
 	}
 	return nil
 }
+
+// sdkChecksumMismatch starts the text of the error the SDK's response
+// validation returns (its type is internal to the SDK).
+const sdkChecksumMismatch = "checksum did not match"
+
+// kindError is an error of a kind found by s3kit itself rather than
+// answered by S3: a digest or checksum that does not match.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string        { return e.msg }
+func (e *kindError) Is(target error) bool { return target == e.kind }
 
 // isKind reports whether err was classified as kind.
 func isKind(err, kind error) bool {

@@ -28,6 +28,16 @@ import (
 // a seek backwards starts again from the first byte and a seek from the
 // end reads the whole object once to learn its size.
 //
+// A read from the first byte to the end is checked against the object's
+// checksum (by the SDK, with response_checksum_validation when_supported,
+// its default): a damaged byte fails the read at the end with
+// ErrChecksum. That holds for objects written in one PutObject and for
+// multipart objects with a FULL_OBJECT checksum (what Put writes with a
+// CRC), not for COMPOSITE ones (SHA1 or SHA256 multipart), nor for ranged
+// reads (ReadAt, a Seek before reading, the rest of a body resumed after
+// a cut), which S3 sends no checksum for. See # Integrity in the package
+// documentation.
+//
 // The ctx given to Open is used for every request the File sends during
 // its lifetime. A File is not safe for concurrent use, except ReadAt.
 type File struct {

@@ -2,13 +2,11 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -22,39 +20,30 @@ import (
 // before it starts (see Put) instead of keeping a copy to send again.
 
 // putStream uploads a large stream in a multipart upload: the parts read
-// ahead, then the rest of the stream. It owns the parts from the call on.
-// The upload is aborted, on a context that outlives ctx, if anything
-// fails.
-func (s *Storage) putStream(ctx context.Context, in *s3.PutObjectInput, b body) (etag string, size int64, err error) {
-	u, err := s.startUpload(ctx, in, b.mem)
+// ahead, then the rest of the stream, each with the checksum summed as it
+// was read. Once the stream has ended, the content's SHA-256 is checked
+// before the upload is completed. It owns the parts from the call on. The
+// upload is aborted, on a context that outlives ctx, if anything fails.
+func (w *write) putStream(ctx context.Context, in *s3.PutObjectInput, b body, info *Info) error {
+	u, err := w.s.startUpload(ctx, in, b.mem, w.checks.alg)
 	if err != nil {
 		b.mem.free(b.parts...)
-		return "", 0, err
+		return err
 	}
 	u.uploadParts(b)
-	if etag, err = u.finish(ctx); err != nil {
-		u.abort(ctx)
-		return "", 0, err
-	}
-	return etag, u.size, nil
-}
-
-// putSeekable uploads a large seekable body with feature/s3/manager,
-// which reads its parts concurrently with ReadAt, copying nothing. The
-// manager aborts a failed upload on ctx, which fails once ctx is
-// cancelled: the upload is aborted again here, as a streamed one is.
-// Sending such a body through multipartUpload instead, a section per
-// part, measured level with the manager (bench/upload -what tm, 256 MiB
-// spooled), so the manager keeps it.
-func (s *Storage) putSeekable(ctx context.Context, in *s3.PutObjectInput) (etag string, err error) {
-	out, err := s.uploader.Upload(ctx, in)
-	if err != nil {
-		if failed := (manager.MultiUploadFailure)(nil); errors.As(err, &failed) && failed.UploadID() != "" {
-			(&multipartUpload{s: s, in: in, id: aws.String(failed.UploadID())}).abort(ctx)
+	if b.content != nil && b.sr.eof && u.ctx.Err() == nil {
+		w.sha256 = b.content.Sum(nil)
+		if err := w.checks.verify(w.sha256); err != nil {
+			u.cancel(err)
 		}
-		return "", err
 	}
-	return aws.ToString(out.ETag), nil
+	out, err := u.finish(ctx)
+	if err != nil {
+		u.abort(ctx)
+		return err
+	}
+	info.Size, info.ETag = u.size, aws.ToString(out.ETag)
+	return w.confirm(ctx, info, out, u.alg, u.full)
 }
 
 // multipartUpload is one multipart upload of a stream, a lifecycle in
@@ -63,10 +52,13 @@ func (s *Storage) putSeekable(ctx context.Context, in *s3.PutObjectInput) (etag 
 // hands the parts to them, one send each; finish waits for the workers
 // and completes the upload with its parts in order; abort removes it.
 type multipartUpload struct {
-	s        *Storage
-	in       *s3.PutObjectInput // the object's fields
-	id       *string            // the UploadId
-	checksum types.ChecksumAlgorithm
+	s   *Storage
+	in  *s3.PutObjectInput // the object's fields
+	id  *string            // the UploadId
+	alg algorithm          // of the part checksums
+	// full is the FULL_OBJECT checksum sent at completion: the part
+	// CRCs combined.
+	full string
 
 	// ctx is cancelled, with the failure as its cause, by the first
 	// failed part; no more of the body is read then.
@@ -84,22 +76,28 @@ type multipartUpload struct {
 	size int64 // bytes sent
 
 	mu    sync.Mutex
-	parts []types.CompletedPart // as the workers finish them
+	parts []sentPart // as the workers finish them
 }
 
-// startUpload creates the multipart upload of in and starts its workers.
-func (s *Storage) startUpload(ctx context.Context, in *s3.PutObjectInput, mem *allowance) (*multipartUpload, error) {
+// sentPart is a part S3 has, and its checksum.
+type sentPart struct {
+	types.CompletedPart
+	sum sum
+}
+
+// startUpload creates the multipart upload of in, with part checksums of
+// alg (a FULL_OBJECT checksum for a CRC, COMPOSITE for SHA1 and SHA256),
+// and starts its workers.
+func (s *Storage) startUpload(ctx context.Context, in *s3.PutObjectInput, mem *allowance, alg algorithm) (*multipartUpload, error) {
 	create := &s3.CreateMultipartUploadInput{}
 	copyFields(create, in)
-	if create.ChecksumAlgorithm == "" {
-		create.ChecksumAlgorithm = s.checksum
-	}
+	create.ChecksumAlgorithm, create.ChecksumType = alg.sdk(), alg.multipartType()
 	out, err := s.client.CreateMultipartUpload(ctx, create)
 	if err != nil {
 		return nil, err
 	}
 	n := s.opts.Transfer.Concurrency
-	u := &multipartUpload{s: s, in: in, id: out.UploadId, checksum: create.ChecksumAlgorithm,
+	u := &multipartUpload{s: s, in: in, id: out.UploadId, alg: alg,
 		mem: mem, work: make(chan job), slots: make(chan struct{}, n)}
 	u.ctx, u.cancel = context.WithCancelCause(ctx)
 	for range n {
@@ -184,46 +182,78 @@ func (u *multipartUpload) worker() {
 	}
 }
 
+// uploadPart sends one part with the checksum summed as it was read.
 func (u *multipartUpload) uploadPart(j job) error {
 	in := u.in
-	out, err := u.s.client.UploadPart(u.ctx, &s3.UploadPartInput{
+	part := &s3.UploadPartInput{
 		Bucket: in.Bucket, Key: in.Key, UploadId: u.id, PartNumber: aws.Int32(j.num),
 		Body: newPartsReader(j.p), ContentLength: aws.Int64(j.p.n),
-		ChecksumAlgorithm:    u.checksum,
 		SSECustomerAlgorithm: in.SSECustomerAlgorithm, SSECustomerKey: in.SSECustomerKey, SSECustomerKeyMD5: in.SSECustomerKeyMD5,
 		ExpectedBucketOwner: in.ExpectedBucketOwner, RequestPayer: in.RequestPayer,
-	})
+	}
+	setChecksum(part, u.alg, j.p.sum.value())
+	out, err := u.s.client.UploadPart(u.ctx, part, sendOptions(u.alg, partPayload(j.p.sum))...)
 	if err != nil {
 		return err
 	}
-	done := types.CompletedPart{PartNumber: aws.Int32(j.num)}
-	copyFields(&done, out)
+	done := sentPart{CompletedPart: types.CompletedPart{PartNumber: aws.Int32(j.num)}, sum: j.p.sum}
+	copyFields(&done.CompletedPart, out)
+	setChecksum(&done.CompletedPart, u.alg, j.p.sum.value())
 	u.mu.Lock()
 	u.parts = append(u.parts, done)
 	u.mu.Unlock()
 	return nil
 }
 
+// partPayload is the SigV4 payload hash of a part when its checksum is
+// already one: SHA256.
+func partPayload(s sum) []byte {
+	if s.alg == algSHA256 {
+		return s.digest()
+	}
+	return nil
+}
+
 // finish waits for the workers and, when every part was sent, completes
-// the upload on ctx with its parts in order. It returns the object's
-// ETag.
-func (u *multipartUpload) finish(ctx context.Context) (string, error) {
+// the upload on ctx with its parts in order and, for a CRC, the
+// FULL_OBJECT checksum of the whole object and its size, which S3
+// checks against what it assembled.
+func (u *multipartUpload) finish(ctx context.Context) (*s3.CompleteMultipartUploadOutput, error) {
 	close(u.work)
 	u.wg.Wait()
 	err := context.Cause(u.ctx)
 	u.cancel(nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	slices.SortFunc(u.parts, func(a, b types.CompletedPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
+	slices.SortFunc(u.parts, func(a, b sentPart) int { return int(aws.ToInt32(a.PartNumber) - aws.ToInt32(b.PartNumber)) })
 	complete := &s3.CompleteMultipartUploadInput{}
 	copyFields(complete, u.in)
-	complete.UploadId, complete.MultipartUpload = u.id, &types.CompletedMultipartUpload{Parts: u.parts}
-	out, err := u.s.client.CompleteMultipartUpload(ctx, complete)
-	if err != nil {
-		return "", err
+	parts := make([]types.CompletedPart, len(u.parts))
+	sums := make([]sum, len(u.parts))
+	for i, p := range u.parts {
+		parts[i], sums[i] = p.CompletedPart, p.sum
 	}
-	return aws.ToString(out.ETag), nil
+	complete.UploadId, complete.MultipartUpload = u.id, &types.CompletedMultipartUpload{Parts: parts}
+	u.full = completeChecksum(complete, u.alg, sums, u.size)
+	return u.s.client.CompleteMultipartUpload(ctx, complete)
+}
+
+// completeChecksum sets the checksum type of a completion and, for a CRC,
+// the FULL_OBJECT checksum (the part CRCs combined, in order) and the
+// object's size; it returns the checksum set.
+func completeChecksum(in *s3.CompleteMultipartUploadInput, alg algorithm, sums []sum, size int64) string {
+	in.ChecksumType = alg.multipartType()
+	if !alg.crc() {
+		return ""
+	}
+	full := newSum(alg)
+	for _, s := range sums {
+		full = full.then(s)
+	}
+	setChecksum(in, alg, full.value())
+	in.MpuObjectSize = aws.Int64(size)
+	return full.value()
 }
 
 // abort aborts the upload on a context that outlives ctx.

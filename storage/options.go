@@ -242,6 +242,19 @@ type Options struct {
 	// server that answers 501 to the header turns it off by itself.
 	ConditionalWrites *bool
 
+	// ChecksumAlgorithm is the checksum Put sends with every object,
+	// computed in the pass that reads the body; S3 refuses bytes that do
+	// not match it (BadDigest) and keeps it [s3kit: checksum_algorithm,
+	// AWS_S3_CHECKSUM_ALGORITHM]: CRC64NVME, CRC32, CRC32C, SHA1, SHA256
+	// or none. A multipart upload gets a FULL_OBJECT checksum with a CRC
+	// and a COMPOSITE one (a checksum of the part checksums) with SHA1 or
+	// SHA256, which S3 offers no full-object multipart checksum for.
+	// Default: CRC64NVME, or none when the client computes checksums only
+	// when required (ClientConfig.RequestChecksumCalculation
+	// when_required, or AWS_REQUEST_CHECKSUM_CALCULATION). Set none for a
+	// server that refuses checksum headers.
+	ChecksumAlgorithm string
+
 	// Logger receives debug and warning records. Default: none (silent).
 	Logger *slog.Logger
 

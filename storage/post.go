@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,6 +49,15 @@ type PostOptions struct {
 	// value that starts with it ("image/") instead of exactly
 	// Params.ContentType.
 	ContentTypePrefix string
+
+	// ChecksumSHA256, when set, pins the SHA-256 (32 bytes) of the file,
+	// as the browser computed it: the form carries the fields
+	// x-amz-checksum-algorithm SHA256 and x-amz-checksum-sha256, both
+	// exact conditions of the policy, and S3 refuses a file whose bytes do
+	// not match (400 BadDigest), keeping it as the object's checksum
+	// otherwise (SeaweedFS 4.53 too). A server that ignores these fields
+	// (s3local) stores the file unchecked.
+	ChecksumSHA256 []byte
 }
 
 // PostPolicy is a presigned POST (S3's browser-based upload): a form sent
@@ -86,6 +97,13 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	fields, err := postFields(&p)
 	if err != nil {
 		return nil, opError(op, key, err)
+	}
+	if opts.ChecksumSHA256 != nil {
+		if len(opts.ChecksumSHA256) != sha256.Size {
+			return nil, opError(op, key, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size))
+		}
+		fields = append(fields, [2]string{"x-amz-checksum-algorithm", "SHA256"},
+			[2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
 	}
 	if opts.ContentTypePrefix != "" {
 		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
@@ -208,6 +226,12 @@ type PutURLOptions struct {
 	// IfNoneMatch makes the PUT a conditional create (If-None-Match: *):
 	// S3 answers 412 when the name is taken.
 	IfNoneMatch bool
+
+	// ChecksumSHA256, when set, is signed as the x-amz-checksum-sha256
+	// header (base64 of these 32 bytes): the client must send it, and S3
+	// refuses bytes that do not match it (400 BadDigest) and keeps it as
+	// the object's checksum. Give it the SHA-256 the browser computed.
+	ChecksumSHA256 []byte
 }
 
 // PresignedPut is a presigned PUT: the client sends the body with PUT to
@@ -239,6 +263,12 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	}
 	in := p.putInput(s.opts.BucketName, key)
 	in.ChecksumAlgorithm = "" // the body is not known here
+	if opts.ChecksumSHA256 != nil {
+		if len(opts.ChecksumSHA256) != sha256.Size {
+			return nil, opError(op, key, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size))
+		}
+		in.ChecksumSHA256 = aws.String(base64.StdEncoding.EncodeToString(opts.ChecksumSHA256))
+	}
 	if opts.ContentLength > 0 {
 		in.ContentLength = aws.Int64(opts.ContentLength)
 	}

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,15 +63,27 @@ type DirectOptions struct {
 	// Expire is how long the URL stays valid. Default: the storage's
 	// QuerystringExpire. At most 7 days.
 	Expire time.Duration
+
+	// ChecksumSHA256, when set, is the SHA-256 (32 bytes) of the bytes a
+	// DirectPutObject or DirectUploadPart sends, as the client computed
+	// it: it is signed as the x-amz-checksum-sha256 header, which the
+	// client must send (see PresignedRequest.Header), and S3 refuses other
+	// bytes (400 BadDigest). Only when it is set is a checksum signed: a
+	// browser that cannot send one (Uppy) gets URLs that sign the host
+	// alone. Refused by the other operations.
+	ChecksumSHA256 []byte
 }
 
 // PresignedRequest is a presigned URL and the method to call it with. No
-// header is signed but Host: the client may send any Content-Type, and
-// must send no checksum it was not asked for.
+// header is signed but Host and those of Header: the client may send any
+// Content-Type, and must send no checksum it was not asked for.
 type PresignedRequest struct {
 	Method  string    `json:"method"`
 	URL     string    `json:"url"`
 	Expires time.Time `json:"expires"`
+	// Header holds the signed headers the client must send, as they are:
+	// x-amz-checksum-sha256 with DirectOptions.ChecksumSHA256; nil else.
+	Header map[string]string `json:"headers,omitempty"`
 }
 
 // PresignDirect returns a presigned URL with which a client makes one S3
@@ -96,12 +110,38 @@ func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, o
 		return nil, opError(verb, key, err)
 	}
 	query.Set("X-Amz-Expires", strconv.FormatInt(int64(exp/time.Second), 10))
-	now := time.Now()
-	u, err := s.signDirect(ctx, method, key, query, now)
+	header, err := op.header(opts)
 	if err != nil {
 		return nil, opError(verb, key, err)
 	}
-	return &PresignedRequest{Method: method, URL: u, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+	now := time.Now()
+	u, err := s.signDirect(ctx, method, key, query, header, now)
+	if err != nil {
+		return nil, opError(verb, key, err)
+	}
+	pr := &PresignedRequest{Method: method, URL: u, Expires: now.Add(exp).UTC().Truncate(time.Second)}
+	for k := range header {
+		if pr.Header == nil {
+			pr.Header = map[string]string{}
+		}
+		pr.Header[k] = header.Get(k)
+	}
+	return pr, nil
+}
+
+// header returns the headers to sign besides the host: the checksum of
+// opts, for the operations that send bytes.
+func (op DirectOp) header(opts *DirectOptions) (http.Header, error) {
+	if opts.ChecksumSHA256 == nil {
+		return nil, nil
+	}
+	switch {
+	case op != DirectPutObject && op != DirectUploadPart:
+		return nil, fmt.Errorf("%v sends no bytes to check a checksum of", op)
+	case len(opts.ChecksumSHA256) != sha256.Size:
+		return nil, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size)
+	}
+	return http.Header{"X-Amz-Checksum-Sha256": {base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}}, nil
 }
 
 // request returns the method and the query of op, checking opts.
@@ -138,10 +178,11 @@ func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
 	return http.MethodDelete, q, nil
 }
 
-// signDirect presigns method on key with SigV4, the host the only signed
-// header, at the bucket's endpoint as the SDK resolves it (virtual-hosted
-// or path style, FIPS, dual-stack), with the client's credentials.
-func (s *Storage) signDirect(ctx context.Context, method, key string, query url.Values, now time.Time) (string, error) {
+// signDirect presigns method on key with SigV4, the host and header the
+// only signed headers, at the bucket's endpoint as the SDK resolves it
+// (virtual-hosted or path style, FIPS, dual-stack), with the client's
+// credentials.
+func (s *Storage) signDirect(ctx context.Context, method, key string, query url.Values, header http.Header, now time.Time) (string, error) {
 	c, ok := s.client.(*s3.Client)
 	if !ok {
 		return "", errors.New("presigning needs an *s3.Client")
@@ -171,8 +212,13 @@ func (s *Storage) signDirect(ctx context.Context, method, key string, query url.
 		return "", err
 	}
 	u.Path, u.RawPath, u.RawQuery = p, raw, query.Encode()
-	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: http.Header{}}
-	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true }).
+	if header == nil {
+		header = http.Header{}
+	}
+	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header}
+	// The checksum stays a header the client sends (not hoisted into the
+	// query), as S3 checks the bytes against the header.
+	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
 		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, now)
 	return signed, err
 }

@@ -45,6 +45,22 @@ type SaveOptions struct {
 	// characters, like the max_length of Django's get_available_name:
 	// the root of the name is cut to make room for the suffix.
 	MaxLength int
+
+	// SHA256 makes Put compute the SHA-256 of the content (the bytes of
+	// r, before any compression) in the pass that reads it, and return it
+	// in Info.SHA256, whatever checksum S3 keeps.
+	SHA256 bool
+
+	// ExpectSHA256, when set, is the SHA-256 (32 bytes) the content must
+	// have. Put computes the content's SHA-256 as it reads it and, when
+	// it differs, stores nothing and fails with ErrDigestMismatch: a body
+	// sent in one PutObject is then not sent at all, and a multipart
+	// upload is aborted instead of completed. A body sent in one PutObject
+	// without compression also carries it as its x-amz-checksum-sha256
+	// (the object's checksum is then SHA256 rather than the storage's
+	// algorithm), so that S3 checks the bytes it receives against it too.
+	// It implies SHA256.
+	ExpectSHA256 []byte
 }
 
 // Save stores the bytes of r under name and returns the final name,
@@ -109,10 +125,10 @@ func (s *Storage) Put(ctx context.Context, name string, r io.Reader, opts *SaveO
 	if err != nil {
 		return Info{}, opError("save", w.key, err)
 	}
-	if err := w.setParams(in.head, opts.Params); err != nil {
+	if err := w.setParams(in.head, opts); err != nil {
 		return Info{}, opError("save", w.key, err)
 	}
-	src, err := s.newSource(ctx, in, w.compress)
+	src, err := s.newSource(ctx, in, w.compress, &w.checks)
 	if err != nil {
 		return Info{}, opError("save", w.key, err)
 	}
@@ -136,6 +152,8 @@ type write struct {
 	params   ObjectParameters
 	compress bool
 	id       string // the write id, in the object's metadata
+	checks   checks // the checksum and the SHA-256 of the content
+	sha256   []byte // the content's SHA-256, once computed
 
 	// unconditional is set after a 501 to a conditional write: the same
 	// name is tried once more checked-then-written, and only if that
@@ -176,15 +194,19 @@ func (s *Storage) newWrite(name string, opts *SaveOptions) (*write, error) {
 	return w, nil
 }
 
-// setParams decides the object's parameters from the first bytes.
-func (w *write) setParams(head []byte, call ObjectParameters) error {
-	p, err := w.s.objectParams(w.clean, w.key, head, call)
+// setParams decides the object's parameters from the first bytes, and
+// its checks.
+func (w *write) setParams(head []byte, opts *SaveOptions) error {
+	p, err := w.s.objectParams(w.clean, w.key, head, opts.Params)
 	if err != nil {
 		return err
 	}
 	w.compress = w.s.compresses(&p)
 	if w.compress {
 		p.ContentEncoding = "gzip"
+	}
+	if w.checks, err = w.s.newChecks(&p, opts, w.compress); err != nil {
+		return err
 	}
 	md := make(map[string]string, len(p.Metadata)+1)
 	for k, v := range p.Metadata {
@@ -218,6 +240,9 @@ func (w *write) run(ctx context.Context, src *source) (Info, error) {
 				w.s.noConditionalWrites(ctx) // the write without the header worked
 			}
 			info.Name = w.clean
+			if w.checks.sha {
+				info.SHA256 = hex.EncodeToString(w.sha256)
+			}
 			return info, nil
 		case renamed:
 			if w.policy == ConflictFail {
@@ -269,9 +294,12 @@ func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
 	if err != nil {
 		return Info{}, finished, err
 	}
-	info, err := w.s.upload(ctx, w.key, b, &w.params, pre)
+	info, err := w.upload(ctx, src, b, pre)
 	if err == nil {
 		return info, finished, nil
+	}
+	if isKind(err, ErrDigestMismatch) && pre.ifMatch == "" {
+		return Info{}, finished, err // nothing sent, or an upload aborted
 	}
 	if cond && !claim && isKind(err, errNotImplemented) {
 		return Info{}, again, nil
@@ -283,7 +311,7 @@ func (w *write) attempt(ctx context.Context, src *source) (Info, next, error) {
 // claim refused with 412 may be this write's own, whose answer was lost
 // and whose retry found it there: the write id tells.
 func (w *write) claim(ctx context.Context) (string, next, error) {
-	etag, err := w.s.claim(ctx, w.key, &w.params)
+	etag, err := w.s.claim(ctx, w.key, &w.params, w.checks.alg)
 	if err == nil {
 		return etag, finished, nil
 	}
@@ -394,7 +422,7 @@ func (s *Storage) noConditionalWrites(ctx context.Context) {
 // no-store, so that nothing caches it. The body carries 128 random bits,
 // so that the claim's ETag is its own: an empty file another writer
 // stores meanwhile is not mistaken for it. It returns the claim's ETag.
-func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (string, error) {
+func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters, alg algorithm) (string, error) {
 	var nonce [16]byte
 	rand.Read(nonce[:])
 	body := []byte("s3kit: upload in progress " + hex.EncodeToString(nonce[:]) + "\n")
@@ -403,43 +431,78 @@ func (s *Storage) claim(ctx context.Context, key string, p *ObjectParameters) (s
 	in.ContentType, in.ContentEncoding, in.ContentDisposition = aws.String("text/plain; charset=utf-8"), nil, nil
 	in.CacheControl = aws.String("no-store")
 	in.IfNoneMatch = aws.String("*")
-	out, err := s.client.PutObject(ctx, in)
+	in.ChecksumAlgorithm = ""
+	sum := newSum(alg)
+	sum.write(body)
+	setChecksum(in, alg, sum.value())
+	out, err := s.client.PutObject(ctx, in, sendOptions(alg, nil)...)
 	if err != nil {
 		return "", err
 	}
 	return aws.ToString(out.ETag), nil
 }
 
-// upload sends one attempt: a PutObject when the body is known to fit the
-// threshold, putSeekable for a large seekable body and putStream for a
-// large stream (multipart.go).
-func (s *Storage) upload(ctx context.Context, key string, b body, p *ObjectParameters, w precondition) (Info, error) {
-	in := p.putInput(s.opts.BucketName, key)
-	if w.ifNoneMatch {
+// upload sends one attempt: a PutObject when the body is known to fit
+// one (putObject), putSeekable for a large seekable body and putStream
+// for a large stream (multipart.go, managed.go). Each sends the checksum
+// computed in the pass that reads the body, and checks the content's
+// SHA-256 before the object is committed.
+func (w *write) upload(ctx context.Context, src *source, b body, pre precondition) (Info, error) {
+	s, p := w.s, &w.params
+	in := p.putInput(s.opts.BucketName, w.key)
+	in.ChecksumAlgorithm = "" // the checksum is computed here (w.checks)
+	if pre.ifNoneMatch {
 		in.IfNoneMatch = aws.String("*")
 	}
-	if w.ifMatch != "" {
-		in.IfMatch = aws.String(w.ifMatch)
+	if pre.ifMatch != "" {
+		in.IfMatch = aws.String(pre.ifMatch)
 	}
 	info := Info{
-		Key: key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
+		Key: w.key, ContentType: p.ContentType, ContentEncoding: p.ContentEncoding,
 		ContentDisposition: p.ContentDisposition, CacheControl: p.CacheControl, Metadata: userMetadata(p.Metadata),
 	}
 	var err error
-	switch {
-	case b.r != nil && b.size <= s.opts.Transfer.Threshold:
-		in.Body, in.ContentLength = b.r, aws.Int64(b.size)
-		var out *s3.PutObjectOutput
-		if out, err = s.client.PutObject(ctx, in); err == nil {
-			info.Size, info.ETag = b.size, aws.ToString(out.ETag)
-		}
+	switch t := s.opts.Transfer; {
+	case b.r != nil && (b.size <= t.Threshold || b.ra != nil && b.size <= t.PartSize):
+		// A seekable body of one part: the manager would send it in one
+		// PutObject too.
+		err = w.putObject(ctx, in, src, b, &info)
 	case b.ra != nil:
-		in.Body = b.r // an io.ReaderAt: the manager reads parts concurrently
-		if info.ETag, err = s.putSeekable(ctx, in); err == nil {
-			info.Size = b.size
-		}
+		err = w.putSeekable(ctx, in, b, &info)
 	default:
-		info.ETag, info.Size, err = s.putStream(ctx, in, b)
+		err = w.putStream(ctx, in, b, &info)
 	}
 	return info, err
+}
+
+// putObject sends a body that fits one PutObject with its checksum. A
+// content without the SHA-256 expected is not sent.
+func (w *write) putObject(ctx context.Context, in *s3.PutObjectInput, src *source, b body, info *Info) error {
+	sums, err := src.bodySums(ctx, &w.checks)
+	if err != nil {
+		return err
+	}
+	w.sha256 = sums.content
+	if err := w.checks.verify(sums.content); err != nil {
+		return err
+	}
+	alg, value := w.checks.single(sums)
+	setChecksum(in, alg, value)
+	in.Body, in.ContentLength = b.r, aws.Int64(b.size)
+	out, err := w.s.client.PutObject(ctx, in, sendOptions(alg, w.checks.payload(sums))...)
+	if err != nil {
+		return err
+	}
+	info.Size, info.ETag = b.size, aws.ToString(out.ETag)
+	return w.confirm(ctx, info, out, alg, value)
+}
+
+// confirm records the checksum S3 answered with; when it is not the one
+// sent, S3 holds other bytes than those sent, and the object is deleted.
+func (w *write) confirm(ctx context.Context, info *Info, out any, alg algorithm, sent string) error {
+	if err := info.confirm(out, alg, sent); err != nil {
+		w.s.deleteIfMatch(ctx, info.Key, info.ETag)
+		return err
+	}
+	return nil
 }

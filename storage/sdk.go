@@ -22,10 +22,11 @@ func (s *Storage) getInput(key string) *s3.GetObjectInput {
 	}
 }
 
-// headInput is the HeadObject of key, with the SSE-C key of p.
+// headInput is the HeadObject of key, with the SSE-C key of p, asking
+// for the object's checksum.
 func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
 	return &s3.HeadObjectInput{
-		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key),
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
 		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
 	}
 }
@@ -113,4 +114,46 @@ func copyFields(dst, src any) {
 			}
 		}
 	}
+}
+
+// setChecksum sets the Checksum<alg> field (ChecksumCRC64NVME, ...) of
+// the SDK struct *v to value: the SDK then sends the header as it is and
+// computes no checksum of its own.
+func setChecksum(v any, a algorithm, value string) {
+	if a == algNone || value == "" {
+		return
+	}
+	reflect.ValueOf(v).Elem().FieldByName("Checksum" + a.String()).Set(reflect.ValueOf(&value))
+}
+
+// checksumAlgs are the algorithms whose fields confirmedChecksum reads, in
+// order of preference after the one asked for.
+var checksumAlgs = [...]algorithm{algCRC64NVME, algCRC32C, algCRC32, algSHA256, algSHA1}
+
+// confirmedChecksum reads the checksum an SDK output carries: the field of
+// want when set, else the first set of the others, with the output's
+// ChecksumType.
+func confirmedChecksum(v any, want algorithm) (alg algorithm, value, typ string) {
+	o := reflect.ValueOf(v).Elem()
+	get := func(a algorithm) string {
+		f := o.FieldByName("Checksum" + a.String())
+		if !f.IsValid() || f.IsNil() {
+			return ""
+		}
+		return f.Elem().String()
+	}
+	if f := o.FieldByName("ChecksumType"); f.IsValid() {
+		typ = f.String()
+	}
+	if want != algNone {
+		if value = get(want); value != "" {
+			return want, value, typ
+		}
+	}
+	for _, a := range checksumAlgs {
+		if value = get(a); value != "" {
+			return a, value, typ
+		}
+	}
+	return algNone, "", ""
 }

@@ -53,7 +53,12 @@ var settings = []setting{
 	credential(str("security_token", "SecurityToken", "", func(o *Options) *string { return &o.SecurityToken }, "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")),
 	required(check(str("bucket_name", "BucketName", "", func(o *Options) *string { return &o.BucketName }, "AWS_STORAGE_BUCKET_NAME"), checkBucket)),
 	check(object("object_parameters", "ObjectParameters", ObjectParameters{}, func(o *Options) *ObjectParameters { return &o.ObjectParameters }, "AWS_S3_OBJECT_PARAMETERS"),
-		func(o *Options) error { return prefixed("ACL", validACL(o.ObjectParameters.ACL)) }),
+		func(o *Options) error {
+			if err := prefixed("ACL", validACL(o.ObjectParameters.ACL)); err != nil {
+				return err
+			}
+			return prefixed("ChecksumAlgorithm", checkAlgorithm(&o.ObjectParameters.ChecksumAlgorithm))
+		}),
 	note(check(str("default_acl", "DefaultACL", "", func(o *Options) *string { return &o.DefaultACL }, "AWS_DEFAULT_ACL"),
 		func(o *Options) error { return validACL(o.DefaultACL) }), "private"),
 	note(first(boolean("querystring_auth", "QuerystringAuth", true, func(o *Options) **bool { return &o.QuerystringAuth }, "AWS_QUERYSTRING_AUTH"),
@@ -91,6 +96,8 @@ var settings = []setting{
 	check(object("client_config", "ClientConfig", ClientConfig{}, func(o *Options) *ClientConfig { return &o.ClientConfig }, "AWS_S3_CLIENT_CONFIG"),
 		func(o *Options) error { return o.ClientConfig.validate() }),
 	boolean("conditional_writes", "ConditionalWrites", true, func(o *Options) **bool { return &o.ConditionalWrites }, "AWS_S3_CONDITIONAL_WRITES"),
+	shown(check(str("checksum_algorithm", "ChecksumAlgorithm", "", func(o *Options) *string { return &o.ChecksumAlgorithm }, "AWS_S3_CHECKSUM_ALGORITHM"),
+		checkChecksumAlgorithm), "CRC64NVME (none when request_checksum_calculation is when_required)"),
 	manifestOnly(check(str("manifest_name", "ManifestName", "staticfiles.json", func(o *Options) *string { return &o.ManifestName }), checkManifestName)),
 	manifestOnly(boolean("manifest_strict", "ManifestStrict", true, func(o *Options) **bool { return &o.ManifestStrict })),
 }
@@ -140,6 +147,10 @@ func first(s setting, fn func(*Options) error) setting {
 
 // note adds a word on the default to the table.
 func note(s setting, text string) setting { s.def += " (" + text + ")"; return s }
+
+// shown sets what the table prints as the default, for a default decided
+// when the Storage is made.
+func shown(s setting, text string) setting { s.def = text; return s }
 
 // required marks a setting with no default, which must be set.
 func required(s setting) setting { s.def = "required"; return s }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"hash"
 	"io"
 	"sync"
 )
@@ -25,6 +27,12 @@ type source struct {
 
 	size int64 // -1: a stream longer than the storage's streamLimit
 	sent int   // attempts so far
+
+	// content hashes a stream's content (before compression) as it is
+	// read, when the Put computes its SHA-256; sums are the sums of a body
+	// sent in one PutObject, once computed.
+	content hash.Hash
+	sums    *bodySums
 }
 
 // input is a Put's body before it is read ahead: seekable (ra) or not
@@ -76,8 +84,9 @@ func openInput(r io.Reader) (input, error) {
 // newSource makes the source of a Put: a seekable input as it is, and a
 // stream (or any input to compress, which is a stream of compressed
 // bytes) read ahead under the budget until the storage knows whether it
-// fits one PutObject.
-func (s *Storage) newSource(ctx context.Context, in input, compress bool) (*source, error) {
+// fits one PutObject. A stream's parts are summed in c.alg as they are
+// read, and its content hashed with SHA-256 when c asks for it.
+func (s *Storage) newSource(ctx context.Context, in input, compress bool, c *checks) (*source, error) {
 	if in.ra != nil && !compress {
 		return &source{ra: in.ra, start: in.start, size: in.size}, nil
 	}
@@ -86,11 +95,15 @@ func (s *Storage) newSource(ctx context.Context, in input, compress bool) (*sour
 		r = io.NewSectionReader(in.ra, in.start, in.size)
 	}
 	src := &source{mem: s.newAllowance(), size: -1}
+	if c.sha {
+		src.content = sha256.New()
+		r = &hashReader{r: r, h: src.content}
+	}
 	if compress {
 		src.zip = newGzipPipe(r)
 		r = src.zip
 	}
-	src.sr = &streamReader{r: r, mem: src.mem}
+	src.sr = &streamReader{r: r, mem: src.mem, alg: c.alg}
 	var err error
 	src.parts, err = src.sr.readAhead(ctx, s.streamLimit, s.opts.Transfer.PartSize)
 	if err != nil {
@@ -144,6 +157,8 @@ type body struct {
 	parts []part
 	sr    *streamReader
 	mem   *allowance
+
+	content hash.Hash // a large stream's content hash, final once sr.eof
 }
 
 var errNoReplay = errors.New("storage: the body cannot be sent twice")
@@ -160,11 +175,53 @@ func (src *source) open() (body, error) {
 		return body{r: newPartsReader(src.parts...), size: src.size}, nil
 	case attempt == 0:
 		// The stream's parts now belong to the upload.
-		b := body{parts: src.parts, sr: src.sr, mem: src.mem, size: -1}
+		b := body{parts: src.parts, sr: src.sr, mem: src.mem, size: -1, content: src.content}
 		src.parts = nil
 		return b, nil
 	}
 	return body{}, errNoReplay
+}
+
+// bodySums returns the sums of a body sent in one PutObject, computed
+// once: for a small stream from the sums of its parts, taken as they were
+// read; for a seekable body in one pass over it, which reads it ahead of
+// the SDK (the SDK would read it to compute a checksum header anyway).
+func (src *source) bodySums(ctx context.Context, c *checks) (bodySums, error) {
+	if src.sums != nil {
+		return *src.sums, nil
+	}
+	var b bodySums
+	var err error
+	switch {
+	case src.ra != nil:
+		var sha hash.Hash
+		if c.sha {
+			sha = sha256.New()
+		}
+		b.object, err = pass(ctx, io.NewSectionReader(src.ra, src.start, src.size), c.alg, sha)
+		if sha != nil {
+			b.content = sha.Sum(nil)
+		}
+	case len(src.parts) == 1:
+		b.object = src.parts[0].sum
+	case c.alg.crc() || c.alg == algNone || len(src.parts) == 0:
+		b.object = newSum(c.alg)
+		for _, p := range src.parts {
+			if c.alg.crc() {
+				b.object = b.object.then(p.sum)
+			}
+		}
+	default: // SHA1 or SHA256 over several parts read ahead: one more pass, in memory
+		b.object, err = pass(ctx, newPartsReader(src.parts...), c.alg, nil)
+	}
+	if err != nil {
+		return b, err
+	}
+	if src.content != nil {
+		b.content = src.content.Sum(nil)
+	}
+	src.sums = &b
+	return b, nil
 }
 
 func (src *source) close() {

@@ -21,6 +21,20 @@ type Info struct {
 	CacheControl       string
 	ETag               string // as S3 returns it, quoted
 	Metadata           map[string]string
+
+	// The checksum S3 keeps for the object and confirmed: after Put, the
+	// one S3 answered the write with (and verified against the bytes it
+	// received); after Stat and Open, the one S3 answers a HEAD or GET
+	// with x-amz-checksum-mode ENABLED. It covers the stored bytes, so
+	// the compressed ones of a gzip object. Empty when S3 gave none.
+	ChecksumAlgorithm string // CRC64NVME, CRC32, CRC32C, SHA1 or SHA256
+	Checksum          string // base64, as S3 gives it; "...-N" for a COMPOSITE checksum of N parts
+	ChecksumType      string // FULL_OBJECT (of the whole object) or COMPOSITE (of the part checksums); from the "-N" when S3 does not say
+
+	// SHA256 is the SHA-256 of the content, in hex as sha256sum prints it:
+	// of the bytes given to Put, before any compression. Set by Put only,
+	// when SaveOptions.SHA256 or ExpectSHA256 asked for it.
+	SHA256 string
 }
 
 // utcSecond is an S3 time as Info gives it: UTC, to the second.
@@ -46,12 +60,14 @@ func (s *Storage) Stat(ctx context.Context, name string) (Info, error) {
 
 // infoOf describes an object from the headers S3 answered with.
 func infoOf(clean, key string, h *s3.HeadObjectOutput) Info {
-	return Info{
+	info := Info{
 		Name: clean, Key: key, Size: aws.ToInt64(h.ContentLength), ModTime: utcSecond(h.LastModified),
 		ContentType: aws.ToString(h.ContentType), ContentEncoding: aws.ToString(h.ContentEncoding),
 		ContentDisposition: aws.ToString(h.ContentDisposition), CacheControl: aws.ToString(h.CacheControl),
 		ETag: aws.ToString(h.ETag), Metadata: userMetadata(h.Metadata),
 	}
+	info.confirm(h, algNone, "")
+	return info
 }
 
 // Exists reports whether an object is stored under name. A missing object

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // API lists the S3 calls a Storage makes. *s3.Client satisfies it; a test
@@ -46,7 +45,7 @@ type Storage struct {
 	conditional atomic.Bool             // the server honours If-None-Match; cleared on 501
 	gzipTypes   map[string]bool         // GzipContentTypes as a set
 	streamLimit int64                   // how much of a stream is read to tell whether it fits one PutObject
-	checksum    types.ChecksumAlgorithm // of multipart uploads: CRC32 unless when_required
+	alg         algorithm               // ChecksumAlgorithm, its default resolved
 	budget      *budget                 // BufferMemory: bytes of streamed bodies held at once
 	cfKey       *rsa.PrivateKey         // CloudFrontKey, parsed
 	creds       aws.CredentialsProvider // New: the SDK config's
@@ -134,13 +133,17 @@ func (l *layers) options() (*Options, error) {
 }
 
 // initUploader sets the manager's uploader, which sends seekable bodies
-// over the threshold, and the checksum of multipart uploads: CRC32,
-// unless the client computes checksums only when required.
+// over the threshold, and the checksum algorithm: ChecksumAlgorithm, by
+// default CRC64NVME unless the client computes checksums only when
+// required (a server that breaks on them), none then.
 func (s *Storage) initUploader() {
-	s.checksum = types.ChecksumAlgorithmCrc32
+	s.alg = algCRC64NVME
 	calc := aws.RequestChecksumCalculationWhenSupported
 	if c, ok := s.client.(*s3.Client); ok && c.Options().RequestChecksumCalculation == aws.RequestChecksumCalculationWhenRequired {
-		s.checksum, calc = "", aws.RequestChecksumCalculationWhenRequired
+		s.alg, calc = algNone, aws.RequestChecksumCalculationWhenRequired
+	}
+	if s.opts.ChecksumAlgorithm != "" {
+		s.alg, _ = parseAlgorithm(s.opts.ChecksumAlgorithm) // checked by its setting
 	}
 	s.uploader = manager.NewUploader(s.client, func(u *manager.Uploader) {
 		u.PartSize = s.opts.Transfer.PartSize
@@ -198,6 +201,12 @@ func (s *Storage) Compresses(name string, head []byte) bool {
 func (s *Storage) compresses(p *ObjectParameters) bool {
 	return *s.opts.Gzip && p.ContentEncoding == "" && s.gzipTypes[mediaType(p.ContentType)]
 }
+
+// ChecksumAlgorithm returns the checksum Put sends with every object:
+// checksum_algorithm resolved ("CRC64NVME" by default, "none" when the
+// client computes checksums only when required). See # Integrity in the
+// package documentation.
+func (s *Storage) ChecksumAlgorithm() string { return s.alg.String() }
 
 // Client returns the S3 client the storage uses.
 func (s *Storage) Client() API { return s.client }

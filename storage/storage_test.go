@@ -280,8 +280,8 @@ func TestNoACLByDefault(t *testing.T) {
 }
 
 // TestWhenRequiredChecksums: multipart uploads, by the manager or the
-// stream loop, declare CRC32 unless checksums are when_required, which
-// some S3-compatible servers need.
+// stream loop, declare the default CRC64NVME unless checksums are
+// when_required, which some S3-compatible servers need.
 func TestWhenRequiredChecksums(t *testing.T) {
 	var algos []string
 	intercept := func(op string, r *http.Request) *s3local.Error {
@@ -301,7 +301,7 @@ func TestWhenRequiredChecksums(t *testing.T) {
 			}
 		}
 	}
-	if want := "CRC32,CRC32,,"; strings.Join(algos, ",") != want {
+	if want := "CRC64NVME,CRC64NVME,,"; strings.Join(algos, ",") != want {
 		t.Errorf("checksum algorithms of multipart uploads = %q, want %q (when_required sends none)", algos, want)
 	}
 }

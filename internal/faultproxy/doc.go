@@ -44,7 +44,22 @@
 // ResetResponse (part of the answer's body, then the connection closed, so
 // that the client reads exactly those bytes and an unexpected EOF), Reset
 // (whichever of the two has a body), SlowDown and InternalError (S3 XML
-// error documents, nothing forwarded) and Latency.
+// error documents, nothing forwarded), Latency, Corrupt (one byte of the
+// request's payload flipped on its way, the framing of aws-chunked bodies
+// kept, so that what checks the payload catches it: the server's
+// x-amz-checksum-* check for an UNSIGNED-PAYLOAD or trailer-checksum body,
+// the signature for a payload signed with its SHA-256) and CorruptResponse
+// (one byte of the answer's body flipped).
+//
+// # TLS
+//
+// With Options.TLS the proxy serves HTTPS with a certificate of its own
+// (ClientTLS trusts it) and forwards to the server as upstream says.
+// Clients then sign and send bodies as they do with a real S3 endpoint:
+// aws-sdk-go-v2 signs the payload's SHA-256 over plain HTTP, but over
+// HTTPS sends it UNSIGNED-PAYLOAD (or STREAMING-UNSIGNED-PAYLOAD-TRAILER),
+// leaving its checksums as the only check of the bytes, which is what a
+// test of those checksums needs.
 //
 // # Counters
 //

@@ -57,12 +57,36 @@ const (
 	// goes on with the next rule that fires, or forwards the request.
 	Latency
 
+	// Corrupt forwards the request with one byte of its payload flipped
+	// (XOR 0x01), the byte at offset Rule.After (0: the middle of the
+	// payload, negative: the first byte), and sends the answer back. In an
+	// aws-chunked body (the SDK's trailer checksums, SigV4 streaming) the
+	// offset counts payload bytes only: the chunk framing and the trailer
+	// stay intact, so that what catches the change is what checks the
+	// payload. A request without a body is forwarded untouched.
+	//
+	// Which check that is depends on the signing. A payload signed with
+	// its SHA-256 (x-amz-content-sha256 holding the hash, the SDK's
+	// default over plain HTTP) is refused by the signature
+	// (XAmzContentSHA256Mismatch); one sent UNSIGNED-PAYLOAD or
+	// STREAMING-UNSIGNED-PAYLOAD-TRAILER (the SDK's default over HTTPS:
+	// see Options.TLS) only by its x-amz-checksum-* checksum (BadDigest,
+	// XAmzContentChecksumMismatch), or not at all when it has none; a
+	// STREAMING-AWS4-HMAC-SHA256-PAYLOAD chunk by its chunk signature.
+	Corrupt
+
+	// CorruptResponse forwards the request and sends the answer back
+	// with one byte of its body flipped, at Rule.After as for Corrupt: a
+	// GetObject whose bytes changed on the way.
+	CorruptResponse
+
 	numFaults
 )
 
 var faultNames = [...]string{
 	None: "none", LoseResponse: "lose-response", ResetRequest: "reset-request", ResetResponse: "reset-response",
 	Reset: "reset", SlowDown: "503-slowdown", InternalError: "500-internal", Latency: "latency",
+	Corrupt: "corrupt", CorruptResponse: "corrupt-response",
 }
 
 // String returns the fault's name, such as "lose-response".
@@ -101,7 +125,7 @@ type Rule struct {
 
 	Fault Fault
 	Delay time.Duration // Latency: how long to wait
-	After int64         // ResetRequest, ResetResponse: body bytes sent before the reset; 0: half; negative: none
+	After int64         // ResetRequest, ResetResponse: body bytes sent before the reset; 0: half; negative: none. Corrupt, CorruptResponse: the payload offset of the byte flipped; 0: the middle; negative: the first
 }
 
 // rule is a Rule with its counters.

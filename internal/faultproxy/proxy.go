@@ -2,6 +2,7 @@ package faultproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,14 @@ type Options struct {
 
 	// Logf, when set, receives one line per injected fault.
 	Logf func(format string, args ...any)
+
+	// TLS makes Start serve HTTPS, with a certificate of its own for
+	// 127.0.0.1 and localhost that ClientTLS trusts; the server behind
+	// is still reached as upstream says. A client then behaves as it does
+	// with a real S3 endpoint: aws-sdk-go-v2 sends its payloads
+	// UNSIGNED-PAYLOAD over HTTPS, protected by checksums, where over
+	// plain HTTP it signs their SHA-256. Default: plain HTTP.
+	TLS bool
 }
 
 // Proxy is a reverse proxy for path-style S3 traffic that injects faults.
@@ -60,6 +69,7 @@ type Proxy struct {
 
 	srv *http.Server
 	ln  net.Listener
+	tls *tls.Config // the client side of Options.TLS; nil without
 }
 
 type opFault struct {
@@ -132,18 +142,39 @@ func Start(upstream string, opts Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("faultproxy: %w", err)
 	}
+	if opts.TLS {
+		server, client, err := selfSigned()
+		if err != nil {
+			p.ln.Close()
+			return nil, fmt.Errorf("faultproxy: %w", err)
+		}
+		p.ln, p.tls = tls.NewListener(p.ln, server), client
+	}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: time.Minute, ErrorLog: discardLog}
 	go p.srv.Serve(p.ln)
 	return p, nil
 }
 
-// URL returns the proxy's base URL ("http://127.0.0.1:port") once
-// started, the endpoint its clients use.
+// URL returns the proxy's base URL ("http://127.0.0.1:port", https with
+// Options.TLS) once started, the endpoint its clients use.
 func (p *Proxy) URL() string {
-	if p.ln == nil {
+	switch {
+	case p.ln == nil:
 		return ""
+	case p.tls != nil:
+		return "https://" + p.ln.Addr().String()
 	}
 	return "http://" + p.ln.Addr().String()
+}
+
+// ClientTLS returns a TLS configuration that trusts the proxy's
+// certificate (Options.TLS), for its clients' transports; nil without
+// TLS.
+func (p *Proxy) ClientTLS() *tls.Config {
+	if p.tls == nil {
+		return nil
+	}
+	return p.tls.Clone()
 }
 
 // Close stops a started proxy, closing its connections, and closes the
@@ -202,8 +233,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		p.record(Event{Seq: seq, Request: req, Fault: LoseResponse, Status: status})
 		hangUp(w, false)
-	default: // None, ResetResponse
-		p.pass(w, r, req, seq, fault == ResetResponse, after)
+	default: // None, ResetResponse, Corrupt, CorruptResponse
+		p.pass(w, r, req, seq, fault, after)
 	}
 }
 
@@ -232,7 +263,7 @@ func (p *Proxy) decide(r *http.Request, req Request, seq uint64) (Fault, int64, 
 				f = ResetRequest
 			}
 		}
-		if f != LoseResponse && f != ResetRequest && f != ResetResponse {
+		if f != LoseResponse && f != ResetRequest && f != ResetResponse && f != Corrupt && f != CorruptResponse {
 			p.record(Event{Seq: seq, Request: req, Fault: f})
 		}
 		return f, rl.After, nil
@@ -285,10 +316,25 @@ var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// pass forwards r and streams the answer back; with cut it stops after
-// after bytes of the body (0: half) and resets the connection.
-func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq uint64, cut bool, after int64) {
-	resp, err := p.forward(r, r.Body)
+// pass forwards r and streams the answer back. With ResetResponse it
+// stops after after bytes of the body (0: half) and resets the
+// connection; with Corrupt it flips a byte of the request's payload, with
+// CorruptResponse one of the answer's body.
+func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq uint64, fault Fault, after int64) {
+	cut := fault == ResetResponse
+	var body io.Reader = r.Body
+	if fault == Corrupt && hasBody(r) {
+		chunked, n := requestPayload(r)
+		body = newFlipper(r.Body, chunked, n, after)
+	}
+	resp, err := p.forward(r, body)
+	if fault == Corrupt || fault == CorruptResponse {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		p.record(Event{Seq: seq, Request: req, Fault: fault, Status: status})
+	}
 	if err != nil {
 		if cut {
 			p.record(Event{Seq: seq, Request: req, Fault: ResetResponse})
@@ -339,8 +385,11 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq ui
 	}
 	w.WriteHeader(resp.StatusCode)
 	var src io.Reader = resp.Body
-	if cut {
+	switch {
+	case cut:
 		src = io.LimitReader(resp.Body, limit)
+	case fault == CorruptResponse && r.Method != http.MethodHead:
+		src = newFlipper(resp.Body, false, resp.ContentLength, after)
 	}
 	buf := buffers.Get().(*[]byte)
 	defer buffers.Put(buf)
@@ -421,6 +470,9 @@ func hangUp(w http.ResponseWriter, reset bool) {
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler) // HTTP/2 or a test recorder: abort the stream
+	}
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn() // a reset is a TCP matter
 	}
 	if tc, ok := conn.(*net.TCPConn); ok && reset {
 		tc.SetLinger(0)

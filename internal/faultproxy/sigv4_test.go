@@ -52,6 +52,7 @@ func sdkClient(endpoint, key, secret, region string) *s3.Client {
 		UsePathStyle: true,
 		// Checksums on every body, as the SDK sends them by default.
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	})
 }
 

@@ -24,7 +24,9 @@
 // rename on conflict and its races, ConflictFail, MaxLength; gzip; the
 // hostile, equivalent and safe names of this package's tables; content
 // types and object parameters; cancellation and failing bodies leaving
-// nothing behind (no object, no open multipart upload); ranged reads and
+// nothing behind (no object, no open multipart upload); checksums (the
+// CRC64NVME the server confirms, the content's SHA-256, a wrong one
+// storing nothing); ranged reads and
 // http.ServeContent; testing/fstest.TestFS on Storage.FS; and URLs
 // fetched with a plain HTTP client: presigned GET and HEAD URLs serve the
 // bytes while tampered and expired ones are refused (403), public URLs

@@ -64,6 +64,7 @@ func Run(t *testing.T, newStorage NewStorage) {
 		{"FS", testFS},
 		{"PresignedURLs", testPresignedURLs},
 		{"PublicURLs", testPublicURLs},
+		{"Integrity", testIntegrity},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
