@@ -226,7 +226,9 @@ var likeB2 = s3local.Options{Lacks: []s3local.Feature{s3local.FeatureChecksumCRC
 // TestFallbackChecksumsRefused: on a server that refuses checksum headers
 // (as B2), the default Put fails with the server's InvalidArgument and
 // stores nothing; with checksums computed only when required (what
-// checksum_algorithm none means), every path of Put and Open work.
+// checksum_algorithm none means), or with checksum_algorithm none and
+// response checksums only when required (what s3kit doctor recommends),
+// every path of Put and Open work.
 func TestFallbackChecksumsRefused(t *testing.T) {
 	st, srv := memStorage(t, likeB2, storage.Options{Transfer: fallbackTransfer})
 	_, err := st.Put(context.Background(), "a.txt", strings.NewReader("x"), nil)
@@ -237,8 +239,24 @@ func TestFallbackChecksumsRefused(t *testing.T) {
 	if objs, _ := srv.Objects(testBucket); len(objs) != 0 {
 		t.Errorf("%d objects stored by the refused Put", len(objs))
 	}
-	st, srv = memStorage(t, likeB2, storage.Options{Transfer: fallbackTransfer,
-		ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "when_required", ResponseChecksumValidation: "when_required"}})
+	for _, cfg := range []struct {
+		name string
+		opts storage.Options
+	}{
+		{"checksums only when required", storage.Options{Transfer: fallbackTransfer,
+			ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "when_required", ResponseChecksumValidation: "when_required"}}},
+		{"checksum_algorithm none", storage.Options{Transfer: fallbackTransfer, ChecksumAlgorithm: "none",
+			ClientConfig: storage.ClientConfig{ResponseChecksumValidation: "when_required"}}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) { putOpenAll(t, likeB2, cfg.opts) })
+	}
+}
+
+// putOpenAll puts every body kind through a storage on a server started
+// with so, reads each back, and checks that no upload is left open.
+func putOpenAll(t *testing.T, so s3local.Options, o storage.Options) {
+	t.Helper()
+	st, srv := memStorage(t, so, o)
 	for _, kind := range bodyKinds {
 		want, _ := io.ReadAll(kind.body())
 		info, err := st.Put(context.Background(), kind.name, kind.body(), nil)
