@@ -115,13 +115,23 @@ func runPut(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) error 
 		conflict = storage.ConflictOverwrite
 	}
 	bar := c.progress("put "+name, fi.Size())
-	info, err := st.media.Put(ctx, name, bar.reader(f), &storage.SaveOptions{Conflict: conflict})
+	info, err := st.media.Put(ctx, name, bar.reader(f), &storage.SaveOptions{Conflict: conflict, SHA256: true})
 	bar.done(err)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s\t%d bytes\t%s\n", info.Name, fi.Size(), info.ContentType)
+	fmt.Fprintf(c.stdout, "%s\t%d bytes\t%s\t%s\tsha256 %s\n", info.Name, fi.Size(), info.ContentType, confirmed(info), info.SHA256)
 	return nil
+}
+
+// confirmed says which checksum S3 confirmed for a stored file:
+// "CRC64NVME <base64> (FULL_OBJECT)", or "no checksum" (checksum_algorithm
+// none, or a service that keeps none).
+func confirmed(info storage.Info) string {
+	if info.ChecksumAlgorithm == "" {
+		return "no checksum"
+	}
+	return fmt.Sprintf("%s %s (%s)", info.ChecksumAlgorithm, info.Checksum, info.ChecksumType)
 }
 
 // readerAtSeeker is what Put reads in place (a file), kept through the

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -263,6 +264,9 @@ func TestCommands(t *testing.T) {
 
 	if code, out, errOut := run("put", src, "docs/hello.txt"); code != 0 || !strings.HasPrefix(out, "docs/hello.txt\t13 bytes\ttext/plain") {
 		t.Fatalf("put = %d, %q, %q", code, out, errOut)
+	} else if sum := sha256.Sum256([]byte("hello, s3kit\n")); !strings.Contains(out, "\tCRC64NVME ") || !strings.Contains(out, " (FULL_OBJECT)\t") ||
+		!strings.HasSuffix(out, "\tsha256 "+hex.EncodeToString(sum[:])+"\n") {
+		t.Errorf("put = %q, want the CRC64NVME S3 confirmed and the file's SHA-256", out)
 	}
 	if code, out, _ := run("put", src, "docs/hello.txt"); code != 0 || !strings.HasPrefix(out, "docs/hello_") {
 		t.Errorf("put of a taken name = %d, %q; want a renamed file", code, out)
