@@ -114,7 +114,7 @@ func TestUppyOwnership(t *testing.T) {
 		{Key: strings.Replace(a.Key, "a.bin", "x.bin", 1), UploadID: a.UploadID}, // the key tampered
 		{Key: a.Key, UploadID: s3id}, // S3's id without the proof
 		{Key: a.Key, UploadID: strings.Replace(a.UploadID, s3id, bb.UploadID[len(bb.UploadID)-len(s3id):], 1)},
-		{Key: a.Key, UploadID: a.UploadID[:10] + "A" + a.UploadID[11:]}, // the MAC tampered
+		{Key: a.Key, UploadID: flip(a.UploadID, 10)}, // the MAC tampered
 	}
 	for i, c := range forged {
 		caller := alice
