@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -247,6 +248,11 @@ func TestFallbackChecksumsRefused(t *testing.T) {
 			ClientConfig: storage.ClientConfig{RequestChecksumCalculation: "when_required", ResponseChecksumValidation: "when_required"}}},
 		{"checksum_algorithm none", storage.Options{Transfer: fallbackTransfer, ChecksumAlgorithm: "none",
 			ClientConfig: storage.ClientConfig{ResponseChecksumValidation: "when_required"}}},
+		// What s3kit doctor names for B2, which also refuses conditional
+		// writes: check-then-write HEADs without x-amz-checksum-mode.
+		{"the doctor's B2 settings", storage.Options{Transfer: fallbackTransfer, ChecksumAlgorithm: "none",
+			ConditionalWrites: aws.Bool(false), FileOverwrite: aws.Bool(false),
+			ClientConfig: storage.ClientConfig{ResponseChecksumValidation: "when_required"}}},
 	} {
 		t.Run(cfg.name, func(t *testing.T) { putOpenAll(t, likeB2, cfg.opts) })
 	}
@@ -260,6 +266,12 @@ func putOpenAll(t *testing.T, so s3local.Options, o storage.Options) {
 	for _, kind := range bodyKinds {
 		want, _ := io.ReadAll(kind.body())
 		info, err := st.Put(context.Background(), kind.name, kind.body(), nil)
+		if err == nil && o.FileOverwrite != nil && !*o.FileOverwrite { // the name is taken now: renamed
+			info, err = st.Put(context.Background(), kind.name, kind.body(), nil)
+			if err == nil && info.Name == kind.name {
+				t.Errorf("Put(%s) again kept the taken name", kind.name)
+			}
+		}
 		if err != nil {
 			t.Errorf("Put(%s) without checksums: %v", kind.name, err)
 			continue

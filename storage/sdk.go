@@ -23,10 +23,11 @@ func (s *Storage) getInput(key string) *s3.GetObjectInput {
 }
 
 // headInput is the HeadObject of key, with the SSE-C key of p, asking
-// for the object's checksum.
+// for the object's checksum unless response checksums are checked only
+// when required.
 func (s *Storage) headInput(key string, p *ObjectParameters) *s3.HeadObjectInput {
 	return &s3.HeadObjectInput{
-		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
+		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), ChecksumMode: s.headMode,
 		SSECustomerAlgorithm: str0(p.SSECustomerAlgorithm), SSECustomerKey: str0(p.SSECustomerKey), SSECustomerKeyMD5: str0(p.SSECustomerKeyMD5),
 	}
 }

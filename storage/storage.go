@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // API lists the S3 calls a Storage makes. *s3.Client satisfies it; a test
@@ -46,6 +47,7 @@ type Storage struct {
 	gzipTypes   map[string]bool         // GzipContentTypes as a set
 	streamLimit int64                   // how much of a stream is read to tell whether it fits one PutObject
 	alg         algorithm               // ChecksumAlgorithm, its default resolved
+	headMode    types.ChecksumMode      // HeadObject's x-amz-checksum-mode: ENABLED unless responses are checked only when required
 	budget      *budget                 // BufferMemory: bytes of streamed bodies held at once
 	cfKey       *rsa.PrivateKey         // CloudFrontKey, parsed
 	creds       aws.CredentialsProvider // New: the SDK config's
@@ -135,7 +137,8 @@ func (l *layers) options() (*Options, error) {
 // initUploader sets the manager's uploader, which sends seekable bodies
 // over the threshold, and the checksum algorithm: ChecksumAlgorithm, by
 // default CRC64NVME unless the client computes checksums only when
-// required (a server that breaks on them), none then.
+// required (a server that breaks on them), none then; and whether
+// HeadObject asks for the object's checksum.
 func (s *Storage) initUploader() {
 	s.alg = algCRC64NVME
 	calc := aws.RequestChecksumCalculationWhenSupported
@@ -144,6 +147,10 @@ func (s *Storage) initUploader() {
 	}
 	if s.opts.ChecksumAlgorithm != "" {
 		s.alg, _ = parseAlgorithm(s.opts.ChecksumAlgorithm) // checked by its setting
+	}
+	s.headMode = types.ChecksumModeEnabled
+	if c, ok := s.client.(*s3.Client); ok && c.Options().ResponseChecksumValidation == aws.ResponseChecksumValidationWhenRequired {
+		s.headMode = "" // a service that refuses x-amz-checksum-mode (B2): Info then has no checksum
 	}
 	s.uploader = manager.NewUploader(s.client, func(u *manager.Uploader) {
 		u.PartSize = s.opts.Transfer.PartSize
