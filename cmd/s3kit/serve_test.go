@@ -52,7 +52,17 @@ func freeAddr(t *testing.T) string {
 type served struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
+	stderr *fileOutput
+}
+
+// fileOutput is a process's standard error written straight to a file
+// (no copying goroutine): whatever the process wrote before it answered a
+// request can be read once the answer arrived.
+type fileOutput struct{ path string }
+
+func (f *fileOutput) String() string {
+	b, _ := os.ReadFile(f.path)
+	return string(b)
 }
 
 // syncBuffer is a bytes.Buffer that a process (or a goroutine) writes while
@@ -87,11 +97,16 @@ func startServe(t *testing.T, bin, dir string) *served {
 func startServeWith(t *testing.T, bin, dir string, env []string, args ...string) *served {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &served{base: "http://" + addr, stderr: new(syncBuffer)}
+	errFile, err := os.CreateTemp(t.TempDir(), "serve-stderr-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errFile.Close() // the child keeps its own descriptor
+	s := &served{base: "http://" + addr, stderr: &fileOutput{errFile.Name()}}
 	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append([]string{"HOME=" + dir}, env...)
-	s.cmd.Stderr = s.stderr
+	s.cmd.Stderr = errFile
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
