@@ -105,7 +105,7 @@ func (s *Storage) URLWithExpiry(ctx context.Context, name string, opts *URLOptio
 	case urlCloudFront:
 		res, expires, err = u.cloudFrontURL(clean, &o, exp)
 	case urlPresign, urlPresignCustomDomain:
-		if u.locPrefix+clean == "" {
+		if u.locPrefix == "" && clean == "" {
 			return "", time.Time{}, nameError("url", name) // no key to sign
 		}
 		res, expires, err = u.presignURL(ctx, s.opts.BucketName, clean, &o, exp)
