@@ -497,31 +497,27 @@ func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrin
 }
 
 // appendHex appends sum in lower-case hex (what SigV4 signs and sends),
-// four bytes at a time: each byte spread to two, one nibble each, then
-// all eight nibbles made digits at once.
+// four bytes at a time: four look-ups, one store.
 func appendHex(b []byte, sum *[sha256.Size]byte) []byte {
 	n := len(b)
 	b = append(b, make([]byte, 2*sha256.Size)...)
-	dst := b[n : n+2*sha256.Size]
+	dst := (*[2 * sha256.Size]byte)(b[n:])
 	for i := 0; i < sha256.Size; i += 4 {
-		binary.LittleEndian.PutUint64(dst[2*i:], hex8(binary.LittleEndian.Uint32(sum[i:])))
+		binary.LittleEndian.PutUint64(dst[2*i:], uint64(hexDigits[sum[i]])|uint64(hexDigits[sum[i+1]])<<16|
+			uint64(hexDigits[sum[i+2]])<<32|uint64(hexDigits[sum[i+3]])<<48)
 	}
 	return b
 }
 
-// hex8 returns the eight hex digits of the four bytes of x (little-endian:
-// the first byte in the lowest bits), in that order, as little-endian
-// bytes.
-func hex8(x uint32) uint64 {
-	v := uint64(x)
-	v = (v | v<<16) & 0x0000ffff0000ffff
-	v = (v | v<<8) & 0x00ff00ff00ff00ff // byte i at 2i
-	n := (v>>4)&0x000f000f000f000f | (v&0x000f000f000f000f)<<8
-	// n holds one nibble a byte; those over 9 carry into bit 4 when 6
-	// is added, and get 'a'-'0'-10 more.
-	over9 := (n + 0x0606060606060606) >> 4 & 0x0101010101010101
-	return n + 0x3030303030303030 + over9*('a'-'0'-10)
-}
+// hexDigits holds the two lower-case hex digits of every byte, the first
+// in the low byte.
+var hexDigits = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
+	}
+	return t
+}()
 
 // sortParams sorts by escaped key, then by escaped value, as SigV4's
 // canonical query string requires. The slices are short: insertion sort.
