@@ -89,7 +89,7 @@ func NewProxy(st Getter, opts ProxyOptions) (*Proxy, error) {
 	if st == nil {
 		return nil, errors.New("middleware: NewProxy: nil storage")
 	}
-	rt, err := newRoute("proxy", opts.Prefix, opts.Authorize, opts.Logger)
+	rt, err := newRoute("proxy", opts.Prefix, st, opts.Authorize, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
