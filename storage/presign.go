@@ -64,6 +64,7 @@ type presigner struct {
 // about a kilobyte), computed once per set.
 type credStrings struct {
 	creds      aws.Credentials
+	src        *aws.Credentials // the shared credentials these were made from (retrieveAt), or nil
 	akEsc      string
 	tokenParam string // "&X-Amz-Security-Token=" + the escaped token, or ""
 	expParams  atomic.Pointer[expiresParams]
@@ -147,12 +148,13 @@ func (p *presigner) signingKeyFor(amzDate []byte, secret string) *signingKey {
 }
 
 // credStringsFor returns the strings of c, computing them when the
-// credentials changed.
-func (p *presigner) credStringsFor(c *aws.Credentials) *credStrings {
-	if cs := p.cred.Load(); cs != nil && sameCredentials(&cs.creds, c) {
+// credentials changed. shared, when not nil, is where c was copied from
+// (retrieveAt): the same pointer is the same credentials.
+func (p *presigner) credStringsFor(c, shared *aws.Credentials) *credStrings {
+	if cs := p.cred.Load(); cs != nil && (shared != nil && cs.src == shared || sameCredentials(&cs.creds, c)) {
 		return cs
 	}
-	cs := &credStrings{creds: *c, akEsc: queryEscape(c.AccessKeyID)}
+	cs := &credStrings{creds: *c, src: shared, akEsc: queryEscape(c.AccessKeyID)}
 	if c.SessionToken != "" {
 		cs.tokenParam = "&X-Amz-Security-Token=" + queryEscape(c.SessionToken)
 	}

@@ -236,7 +236,9 @@ func TestPresignCredentials(t *testing.T) {
 	ctx := context.Background()
 	rc := &rotatingCreds{ttl: -time.Second} // always expired
 	rc.cur.Store(&aws.Credentials{AccessKeyID: "AK1", SecretAccessKey: "SK1"})
-	st, err := NewWithClient(ctx, s3.New(s3.Options{Region: "us-east-1"}), Options{BucketName: "b", Credentials: rc, LookupEnv: noEnvironment})
+	// The caller's own cache, which presign asks on every URL (its clock
+	// is the real one): a rotation shows at once.
+	st, err := NewWithClient(ctx, s3.New(s3.Options{Region: "us-east-1"}), Options{BucketName: "b", Credentials: aws.NewCredentialsCache(rc), LookupEnv: noEnvironment})
 	if err != nil {
 		t.Fatal(err)
 	}
