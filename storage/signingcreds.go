@@ -104,6 +104,9 @@ func (c *refreshingCredentials) retrieveAt(ctx context.Context, now time.Time) (
 		return *l, l, nil
 	}
 	creds, err := c.Retrieve(ctx)
+	if l := c.last.Load(); err == nil && l != nil && sameCredentials(l, &creds) {
+		return creds, l, nil // kept by Retrieve: the pointer the next calls get
+	}
 	return creds, nil, err
 }
 
