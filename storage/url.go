@@ -489,7 +489,7 @@ func (u *urlState) presignURL(ctx context.Context, bucket, clean string, o *URLO
 	}
 	r := u.request(ep, clean, o, exp)
 	res, err := u.pre.presign(ctx, &r)
-	return res, r.signAt.Add(time.Duration(r.expires) * time.Second), err
+	return res, time.Unix(r.signAt.Unix()+r.expires, 0), err // signAt is a whole second
 }
 
 // presignSDK presigns with the SDK's presigner, for an endpoint that
