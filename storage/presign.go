@@ -193,8 +193,9 @@ var presignPool = sync.Pool{New: func() any {
 // each message itself (FIPS 180-4, 5.1.1: 0x80, zeros, the length in
 // bits) and reads the sum from the digest's marshalled state, which after
 // the last block is the sum. The digest's Sum would copy the digest,
-// buffer the tail and write the padding again: a fifth of what a URL
-// costs besides the blocks.
+// buffer the tail, write the padding again and run the block function
+// once more per sum (callgrind: about 800 instructions a URL of the
+// 18,000 the nine blocks take on valgrind's AVX2, and 600 besides them).
 const (
 	sha256Magic     = "sha\x03"                       // crypto/sha256's marshalled state: this magic,
 	sha256StateSize = len(sha256Magic) + 8*4 + 64 + 8 // the eight words big-endian, the buffer, the length
