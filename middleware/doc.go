@@ -58,8 +58,9 @@
 // "Content-Security-Policy: sandbox"; active types (HTML, SVG, XML,
 // scripts: storage.IsActiveType) are attachments unless
 // ProxyOptions.InlineTypes lists them. With Authorize, Cache-Control is
-// made private. The body goes through one pooled 64 KiB buffer per
-// request: memory does not grow with the file. A client that goes away
+// made private. The body goes through one pooled buffer per request (256
+// KiB; 64 KiB for a file that fits in it): memory does not grow with the
+// file. A client that goes away
 // cancels the S3 request; a body S3 cuts short aborts the response.
 //
 // # Errors

@@ -74,9 +74,10 @@ type ProxyOptions struct {
 // and active types get "Content-Disposition: attachment" unless
 // InlineTypes lists them; "?download" makes any file an attachment.
 //
-// Memory is bounded: the body is copied through one pooled 64 KiB buffer
-// per request in flight, never read whole. A client that goes away ends
-// the S3 request (the request's context is the GET's).
+// Memory is bounded: the body is copied through one pooled buffer per
+// request in flight (256 KiB; 64 KiB for a file that fits in it), never
+// read whole. A client that goes away ends the S3 request (the request's
+// context is the GET's).
 type Proxy struct {
 	route
 	st     Getter
@@ -89,7 +90,7 @@ func NewProxy(st Getter, opts ProxyOptions) (*Proxy, error) {
 	if st == nil {
 		return nil, errors.New("middleware: NewProxy: nil storage")
 	}
-	rt, err := newRoute("proxy", opts.Prefix, opts.Authorize, opts.Logger)
+	rt, err := newRoute("proxy", opts.Prefix, st, opts.Authorize, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -296,19 +297,35 @@ func (p *Proxy) disposition(r *http.Request, name string, obj *storage.Object) s
 	return storage.Attachment(path.Base(name))
 }
 
-// copyBufSize is the copy buffer of one response: the bound of a
-// response's memory, with the connections' own buffers.
-const copyBufSize = 64 << 10
+// The copy buffer of one response, pooled: the bound of a response's
+// memory, with the connections' own buffers. A large file goes through
+// 256 KiB at a time: a quarter of the read and write system calls of 64
+// KiB, which on loopback to SeaweedFS (2 cores) took the proxy's CPU per
+// GiB down by about a sixth and 100 concurrent downloads from about 1,040
+// to 1,290 MiB/s in all, for 53 MiB of peak RSS instead of 34 (bench/proxy
+// -what rss). A file that fits in 64 KiB takes a 64 KiB one, so that many
+// small downloads at once hold no more than before.
+const (
+	copyBufSize      = 256 << 10
+	smallCopyBufSize = 64 << 10
+)
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+var (
+	copyBufs      = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+	smallCopyBufs = sync.Pool{New: func() any { b := make([]byte, smallCopyBufSize); return &b }}
+)
 
 // copyBody streams obj's body to the client through a pooled buffer. A
 // client that goes away ends the copy (and, through the request's
 // context, the S3 request); a body that S3 cuts short aborts the response,
 // so that the client sees it is incomplete.
 func (p *Proxy) copyBody(w http.ResponseWriter, r *http.Request, obj *storage.Object) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	pool := &copyBufs
+	if obj.ContentLength >= 0 && obj.ContentLength <= smallCopyBufSize {
+		pool = &smallCopyBufs
+	}
+	bp := pool.Get().(*[]byte)
+	defer pool.Put(bp)
 	buf := *bp
 	for {
 		n, rerr := obj.Body.Read(buf)

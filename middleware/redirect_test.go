@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,6 +289,44 @@ func TestRedirectAuthorizeSeesCleanName(t *testing.T) {
 	do(t, c, "GET", ts.URL+"/m/../x") // refused before the hook
 	if len(got) != 1 || got[0] != "a/b.txt" {
 		t.Errorf("Authorize saw %q, want [a/b.txt]", got)
+	}
+}
+
+// namesURLer records the names it is asked for.
+type namesURLer struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (n *namesURLer) URL(_ context.Context, name string, _ *storage.URLOptions) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.names = append(n.names, name)
+	return "https://s3.example.com/" + name, nil
+}
+
+// TestRedirectCleansForOtherStorages: a *storage.Storage cleans the names
+// it is given, so Redirect leaves that to it when nothing needs the
+// clean name first; any other URLer is given clean names only, and never
+// a hostile one.
+func TestRedirectCleansForOtherStorages(t *testing.T) {
+	for _, st := range []middleware.URLer{&namesURLer{}, struct{ middleware.URLer }{newStorage(t, storage.Options{})}} {
+		rd, err := middleware.NewRedirect(st, middleware.RedirectOptions{Prefix: "/m/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, c := serve(t, rd)
+		for _, tc := range []struct {
+			path string
+			want int
+		}{{"/m/a//./b.txt", 302}, {"/m/../x", 400}, {"/m/a/%2e%2e/x", 400}, {"/m/a/.", 302}, {"/m/a/./", 404}, {"/m/./.", 404}} {
+			if r := do(t, c, "GET", ts.URL+tc.path); r.status != tc.want {
+				t.Errorf("%T: GET %s = %d, want %d", st, tc.path, r.status, tc.want)
+			}
+		}
+		if n, ok := st.(*namesURLer); ok && !slices.Equal(n.names, []string{"a/b.txt", "a"}) {
+			t.Errorf("the URLer was asked for %q, want the clean a/b.txt and a only", n.names)
+		}
 	}
 }
 

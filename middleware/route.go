@@ -19,9 +19,14 @@ type route struct {
 	prefix    string
 	authorize func(*http.Request, string) error
 	log       *slog.Logger
+	// storageCleans tells that the storage is a *storage.Storage, which
+	// cleans every name it is given, refusing the hostile ones with
+	// storage.ErrInvalidName (a 400 here): without Authorize, nothing
+	// needs the clean name before it, so it is cleaned once, there.
+	storageCleans bool
 }
 
-func newRoute(what, prefix string, authorize func(*http.Request, string) error, log *slog.Logger) (route, error) {
+func newRoute(what, prefix string, st any, authorize func(*http.Request, string) error, log *slog.Logger) (route, error) {
 	if !strings.HasPrefix(prefix, "/") || strings.ContainsAny(prefix, "?#") {
 		return route{}, fmt.Errorf("middleware: %s prefix must be a path starting with \"/\", got %q", what, prefix)
 	}
@@ -31,7 +36,8 @@ func newRoute(what, prefix string, authorize func(*http.Request, string) error, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return route{what: what, prefix: prefix, authorize: authorize, log: log}, nil
+	_, cleans := st.(*storage.Storage)
+	return route{what: what, prefix: prefix, authorize: authorize, log: log, storageCleans: cleans}, nil
 }
 
 // Errors answered by Redirect and Proxy, mapped to statuses in one place
@@ -55,7 +61,11 @@ func (rt *route) name(w http.ResponseWriter, r *http.Request, next http.Handler)
 		rt.fail(w, r, errMethod)
 		return "", false
 	}
-	name, err := storage.CleanName(p[len(rt.prefix):])
+	raw := p[len(rt.prefix):]
+	if rt.storageCleans && rt.authorize == nil && !maybeDirectory(raw) {
+		return raw, true
+	}
+	name, err := storage.CleanName(raw)
 	switch {
 	case err != nil:
 		rt.fail(w, r, errBadName)
@@ -74,6 +84,13 @@ func (rt *route) name(w http.ResponseWriter, r *http.Request, next http.Handler)
 		}
 	}
 	return name, true
+}
+
+// maybeDirectory reports whether raw may clean to "" or to a name ending
+// in "/" (a directory): CleanName keeps a trailing "/" and drops "."
+// segments, so only these can.
+func maybeDirectory(raw string) bool {
+	return raw == "" || raw == "." || strings.HasSuffix(raw, "/") || strings.HasSuffix(raw, "/.")
 }
 
 // fail is the one place that turns errors into statuses. The body is the

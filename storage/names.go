@@ -48,6 +48,12 @@ func CleanName(name string) (string, error) {
 	dirty := false
 	seg := 0 // start of the current segment
 	for i := 0; i < len(name); {
+		for i < len(name) && plainNameByte[name[i]] { // most bytes: one look-up
+			i++
+		}
+		if i == len(name) {
+			break
+		}
 		c := name[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(name[i:])
@@ -101,6 +107,15 @@ func CleanName(name string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// plainNameByte holds the bytes CleanName lets through without a second
+// look: printable ASCII but "/" and the backslash.
+var plainNameByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '/' && c != '\\'
+	}
+	return t
+}()
 
 // badRune reports characters no name may hold: C0 and C1 controls, DEL,
 // the backslash (a path separator on Windows, and a traversal trick

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -234,7 +236,9 @@ func TestPresignCredentials(t *testing.T) {
 	ctx := context.Background()
 	rc := &rotatingCreds{ttl: -time.Second} // always expired
 	rc.cur.Store(&aws.Credentials{AccessKeyID: "AK1", SecretAccessKey: "SK1"})
-	st, err := NewWithClient(ctx, s3.New(s3.Options{Region: "us-east-1"}), Options{BucketName: "b", Credentials: rc, LookupEnv: noEnvironment})
+	// The caller's own cache, which presign asks on every URL (its clock
+	// is the real one): a rotation shows at once.
+	st, err := NewWithClient(ctx, s3.New(s3.Options{Region: "us-east-1"}), Options{BucketName: "b", Credentials: aws.NewCredentialsCache(rc), LookupEnv: noEnvironment})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,5 +318,20 @@ func TestPresignFallsBackToSDK(t *testing.T) {
 	var e *Error
 	if _, err := st.URL(cctx, "k", nil); !errors.As(err, &e) || e.Op != "url" {
 		t.Errorf("URL on a directory bucket, offline: error %v, want a *storage.Error from the SDK presigner", err)
+	}
+}
+
+// TestAppendHex checks the four-bytes-at-a-time hex against
+// encoding/hex, over every byte value in every position.
+func TestAppendHex(t *testing.T) {
+	var sum [sha256.Size]byte
+	for v := range 256 {
+		for i := range sum {
+			sum[i] = byte(v + i*37)
+		}
+		got := appendHex([]byte("x"), &sum)
+		if want := "x" + hex.EncodeToString(sum[:]); string(got) != want {
+			t.Fatalf("appendHex(%x) = %q, want %q", sum, got, want)
+		}
 	}
 }

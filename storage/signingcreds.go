@@ -93,6 +93,23 @@ func (c *refreshingCredentials) Retrieve(ctx context.Context) (aws.Credentials, 
 	return creds, nil
 }
 
+// retrieveAt is Retrieve for a caller that read the clock (now): while
+// the last credentials are good at now, they are returned, with their
+// shared pointer (not to be modified), without asking the cache: no
+// copies through it, no second clock read for credentials that expire.
+// They are the cache's own: every retrieval goes through c, and only
+// refresh invalidates it.
+func (c *refreshingCredentials) retrieveAt(ctx context.Context, now time.Time) (aws.Credentials, *aws.Credentials, error) {
+	if l := c.last.Load(); l != nil && c.held.Load() == nil && (!l.CanExpire || now.Before(l.Expires)) {
+		return *l, l, nil
+	}
+	creds, err := c.Retrieve(ctx)
+	if l := c.last.Load(); err == nil && l != nil && sameCredentials(l, &creds) {
+		return creds, l, nil // kept by Retrieve: the pointer the next calls get
+	}
+	return creds, nil, err
+}
+
 // refresh drops the cached credentials and retrieves new ones.
 func (c *refreshingCredentials) refresh(ctx context.Context) (aws.Credentials, error) {
 	c.cache.Invalidate()
@@ -130,14 +147,23 @@ func (p *presigner) signingCredentials(ctx context.Context, r *presignRequest) (
 	if p.creds == nil {
 		return nil, p.credsErr
 	}
-	c, err := p.creds.Retrieve(ctx)
+	var (
+		c      aws.Credentials
+		shared *aws.Credentials
+		err    error
+	)
+	if p.refresher != nil {
+		c, shared, err = p.refresher.retrieveAt(ctx, r.now)
+	} else {
+		c, err = p.creds.Retrieve(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: retrieving credentials: %w", err)
 	}
 	if !c.HasKeys() {
 		return nil, errors.New("storage: credentials have no keys to sign URLs with")
 	}
-	cs := p.credStringsFor(&c)
+	cs := p.credStringsFor(&c, shared)
 	if !c.CanExpire || lifeLeft(&c, r.signAt) >= r.expires {
 		return cs, nil
 	}
@@ -170,7 +196,7 @@ func (p *presigner) refresh(ctx context.Context, old *credStrings, now time.Time
 		old.retryAt.Store(now.Add(gap).UnixNano())
 		return old
 	}
-	cs := p.credStringsFor(&c)
+	cs := p.credStringsFor(&c, nil)
 	if c.CanExpire {
 		gap := max(time.Duration(lifeLeft(&c, now))*time.Second/4, minRefreshGap)
 		cs.retryAt.Store(now.Add(gap).UnixNano())

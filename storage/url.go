@@ -105,7 +105,7 @@ func (s *Storage) URLWithExpiry(ctx context.Context, name string, opts *URLOptio
 	case urlCloudFront:
 		res, expires, err = u.cloudFrontURL(clean, &o, exp)
 	case urlPresign, urlPresignCustomDomain:
-		if u.locPrefix+clean == "" {
+		if u.locPrefix == "" && clean == "" {
 			return "", time.Time{}, nameError("url", name) // no key to sign
 		}
 		res, expires, err = u.presignURL(ctx, s.opts.BucketName, clean, &o, exp)
@@ -489,7 +489,7 @@ func (u *urlState) presignURL(ctx context.Context, bucket, clean string, o *URLO
 	}
 	r := u.request(ep, clean, o, exp)
 	res, err := u.pre.presign(ctx, &r)
-	return res, r.signAt.Add(time.Duration(r.expires) * time.Second), err
+	return res, time.Unix(r.signAt.Unix()+r.expires, 0), err // signAt is a whole second
 }
 
 // presignSDK presigns with the SDK's presigner, for an endpoint that

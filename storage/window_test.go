@@ -171,7 +171,7 @@ func TestStableWindowMemo(t *testing.T) {
 		t.Errorf("URLs with a query = %q, %q: want equal, signed twice", q1, q2)
 	}
 	// New credentials in the same window: a new URL, signed by them.
-	st.urls.pre.refresher.cache.Invalidate()
+	st.urls.pre.refresher.refresh(ctx)
 	if b, _ := st.URL(ctx, "a.txt", nil); b == a || !strings.Contains(b, "ASIA2") {
 		t.Errorf("URL after new credentials = %q, want one signed by ASIA2", b)
 	}

@@ -67,6 +67,9 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
+		// The headers set as Redirect sets them: Location a new slice
+		// (its URL changes), Cache-Control one made once.
+		cc := []string{"private, max-age=1800"}
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if !strings.HasPrefix(r.URL.Path, "/media/") {
 				next.ServeHTTP(w, r)
@@ -74,7 +77,7 @@ func main() {
 			}
 			hd := w.Header()
 			hd["Location"] = []string{loc}
-			hd["Cache-Control"] = []string{"private, max-age=1800"}
+			hd["Cache-Control"] = cc
 			w.WriteHeader(http.StatusFound)
 		})
 	default:
