@@ -98,6 +98,7 @@ func TestAnonymousAccess(t *testing.T) {
 	}{
 		{"GET", "/bucket/public.txt", 200},
 		{"HEAD", "/bucket/public.txt", 200},
+		{"GET", "/bucket/public.txt?tagging", 403}, // READ is GetObject, not GetObjectTagging
 		{"GET", "/bucket/private.txt", 403},
 		{"GET", "/bucket/missing.txt", 403}, // a private bucket does not tell
 		{"GET", "/bucket?list-type=2", 403},
@@ -107,6 +108,8 @@ func TestAnonymousAccess(t *testing.T) {
 		{"GET", "/readable/missing.txt", 404}, // a listable bucket does
 		{"PUT", "/readable/new.txt", 403},
 		{"PUT", "/writable/new.txt", 200},
+		{"PUT", "/writable/new.txt?tagging", 403}, // WRITE is PutObject and DeleteObject, not their tags
+		{"DELETE", "/writable/new.txt?tagging", 403},
 		{"DELETE", "/writable/new.txt", 204},
 		{"PUT", "/other-bucket", 403},
 		{"DELETE", "/bucket", 403},

@@ -50,9 +50,11 @@ func (s *Server) authenticate(rc *reqCtx) (*authInfo, *Error) {
 	v2 := isV2(authz, rc.q)
 	switch {
 	case len(s.opts.Credentials) == 0 || rc.op == OpPostObject && authz == "" && !presigned && !v2:
-		// Signatures are not checked, or a POST upload is signed by its policy.
-		return &authInfo{anonymous: authz == "" && !presigned && !v2}, nil
-	case v2 && !presigned && !strings.HasPrefix(authz, sigAlgorithm):
+		// Signatures are not checked, or a POST upload is signed by its
+		// policy. A query-string signature still makes the request a
+		// presigned one, which a server lacking them refuses.
+		return &authInfo{anonymous: authz == "" && !presigned && !v2, presigned: presigned || v2 && authz == ""}, nil
+	case v2 && !presigned:
 		if strings.HasPrefix(authz, "AWS ") {
 			return s.verifyV2(rc, authz)
 		}

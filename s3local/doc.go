@@ -196,7 +196,8 @@
 // An unsigned request may do what the canned ACLs allow: read an object
 // written with public-read or public-read-write, list a bucket created
 // public-read, write in a bucket created public-read-write (a copy also
-// needs a public-read source); anything else is 403 AccessDenied. Unsigned
+// needs a public-read source); anything else, the tags of an object
+// included (as on S3, an ACL grants no tagging), is 403 AccessDenied. Unsigned
 // reads, with or without credentials configured, may not use response-*
 // overrides (400 InvalidRequest "Request specific response headers cannot
 // be used for anonymous GET requests.", as S3), so that a public object

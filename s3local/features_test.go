@@ -180,6 +180,24 @@ func TestLacks(t *testing.T) {
 	}
 }
 
+// TestLacksPresignedWithoutCredentials: a server that checks no
+// signature still refuses the URLs presigned with either version when it
+// lacks presigned URLs, and answers the same requests unsigned.
+func TestLacksPresignedWithoutCredentials(t *testing.T) {
+	f := start(t, s3local.Options{Lacks: []s3local.Feature{s3local.FeaturePresignedURLs}})
+	put(t, f.client(t), "p", []byte("data"))
+	for _, tc := range []struct{ name, query, code string }{
+		{"SigV4 presigned", "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=00", "NotImplemented"},
+		{"SigV2 presigned", "?AWSAccessKeyId=AKID&Expires=4102444800&Signature=x", "NotImplemented"},
+		{"unsigned", "", ""},
+	} {
+		code, status, _ := rawAnswer(do(t, http.MethodGet, f.objectURL("p")+tc.query, nil, nil))
+		if code != tc.code || tc.code == "" && status != 200 {
+			t.Errorf("%s GET = %s %d, want %q", tc.name, code, status, tc.code)
+		}
+	}
+}
+
 // TestLacksOneChecksum: a server lacking one checksum algorithm takes the
 // others, and unsigned bodies without any.
 func TestLacksOneChecksum(t *testing.T) {

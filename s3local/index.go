@@ -373,21 +373,26 @@ func (u *upload) describe() UploadInfo {
 	return info
 }
 
-// uploadInfo describes an open upload, with its parts.
-func (x *index) uploadInfo(bucket, id string) (UploadInfo, error) {
+// uploadInfo describes an open upload, with its parts when withParts is
+// set: they cost a copy and a sort, which UploadPart, called up to 10000
+// times per upload, does not pay.
+func (x *index) uploadInfo(bucket, id string, withParts bool) (UploadInfo, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	_, u, err := x.upload(bucket, id)
 	if err != nil {
 		return UploadInfo{}, err
 	}
+	if !withParts {
+		return u.info, nil
+	}
 	return u.describe(), nil
 }
 
 // uploadList describes the open uploads of bucket, ordered by key, then
 // initiation time, then ID (as ListMultipartUploads returns them), with
-// their parts.
-func (x *index) uploadList(bucket string) ([]UploadInfo, error) {
+// their parts when withParts is set.
+func (x *index) uploadList(bucket string, withParts bool) ([]UploadInfo, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	b, err := x.bucket(bucket)
@@ -396,7 +401,11 @@ func (x *index) uploadList(bucket string) ([]UploadInfo, error) {
 	}
 	us := make([]UploadInfo, 0, len(b.uploads))
 	for _, u := range b.uploads {
-		us = append(us, u.describe())
+		if withParts {
+			us = append(us, u.describe())
+		} else {
+			us = append(us, u.info)
+		}
 	}
 	sort.Slice(us, func(i, j int) bool {
 		a, c := us[i], us[j]

@@ -111,7 +111,7 @@ func (s *Server) PutObject(bucket, key string, body []byte, header http.Header) 
 // then initiation time, with their parts. It returns an *Error with code
 // NoSuchBucket when the bucket does not exist.
 func (s *Server) Uploads(bucket string) ([]UploadInfo, error) {
-	us, err := s.idx.uploadList(bucket)
+	us, err := s.idx.uploadList(bucket, true)
 	if err != nil {
 		return nil, s.storeError(&reqCtx{s: s, bucket: bucket}, err)
 	}

@@ -97,10 +97,21 @@ func noSuchUpload(id string) *Error {
 	return newError("NoSuchUpload", "").with("UploadId", id)
 }
 
-// findUpload returns rc's open upload, which must be for rc's key.
+// findUpload returns rc's open upload, which must be for rc's key,
+// without its parts.
 func (s *Server) findUpload(rc *reqCtx) (UploadInfo, *Error) {
+	return s.lookUpUpload(rc, false)
+}
+
+// findUploadParts returns rc's open upload, as findUpload, with its parts
+// by ascending number.
+func (s *Server) findUploadParts(rc *reqCtx) (UploadInfo, *Error) {
+	return s.lookUpUpload(rc, true)
+}
+
+func (s *Server) lookUpUpload(rc *reqCtx, withParts bool) (UploadInfo, *Error) {
 	id := rc.q.Get("uploadId")
-	u, err := s.idx.uploadInfo(rc.bucket, id)
+	u, err := s.idx.uploadInfo(rc.bucket, id, withParts)
 	if errors.Is(err, ErrNoSuchUpload) || err == nil && u.Key != rc.key {
 		return UploadInfo{}, noSuchUpload(id)
 	}
@@ -233,7 +244,7 @@ func (s *Server) completeMultipartUpload(rc *reqCtx) *Error {
 	if xml.Unmarshal(data, &req) != nil || len(req.Parts) == 0 {
 		return newError("MalformedXML", "")
 	}
-	u, err := s.findUpload(rc) // its parts as they are now
+	u, err := s.findUploadParts(rc) // its parts as they are now
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (s *Server) listMultipartUploads(rc *reqCtx) *Error {
 	if keyMarker == "" {
 		idMarker = ""
 	}
-	us, serr := s.idx.uploadList(rc.bucket)
+	us, serr := s.idx.uploadList(rc.bucket, false)
 	if serr != nil {
 		return s.storeError(rc, serr)
 	}
@@ -177,7 +177,7 @@ func (s *Server) listParts(rc *reqCtx) *Error {
 		}
 		marker = n
 	}
-	u, err := s.findUpload(rc)
+	u, err := s.findUploadParts(rc)
 	if err != nil {
 		return err
 	}

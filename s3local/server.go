@@ -578,20 +578,21 @@ func resourceType(bucket, key string) string {
 // unless the canned ACLs let anyone do what they ask: read a public-read
 // object (decided by getObject, which knows the object), list a
 // public-read bucket, write in a public-read-write one. A POST upload is
-// authorized by its policy, in postObject.
+// authorized by its policy, in postObject. As with S3, an ACL grants no
+// access to tags: READ is GetObject, WRITE is PutObject and DeleteObject.
 func (s *Server) authorize(rc *reqCtx) *Error {
 	if !rc.anonymousRefused() {
 		return nil
 	}
 	switch rc.op {
-	case OpGetObject, OpHeadObject, OpGetObjectTagging, OpPostObject:
+	case OpGetObject, OpHeadObject, OpPostObject:
 		return nil
 	case OpListObjectsV2, OpListObjects, OpHeadBucket, OpGetBucketLocation, OpGetBucketVersioning:
 		if s.bucketPublic(rc.bucket, false) {
 			return nil
 		}
 	case OpPutObject, OpCopyObject, OpDeleteObject, OpDeleteObjects, OpCreateMultipartUpload, OpUploadPart,
-		OpUploadPartCopy, OpListParts, OpCompleteMultipartUpload, OpAbortMultipartUpload, OpPutObjectTagging, OpDeleteObjectTagging:
+		OpUploadPartCopy, OpListParts, OpCompleteMultipartUpload, OpAbortMultipartUpload:
 		if s.bucketPublic(rc.bucket, true) {
 			return nil
 		}

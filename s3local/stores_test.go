@@ -41,6 +41,7 @@ var protocolTests = []protocolTest{
 	{name: "TestCopyObject", fn: TestCopyObject}, {name: "TestUploadPartCopy", fn: TestUploadPartCopy}, {name: "TestCopyAccess", fn: TestCopyAccess},
 	{name: "TestBucketLocationAndList", fn: TestBucketLocationAndList}, {name: "TestObjectTagging", fn: TestObjectTagging},
 	{name: "TestLacks", fn: TestLacks}, {name: "TestLacksOneChecksum", fn: TestLacksOneChecksum},
+	{name: "TestLacksPresignedWithoutCredentials", fn: TestLacksPresignedWithoutCredentials},
 	{name: "TestIgnores", fn: TestIgnores}, {name: "TestDateHeader", fn: TestDateHeader},
 	{name: "TestHeaderSizes", fn: TestHeaderSizes}, {name: "TestXMLBodyBounded", fn: TestXMLBodyBounded, serial: true},
 }

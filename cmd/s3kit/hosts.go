@@ -34,7 +34,11 @@ func parseAllowedHosts(list string) (hostPolicy, error) {
 		case strings.ContainsAny(h, "/:@ ") && !strings.HasPrefix(h, "["):
 			return hostPolicy{}, fmt.Errorf("-allowed-hosts: %q is not a host name (no scheme, port or path)", h)
 		case strings.HasPrefix(h, "."):
-			p.suffixes = append(p.suffixes, strings.TrimSuffix(h, "."))
+			suffix := strings.TrimSuffix(h, ".")
+			if len(suffix) < 2 || suffix[1] == '.' {
+				return hostPolicy{}, fmt.Errorf("-allowed-hosts: %q names no domain (write .example.test for example.test and its subdomains, * for any name)", h)
+			}
+			p.suffixes = append(p.suffixes, suffix)
 		default:
 			p.names[strings.TrimSuffix(strings.Trim(h, "[]"), ".")] = true
 		}

@@ -1,10 +1,3 @@
-// Command testsummary reads `go test -json` on standard input and prints
-// what a plain `go test` prints (each package's result line, the output of
-// failed tests, build errors), then the tests that were skipped, each with
-// its reason, so that a green run says what it did not test. It exits 1
-// when a test or a build failed, or when the input holds no test event.
-//
-//	go test -json ./... | go run ./scripts/testsummary
 package main
 
 import (
@@ -39,8 +32,7 @@ func main() {
 // summarize copies the readable part of in to out and reports whether
 // anything failed.
 func summarize(in io.Reader, out io.Writer) (failed bool, err error) {
-	held := map[string][]string{} // package and test -> its output so far
-	var skips []string
+	s := &summary{out: out, held: map[string][]string{}}
 	seen := false
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
@@ -51,30 +43,7 @@ func summarize(in io.Reader, out io.Writer) (failed bool, err error) {
 			continue
 		}
 		seen = true
-		key := ev.Package + " " + ev.Test
-		switch {
-		case ev.Action == "build-output":
-			fmt.Fprint(out, ev.Output)
-		case ev.Action == "build-fail":
-			failed = true
-		case ev.Test == "" && ev.Action == "output":
-			if ev.Output != "PASS\n" {
-				fmt.Fprint(out, ev.Output)
-			}
-		case ev.Test == "":
-			failed = failed || ev.Action == "fail"
-		case ev.Action == "output":
-			held[key] = append(held[key], ev.Output)
-		case ev.Action == "fail":
-			failed = true
-			printFailure(out, held[key])
-			delete(held, key)
-		case ev.Action == "skip":
-			skips = append(skips, fmt.Sprintf("%s %s: %s", ev.Package, ev.Test, reason(held[key])))
-			delete(held, key)
-		case ev.Action == "pass":
-			delete(held, key)
-		}
+		s.add(ev)
 	}
 	if err := sc.Err(); err != nil {
 		return true, err
@@ -82,13 +51,72 @@ func summarize(in io.Reader, out io.Writer) (failed bool, err error) {
 	if !seen {
 		return true, fmt.Errorf("no test events on standard input")
 	}
-	if len(skips) > 0 {
-		fmt.Fprintf(out, "\n%d skipped:\n", len(skips))
-		for _, s := range skips {
-			fmt.Fprintln(out, "  "+s)
+	if len(s.skips) > 0 {
+		fmt.Fprintf(out, "\n%d skipped:\n", len(s.skips))
+		for _, line := range s.skips {
+			fmt.Fprintln(out, "  "+line)
 		}
 	}
-	return failed, nil
+	return s.failed, nil
+}
+
+// summary is what summarize knows so far.
+type summary struct {
+	out    io.Writer
+	held   map[string][]string // package and test -> its output so far
+	order  []string            // the keys of held, in the order they came
+	skips  []string
+	failed bool
+}
+
+// add takes one event.
+func (s *summary) add(ev event) {
+	key := ev.Package + " " + ev.Test
+	switch {
+	case ev.Action == "build-output":
+		fmt.Fprint(s.out, ev.Output)
+	case ev.Action == "build-fail":
+		s.failed = true
+	case ev.Test == "" && ev.Action == "output":
+		if strings.HasPrefix(ev.Output, "FAIL\t"+ev.Package) {
+			s.flush(ev.Package) // before the package's result line
+		}
+		if ev.Output != "PASS\n" {
+			fmt.Fprint(s.out, ev.Output)
+		}
+	case ev.Test == "":
+		if ev.Action == "fail" {
+			s.failed = true
+			s.flush(ev.Package)
+		}
+	case ev.Action == "output":
+		if _, ok := s.held[key]; !ok {
+			s.order = append(s.order, key)
+		}
+		s.held[key] = append(s.held[key], ev.Output)
+	case ev.Action == "fail":
+		s.failed = true
+		printFailure(s.out, s.held[key])
+		delete(s.held, key)
+	case ev.Action == "skip":
+		s.skips = append(s.skips, fmt.Sprintf("%s %s: %s", ev.Package, ev.Test, reason(s.held[key])))
+		delete(s.held, key)
+	case ev.Action == "pass":
+		delete(s.held, key)
+	}
+}
+
+// flush prints the output held for the tests of pkg that never ended: a
+// package that fails without failing them (go test's -timeout panic, a
+// crash) tags its last words, the panic and the goroutine dump, with the
+// test that was running.
+func (s *summary) flush(pkg string) {
+	for _, key := range s.order {
+		if lines, ok := s.held[key]; ok && strings.HasPrefix(key, pkg+" ") {
+			printFailure(s.out, lines)
+			delete(s.held, key)
+		}
+	}
 }
 
 // printFailure prints the output of a failed test as go test does: its
