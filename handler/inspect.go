@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -25,17 +26,33 @@ type checker struct {
 	maxSize int64
 	onSaved func(r *http.Request, f *File) error
 	cleanup time.Duration
+	finish  time.Duration // bounds detach's context
 	log     *slog.Logger
 }
 
-// inspect reads the head of name and judges it; a refused file is
-// deleted (unless another writer replaced it meanwhile) and the answer is
-// the refusal. An accepted file is given to OnSaved.
-func (c *checker) inspect(ctx context.Context, r *http.Request, name string) (*File, error) {
+// detach returns r on a context that its client's leaving does not
+// cancel, bounded by the finish timeout: a completion and its inspection
+// run to their end once started, so that nothing stays stored unchecked.
+func (c *checker) detach(r *http.Request) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.finish)
+	return r.WithContext(ctx), cancel
+}
+
+// inspect reads the head of name and judges it, on r's context (detached
+// by the caller); a refused file is deleted (unless another writer
+// replaced it meanwhile) and the answer is the refusal. An accepted file
+// is given to OnSaved. etag, when known (the completion's), is the
+// stored object's: a file that cannot be read back is then deleted too,
+// as it cannot be checked.
+func (c *checker) inspect(r *http.Request, name, etag string) (*File, error) {
+	ctx := r.Context()
 	info, head, err := c.store.ReadHead(ctx, name, sniffLen)
 	switch {
 	case errors.Is(err, storage.ErrNotExist):
 		return nil, newError(http.StatusNotFound, CodeNotFound, "no file is stored under this key")
+	case err != nil && etag != "":
+		c.remove(ctx, name, etag)
+		return nil, fmt.Errorf("handler: reading back %q to check it: %w (deleted)", name, err)
 	case err != nil:
 		return nil, storageError(ctx, err)
 	}

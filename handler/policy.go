@@ -130,7 +130,7 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	}
 	if in, ok := p.(Inspector); ok {
 		h.verify = &checker{store: in, types: h.types, minSize: opts.MinFileSize, maxSize: opts.MaxFileSize,
-			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, log: opts.Logger}
+			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, finish: DefaultFinishTimeout, log: opts.Logger}
 	}
 	return h, nil
 }

@@ -50,7 +50,9 @@ func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
 	if h.verify == nil {
 		return nil, errNoInspector
 	}
-	return h.verify.inspect(r.Context(), r, req.Name)
+	r, cancel := h.verify.detach(r)
+	defer cancel()
+	return h.verify.inspect(r, req.Name, "")
 }
 
 // errNoInspector is the Confirm endpoint's error when the Presigner cannot

@@ -42,6 +42,7 @@ const (
 	DefaultDirectExpire      = 15 * time.Minute
 	DefaultControlExpire     = time.Minute
 	DefaultMaxUploadAge      = 7 * 24 * time.Hour
+	DefaultFinishTimeout     = 5 * time.Minute
 	MinSecretLen             = 32
 )
 
@@ -123,6 +124,12 @@ type UppyOptions struct {
 	// Default: 30 s.
 	CleanupTimeout time.Duration
 
+	// FinishTimeout bounds a completion and the checks of the file it
+	// stores (and a confirmation's checks), which run to their end even
+	// when the client goes away meanwhile: a file that cannot be checked
+	// in time is deleted. Default: 5 minutes.
+	FinishTimeout time.Duration
+
 	// Logger is as in Options. Default: none.
 	Logger *slog.Logger
 }
@@ -170,7 +177,7 @@ func NewUppyHandler(s DirectStore, opts UppyOptions) (*UppyHandler, error) {
 		return nil, err
 	}
 	h.check = checker{store: s, types: types, maxSize: opts.MaxFileSize, onSaved: opts.OnSaved,
-		cleanup: opts.CleanupTimeout, log: opts.Logger}
+		cleanup: opts.CleanupTimeout, finish: opts.FinishTimeout, log: opts.Logger}
 	h.routes()
 	return h, nil
 }
@@ -184,8 +191,8 @@ func (o *UppyOptions) validate() error {
 		return fmt.Errorf("handler: option Secret: at least %d bytes are required, got %d", MinSecretLen, len(o.Secret))
 	case o.MaxFileSize < 0 || o.MaxParts < 0 || o.MaxParts > storage.MaxParts:
 		return fmt.Errorf("handler: options MaxFileSize and MaxParts: %d and %d are not positive bounds (MaxParts at most %d)", o.MaxFileSize, o.MaxParts, storage.MaxParts)
-	case o.MaxUploadAge < 0 || o.CleanupTimeout < 0:
-		return errors.New("handler: options MaxUploadAge and CleanupTimeout must not be negative")
+	case o.MaxUploadAge < 0 || o.CleanupTimeout < 0 || o.FinishTimeout < 0:
+		return errors.New("handler: options MaxUploadAge, CleanupTimeout and FinishTimeout must not be negative")
 	}
 	defaults(&o.MaxFileSize, DefaultDirectMaxFileSize)
 	defaults(&o.MaxParts, storage.MaxParts)
@@ -193,6 +200,7 @@ func (o *UppyOptions) validate() error {
 	defaults(&o.ControlExpire, DefaultControlExpire)
 	defaults(&o.MaxUploadAge, DefaultMaxUploadAge)
 	defaults(&o.CleanupTimeout, DefaultCleanupTimeout)
+	defaults(&o.FinishTimeout, DefaultFinishTimeout)
 	for _, e := range []time.Duration{o.Expire, o.ControlExpire} {
 		if err := storage.ValidExpiry(e); err != nil {
 			return fmt.Errorf("handler: options Expire and ControlExpire: %w", err)

@@ -224,14 +224,18 @@ func (h *UppyHandler) complete(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.saved(r.Context(), key, f), nil
+	return h.saved(context.WithoutCancel(r.Context()), key, f), nil
 }
 
 // finish completes an upload with the parts the client names, within the
 // limits, conditionally unless overwriting, then checks the file stored.
 // A refusal by a bound, a type or a taken name leaves nothing: the upload
-// is aborted, the file deleted.
+// is aborted, the file deleted. It runs on a context detached from the
+// client's (FinishTimeout): a client that leaves once it asked for the
+// completion leaves no file unchecked.
 func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) (*File, error) {
+	r, cancel := h.check.detach(r)
+	defer cancel()
 	ctx := r.Context()
 	listed, err := h.s.ListParts(ctx, name, id)
 	if err != nil {
@@ -244,7 +248,7 @@ func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) 
 		}
 		return nil, err
 	}
-	_, err = h.s.CompleteUpload(ctx, name, id, parts, &storage.CompleteOptions{IfNoneMatch: h.conflict() != storage.ConflictOverwrite})
+	info, err := h.s.CompleteUpload(ctx, name, id, parts, &storage.CompleteOptions{IfNoneMatch: h.conflict() != storage.ConflictOverwrite})
 	switch {
 	case errors.Is(err, storage.ErrExist), errors.Is(err, storage.ErrPartTooSmall):
 		h.abortUpload(ctx, name, id)
@@ -252,7 +256,7 @@ func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) 
 	case err != nil:
 		return nil, h.uploadError(ctx, err)
 	}
-	return h.check.inspect(ctx, r, name)
+	return h.check.inspect(r, name, info.ETag)
 }
 
 // saved is the answer for a stored file: Companion's {location, key,

@@ -169,7 +169,9 @@ func (h *UppyHandler) confirm(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := h.check.inspect(r.Context(), r, name)
+	r, cancel := h.check.detach(r)
+	defer cancel()
+	f, err := h.check.inspect(r, name, "")
 	if err != nil {
 		return nil, err
 	}
