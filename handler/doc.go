@@ -236,6 +236,7 @@
 //	415 type_mismatch          a direct upload whose bytes are of a type a browser would run,
 //	                           stored to be shown inline (a page declared image/png)
 //	500 internal_error         anything else: a storage error, a hook's plain error
+//	500 not_deleted            a refused or failed upload whose file could not be deleted: it may remain
 //
 // Hooks (Authorize, Key, OnSaved) choose their own answer by returning an
 // *Error. The text of other errors is never sent to the client: it goes to

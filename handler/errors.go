@@ -58,6 +58,7 @@ const (
 	CodeDigestMismatch       = "digest_mismatch"
 	CodeInvalidDigest        = "invalid_digest"
 	CodeInternal             = "internal_error"
+	CodeNotDeleted           = "not_deleted"
 )
 
 // ErrUnauthorized and ErrForbidden are ready answers for an Authorize
@@ -89,6 +90,18 @@ var (
 	errCrossOrigin = newError(http.StatusForbidden, CodeCrossOrigin, "cross-origin requests are not accepted")
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
+
+// notDeleted is the answer when a refused or failed upload's file could
+// not be deleted: a 500 that says the file may remain, whatever the
+// refusal was (why, or the error that made the deletion needed).
+func notDeleted(why error) *Error {
+	msg := "the upload failed"
+	var he *Error
+	if errors.As(why, &he) {
+		msg = "the upload was refused (" + he.Message + ")"
+	}
+	return newError(http.StatusInternalServerError, CodeNotDeleted, "%s but its file could not be deleted: it may remain stored", msg)
+}
 
 // errRequestTooLarge is the answer to a body over MaxRequestSize.
 func errRequestTooLarge(limit int64) *Error {

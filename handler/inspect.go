@@ -51,8 +51,11 @@ func (c *checker) inspect(r *http.Request, name, etag string) (*File, error) {
 	case errors.Is(err, storage.ErrNotExist):
 		return nil, newError(http.StatusNotFound, CodeNotFound, "no file is stored under this key")
 	case err != nil && etag != "":
-		c.remove(ctx, name, etag)
-		return nil, fmt.Errorf("handler: reading back %q to check it: %w (deleted)", name, err)
+		err = fmt.Errorf("handler: reading back %q to check it: %w", name, err)
+		if derr := c.remove(ctx, name, etag); derr != nil {
+			return nil, notDeleted(err)
+		}
+		return nil, err
 	case err != nil:
 		return nil, storageError(ctx, err)
 	}
@@ -63,7 +66,9 @@ func (c *checker) inspect(r *http.Request, name, etag string) (*File, error) {
 		err = c.onSaved(r, f)
 	}
 	if err != nil {
-		c.remove(ctx, name, info.ETag)
+		if derr := c.remove(ctx, name, info.ETag); derr != nil {
+			return nil, notDeleted(err)
+		}
 		return nil, err
 	}
 	return f, nil
@@ -93,13 +98,16 @@ func (c *checker) judge(name string, info storage.Info, head []byte) error {
 	return nil
 }
 
-// remove deletes a refused file, on a context that outlives the request's.
-func (c *checker) remove(ctx context.Context, name, etag string) {
+// remove deletes a refused file, on a context that outlives the request's;
+// a failure is logged and returned, to be answered as notDeleted.
+func (c *checker) remove(ctx context.Context, name, etag string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cleanup)
 	defer cancel()
-	if err := c.store.DeleteIfMatch(cctx, name, etag); err != nil {
-		c.log.WarnContext(ctx, "handler: could not delete a refused direct upload", "name", name, "err", err)
+	err := c.store.DeleteIfMatch(cctx, name, etag)
+	if err != nil {
+		c.log.ErrorContext(ctx, "handler: could not delete a refused direct upload: it may remain", "name", name, "err", err)
 	}
+	return err
 }
 
 func isAttachment(cd string) bool {
