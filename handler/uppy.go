@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -234,31 +235,51 @@ func PrincipalHash(principal string) (string, error) {
 	return "u/" + hex.EncodeToString(sum[:16]), nil
 }
 
+// uppyRoute is one route of the protocol: its method and path, and its
+// work.
+type uppyRoute struct {
+	method, path string
+	fn           route
+}
+
 // routes registers Companion's routes, the signRequest route and the
-// confirmation, each path also without its method so that another method
-// is answered 405 in JSON.
+// confirmation. A request for a path of the table with another method is
+// answered 405 in JSON with the path's Allow; any other, 404.
 func (h *UppyHandler) routes() {
-	m := http.NewServeMux()
-	m.HandleFunc("GET /params", h.handle(h.params))
-	m.HandleFunc("POST /multipart", h.handle(h.create))
-	m.HandleFunc("GET /multipart/{uploadId}", h.handle(h.listParts))
-	m.HandleFunc("DELETE /multipart/{uploadId}", h.handle(h.abort))
-	m.HandleFunc("GET /multipart/{uploadId}/batch", h.handle(h.signBatch))
-	m.HandleFunc("GET /multipart/{uploadId}/{partNumber}", h.handle(h.signPart))
-	m.HandleFunc("POST /multipart/{uploadId}/complete", h.handle(h.complete))
-	m.HandleFunc("POST /presign", h.handle(h.presign))
-	m.HandleFunc("POST /confirm", h.handle(h.confirm))
-	for path, allow := range map[string]string{
-		"/params": "GET", "/multipart": "POST", "/multipart/{uploadId}": "GET, DELETE",
-		"/multipart/{uploadId}/{partNumber}": "GET", "GET /multipart/{uploadId}/complete": "POST",
-		"/presign": "POST", "/confirm": "POST",
-	} {
-		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use %s", allow))
-		})
+	table := []uppyRoute{
+		{"GET", "/params", h.params},
+		{"POST", "/multipart", h.create},
+		{"GET", "/multipart/{uploadId}", h.listParts},
+		{"DELETE", "/multipart/{uploadId}", h.abort},
+		{"GET", "/multipart/{uploadId}/batch", h.signBatch},
+		{"GET", "/multipart/{uploadId}/{partNumber}", h.signPart},
+		{"POST", "/multipart/{uploadId}/complete", h.complete},
+		{"POST", "/presign", h.presign},
+		{"POST", "/confirm", h.confirm},
+	}
+	m, paths := http.NewServeMux(), http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range table {
+		m.HandleFunc(rt.method+" "+rt.path, h.handle(rt.fn))
+		allow[rt.path] = append(allow[rt.path], rt.method)
+	}
+	for path, methods := range allow {
+		a := strings.Join(methods, ", ")
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", a)
+			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use %s", a))
+		}
+		paths.HandleFunc(path, notAllowed)
+		if !slices.Contains(methods, "GET") {
+			// "GET /multipart/{uploadId}/{partNumber}" would take it.
+			m.HandleFunc("GET "+path, notAllowed)
+		}
 	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if hd, pattern := paths.Handler(r); pattern != "" {
+			hd.ServeHTTP(w, r)
+			return
+		}
 		h.fail(w, r, newError(http.StatusNotFound, CodeNotFound, "no such route of Uppy's S3 protocol"))
 	})
 	h.mux = m
