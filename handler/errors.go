@@ -91,6 +91,11 @@ var (
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
 
+// errTypeNotAllowed refuses a file of the content type ct.
+func errTypeNotAllowed(ct string) *Error {
+	return newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+}
+
 // notDeleted is the answer when a refused or failed upload's file could
 // not be deleted: a 500 that says the file may remain, whatever the
 // refusal was (why, or the error that made the deletion needed).

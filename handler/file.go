@@ -77,7 +77,7 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 func (h *UploadHandler) saveOptions(name string, head []byte) (*storage.SaveOptions, error) {
 	ct, enc := storage.DetectContentType(name, head)
 	if !h.types.accepts(ct) {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+		return nil, errTypeNotAllowed(ct)
 	}
 	opts := &storage.SaveOptions{
 		Params:    storage.ObjectParameters{ContentType: ct, ContentEncoding: enc},

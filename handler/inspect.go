@@ -88,7 +88,7 @@ func (c *checker) judge(name string, info storage.Info, head []byte) error {
 	sniffed, _ := storage.DetectContentType(name, head)
 	for _, ct := range []string{sniffed, info.ContentType} {
 		if !c.types.accepts(ct) {
-			return newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+			return errTypeNotAllowed(ct)
 		}
 		if c.types.attachment(ct) && !isAttachment(info.ContentDisposition) {
 			return newError(http.StatusUnsupportedMediaType, CodeTypeMismatch,

@@ -283,7 +283,7 @@ func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
 		return "", "", err
 	}
 	if !h.types.accepts(ct) {
-		return "", "", newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+		return "", "", errTypeNotAllowed(ct)
 	}
 	return name, ct, nil
 }

@@ -356,7 +356,7 @@ func (h *UppyHandler) declare(name, declared string) (storage.ObjectParameters, 
 		return storage.ObjectParameters{}, err
 	}
 	if !h.check.types.accepts(ct) {
-		return storage.ObjectParameters{}, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+		return storage.ObjectParameters{}, errTypeNotAllowed(ct)
 	}
 	p := storage.ObjectParameters{ContentType: ct}
 	if h.check.types.attachment(ct) {
