@@ -1,12 +1,8 @@
 package handler
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -59,30 +55,19 @@ func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
 // read objects back: a configuration error, answered 500 and logged.
 var errNoInspector = errors.New("handler: the Presigner is not an Inspector: Confirm cannot read files back")
 
-// token binds name to the time its policy expires:
-// <MAC>.<expiry, Unix seconds in base 36>, the MAC the first 16 bytes of
-// HMAC-SHA256(Secret, name, expiry) in unpadded base64url.
-func (h *PolicyHandler) token(name string, expires time.Time) string {
-	ts := strconv.FormatInt(expires.Unix(), 36)
-	return h.tokenMAC(name, ts) + "." + ts
-}
+// tokens is the stamper of h's confirmation tokens.
+func (h *PolicyHandler) tokens() stamper { return stamper{h.opts.Secret, "s3kit policy confirm v1"} }
 
-func (h *PolicyHandler) tokenMAC(name, ts string) string {
-	m := hmac.New(sha256.New, h.opts.Secret)
-	for _, s := range []string{"s3kit policy confirm v1", name, ts} {
-		m.Write([]byte(s))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// token binds name to the time its policy expires: a stamper's token
+// (token.go) of the name, labelled "s3kit policy confirm v1".
+func (h *PolicyHandler) token(name string, expires time.Time) string {
+	return h.tokens().stamp(expires, name)
 }
 
 // validToken reports whether token is h's for name and its policy expired
 // less than Expire ago.
 func (h *PolicyHandler) validToken(name, token string, now time.Time) bool {
 	mac, ts, _ := strings.Cut(token, ".")
-	exp, err := strconv.ParseInt(ts, 36, 64)
-	if err != nil || name == "" || !hmac.Equal([]byte(mac), []byte(h.tokenMAC(name, ts))) {
-		return false
-	}
-	return now.Before(time.Unix(exp, 0).Add(h.opts.Expire))
+	exp, ok := h.tokens().check(mac, ts, name)
+	return ok && name != "" && now.Before(exp.Add(h.opts.Expire))
 }
