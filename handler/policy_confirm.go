@@ -37,7 +37,7 @@ func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
 		Name  string `json:"name"`
 		Token string `json:"token"`
 	}
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	if !h.validToken(req.Name, req.Token, time.Now()) {

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -58,7 +56,7 @@ func (h *UppyHandler) create(r *http.Request, c *caller) (any, error) {
 		Type     string          `json:"type"`
 		Metadata json.RawMessage `json:"metadata"`
 	}
-	if err := readJSON(r, 64<<10, &req); err != nil {
+	if err := readJSON(r, 64<<10, &req, false); err != nil {
 		return nil, err
 	}
 	name, err := h.newName(r, c, req.Filename, false)
@@ -217,7 +215,7 @@ func (h *UppyHandler) complete(r *http.Request, c *caller) (any, error) {
 	var req struct {
 		Parts []sentPart `json:"parts"`
 	}
-	if err := readJSON(r, 1<<20, &req); err != nil {
+	if err := readJSON(r, 1<<20, &req, false); err != nil {
 		return nil, err
 	}
 	f, err := h.finish(r, name, id, req.Parts)
@@ -344,25 +342,14 @@ func (h *UppyHandler) newName(r *http.Request, c *caller, filename string, rando
 }
 
 // declare checks the type a client declares for name, or derives one from
-// the extension when it declares none (or application/octet-stream), and
-// returns the object's parameters: that type, and attachment for active
-// types.
+// the extension when it declares none or application/octet-stream (what
+// Uppy sends for a file the browser has no type for), and returns the
+// object's parameters (typePolicy.declare).
 func (h *UppyHandler) declare(name, declared string) (storage.ObjectParameters, error) {
 	if mediaType(declared) == "application/octet-stream" {
 		declared = ""
 	}
-	ct, err := declaredType(declared, name)
-	if err != nil {
-		return storage.ObjectParameters{}, err
-	}
-	if !h.check.types.accepts(ct) {
-		return storage.ObjectParameters{}, errTypeNotAllowed(ct)
-	}
-	p := storage.ObjectParameters{ContentType: ct}
-	if h.check.types.attachment(ct) {
-		p.ContentDisposition = storage.Attachment(path.Base(name))
-	}
-	return p, nil
+	return h.check.types.declare(name, declared)
 }
 
 func (h *UppyHandler) conflict() storage.Conflict {
@@ -379,28 +366,6 @@ func (h *UppyHandler) partNumber(s string) (int32, error) {
 		return 0, newError(http.StatusBadRequest, CodeMalformed, "a part number is between 1 and %d", h.opts.MaxParts)
 	}
 	return int32(n), nil
-}
-
-// readJSON decodes one JSON value from the body, within limit bytes.
-// Unknown fields are ignored, as Companion ignores them.
-func readJSON(r *http.Request, limit int64, v any) error {
-	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
-	if err := json.NewDecoder(lr).Decode(v); err != nil {
-		if lr.N == 0 { // more than limit bytes
-			return errRequestTooLarge(limit)
-		}
-		return newError(http.StatusBadRequest, CodeMalformed, "the request body is not the JSON expected: %s", jsonProblem(err))
-	}
-	return nil
-}
-
-// jsonProblem says what is wrong with a body without echoing it.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
-	}
-	return "malformed"
 }
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }

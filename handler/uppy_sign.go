@@ -47,7 +47,7 @@ type signRequest struct {
 // at confirm.
 func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	var req signRequest
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	op, err := signedOp(&req, h.opts.MaxParts)
@@ -185,7 +185,7 @@ func (h *UppyHandler) confirm(r *http.Request, c *caller) (any, error) {
 	var req struct {
 		Key string `json:"key"`
 	}
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	name, err := h.nameOf(c, req.Key)
