@@ -335,17 +335,12 @@ func (h *UppyHandler) serve(r *http.Request, fn route) (any, error) {
 }
 
 // fail answers err as Companion does, {"error": "message"}, with a
-// stable "code" beside it; see fail for which errors are told.
+// stable "code" beside it (failAs).
 func (h *UppyHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var he *Error
-	if errors.As(err, &he) {
-		h.opts.Logger.DebugContext(r.Context(), "handler: uppy request refused", "path", r.URL.Path, "status", he.Status, "code", he.Code)
-	} else {
-		h.opts.Logger.ErrorContext(r.Context(), "handler: uppy request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = errInternal
-	}
-	writeJSON(w, he.Status, struct {
-		Error string `json:"error"`
-		Code  string `json:"code"`
-	}{he.Message, he.Code})
+	failAs(w, r, h.opts.Logger, err, func(he *Error) any {
+		return struct {
+			Error string `json:"error"`
+			Code  string `json:"code"`
+		}{he.Message, he.Code}
+	})
 }
