@@ -17,6 +17,28 @@
 //	{"files": [{"field": "avatar", "filename": "Me.png", "name": "2025/01/31/Me.png",
 //	  "url": "https://...", "size": 5120, "content_type": "image/png", "etag": "\"9a0364b9...\""}]}
 //
+// # Endpoints
+//
+// Every endpoint and what it guarantees; every answer is JSON with
+// Cache-Control: no-store and nosniff, every error an *Error (see #
+// Errors), a method an endpoint does not take is 405 with Allow, and
+// cross-origin browser requests are refused unless trusted.
+//
+//	UploadHandler          POST multipart/form-data → 201 {files}. Limits, types (sniffed)
+//	                       and digests are checked before a file counts; a refused or
+//	                       failed request keeps nothing (or is 500 not_deleted).
+//	PolicyHandler          POST {filename, content_type, size, sha256} → 200 {url, fields,
+//	                       name, expires, token, put}. S3 enforces the key, the size range,
+//	                       the declared type and the sha256; it does not look at the bytes.
+//	PolicyHandler.Confirm  POST {name, token} → 200 the file. Reads the file back, checks
+//	                       size and sniffed type, deletes what fails; runs to its end when
+//	                       the client leaves.
+//	UppyHandler            Companion's routes and /s3/presign, /s3/confirm (see # Uppy).
+//	                       Companion mode: the handler completes every upload itself, within
+//	                       the limits, and checks the bytes before answering. signRequest
+//	                       mode: S3 enforces only the key (and a sha256 given); the bytes
+//	                       are checked at /s3/confirm only.
+//
 // # Modes
 //
 // In Spool mode (the default) each file is received whole before it goes
