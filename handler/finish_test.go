@@ -119,3 +119,25 @@ func TestPolicyConfirmClientLeaves(t *testing.T) {
 		t.Errorf("confirm = %d, HTML posted as a PNG kept: %v", w.Code, kept)
 	}
 }
+
+// lostComplete completes the upload and then fails, as a completion whose
+// answer was lost or timed out after S3 did it.
+type lostComplete struct{ *faultyDirect }
+
+func (f lostComplete) CompleteUpload(ctx context.Context, name, id string, parts []storage.Part, opts *storage.CompleteOptions) (storage.Info, error) {
+	f.fakeDirect.CompleteUpload(ctx, name, id, parts, opts)
+	return storage.Info{}, errors.New("read tcp: i/o timeout")
+}
+
+// TestUppyCompleteUnsure: a completion that fails after S3 did it leaves
+// no unchecked file: the object of the parts' multipart ETag is deleted,
+// and the answer is an error. (The old code left it stored.)
+func TestUppyCompleteUnsure(t *testing.T) {
+	f := lostComplete{&faultyDirect{fakeDirect: newFakeDirect("")}}
+	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
+	c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", htmlBytes)
+	status, raw := b.complete(c, parts)
+	if _, names := f.state(); len(names) != 0 || status != 500 {
+		t.Errorf("complete = %d %s; stored: %q, want 500 and nothing", status, raw, names)
+	}
+}

@@ -251,10 +251,28 @@ func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) 
 	case errors.Is(err, storage.ErrExist), errors.Is(err, storage.ErrPartTooSmall):
 		h.abortUpload(ctx, name, id)
 		return nil, h.uploadError(ctx, err)
-	case err != nil:
+	case errors.Is(err, storage.ErrNoUpload), errors.Is(err, storage.ErrInvalidPart):
 		return nil, h.uploadError(ctx, err)
+	case err != nil:
+		return nil, h.unsure(ctx, name, parts, err)
 	}
 	return h.check.inspect(r, name, info.ETag)
+}
+
+// unsure answers a completion that failed in a way that leaves it unknown
+// whether S3 completed it (a timeout, a lost answer S3 did not tell
+// again): the object the parts make, if it is there, is deleted by its
+// ETag, since nothing checked it.
+func (h *UppyHandler) unsure(ctx context.Context, name string, parts []storage.Part, err error) error {
+	etag, ok := storage.MultipartETag(parts)
+	if !ok {
+		h.opts.Logger.ErrorContext(ctx, "handler: a failed completion may have stored an unchecked file (no MD5 ETags to find it by)", "name", name, "err", err)
+		return err
+	}
+	if h.check.remove(ctx, name, etag) != nil {
+		return notDeleted(err)
+	}
+	return h.uploadError(ctx, err)
 }
 
 // saved is the answer for a stored file: Companion's {location, key,
