@@ -17,7 +17,9 @@ import (
 // OnSaved the rest and answers 200 with the file's JSON. The token binds
 // the name and outlives the policy by Expire; a confirmation without one,
 // or for another name, is 403. Cross-origin requests and Authorize are
-// checked first, as for policies.
+// checked first, as for policies. Once started, the checks run to their
+// end even if the client goes away (within DefaultFinishTimeout); a
+// refused file that cannot be deleted is answered 500 not_deleted.
 func (h *PolicyHandler) Confirm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := h.confirm(r)
