@@ -17,6 +17,28 @@
 //	{"files": [{"field": "avatar", "filename": "Me.png", "name": "2025/01/31/Me.png",
 //	  "url": "https://...", "size": 5120, "content_type": "image/png", "etag": "\"9a0364b9...\""}]}
 //
+// # Endpoints
+//
+// Every endpoint and what it guarantees; every answer is JSON with
+// Cache-Control: no-store and nosniff, every error an *Error (see #
+// Errors), a method an endpoint does not take is 405 with Allow, and
+// cross-origin browser requests are refused unless trusted.
+//
+//	UploadHandler          POST multipart/form-data → 201 {files}. Limits, types (sniffed)
+//	                       and digests are checked before a file counts; a refused or
+//	                       failed request keeps nothing (or is 500 not_deleted).
+//	PolicyHandler          POST {filename, content_type, size, sha256} → 200 {url, fields,
+//	                       name, expires, token, put}. S3 enforces the key, the size range,
+//	                       the declared type and the sha256; it does not look at the bytes.
+//	PolicyHandler.Confirm  POST {name, token} → 200 the file. Reads the file back, checks
+//	                       size and sniffed type, deletes what fails; runs to its end when
+//	                       the client leaves.
+//	UppyHandler            Companion's routes and /s3/presign, /s3/confirm (see # Uppy).
+//	                       Companion mode: the handler completes every upload itself, within
+//	                       the limits, and checks the bytes before answering. signRequest
+//	                       mode: S3 enforces only the key (and a sha256 given); the bytes
+//	                       are checked at /s3/confirm only.
+//
 // # Modes
 //
 // In Spool mode (the default) each file is received whole before it goes
@@ -236,6 +258,7 @@
 //	415 type_mismatch          a direct upload whose bytes are of a type a browser would run,
 //	                           stored to be shown inline (a page declared image/png)
 //	500 internal_error         anything else: a storage error, a hook's plain error
+//	500 not_deleted            a refused or failed upload whose file could not be deleted: it may remain
 //
 // Hooks (Authorize, Key, OnSaved) choose their own answer by returning an
 // *Error. The text of other errors is never sent to the client: it goes to
@@ -271,7 +294,8 @@
 //	GET    /s3/multipart/{uploadId}?key=           → [{PartNumber, ETag, Size}], every page
 //	POST   /s3/multipart/{uploadId}/complete?key= {parts}  → {location, key, bucket, file}
 //	DELETE /s3/multipart/{uploadId}?key=           → {}
-//	POST   /s3/presign {method, key, uploadId, partNumber}  → {url, method, key} (signRequest)
+//	POST   /s3/presign {method, key, uploadId, partNumber, sha256, type, size}
+//	                                               → {url, method, key, headers} (signRequest)
 //	POST   /s3/confirm {key}                        → {location, key, bucket, file}
 //
 // The shapes are Companion's (packages/@uppy/companion/src/server/
@@ -316,12 +340,35 @@
 // CompleteMultipartUpload and AbortMultipartUpload of a key in the
 // principal's directory; nothing that reads or deletes an object. URLs
 // that carry bytes live Expire (15 minutes), the others ControlExpire (1
-// minute). Before it signs a completion, the handler lists the parts and
-// aborts an upload over the limits; since the browser completes, the page
-// then posts the key to /s3/confirm, which checks the file as a
-// completion does. Files sent through /s3/params are confirmed the same
-// way. A file nobody confirms stays as S3 took it, within the policy's
-// or the presigned request's bounds.
+// minute).
+//
+// What S3 enforces in this mode is less than in Companion mode, and the
+// difference is the page's to close. Uppy's callback gives the handler
+// only the method and the key, so the URLs sign the host and the key, and
+// a PUT's SHA-256 when the request carries one ("sha256"): not the
+// content type, not the length. A browser holding a PutObject or
+// CreateMultipartUpload URL may store any type (as any Content-Type) and
+// any size S3 takes (5 GiB for a PUT). What the handler checks before it
+// signs: the type of the key's extension, the "type" and "size" a
+// callback that knows them may add to the request (refused with 415,
+// 413), and, before it signs a completion, the parts uploaded so far
+// (over the limits, the upload is aborted); parts uploaded after that,
+// within the completion URL's ControlExpire, are not seen. The checks of
+// the stored bytes (type sniffed, size, OnSaved) happen only when the page
+// posts the key to /s3/confirm, which checks the file as a completion
+// does and deletes what fails. A file nobody confirms stays as the
+// browser sent it, unchecked: give the bucket's objects no trust until
+// they are confirmed (serve them from another origin, with nosniff, or
+// have a job delete unconfirmed keys), or use Companion mode, where the
+// handler completes every upload itself and a POST policy bounds every
+// small file. Files sent through /s3/params are bounded by their policy
+// (key, size, content type) and confirmed the same way.
+//
+// Completions (the complete route) and confirmations run to their end
+// once started, on a context the client's leaving does not cancel,
+// bounded by FinishTimeout: a completed file that cannot be read back to
+// be checked is deleted, and a refused file that cannot be deleted is
+// answered 500 not_deleted.
 //
 // The handler never touches the bytes: what it holds per request is the
 // request's JSON (at most 1 MiB for a completion of 10,000 parts) and the

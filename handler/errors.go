@@ -58,6 +58,7 @@ const (
 	CodeDigestMismatch       = "digest_mismatch"
 	CodeInvalidDigest        = "invalid_digest"
 	CodeInternal             = "internal_error"
+	CodeNotDeleted           = "not_deleted"
 )
 
 // ErrUnauthorized and ErrForbidden are ready answers for an Authorize
@@ -89,6 +90,23 @@ var (
 	errCrossOrigin = newError(http.StatusForbidden, CodeCrossOrigin, "cross-origin requests are not accepted")
 	errInternal    = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal server error"}
 )
+
+// errTypeNotAllowed refuses a file of the content type ct.
+func errTypeNotAllowed(ct string) *Error {
+	return newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+}
+
+// notDeleted is the answer when a refused or failed upload's file could
+// not be deleted: a 500 that says the file may remain, whatever the
+// refusal was (why, or the error that made the deletion needed).
+func notDeleted(why error) *Error {
+	msg := "the upload failed"
+	var he *Error
+	if errors.As(why, &he) {
+		msg = "the upload was refused (" + he.Message + ")"
+	}
+	return newError(http.StatusInternalServerError, CodeNotDeleted, "%s but its file could not be deleted: it may remain stored", msg)
+}
 
 // errRequestTooLarge is the answer to a body over MaxRequestSize.
 func errRequestTooLarge(limit int64) *Error {
@@ -126,13 +144,23 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// fail answers err as JSON: the one place errors become responses. An
-// *Error is answered as it is; any other error is logged and answered with
-// a generic 500.
+// fail answers err as JSON in the handlers' shape, {"error": {"code",
+// "message"}}.
 func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	failAs(w, r, log, err, func(he *Error) any {
+		var body errorBody
+		body.Error.Code, body.Error.Message = he.Code, he.Message
+		return body
+	})
+}
+
+// failAs is the one place errors become responses, in the body shape
+// makes. An *Error is answered as it is; any other error is logged and
+// answered with a generic 500. A 405 carries Allow (POST unless set).
+func failAs(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, shape func(*Error) any) {
 	var he *Error
 	if errors.As(err, &he) {
-		log.DebugContext(r.Context(), "handler: request refused", "status", he.Status, "code", he.Code, "err", err)
+		log.DebugContext(r.Context(), "handler: request refused", "method", r.Method, "path", r.URL.Path, "status", he.Status, "code", he.Code)
 	} else {
 		log.ErrorContext(r.Context(), "handler: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		he = errInternal
@@ -140,9 +168,7 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if he.Status == http.StatusMethodNotAllowed && w.Header().Get("Allow") == "" {
 		w.Header().Set("Allow", http.MethodPost)
 	}
-	var body errorBody
-	body.Error.Code, body.Error.Message = he.Code, he.Message
-	writeJSON(w, he.Status, body)
+	writeJSON(w, he.Status, shape(he))
 }
 
 // writeJSON writes v, which always encodes, with status.

@@ -35,6 +35,7 @@ type memSaver struct {
 	ctxKeys []any // the ctxKey value seen by each Put
 	deleted []string
 	put     func(ctx context.Context, name string, r io.Reader) error // optional fault
+	del     error                                                     // optional fault of Delete
 	started atomic.Int32                                              // Puts begun
 	open    atomic.Int32                                              // Puts not yet returned: an upload in flight
 }
@@ -87,6 +88,9 @@ func (m *memSaver) Put(ctx context.Context, name string, r io.Reader, opts *stor
 func (m *memSaver) Delete(_ context.Context, name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.del != nil {
+		return m.del
+	}
 	delete(m.files, name)
 	m.deleted = append(m.deleted, name)
 	return nil

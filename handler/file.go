@@ -77,7 +77,7 @@ func (h *UploadHandler) saveFile(ctx context.Context, r *http.Request, p *multip
 func (h *UploadHandler) saveOptions(name string, head []byte) (*storage.SaveOptions, error) {
 	ct, enc := storage.DetectContentType(name, head)
 	if !h.types.accepts(ct) {
-		return nil, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+		return nil, errTypeNotAllowed(ct)
 	}
 	opts := &storage.SaveOptions{
 		Params:    storage.ObjectParameters{ContentType: ct, ContentEncoding: enc},
@@ -148,18 +148,25 @@ func fill(sp *spool.File, head []byte, pr *partReader) error {
 }
 
 // rollback deletes the files a failed request stored, on a context that
-// outlives the request's.
-func (h *UploadHandler) rollback(ctx context.Context, files []*File) {
+// outlives the request's, and returns the answer: why, or notDeleted when
+// a file could not be deleted.
+func (h *UploadHandler) rollback(ctx context.Context, files []*File, why error) error {
 	if len(files) == 0 {
-		return
+		return why
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.CleanupTimeout)
 	defer cancel()
+	failed := false
 	for _, f := range files {
 		if err := h.saver.Delete(cctx, f.Name); err != nil {
-			h.opts.Logger.WarnContext(ctx, "handler: could not delete a file of a failed upload", "name", f.Name, "err", err)
+			h.opts.Logger.ErrorContext(ctx, "handler: could not delete a file of a failed upload: it may remain", "name", f.Name, "err", err)
+			failed = true
 		}
 	}
+	if failed {
+		return notDeleted(why)
+	}
+	return why
 }
 
 // partReader reads one file part, counting its bytes and enforcing the

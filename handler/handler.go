@@ -467,8 +467,7 @@ func (h *UploadHandler) serve(w http.ResponseWriter, r *http.Request) ([]byte, e
 		out, err = jsonMarshal(res)
 	}
 	if err != nil {
-		h.rollback(ctx, res.Files)
-		return nil, err
+		return nil, h.rollback(ctx, res.Files, err)
 	}
 	h.opts.Logger.DebugContext(ctx, "handler: stored", "files", len(res.Files))
 	return out, nil

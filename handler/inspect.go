@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -25,17 +26,36 @@ type checker struct {
 	maxSize int64
 	onSaved func(r *http.Request, f *File) error
 	cleanup time.Duration
+	finish  time.Duration // bounds detach's context
 	log     *slog.Logger
 }
 
-// inspect reads the head of name and judges it; a refused file is
-// deleted (unless another writer replaced it meanwhile) and the answer is
-// the refusal. An accepted file is given to OnSaved.
-func (c *checker) inspect(ctx context.Context, r *http.Request, name string) (*File, error) {
+// detach returns r on a context that its client's leaving does not
+// cancel, bounded by the finish timeout: a completion and its inspection
+// run to their end once started, so that nothing stays stored unchecked.
+func (c *checker) detach(r *http.Request) (*http.Request, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), c.finish)
+	return r.WithContext(ctx), cancel
+}
+
+// inspect reads the head of name and judges it, on r's context (detached
+// by the caller); a refused file is deleted (unless another writer
+// replaced it meanwhile) and the answer is the refusal. An accepted file
+// is given to OnSaved. etag, when known (the completion's), is the
+// stored object's: a file that cannot be read back is then deleted too,
+// as it cannot be checked.
+func (c *checker) inspect(r *http.Request, name, etag string) (*File, error) {
+	ctx := r.Context()
 	info, head, err := c.store.ReadHead(ctx, name, sniffLen)
 	switch {
 	case errors.Is(err, storage.ErrNotExist):
 		return nil, newError(http.StatusNotFound, CodeNotFound, "no file is stored under this key")
+	case err != nil && etag != "":
+		err = fmt.Errorf("handler: reading back %q to check it: %w", name, err)
+		if derr := c.remove(ctx, name, etag); derr != nil {
+			return nil, notDeleted(err)
+		}
+		return nil, err
 	case err != nil:
 		return nil, storageError(ctx, err)
 	}
@@ -46,7 +66,9 @@ func (c *checker) inspect(ctx context.Context, r *http.Request, name string) (*F
 		err = c.onSaved(r, f)
 	}
 	if err != nil {
-		c.remove(ctx, name, info.ETag)
+		if derr := c.remove(ctx, name, info.ETag); derr != nil {
+			return nil, notDeleted(err)
+		}
 		return nil, err
 	}
 	return f, nil
@@ -66,7 +88,7 @@ func (c *checker) judge(name string, info storage.Info, head []byte) error {
 	sniffed, _ := storage.DetectContentType(name, head)
 	for _, ct := range []string{sniffed, info.ContentType} {
 		if !c.types.accepts(ct) {
-			return newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+			return errTypeNotAllowed(ct)
 		}
 		if c.types.attachment(ct) && !isAttachment(info.ContentDisposition) {
 			return newError(http.StatusUnsupportedMediaType, CodeTypeMismatch,
@@ -76,13 +98,16 @@ func (c *checker) judge(name string, info storage.Info, head []byte) error {
 	return nil
 }
 
-// remove deletes a refused file, on a context that outlives the request's.
-func (c *checker) remove(ctx context.Context, name, etag string) {
+// remove deletes a refused file, on a context that outlives the request's;
+// a failure is logged and returned, to be answered as notDeleted.
+func (c *checker) remove(ctx context.Context, name, etag string) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cleanup)
 	defer cancel()
-	if err := c.store.DeleteIfMatch(cctx, name, etag); err != nil {
-		c.log.WarnContext(ctx, "handler: could not delete a refused direct upload", "name", name, "err", err)
+	err := c.store.DeleteIfMatch(cctx, name, etag)
+	if err != nil {
+		c.log.ErrorContext(ctx, "handler: could not delete a refused direct upload: it may remain", "name", name, "err", err)
 	}
+	return err
 }
 
 func isAttachment(cd string) bool {

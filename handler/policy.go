@@ -3,10 +3,8 @@ package handler
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -130,7 +128,7 @@ func NewPolicyHandler(p Presigner, opts PolicyOptions) (*PolicyHandler, error) {
 	}
 	if in, ok := p.(Inspector); ok {
 		h.verify = &checker{store: in, types: h.types, minSize: opts.MinFileSize, maxSize: opts.MaxFileSize,
-			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, log: opts.Logger}
+			onSaved: opts.OnSaved, cleanup: DefaultCleanupTimeout, finish: DefaultFinishTimeout, log: opts.Logger}
 	}
 	return h, nil
 }
@@ -191,7 +189,7 @@ type policyAnswer struct {
 
 // ServeHTTP answers a policy request; see PolicyHandler.
 func (h *PolicyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ans, err := h.serve(w, r)
+	ans, err := h.serve(r)
 	if err != nil {
 		fail(w, r, h.opts.Logger, err)
 		return
@@ -215,15 +213,15 @@ func (h *PolicyHandler) admit(r *http.Request) error {
 }
 
 // serve checks the request and presigns the policy it asks for.
-func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAnswer, error) {
+func (h *PolicyHandler) serve(r *http.Request) (*policyAnswer, error) {
 	if err := h.admit(r); err != nil {
 		return nil, err
 	}
-	req, err := readPolicyRequest(w, r)
+	req, err := readPolicyRequest(r)
 	if err != nil {
 		return nil, err
 	}
-	name, ct, err := h.check(req)
+	name, params, err := h.check(req)
 	if err != nil {
 		return nil, err
 	}
@@ -237,64 +235,43 @@ func (h *PolicyHandler) serve(w http.ResponseWriter, r *http.Request) (*policyAn
 	if err != nil {
 		return nil, err
 	}
-	return h.presign(r.Context(), req, name, stored, ct, sum)
+	return h.presign(r.Context(), req, stored, params, sum)
 }
 
-// readPolicyRequest decodes the JSON request, within 16 KiB.
-func readPolicyRequest(w http.ResponseWriter, r *http.Request) (policyRequest, error) {
+// readPolicyRequest decodes the JSON request, within 16 KiB: one value,
+// application/json, with no field the request does not have.
+func readPolicyRequest(r *http.Request) (policyRequest, error) {
 	var req policyRequest
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return req, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the request must be application/json")
 	}
-	bad := newError(http.StatusBadRequest, CodeMalformed, "the request is not a valid policy request")
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return req, errRequestTooLarge(mbe.Limit)
-		}
-		return req, bad
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return req, bad
-	}
-	return req, nil
+	return req, readJSON(r, 16<<10, &req, true)
 }
 
 // check validates what the client declares and returns the cleaned name
-// and the content type to pin.
-func (h *PolicyHandler) check(req policyRequest) (name, ct string, err error) {
+// and the object parameters to pin.
+func (h *PolicyHandler) check(req policyRequest) (name string, params storage.ObjectParameters, err error) {
 	if req.Filename == "" {
-		return "", "", newError(http.StatusBadRequest, CodeNoFile, "filename is required")
+		return "", params, newError(http.StatusBadRequest, CodeNoFile, "filename is required")
 	}
 	if name, err = storage.ValidName(req.Filename); err != nil {
-		return "", "", errBadFilename
+		return "", params, errBadFilename
 	}
 	switch {
 	case req.Size < 0:
-		return "", "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
+		return "", params, newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
 	case req.Size > h.opts.MaxFileSize:
-		return "", "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+		return "", params, newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
 	case req.Size > 0 && req.Size < h.opts.MinFileSize:
-		return "", "", newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.opts.MinFileSize)
+		return "", params, newError(http.StatusBadRequest, CodeFileTooSmall, "a file is smaller than %d bytes", h.opts.MinFileSize)
 	}
-	if ct, err = declaredType(req.ContentType, name); err != nil {
-		return "", "", err
-	}
-	if !h.types.accepts(ct) {
-		return "", "", newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
-	}
-	return name, ct, nil
+	params, err = h.types.declare(name, req.ContentType)
+	return name, params, err
 }
 
 // presign signs the POST policy for exactly stored, the PUT when asked,
 // and the token of the Confirm endpoint.
-func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, stored, ct string, sum []byte) (*policyAnswer, error) {
-	params := storage.ObjectParameters{ContentType: ct}
-	if h.types.attachment(ct) {
-		params.ContentDisposition = storage.Attachment(name)
-	}
+func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, stored string, params storage.ObjectParameters, sum []byte) (*policyAnswer, error) {
 	pol, err := h.p.PresignPost(ctx, stored, &storage.PostOptions{
 		Expire: h.opts.Expire, MinSize: h.opts.MinFileSize, MaxSize: h.opts.MaxFileSize, Params: params,
 		ChecksumSHA256: sum,
@@ -305,7 +282,7 @@ func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, st
 	ans := &policyAnswer{PostPolicy: pol, Token: h.token(pol.Name, time.Now().Add(h.opts.Expire))}
 	if h.put != nil && req.Size > 0 {
 		ans.Put, err = h.put.PresignPut(ctx, pol.Name, &storage.PutURLOptions{
-			Expire: h.opts.Expire, ContentType: ct, ContentDisposition: params.ContentDisposition,
+			Expire: h.opts.Expire, ContentType: params.ContentType, ContentDisposition: params.ContentDisposition,
 			ContentLength: req.Size, IfNoneMatch: true, ChecksumSHA256: sum,
 		})
 		if err != nil {
@@ -313,25 +290,4 @@ func (h *PolicyHandler) presign(ctx context.Context, req policyRequest, name, st
 		}
 	}
 	return ans, nil
-}
-
-// declaredType checks the content type a client declares, or derives one
-// from the name's extension: "application/octet-stream" when unknown.
-func declaredType(declared, name string) (string, error) {
-	if declared == "" {
-		ct, enc := storage.DetectContentType(name, nil)
-		if enc != "" || ct == "text/plain" { // no extension type: the bytes would decide
-			return "application/octet-stream", nil
-		}
-		return ct, nil
-	}
-	mt, params, err := mime.ParseMediaType(declared)
-	if err != nil {
-		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
-	}
-	ct := mime.FormatMediaType(mt, params)
-	if ct == "" {
-		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
-	}
-	return ct, nil
 }

@@ -1,12 +1,8 @@
 package handler
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -21,7 +17,9 @@ import (
 // OnSaved the rest and answers 200 with the file's JSON. The token binds
 // the name and outlives the policy by Expire; a confirmation without one,
 // or for another name, is 403. Cross-origin requests and Authorize are
-// checked first, as for policies.
+// checked first, as for policies. Once started, the checks run to their
+// end even if the client goes away (within DefaultFinishTimeout); a
+// refused file that cannot be deleted is answered 500 not_deleted.
 func (h *PolicyHandler) Confirm() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, err := h.confirm(r)
@@ -41,7 +39,7 @@ func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
 		Name  string `json:"name"`
 		Token string `json:"token"`
 	}
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	if !h.validToken(req.Name, req.Token, time.Now()) {
@@ -50,37 +48,28 @@ func (h *PolicyHandler) confirm(r *http.Request) (*File, error) {
 	if h.verify == nil {
 		return nil, errNoInspector
 	}
-	return h.verify.inspect(r.Context(), r, req.Name)
+	r, cancel := h.verify.detach(r)
+	defer cancel()
+	return h.verify.inspect(r, req.Name, "")
 }
 
 // errNoInspector is the Confirm endpoint's error when the Presigner cannot
 // read objects back: a configuration error, answered 500 and logged.
 var errNoInspector = errors.New("handler: the Presigner is not an Inspector: Confirm cannot read files back")
 
-// token binds name to the time its policy expires:
-// <MAC>.<expiry, Unix seconds in base 36>, the MAC the first 16 bytes of
-// HMAC-SHA256(Secret, name, expiry) in unpadded base64url.
-func (h *PolicyHandler) token(name string, expires time.Time) string {
-	ts := strconv.FormatInt(expires.Unix(), 36)
-	return h.tokenMAC(name, ts) + "." + ts
-}
+// tokens is the stamper of h's confirmation tokens.
+func (h *PolicyHandler) tokens() stamper { return stamper{h.opts.Secret, "s3kit policy confirm v1"} }
 
-func (h *PolicyHandler) tokenMAC(name, ts string) string {
-	m := hmac.New(sha256.New, h.opts.Secret)
-	for _, s := range []string{"s3kit policy confirm v1", name, ts} {
-		m.Write([]byte(s))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// token binds name to the time its policy expires: a stamper's token
+// (token.go) of the name, labelled "s3kit policy confirm v1".
+func (h *PolicyHandler) token(name string, expires time.Time) string {
+	return h.tokens().stamp(expires, name)
 }
 
 // validToken reports whether token is h's for name and its policy expired
 // less than Expire ago.
 func (h *PolicyHandler) validToken(name, token string, now time.Time) bool {
 	mac, ts, _ := strings.Cut(token, ".")
-	exp, err := strconv.ParseInt(ts, 36, 64)
-	if err != nil || name == "" || !hmac.Equal([]byte(mac), []byte(h.tokenMAC(name, ts))) {
-		return false
-	}
-	return now.Before(time.Unix(exp, 0).Add(h.opts.Expire))
+	exp, ok := h.tokens().check(mac, ts, name)
+	return ok && name != "" && now.Before(exp.Add(h.opts.Expire))
 }

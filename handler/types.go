@@ -3,6 +3,8 @@ package handler
 import (
 	"fmt"
 	"mime"
+	"net/http"
+	"path"
 	"strings"
 
 	"github.com/s3kit/s3kit/storage"
@@ -84,6 +86,47 @@ func (p typePolicy) accepts(ct string) bool {
 func (p typePolicy) attachment(ct string) bool {
 	mt := mediaType(ct)
 	return IsActive(mt) && !p.inline.match(mt)
+}
+
+// declare checks the content type a client declares for a file of the
+// name (or derives one from the extension when declared is empty) and
+// returns the object's parameters: that type, and attachment for the types
+// a browser would run unless InlineTypes lists them. A refused type is 415
+// type_not_allowed, one that is not a media type 400.
+func (p typePolicy) declare(name, declared string) (storage.ObjectParameters, error) {
+	ct, err := declaredType(declared, name)
+	if err != nil {
+		return storage.ObjectParameters{}, err
+	}
+	if !p.accepts(ct) {
+		return storage.ObjectParameters{}, errTypeNotAllowed(ct)
+	}
+	params := storage.ObjectParameters{ContentType: ct}
+	if p.attachment(ct) {
+		params.ContentDisposition = storage.Attachment(path.Base(name))
+	}
+	return params, nil
+}
+
+// declaredType checks the content type a client declares, or derives one
+// from the name's extension: "application/octet-stream" when unknown.
+func declaredType(declared, name string) (string, error) {
+	if declared == "" {
+		ct, enc := storage.DetectContentType(name, nil)
+		if enc != "" || ct == "text/plain" { // no extension type: the bytes would decide
+			return "application/octet-stream", nil
+		}
+		return ct, nil
+	}
+	mt, params, err := mime.ParseMediaType(declared)
+	if err != nil {
+		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
+	}
+	ct := mime.FormatMediaType(mt, params)
+	if ct == "" {
+		return "", newError(http.StatusBadRequest, CodeMalformed, "content_type is not a media type")
+	}
+	return ct, nil
 }
 
 // IsActive reports whether a browser could run code in content of the

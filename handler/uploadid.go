@@ -1,11 +1,7 @@
 package handler
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,29 +13,19 @@ import (
 //
 //	s3k1.<MAC>.<start>.<S3 upload id>
 //
-// MAC is the first 16 bytes of HMAC-SHA256(Secret, principal, key, id,
-// start) in unpadded base64url; start is the Unix second the upload began,
-// in base 36, so that MaxUploadAge holds. S3's id comes last: it may hold
-// dots.
+// <MAC>.<start> is a stamper's token (token.go) of the principal, the key
+// and S3's id, labelled "s3kit uppy upload v1"; start is the Unix second
+// the upload began, so that MaxUploadAge holds. S3's id comes last: it
+// may hold dots.
 
 const uploadIDPrefix = "s3k1."
 
-// macLen is the length of the encoded MAC: 16 bytes of base64url.
-const macLen = 22
+// ids is the stamper of h's uploadIds.
+func (h *UppyHandler) ids() stamper { return stamper{h.opts.Secret, "s3kit uppy upload v1"} }
 
 // uploadID returns the uploadId of S3's upload id for principal and key.
 func (h *UppyHandler) uploadID(principal, key, id string, start time.Time) string {
-	ts := strconv.FormatInt(start.Unix(), 36)
-	return uploadIDPrefix + h.mac(principal, key, id, ts) + "." + ts + "." + id
-}
-
-func (h *UppyHandler) mac(principal, key, id, ts string) string {
-	m := hmac.New(sha256.New, h.opts.Secret)
-	for _, s := range []string{"s3kit uppy upload v1", principal, key, id, ts} {
-		m.Write([]byte(s))
-		m.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	return uploadIDPrefix + h.ids().stamp(start, principal, key, id) + "." + id
 }
 
 // Why an uploadId is refused.
@@ -59,14 +45,14 @@ func (h *UppyHandler) openUploadID(principal, key, uploadID string, now time.Tim
 	}
 	mac, rest, _ := strings.Cut(rest, ".")
 	ts, id, _ := strings.Cut(rest, ".")
-	start, err := strconv.ParseInt(ts, 36, 64)
-	if len(mac) != macLen || err != nil || id == "" {
+	if id == "" {
 		return "", errForeignUpload
 	}
-	if !hmac.Equal([]byte(mac), []byte(h.mac(principal, key, id, ts))) {
+	start, ok := h.ids().check(mac, ts, principal, key, id)
+	if !ok {
 		return "", errForeignUpload
 	}
-	if !expired && now.Sub(time.Unix(start, 0)) > h.opts.MaxUploadAge {
+	if !expired && now.Sub(start) > h.opts.MaxUploadAge {
 		return "", errUploadExpired
 	}
 	return id, nil

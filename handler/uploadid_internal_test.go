@@ -2,7 +2,11 @@ package handler
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +64,32 @@ func TestPolicyTokenAge(t *testing.T) {
 	}
 	if h.validToken("a/c.png", tok, expires) {
 		t.Error("a token is valid for another name")
+	}
+}
+
+// TestTokenFormats: the uploadIds and confirmation tokens keep their
+// wire format across the shared stamper (tokens in flight during a
+// deploy stay valid): each is recomputed here from its documented
+// formula, HMAC-SHA256 of NUL-terminated fields.
+func TestTokenFormats(t *testing.T) {
+	secret := bytes.Repeat([]byte("k"), 32)
+	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
+	ts := strconv.FormatInt(at.Unix(), 36)
+	formula := func(fields ...string) string {
+		m := hmac.New(sha256.New, secret)
+		for _, f := range fields {
+			m.Write([]byte(f + "\x00"))
+		}
+		return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+	}
+	u := &UppyHandler{opts: UppyOptions{Secret: secret}}
+	want := "s3k1." + formula("s3kit uppy upload v1", "p", "k", "id.1", ts) + "." + ts + ".id.1"
+	if got := u.uploadID("p", "k", "id.1", at); got != want {
+		t.Errorf("uploadID = %q, want %q", got, want)
+	}
+	p := &PolicyHandler{opts: PolicyOptions{Secret: secret}}
+	want = formula("s3kit policy confirm v1", "a/b.png", ts) + "." + ts
+	if got := p.token("a/b.png", at); got != want {
+		t.Errorf("token = %q, want %q", got, want)
 	}
 }

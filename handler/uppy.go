@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ const (
 	DefaultDirectExpire      = 15 * time.Minute
 	DefaultControlExpire     = time.Minute
 	DefaultMaxUploadAge      = 7 * 24 * time.Hour
+	DefaultFinishTimeout     = 5 * time.Minute
 	MinSecretLen             = 32
 )
 
@@ -123,6 +125,12 @@ type UppyOptions struct {
 	// Default: 30 s.
 	CleanupTimeout time.Duration
 
+	// FinishTimeout bounds a completion and the checks of the file it
+	// stores (and a confirmation's checks), which run to their end even
+	// when the client goes away meanwhile: a file that cannot be checked
+	// in time is deleted. Default: 5 minutes.
+	FinishTimeout time.Duration
+
 	// Logger is as in Options. Default: none.
 	Logger *slog.Logger
 }
@@ -170,7 +178,7 @@ func NewUppyHandler(s DirectStore, opts UppyOptions) (*UppyHandler, error) {
 		return nil, err
 	}
 	h.check = checker{store: s, types: types, maxSize: opts.MaxFileSize, onSaved: opts.OnSaved,
-		cleanup: opts.CleanupTimeout, log: opts.Logger}
+		cleanup: opts.CleanupTimeout, finish: opts.FinishTimeout, log: opts.Logger}
 	h.routes()
 	return h, nil
 }
@@ -184,8 +192,8 @@ func (o *UppyOptions) validate() error {
 		return fmt.Errorf("handler: option Secret: at least %d bytes are required, got %d", MinSecretLen, len(o.Secret))
 	case o.MaxFileSize < 0 || o.MaxParts < 0 || o.MaxParts > storage.MaxParts:
 		return fmt.Errorf("handler: options MaxFileSize and MaxParts: %d and %d are not positive bounds (MaxParts at most %d)", o.MaxFileSize, o.MaxParts, storage.MaxParts)
-	case o.MaxUploadAge < 0 || o.CleanupTimeout < 0:
-		return errors.New("handler: options MaxUploadAge and CleanupTimeout must not be negative")
+	case o.MaxUploadAge < 0 || o.CleanupTimeout < 0 || o.FinishTimeout < 0:
+		return errors.New("handler: options MaxUploadAge, CleanupTimeout and FinishTimeout must not be negative")
 	}
 	defaults(&o.MaxFileSize, DefaultDirectMaxFileSize)
 	defaults(&o.MaxParts, storage.MaxParts)
@@ -193,6 +201,7 @@ func (o *UppyOptions) validate() error {
 	defaults(&o.ControlExpire, DefaultControlExpire)
 	defaults(&o.MaxUploadAge, DefaultMaxUploadAge)
 	defaults(&o.CleanupTimeout, DefaultCleanupTimeout)
+	defaults(&o.FinishTimeout, DefaultFinishTimeout)
 	for _, e := range []time.Duration{o.Expire, o.ControlExpire} {
 		if err := storage.ValidExpiry(e); err != nil {
 			return fmt.Errorf("handler: options Expire and ControlExpire: %w", err)
@@ -226,31 +235,51 @@ func PrincipalHash(principal string) (string, error) {
 	return "u/" + hex.EncodeToString(sum[:16]), nil
 }
 
+// uppyRoute is one route of the protocol: its method and path, and its
+// work.
+type uppyRoute struct {
+	method, path string
+	fn           route
+}
+
 // routes registers Companion's routes, the signRequest route and the
-// confirmation, each path also without its method so that another method
-// is answered 405 in JSON.
+// confirmation. A request for a path of the table with another method is
+// answered 405 in JSON with the path's Allow; any other, 404.
 func (h *UppyHandler) routes() {
-	m := http.NewServeMux()
-	m.HandleFunc("GET /params", h.handle(h.params))
-	m.HandleFunc("POST /multipart", h.handle(h.create))
-	m.HandleFunc("GET /multipart/{uploadId}", h.handle(h.listParts))
-	m.HandleFunc("DELETE /multipart/{uploadId}", h.handle(h.abort))
-	m.HandleFunc("GET /multipart/{uploadId}/batch", h.handle(h.signBatch))
-	m.HandleFunc("GET /multipart/{uploadId}/{partNumber}", h.handle(h.signPart))
-	m.HandleFunc("POST /multipart/{uploadId}/complete", h.handle(h.complete))
-	m.HandleFunc("POST /presign", h.handle(h.presign))
-	m.HandleFunc("POST /confirm", h.handle(h.confirm))
-	for path, allow := range map[string]string{
-		"/params": "GET", "/multipart": "POST", "/multipart/{uploadId}": "GET, DELETE",
-		"/multipart/{uploadId}/{partNumber}": "GET", "GET /multipart/{uploadId}/complete": "POST",
-		"/presign": "POST", "/confirm": "POST",
-	} {
-		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use %s", allow))
-		})
+	table := []uppyRoute{
+		{"GET", "/params", h.params},
+		{"POST", "/multipart", h.create},
+		{"GET", "/multipart/{uploadId}", h.listParts},
+		{"DELETE", "/multipart/{uploadId}", h.abort},
+		{"GET", "/multipart/{uploadId}/batch", h.signBatch},
+		{"GET", "/multipart/{uploadId}/{partNumber}", h.signPart},
+		{"POST", "/multipart/{uploadId}/complete", h.complete},
+		{"POST", "/presign", h.presign},
+		{"POST", "/confirm", h.confirm},
+	}
+	m, paths := http.NewServeMux(), http.NewServeMux()
+	allow := map[string][]string{}
+	for _, rt := range table {
+		m.HandleFunc(rt.method+" "+rt.path, h.handle(rt.fn))
+		allow[rt.path] = append(allow[rt.path], rt.method)
+	}
+	for path, methods := range allow {
+		a := strings.Join(methods, ", ")
+		notAllowed := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", a)
+			h.fail(w, r, newError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "use %s", a))
+		}
+		paths.HandleFunc(path, notAllowed)
+		if !slices.Contains(methods, "GET") {
+			// "GET /multipart/{uploadId}/{partNumber}" would take it.
+			m.HandleFunc("GET "+path, notAllowed)
+		}
 	}
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if hd, pattern := paths.Handler(r); pattern != "" {
+			hd.ServeHTTP(w, r)
+			return
+		}
 		h.fail(w, r, newError(http.StatusNotFound, CodeNotFound, "no such route of Uppy's S3 protocol"))
 	})
 	h.mux = m
@@ -306,17 +335,12 @@ func (h *UppyHandler) serve(r *http.Request, fn route) (any, error) {
 }
 
 // fail answers err as Companion does, {"error": "message"}, with a
-// stable "code" beside it; see fail for which errors are told.
+// stable "code" beside it (failAs).
 func (h *UppyHandler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var he *Error
-	if errors.As(err, &he) {
-		h.opts.Logger.DebugContext(r.Context(), "handler: uppy request refused", "path", r.URL.Path, "status", he.Status, "code", he.Code)
-	} else {
-		h.opts.Logger.ErrorContext(r.Context(), "handler: uppy request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = errInternal
-	}
-	writeJSON(w, he.Status, struct {
-		Error string `json:"error"`
-		Code  string `json:"code"`
-	}{he.Message, he.Code})
+	failAs(w, r, h.opts.Logger, err, func(he *Error) any {
+		return struct {
+			Error string `json:"error"`
+			Code  string `json:"code"`
+		}{he.Message, he.Code}
+	})
 }

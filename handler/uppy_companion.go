@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -58,7 +56,7 @@ func (h *UppyHandler) create(r *http.Request, c *caller) (any, error) {
 		Type     string          `json:"type"`
 		Metadata json.RawMessage `json:"metadata"`
 	}
-	if err := readJSON(r, 64<<10, &req); err != nil {
+	if err := readJSON(r, 64<<10, &req, false); err != nil {
 		return nil, err
 	}
 	name, err := h.newName(r, c, req.Filename, false)
@@ -217,21 +215,25 @@ func (h *UppyHandler) complete(r *http.Request, c *caller) (any, error) {
 	var req struct {
 		Parts []sentPart `json:"parts"`
 	}
-	if err := readJSON(r, 1<<20, &req); err != nil {
+	if err := readJSON(r, 1<<20, &req, false); err != nil {
 		return nil, err
 	}
 	f, err := h.finish(r, name, id, req.Parts)
 	if err != nil {
 		return nil, err
 	}
-	return h.saved(r.Context(), key, f), nil
+	return h.saved(context.WithoutCancel(r.Context()), key, f), nil
 }
 
 // finish completes an upload with the parts the client names, within the
 // limits, conditionally unless overwriting, then checks the file stored.
 // A refusal by a bound, a type or a taken name leaves nothing: the upload
-// is aborted, the file deleted.
+// is aborted, the file deleted. It runs on a context detached from the
+// client's (FinishTimeout): a client that leaves once it asked for the
+// completion leaves no file unchecked.
 func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) (*File, error) {
+	r, cancel := h.check.detach(r)
+	defer cancel()
 	ctx := r.Context()
 	listed, err := h.s.ListParts(ctx, name, id)
 	if err != nil {
@@ -244,15 +246,33 @@ func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) 
 		}
 		return nil, err
 	}
-	_, err = h.s.CompleteUpload(ctx, name, id, parts, &storage.CompleteOptions{IfNoneMatch: h.conflict() != storage.ConflictOverwrite})
+	info, err := h.s.CompleteUpload(ctx, name, id, parts, &storage.CompleteOptions{IfNoneMatch: h.conflict() != storage.ConflictOverwrite})
 	switch {
 	case errors.Is(err, storage.ErrExist), errors.Is(err, storage.ErrPartTooSmall):
 		h.abortUpload(ctx, name, id)
 		return nil, h.uploadError(ctx, err)
-	case err != nil:
+	case errors.Is(err, storage.ErrNoUpload), errors.Is(err, storage.ErrInvalidPart):
 		return nil, h.uploadError(ctx, err)
+	case err != nil:
+		return nil, h.unsure(ctx, name, parts, err)
 	}
-	return h.check.inspect(ctx, r, name)
+	return h.check.inspect(r, name, info.ETag)
+}
+
+// unsure answers a completion that failed in a way that leaves it unknown
+// whether S3 completed it (a timeout, a lost answer S3 did not tell
+// again): the object the parts make, if it is there, is deleted by its
+// ETag, since nothing checked it.
+func (h *UppyHandler) unsure(ctx context.Context, name string, parts []storage.Part, err error) error {
+	etag, ok := storage.MultipartETag(parts)
+	if !ok {
+		h.opts.Logger.ErrorContext(ctx, "handler: a failed completion may have stored an unchecked file (no MD5 ETags to find it by)", "name", name, "err", err)
+		return err
+	}
+	if h.check.remove(ctx, name, etag) != nil {
+		return notDeleted(err)
+	}
+	return h.uploadError(ctx, err)
 }
 
 // saved is the answer for a stored file: Companion's {location, key,
@@ -340,25 +360,14 @@ func (h *UppyHandler) newName(r *http.Request, c *caller, filename string, rando
 }
 
 // declare checks the type a client declares for name, or derives one from
-// the extension when it declares none (or application/octet-stream), and
-// returns the object's parameters: that type, and attachment for active
-// types.
+// the extension when it declares none or application/octet-stream (what
+// Uppy sends for a file the browser has no type for), and returns the
+// object's parameters (typePolicy.declare).
 func (h *UppyHandler) declare(name, declared string) (storage.ObjectParameters, error) {
 	if mediaType(declared) == "application/octet-stream" {
 		declared = ""
 	}
-	ct, err := declaredType(declared, name)
-	if err != nil {
-		return storage.ObjectParameters{}, err
-	}
-	if !h.check.types.accepts(ct) {
-		return storage.ObjectParameters{}, newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
-	}
-	p := storage.ObjectParameters{ContentType: ct}
-	if h.check.types.attachment(ct) {
-		p.ContentDisposition = storage.Attachment(path.Base(name))
-	}
-	return p, nil
+	return h.check.types.declare(name, declared)
 }
 
 func (h *UppyHandler) conflict() storage.Conflict {
@@ -375,28 +384,6 @@ func (h *UppyHandler) partNumber(s string) (int32, error) {
 		return 0, newError(http.StatusBadRequest, CodeMalformed, "a part number is between 1 and %d", h.opts.MaxParts)
 	}
 	return int32(n), nil
-}
-
-// readJSON decodes one JSON value from the body, within limit bytes.
-// Unknown fields are ignored, as Companion ignores them.
-func readJSON(r *http.Request, limit int64, v any) error {
-	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
-	if err := json.NewDecoder(lr).Decode(v); err != nil {
-		if lr.N == 0 { // more than limit bytes
-			return errRequestTooLarge(limit)
-		}
-		return newError(http.StatusBadRequest, CodeMalformed, "the request body is not the JSON expected: %s", jsonProblem(err))
-	}
-	return nil
-}
-
-// jsonProblem says what is wrong with a body without echoing it.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("%s must be a %s", te.Field, te.Type)
-	}
-	return "malformed"
 }
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }

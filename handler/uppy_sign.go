@@ -21,11 +21,14 @@ type signRequest struct {
 	UploadID   string `json:"uploadId"`
 	PartNumber int32  `json:"partNumber"`
 	SHA256     string `json:"sha256"` // of the bytes of a PUT, when the client computed it
+	Type       string `json:"type"`   // of a new file, when the callback knows it
+	Size       int64  `json:"size"`   // of a new file, when the callback knows it
 }
 
-// presign answers POST presign {method, key, uploadId?, partNumber?} with
-// {url, method, key}: a URL for one S3 call, per this table, and nothing
-// else (no GetObject or DeleteObject of a key):
+// presign answers POST presign {method, key, uploadId?, partNumber?,
+// sha256?, type?, size?} with {url, method, key, headers?}: a URL for one
+// S3 call, per this table, and nothing else (no GetObject or DeleteObject
+// of a key):
 //
 //	PUT    no uploadId            PutObject of a new key, chosen here
 //	POST   no uploadId            CreateMultipartUpload of a new key, chosen here
@@ -37,19 +40,26 @@ type signRequest struct {
 // A new key lies in a random directory of the caller's (S3 cannot make
 // the browser's writes conditional), and is answered: Uppy uses it from
 // then on. Every other call's key must lie in the caller's directory.
-// The URLs that send bytes live Expire, the others ControlExpire.
+// The URLs that send bytes live Expire, the others ControlExpire. They
+// sign the host and the key, and a PUT's sha256 when given: not the
+// content type or the length, which S3 then does not bound; the type and
+// size a request declares are checked here only. The bytes are checked
+// at confirm.
 func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	var req signRequest
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	op, err := signedOp(&req, h.opts.MaxParts)
 	if err != nil {
 		return nil, err
 	}
+	if (req.Type != "" || req.Size != 0) && req.UploadID != "" {
+		return nil, newError(http.StatusBadRequest, CodeMalformed, "type and size describe a new file: PutObject and CreateMultipartUpload only")
+	}
 	var name string
 	if req.UploadID == "" {
-		name, err = h.newSignedName(r, c, req.Key)
+		name, err = h.newSignedName(r, c, &req)
 	} else {
 		name, err = h.nameOf(c, req.Key)
 	}
@@ -120,15 +130,28 @@ var uppyKeyPrefix = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 
 // newSignedName is the name of a new file of signRequest mode, from the
 // key Uppy proposes: its base name, less Uppy's UUID prefix, in a random
-// directory of the caller's.
-func (h *UppyHandler) newSignedName(r *http.Request, c *caller, key string) (string, error) {
-	base := uppyKeyPrefix.ReplaceAllString(path.Base(key), "")
+// directory of the caller's. The type of its extension, and the type and
+// size the request declares, are checked against the limits; S3 will not
+// enforce them (see # Uppy in the package documentation).
+func (h *UppyHandler) newSignedName(r *http.Request, c *caller, req *signRequest) (string, error) {
+	base := uppyKeyPrefix.ReplaceAllString(path.Base(req.Key), "")
 	name, err := h.newName(r, c, base, true)
 	if err != nil {
 		return "", err
 	}
+	switch {
+	case req.Size < 0:
+		return "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
+	case req.Size > h.opts.MaxFileSize:
+		return "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+	}
 	if ct, _ := storage.DetectContentType(name, nil); !h.check.types.accepts(ct) {
-		return "", newError(http.StatusUnsupportedMediaType, CodeTypeNotAllowed, "files of type %s are not accepted", mediaType(ct))
+		return "", errTypeNotAllowed(ct)
+	}
+	if req.Type != "" {
+		if _, err := h.declare(name, req.Type); err != nil {
+			return "", err
+		}
 	}
 	return name, nil
 }
@@ -162,14 +185,16 @@ func (h *UppyHandler) confirm(r *http.Request, c *caller) (any, error) {
 	var req struct {
 		Key string `json:"key"`
 	}
-	if err := readJSON(r, 16<<10, &req); err != nil {
+	if err := readJSON(r, 16<<10, &req, false); err != nil {
 		return nil, err
 	}
 	name, err := h.nameOf(c, req.Key)
 	if err != nil {
 		return nil, err
 	}
-	f, err := h.check.inspect(r.Context(), r, name)
+	r, cancel := h.check.detach(r)
+	defer cancel()
+	f, err := h.check.inspect(r, name, "")
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,7 @@ func cookiePrincipal(r *http.Request) (string, error) {
 	return c.Value, nil
 }
 
-func newUppy(t *testing.T, f *fakeDirect, opts handler.UppyOptions) http.Handler {
+func newUppy(t *testing.T, f handler.DirectStore, opts handler.UppyOptions) http.Handler {
 	t.Helper()
 	if opts.Principal == nil {
 		opts.Principal = cookiePrincipal
@@ -51,6 +52,7 @@ type browser struct {
 	h    http.Handler
 	user string
 	hdr  map[string]string // replaces the browser's Origin and Sec-Fetch-Site
+	ctx  context.Context   // the requests' context, when set
 }
 
 // call makes one request and returns its status and JSON answer.
@@ -64,6 +66,9 @@ func (b *browser) call(method, target string, body any) (int, json.RawMessage) {
 		rd = bytes.NewReader(nil)
 	}
 	r := httptest.NewRequest(method, "http://site.example"+target, rd)
+	if b.ctx != nil {
+		r = r.WithContext(b.ctx)
+	}
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}

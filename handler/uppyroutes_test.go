@@ -3,6 +3,7 @@ package handler_test
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -134,5 +135,37 @@ func TestUppyPrincipalPrefix(t *testing.T) {
 	evil := &browser{t: t, h: b.h, user: "../x"}
 	if status, raw := evil.create("a.bin", ""); status != 500 {
 		t.Errorf("create with a principal directory users/../x = %d %s, want 500", status, raw)
+	}
+}
+
+// TestUppyMethods: every route answers every method it does not take
+// with 405 and the Allow header of the methods it does, in JSON: the
+// complete and batch routes included, which share their shape with a
+// part's. (The old code answered PUT and DELETE on complete with Allow:
+// GET, and PUT on batch likewise.)
+func TestUppyMethods(t *testing.T) {
+	b := &browser{t: t, h: newUppy(t, newFakeDirect(""), handler.UppyOptions{}), user: "alice"}
+	routes := map[string]string{
+		"/s3/params": "GET", "/s3/multipart": "POST", "/s3/multipart/x": "GET, DELETE",
+		"/s3/multipart/x/3": "GET", "/s3/multipart/x/batch": "GET", "/s3/multipart/x/complete": "POST",
+		"/s3/presign": "POST", "/s3/confirm": "POST",
+	}
+	for path, allow := range routes {
+		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+			if strings.Contains(allow, m) || m == "HEAD" && strings.Contains(allow, "GET") {
+				continue
+			}
+			r := httptest.NewRequest(m, "http://site.example"+path, nil)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+			r.AddCookie(&http.Cookie{Name: "user", Value: "alice"})
+			w := httptest.NewRecorder()
+			b.h.ServeHTTP(w, r)
+			if w.Code != 405 || w.Header().Get("Allow") != allow {
+				t.Errorf("%s %s = %d Allow %q, want 405 Allow %q", m, path, w.Code, w.Header().Get("Allow"), allow)
+			}
+			if m != "HEAD" && !strings.Contains(w.Body.String(), handler.CodeMethodNotAllowed) {
+				t.Errorf("%s %s: body %q", m, path, w.Body)
+			}
+		}
 	}
 }

@@ -53,6 +53,11 @@ func TestUppyPresignTable(t *testing.T) {
 		{"a key out of the location", map[string]any{"method": "GET", "key": strings.TrimPrefix(put.Key, "media/"), "uploadId": "id.1"}, 403, ""},
 		{"traversal", map[string]any{"method": "GET", "key": "media/" + dir + "/../x", "uploadId": "id.1"}, 403, ""},
 		{"refused type", map[string]any{"method": "PUT", "key": "a.pdf"}, 415, ""},
+		{"declared type refused", map[string]any{"method": "PUT", "key": "a.png", "type": "application/pdf"}, 415, ""},
+		{"declared type accepted", map[string]any{"method": "PUT", "key": "a.png", "type": "image/png", "size": 100}, 200, "PutObject"},
+		{"declared size over MaxFileSize", map[string]any{"method": "POST", "key": "a.mp4", "size": handler.DefaultDirectMaxFileSize + 1}, 413, ""},
+		{"declared size negative", map[string]any{"method": "PUT", "key": "a.png", "size": -1}, 400, ""},
+		{"type of a part", map[string]any{"method": "PUT", "key": put.Key, "uploadId": "id.1", "partNumber": 3, "type": "image/png"}, 400, ""},
 		{"not JSON", nil, 400, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

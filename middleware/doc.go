@@ -54,8 +54,9 @@
 // (a second request, the only one); HEAD is a HeadObject. S3's ETag,
 // Last-Modified, Content-Type, Content-Length, Content-Range,
 // Accept-Ranges, Content-Encoding, Cache-Control and Expires are passed
-// on. Every answer carries "X-Content-Type-Options: nosniff" and
-// "Content-Security-Policy: sandbox"; active types (HTML, SVG, XML,
+// on. Every answer, files and errors (see # Errors), carries
+// "X-Content-Type-Options: nosniff" and "Content-Security-Policy:
+// sandbox"; active types (HTML, SVG, XML,
 // scripts: storage.IsActiveType) are attachments unless
 // ProxyOptions.InlineTypes lists them. With Authorize, Cache-Control is
 // made private. The body goes through one pooled buffer per request (256
@@ -77,8 +78,10 @@
 //	405  not GET or HEAD (with Allow: GET, HEAD)
 //	500  anything else, logged at Error to the optional slog.Logger
 //
-// Bodies are the status text, never an error's; error responses carry
-// "Cache-Control: no-store".
+// Bodies are the status text, never an error's; error responses (these,
+// and the proxy's 412 and 416) carry "Cache-Control: no-store",
+// "X-Content-Type-Options: nosniff" and "Content-Security-Policy:
+// sandbox", for Redirect and Proxy alike.
 //
 // # CloudFront cookies
 //

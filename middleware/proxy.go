@@ -39,8 +39,9 @@ type ProxyOptions struct {
 
 	// InlineTypes lists active types (storage.IsActiveType: HTML, SVG,
 	// XML, scripts) served without Content-Disposition: attachment, as
-	// media types ("image/svg+xml") or patterns ("image/*"). They still
-	// get the sandbox. Default: none.
+	// media types ("image/svg+xml") or patterns ("image/*", and "*/*" for
+	// every type), as the handler package's InlineTypes. They still get
+	// the sandbox. Default: none.
 	InlineTypes []string
 
 	// Logger receives a record for each internal error (answered 500) at
@@ -346,25 +347,33 @@ func (p *Proxy) copyBody(w http.ResponseWriter, r *http.Request, obj *storage.Ob
 	}
 }
 
-// typePatterns matches media types against "type/subtype" and "type/*".
+// typePatterns matches media types against "type/subtype", "type/*" and
+// "*/*" (or "*": every type), with the rules of the handler package's
+// AllowedTypes, DeniedTypes and InlineTypes: the same patterns are
+// accepted and refused by both packages (they share no matcher, as
+// neither imports the other; storage would be the place for one).
 type typePatterns struct {
 	exact  map[string]bool
-	majors map[string]bool
+	majors map[string]bool // "image" for "image/*"
+	any    bool
 }
 
 func newTypePatterns(patterns []string) (typePatterns, error) {
 	tp := typePatterns{exact: map[string]bool{}, majors: map[string]bool{}}
 	for _, pat := range patterns {
 		t := strings.ToLower(strings.TrimSpace(pat))
-		if major, ok := strings.CutSuffix(t, "/*"); ok && major != "" && !strings.ContainsAny(major, "/*; ") {
-			tp.majors[major] = true
-			continue
+		switch {
+		case t == "*/*" || t == "*":
+			tp.any = true
+		case strings.HasSuffix(t, "/*") && !strings.ContainsAny(t[:len(t)-2], "/*; "):
+			tp.majors[t[:len(t)-2]] = true
+		default:
+			mt, _, err := mime.ParseMediaType(t)
+			if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
+				return tp, fmt.Errorf("middleware: option InlineTypes: %q is not a media type or a type/* pattern", pat)
+			}
+			tp.exact[mt] = true
 		}
-		mt, _, err := mime.ParseMediaType(t)
-		if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
-			return tp, fmt.Errorf("middleware: InlineTypes: %q is not a media type or a type/* pattern", pat)
-		}
-		tp.exact[mt] = true
 	}
 	return tp, nil
 }
@@ -374,5 +383,5 @@ func (tp typePatterns) match(ct string) bool {
 	mt, _, _ := strings.Cut(ct, ";")
 	mt = strings.ToLower(strings.TrimSpace(mt))
 	major, _, _ := strings.Cut(mt, "/")
-	return tp.exact[mt] || tp.majors[major]
+	return tp.any || tp.exact[mt] || tp.majors[major]
 }

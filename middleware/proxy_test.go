@@ -201,6 +201,8 @@ func TestProxyUserContent(t *testing.T) {
 		{"xml", "application/xml", "", "", nil, true},
 		{"js", "text/javascript", "", "", nil, true},
 		{"svg inline", "image/svg+xml", "", "", []string{"image/*"}, false},
+		{"every type inline", "text/html", "", "", []string{"*/*"}, false},
+		{"every type inline, short", "application/xml", "", "", []string{"*"}, false},
 		{"html stored inline", "text/html", "inline", "", nil, true},
 		{"html stored as attachment", "text/html", `attachment; filename="x.html"`, "", nil, true},
 		{"png", "image/png", "", "", nil, false},

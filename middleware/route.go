@@ -119,11 +119,13 @@ func (rt *route) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeStatus(w, r, code)
 }
 
-// writeStatus answers code with its status text, uncacheable.
+// writeStatus answers code with its status text, uncacheable, with the
+// safety headers of the proxy's files: nosniff and the sandbox.
 func writeStatus(w http.ResponseWriter, r *http.Request, code int) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
