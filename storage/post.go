@@ -72,8 +72,10 @@ type PostPolicy struct {
 
 // PresignPost returns a presigned POST policy that lets a browser upload
 // name straight to S3, within the limits of opts, which S3 enforces. It
-// signs with the storage's credentials and makes no network call. It needs
-// a storage built by New or given an *s3.Client.
+// signs with the storage's credentials and makes no network call (but to
+// refresh expiring credentials). It needs a storage built by New or given
+// an *s3.Client. As URL, the policy never outlives the credentials that
+// sign it (PostPolicy.Expires says when it stops being accepted).
 //
 // Unlike Save, a POST does not sniff the bytes and cannot refuse an
 // existing name: give each policy a name of its own (a random prefix).
@@ -117,8 +119,17 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		}
 		conds = append(conds, map[string]string{f[0]: f[1]})
 	}
-	now := time.Now()
-	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
+	now := s.urls.now()
+	creds, exp, err := s.presignCredentials(ctx, exp, now)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
+	// The SDK reads the client options of the presign client, not those
+	// of PresignPostOptions.
+	pc := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) { so.Credentials = staticProvider(creds.creds) })
+	})
+	out, err := pc.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = exp
 			o.Conditions = conds
@@ -246,8 +257,10 @@ type PresignedPut struct {
 
 // PresignPut returns a presigned PUT URL for name, with the storage's
 // object parameters and the signed headers of opts, which S3 checks.
-// It makes no network call and needs a storage built by New or given an
-// *s3.Client.
+// It makes no network call (but to refresh expiring credentials) and needs
+// a storage built by New or given an *s3.Client. As URL, it never outlives
+// the credentials that sign it (PresignedPut.Expires says when it stops
+// working).
 func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptions) (*PresignedPut, error) {
 	const op = "presign-put"
 	if opts == nil {
@@ -275,10 +288,15 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if opts.IfNoneMatch {
 		in.IfNoneMatch = aws.String("*")
 	}
-	now := time.Now()
+	now := s.urls.now()
+	creds, exp, err := s.presignCredentials(ctx, exp, now)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
 	req, err := s3.NewPresignClient(client, s3.WithPresignExpires(exp)).PresignPutObject(ctx, in, func(o *s3.PresignOptions) {
 		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) {
 			so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			so.Credentials = staticProvider(creds.creds)
 		})
 	})
 	if err != nil {

@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
@@ -88,10 +87,22 @@ type PresignedRequest struct {
 
 // PresignDirect returns a presigned URL with which a client makes one S3
 // call of a direct upload on name: op with the upload id and part number
-// of opts. It signs only the host (no content type, no checksum), as a
-// browser that PUTs a slice of a file sends neither, and makes no network
-// call but, when they expire, to refresh the credentials. It needs a
-// storage built by New or given an *s3.Client.
+// of opts, on the bucket's S3 endpoint (never a custom domain).
+//
+// Part URLs sign no checksum unless asked: a URL signs the host alone (no
+// content type, no checksum), as a browser that PUTs a slice of a file
+// (Uppy's AwsS3 plugin) sends neither, and an unsigned PUT of any bytes
+// then works. A caller that can send a per-part checksum sets
+// DirectOptions.ChecksumSHA256: the URL then signs the
+// x-amz-checksum-sha256 header (PresignedRequest.Header), which the client
+// must send, and S3 refuses other bytes.
+//
+// As URL, it never outlives the credentials that sign it: when they expire
+// before the URL would, they are refreshed first if the storage caches
+// them, and the URL's life is lowered to what is left of theirs when they
+// still expire first; PresignedRequest.Expires says when it stops working.
+// It makes no network call but, when they expire, to refresh the
+// credentials.
 func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, opts *DirectOptions) (*PresignedRequest, error) {
 	const verb = "presign-direct"
 	if opts == nil {
@@ -109,22 +120,13 @@ func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, o
 	if err != nil {
 		return nil, opError(verb, key, err)
 	}
-	query.Set("X-Amz-Expires", strconv.FormatInt(int64(exp/time.Second), 10))
 	header, err := op.header(opts)
 	if err != nil {
 		return nil, opError(verb, key, err)
 	}
-	now := time.Now()
-	u, err := s.signDirect(ctx, method, key, query, header, now)
+	pr, err := s.signDirect(ctx, method, key, query, header, exp)
 	if err != nil {
 		return nil, opError(verb, key, err)
-	}
-	pr := &PresignedRequest{Method: method, URL: u, Expires: now.Add(exp).UTC().Truncate(time.Second)}
-	for k := range header {
-		if pr.Header == nil {
-			pr.Header = map[string]string{}
-		}
-		pr.Header[k] = header.Get(k)
 	}
 	return pr, nil
 }
@@ -144,9 +146,9 @@ func (op DirectOp) header(opts *DirectOptions) (http.Header, error) {
 	return http.Header{"X-Amz-Checksum-Sha256": {base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}}, nil
 }
 
-// request returns the method and the query of op, checking opts.
-func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
-	q := url.Values{}
+// request returns the method and the extra query parameters of op,
+// checking opts.
+func (op DirectOp) request(opts *DirectOptions) (string, [][2]string, error) {
 	withID := op != DirectPutObject && op != DirectCreateUpload
 	switch {
 	case op < DirectPutObject || op > DirectAbortUpload:
@@ -158,18 +160,17 @@ func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
 	case opts.PartNumber < 0 || opts.PartNumber > MaxParts:
 		return "", nil, fmt.Errorf("part number %d is not between 1 and %d", opts.PartNumber, MaxParts)
 	}
+	var q [][2]string
 	if withID {
-		q.Set("uploadId", opts.UploadID)
+		q = append(q, [2]string{"uploadId", opts.UploadID})
 	}
 	switch op {
 	case DirectPutObject:
 		return http.MethodPut, q, nil
 	case DirectCreateUpload:
-		q.Set("uploads", "")
-		return http.MethodPost, q, nil
+		return http.MethodPost, append(q, [2]string{"uploads", ""}), nil
 	case DirectUploadPart:
-		q.Set("partNumber", strconv.Itoa(int(opts.PartNumber)))
-		return http.MethodPut, q, nil
+		return http.MethodPut, append(q, [2]string{"partNumber", strconv.Itoa(int(opts.PartNumber))}), nil
 	case DirectListParts:
 		return http.MethodGet, q, nil
 	case DirectCompleteUpload:
@@ -178,30 +179,49 @@ func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
 	return http.MethodDelete, q, nil
 }
 
-// signDirect presigns method on key with SigV4, the host and header the
-// only signed headers, at the bucket's endpoint as the SDK resolves it
-// (virtual-hosted or path style, FIPS, dual-stack), with the client's
-// credentials.
-func (s *Storage) signDirect(ctx context.Context, method, key string, query url.Values, header http.Header, now time.Time) (string, error) {
-	c, ok := s.client.(*s3.Client)
-	if !ok {
-		return "", errors.New("presigning needs an *s3.Client")
+// signDirect presigns method on key for exp at the bucket's S3 endpoint
+// as the SDK resolves it (virtual-hosted or path style, FIPS, dual-stack),
+// clamped to the signing credentials' life. With the host the only signed
+// header, the request is URL's (presign.go: no SDK signer, a few
+// allocations); with header, the SDK's SigV4 signer signs it too.
+func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2]string, header http.Header, exp time.Duration) (*PresignedRequest, error) {
+	d := &s.urls.direct
+	switch {
+	case d.pre == nil:
+		return nil, d.err
+	case d.scheme != "sigv4":
+		return nil, fmt.Errorf("the %s auth scheme of this bucket cannot presign direct uploads", d.scheme)
 	}
-	so := c.Options()
-	if so.Credentials == nil {
-		return "", errors.New("the S3 client has no credentials to sign with")
+	now := s.urls.now()
+	signAt := time.Unix(now.Unix(), 0)
+	if header == nil {
+		r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt}
+		u, err := d.pre.presign(ctx, &r)
+		if err != nil {
+			return nil, err
+		}
+		return &PresignedRequest{Method: method, URL: u, Expires: time.Unix(signAt.Unix()+r.expires, 0).UTC()}, nil
 	}
-	ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.opts.BucketName, "")
+	cs, exp, err := s.presignCredentials(ctx, exp, signAt)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if scheme != "sigv4" {
-		return "", fmt.Errorf("the %s auth scheme of this bucket cannot presign direct uploads", scheme)
-	}
-	creds, err := so.Credentials.Retrieve(ctx)
+	u, err := sigV4Presign(ctx, &d.ep, d.pre.region, cs.creds, method, key, query, header, exp, signAt)
 	if err != nil {
-		return "", fmt.Errorf("retrieving credentials: %w", err)
+		return nil, err
 	}
+	pr := &PresignedRequest{Method: method, URL: u, Expires: signAt.Add(exp).UTC(), Header: make(map[string]string, len(header))}
+	for k := range header {
+		pr.Header[k] = header.Get(k)
+	}
+	return pr, nil
+}
+
+// sigV4Presign presigns a request that signs headers besides the host with
+// the SDK's SigV4 signer. The headers stay headers the client sends (not
+// hoisted into the query), as S3 checks the bytes against them.
+func sigV4Presign(ctx context.Context, ep *urlEndpoint, region string, creds aws.Credentials, method, key string, query [][2]string,
+	header http.Header, exp time.Duration, signAt time.Time) (string, error) {
 	raw := ep.path + httpbinding.EscapePath(key, false)
 	p, err := url.PathUnescape(raw)
 	if err != nil {
@@ -211,14 +231,13 @@ func (s *Storage) signDirect(ctx context.Context, method, key string, query url.
 	if err != nil {
 		return "", err
 	}
-	u.Path, u.RawPath, u.RawQuery = p, raw, query.Encode()
-	if header == nil {
-		header = http.Header{}
+	q := url.Values{"X-Amz-Expires": {strconv.FormatInt(int64(exp/time.Second), 10)}}
+	for _, kv := range query {
+		q.Add(kv[0], kv[1])
 	}
-	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header}
-	// The checksum stays a header the client sends (not hoisted into the
-	// query), as S3 checks the bytes against the header.
+	u.Path, u.RawPath, u.RawQuery = p, raw, q.Encode()
+	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header.Clone()}
 	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
-		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, now)
+		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, signAt)
 	return signed, err
 }

@@ -169,6 +169,20 @@ type urlState struct {
 	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
 	cf    CloudFrontSigner
 	cfMem *urlMemo[string] // CloudFront URLs of the window, by unsigned URL
+
+	direct directState // what the presigned uploads sign with
+}
+
+// directState is what PresignDirect, PresignPut and PresignPost sign
+// with, whatever URL's mode: the bucket's own S3 endpoint (the whole key
+// goes in the path: no location in it), its signing region and auth
+// scheme, and the presigner whose credentials they are clamped to (URL's
+// when it has one, so the two share one credentials cache and refresh).
+type directState struct {
+	ep     urlEndpoint
+	scheme string
+	pre    *presigner
+	err    error // why there is no ep
 }
 
 // initURLs computes urlState. given tells that the client came from
@@ -194,7 +208,25 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 	if u.pre != nil && u.window > 0 {
 		u.pre.memo = new(urlMemo[presignKey])
 	}
+	u.initDirect(ctx, &so, s.opts.BucketName, creds)
 	return nil
+}
+
+// initDirect resolves what the presigned uploads sign with. A failure is
+// kept for them to report.
+func (u *urlState) initDirect(ctx context.Context, so *s3.Options, bucket string, creds aws.CredentialsProvider) {
+	d := &u.direct
+	ep, region, scheme, err := resolveBucketEndpoint(ctx, so, bucket, "")
+	if err != nil {
+		d.err = err
+		return
+	}
+	d.ep, d.scheme = ep, scheme
+	if u.pre != nil && u.pre.region == region {
+		d.pre = u.pre
+	} else {
+		d.pre = newPresigner(creds, region)
+	}
 }
 
 // cloudFrontSigner returns the signer of CloudFront URLs, or nil.
