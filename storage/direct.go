@@ -183,9 +183,13 @@ func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part,
 // CompleteOptions adjusts one CompleteUpload. A nil *CompleteOptions is
 // the zero value.
 type CompleteOptions struct {
-	// IfNoneMatch makes the completion a conditional create
-	// (If-None-Match: *): when an object is at the name already, it fails
-	// with ErrExist and the upload stays open.
+	// IfNoneMatch makes the completion a conditional create: when an
+	// object is at the name already, it fails with ErrExist and the upload
+	// stays open. It follows ConditionalWrites as Put does: with it on,
+	// the completion carries If-None-Match: *; with it off (or after the
+	// server answered 501 to the header), the name is checked first and
+	// the completion sent without the header, which a concurrent writer
+	// can race.
 	IfNoneMatch bool
 }
 
@@ -213,16 +217,12 @@ func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, par
 			ChecksumSHA256: str0(p.ChecksumSHA256)})
 		size += p.Size
 	}
-	if opts != nil && opts.IfNoneMatch {
-		in.IfNoneMatch = aws.String("*")
-	}
 	info := Info{Name: clean, Key: key, Size: size}
-	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	out, err := s.complete(ctx, op, clean, in, opts != nil && opts.IfNoneMatch)
 	if err == nil {
 		info.ETag = aws.ToString(out.ETag)
 		return info, nil
 	}
-	err = directError(op, key, err)
 	if errors.Is(err, ErrNoUpload) || errors.Is(err, ErrExist) {
 		if etag, ok := s.completedBefore(ctx, clean, parts); ok {
 			info.ETag = etag
@@ -230,6 +230,50 @@ func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, par
 		}
 	}
 	return Info{}, err
+}
+
+// complete sends the completion, conditional on the name being free when
+// create is set, as ConditionalWrites says: If-None-Match: *, or a check
+// first. A 501 to the header is answered as Put answers it: the same
+// completion once more checked-then-sent, and when that works the server
+// is taken to lack conditional writes.
+func (s *Storage) complete(ctx context.Context, op, clean string, in *s3.CompleteMultipartUploadInput, create bool) (*s3.CompleteMultipartUploadOutput, error) {
+	key := aws.ToString(in.Key)
+	refused := false // a 501 to If-None-Match
+	if create && s.conditional.Load() {
+		in.IfNoneMatch = aws.String("*")
+		out, err := s.client.CompleteMultipartUpload(ctx, in)
+		if !isKind(err, errNotImplemented) {
+			return out, directError(op, key, err)
+		}
+		in.IfNoneMatch, refused = nil, true
+	}
+	if create {
+		if err := s.nameFree(ctx, op, clean); err != nil {
+			return nil, err
+		}
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		return nil, directError(op, key, err)
+	}
+	if refused && s.conditional.Load() {
+		s.noConditionalWrites(ctx) // the completion without the header worked
+	}
+	return out, nil
+}
+
+// nameFree fails with ErrExist when an object is at clean: the check of
+// check-then-write.
+func (s *Storage) nameFree(ctx context.Context, op, clean string) error {
+	taken, err := s.Exists(ctx, clean)
+	switch {
+	case err != nil:
+		return err
+	case taken:
+		return &Error{Op: op, Key: s.key(clean), kind: ErrExist}
+	}
+	return nil
 }
 
 // completedBefore reports whether the object at clean is the one parts

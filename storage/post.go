@@ -234,8 +234,13 @@ type PutURLOptions struct {
 	// exactly this Content-Disposition, which the object gets.
 	ContentDisposition string
 
-	// IfNoneMatch makes the PUT a conditional create (If-None-Match: *):
-	// S3 answers 412 when the name is taken.
+	// IfNoneMatch makes the PUT a conditional create. It follows
+	// ConditionalWrites as Put does: with it on, If-None-Match: * is
+	// signed (a header the client must send) and S3 answers 412 when the
+	// name is taken; with it off (or after the server answered 501 to the
+	// header), PresignPut checks the name instead (one HEAD) and fails with
+	// ErrExist when it is taken, and the URL signs no condition: a writer
+	// that takes the name before the client's PUT is overwritten.
 	IfNoneMatch bool
 
 	// ChecksumSHA256, when set, is signed as the x-amz-checksum-sha256
@@ -285,8 +290,12 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if opts.ContentLength > 0 {
 		in.ContentLength = aws.Int64(opts.ContentLength)
 	}
-	if opts.IfNoneMatch {
+	if opts.IfNoneMatch && s.conditional.Load() {
 		in.IfNoneMatch = aws.String("*")
+	} else if opts.IfNoneMatch {
+		if err := s.nameFree(ctx, op, clean); err != nil {
+			return nil, err
+		}
 	}
 	now := s.urls.now()
 	creds, exp, err := s.presignCredentials(ctx, exp, now)
