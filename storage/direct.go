@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,13 +79,20 @@ type UploadOptions struct {
 	// completes): complete with CompleteOptions.IfNoneMatch to be sure.
 	Conflict Conflict
 
-	// MaxLength, when positive, bounds the name to that many runes.
+	// MaxLength, when positive, bounds the final name to that many runes,
+	// as SaveOptions.MaxLength does: a longer name has the end of its root
+	// cut (or, with ConflictRename, is renamed at once within the bound).
+	// It bounds the name, not the size: bound the size with the parts
+	// (MaxParts, the sizes ListParts reports) before CompleteUpload.
 	MaxLength int
 }
 
 // CreateUpload starts a multipart upload of name, whose parts a client
-// then sends with presigned UploadPart URLs. No checksum algorithm is
-// set, so parts are sent without checksums, as browsers send them.
+// then sends with presigned UploadPart URLs. The name is chosen first, as
+// Put chooses it (the conflict policy, MaxLength), and the object's
+// parameters then asked for the name chosen (ObjectParametersFunc gets
+// the final name). No checksum algorithm is set, so parts are sent
+// without checksums, as browsers send them.
 func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOptions) (Upload, error) {
 	const op = "create-upload"
 	if opts == nil {
@@ -96,17 +102,20 @@ func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOpt
 	if err != nil {
 		return Upload{}, err
 	}
+	if opts.Params.SSECustomerKey != "" || s.opts.ObjectParameters.SSECustomerKey != "" {
+		return Upload{}, opError(op, key, errSSECDirect)
+	}
+	if clean, err = s.availableName(ctx, op, clean, s.conflictPolicy(opts.Conflict), opts.MaxLength); err != nil {
+		return Upload{}, err
+	}
+	key = s.key(clean)
 	p, err := s.mergeParams(clean, key, opts.Params, "", "")
 	if err != nil {
 		return Upload{}, opError(op, key, err)
 	}
 	if p.SSECustomerKey != "" {
-		return Upload{}, opError(op, key, errors.New("SSE-C cannot be used for direct uploads"))
+		return Upload{}, opError(op, key, errSSECDirect)
 	}
-	if clean, err = s.freeName(ctx, clean, opts); err != nil {
-		return Upload{}, err
-	}
-	key = s.key(clean)
 	in := &s3.CreateMultipartUploadInput{}
 	copyFields(in, p.putInput(s.opts.BucketName, key))
 	in.ChecksumAlgorithm = ""
@@ -117,35 +126,7 @@ func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOpt
 	return Upload{Name: clean, Key: key, ID: aws.ToString(out.UploadId)}, nil
 }
 
-// freeName applies the conflict policy of a new upload to clean.
-func (s *Storage) freeName(ctx context.Context, clean string, opts *UploadOptions) (string, error) {
-	policy := opts.Conflict
-	if policy == ConflictDefault {
-		policy = ConflictRename
-		if *s.opts.FileOverwrite {
-			policy = ConflictOverwrite
-		}
-	}
-	candidate := clean
-	for range maxNameAttempts {
-		if policy == ConflictOverwrite {
-			return candidate, nil
-		}
-		taken, err := s.Exists(ctx, candidate)
-		switch {
-		case err != nil:
-			return "", err
-		case !taken:
-			return candidate, nil
-		case policy == ConflictFail:
-			return "", &Error{Op: "create-upload", Key: s.key(clean), kind: ErrExist}
-		}
-		if candidate, err = s.alternativeName(clean, opts.MaxLength); err != nil {
-			return "", opError("create-upload", s.key(clean), err)
-		}
-	}
-	return "", opError("create-upload", s.key(clean), fmt.Errorf("no free name after %d attempts", maxNameAttempts))
-}
+var errSSECDirect = errors.New("SSE-C cannot be used for direct uploads")
 
 // ListParts lists every part uploaded so far, in part-number order,
 // paging through S3's answers; it stops past MaxParts parts. It needs an
