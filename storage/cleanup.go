@@ -98,7 +98,7 @@ func (s *Storage) abort(ctx context.Context, key, uploadID string) {
 		_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
 		})
-		if isKind(err, errNoSuchUpload) {
+		if isKind(err, ErrNoUpload) {
 			return nil // aborted already, or completed
 		}
 		return err

@@ -12,28 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 )
 
 // Direct uploads: a browser sends the parts of a multipart upload straight
 // to S3 with presigned URLs (PresignDirect), while the server creates,
 // lists, completes and aborts it here, and looks at what was stored
 // (ReadHead). The bytes never pass through the server.
-
-// The errors of direct uploads, matched by errors.Is.
-var (
-	// ErrNoUpload means S3 knows no such multipart upload: it was
-	// completed, aborted, or never existed under that key (NoSuchUpload).
-	ErrNoUpload = errors.New("storage: no such multipart upload")
-
-	// ErrPartTooSmall means a part other than the last is smaller than
-	// MinPartSize (EntityTooSmall).
-	ErrPartTooSmall = errors.New("storage: a part is smaller than the minimum part size")
-
-	// ErrInvalidPart means a part named for completion was not uploaded,
-	// or its ETag does not match (InvalidPart, InvalidPartOrder).
-	ErrInvalidPart = errors.New("storage: a part was not uploaded or its ETag does not match")
-)
 
 // MaxParts is S3's limit on the parts of one multipart upload; every
 // part but the last must hold at least MinPartSize bytes.
@@ -146,7 +130,7 @@ func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part,
 	for len(parts) <= MaxParts { // each page adds a part: the loop ends
 		out, err := lister.ListParts(ctx, in)
 		if err != nil {
-			return nil, directError(op, key, err)
+			return nil, opError(op, key, err)
 		}
 		for _, p := range out.Parts {
 			parts = append(parts, Part{Number: aws.ToInt32(p.PartNumber), ETag: aws.ToString(p.ETag), Size: aws.ToInt64(p.Size),
@@ -225,7 +209,7 @@ func (s *Storage) complete(ctx context.Context, op, clean string, in *s3.Complet
 		in.IfNoneMatch = aws.String("*")
 		out, err := s.client.CompleteMultipartUpload(ctx, in)
 		if !isKind(err, errNotImplemented) {
-			return out, directError(op, key, err)
+			return out, createError(op, key, err)
 		}
 		in.IfNoneMatch, refused = nil, true
 	}
@@ -236,7 +220,7 @@ func (s *Storage) complete(ctx context.Context, op, clean string, in *s3.Complet
 	}
 	out, err := s.client.CompleteMultipartUpload(ctx, in)
 	if err != nil {
-		return nil, directError(op, key, err)
+		return nil, createError(op, key, err)
 	}
 	if refused && s.conditional.Load() {
 		s.noConditionalWrites(ctx) // the completion without the header worked
@@ -294,37 +278,19 @@ func (s *Storage) AbortUpload(ctx context.Context, name, uploadID string) error 
 	_, err = s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
 	})
-	if err = directError(op, key, err); errors.Is(err, ErrNoUpload) {
+	if err = opError(op, key, err); isKind(err, ErrNoUpload) {
 		return nil
 	}
 	return err
 }
 
-// directError wraps an error of a multipart call, with the kinds of
-// direct uploads: NoSuchUpload, EntityTooSmall, InvalidPart and a 412
-// (the name taken, for a conditional completion); other codes as
-// opError classifies them.
-func directError(op, key string, err error) error {
-	if err == nil {
-		return nil
+// createError is opError for a call that creates an object only if the
+// name is free (If-None-Match: *): S3's 412 then means the name is taken,
+// ErrExist.
+func createError(op, key string, err error) error {
+	err = opError(op, key, err)
+	if e, ok := err.(*Error); ok && e.kind == errPrecondition {
+		e.kind = ErrExist
 	}
-	var kind error
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "NoSuchUpload":
-			kind = ErrNoUpload
-		case "EntityTooSmall":
-			kind = ErrPartTooSmall
-		case "InvalidPart", "InvalidPartOrder":
-			kind = ErrInvalidPart
-		}
-	}
-	if kind == nil && errors.Is(kindOf(err), errPrecondition) {
-		kind = ErrExist
-	}
-	if kind == nil {
-		return opError(op, key, err)
-	}
-	return &Error{Op: op, Key: key, Err: err, kind: kind}
+	return err
 }

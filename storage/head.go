@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 )
 
 // ReadHead describes the object called name and returns its first n bytes
@@ -32,7 +31,7 @@ func (s *Storage) ReadHead(ctx context.Context, name string, n int) (Info, []byt
 	in.Range = aws.String("bytes=0-" + strconv.Itoa(n-1))
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
-		if isInvalidRange(err) { // an empty object has no byte 0
+		if isKind(err, errInvalidRange) { // an empty object has no byte 0
 			info, err := s.Stat(ctx, clean)
 			return info, nil, err
 		}
@@ -63,11 +62,6 @@ func objectSize(out *s3.GetObjectOutput) int64 {
 		}
 	}
 	return aws.ToInt64(out.ContentLength)
-}
-
-func isInvalidRange(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRange"
 }
 
 // DeleteIfMatch deletes name if its ETag is still etag (If-Match, and a
