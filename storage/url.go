@@ -200,8 +200,7 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 		}
 	}
 	so, creds := s.clientOptions(client, given)
-	_, isS3 := client.(*s3.Client)
-	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
+	u.crc = responseValidation(client) == aws.ResponseChecksumValidationWhenSupported
 	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
 		u.initS3Endpoint(ctx, &so, client, s.opts.BucketName, creds, *o.QuerystringAuth)
 	}
