@@ -6,13 +6,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
 // DirectOp is an S3 call a client may be given a presigned URL for in a
@@ -181,9 +177,11 @@ func (op DirectOp) request(opts *DirectOptions) (string, [][2]string, error) {
 
 // signDirect presigns method on key for exp at the bucket's S3 endpoint
 // as the SDK resolves it (virtual-hosted or path style, FIPS, dual-stack),
-// clamped to the signing credentials' life. With the host the only signed
-// header, the request is URL's (presign.go: no SDK signer, a few
-// allocations); with header, the SDK's SigV4 signer signs it too.
+// clamped to the signing credentials' life, with URL's SigV4 presigner
+// (presign.go: no SDK signer, a few allocations). header, when not nil,
+// holds the one header signed besides the host (the checksum), which the
+// client must send: it stays a header (not hoisted into the query), as S3
+// checks the bytes against it.
 func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2]string, header http.Header, exp time.Duration) (*PresignedRequest, error) {
 	d := &s.urls.direct
 	switch {
@@ -194,50 +192,16 @@ func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2
 	}
 	now := s.urls.now()
 	signAt := time.Unix(now.Unix(), 0)
-	if header == nil {
-		r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt}
-		u, err := d.pre.presign(ctx, &r)
-		if err != nil {
-			return nil, err
-		}
-		return &PresignedRequest{Method: method, URL: u, Expires: time.Unix(signAt.Unix()+r.expires, 0).UTC()}, nil
+	r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt}
+	pr := &PresignedRequest{Method: method}
+	for k := range header { // one at most (DirectOp.header)
+		r.header = [2]string{strings.ToLower(k), header.Get(k)}
+		pr.Header = map[string]string{k: header.Get(k)}
 	}
-	cs, exp, err := s.presignCredentials(ctx, exp, signAt)
+	u, err := d.pre.presign(ctx, &r)
 	if err != nil {
 		return nil, err
 	}
-	u, err := sigV4Presign(ctx, &d.ep, d.pre.region, cs.creds, method, key, query, header, exp, signAt)
-	if err != nil {
-		return nil, err
-	}
-	pr := &PresignedRequest{Method: method, URL: u, Expires: signAt.Add(exp).UTC(), Header: make(map[string]string, len(header))}
-	for k := range header {
-		pr.Header[k] = header.Get(k)
-	}
+	pr.URL, pr.Expires = u, time.Unix(signAt.Unix()+r.expires, 0).UTC()
 	return pr, nil
-}
-
-// sigV4Presign presigns a request that signs headers besides the host with
-// the SDK's SigV4 signer. The headers stay headers the client sends (not
-// hoisted into the query), as S3 checks the bytes against them.
-func sigV4Presign(ctx context.Context, ep *urlEndpoint, region string, creds aws.Credentials, method, key string, query [][2]string,
-	header http.Header, exp time.Duration, signAt time.Time) (string, error) {
-	raw := ep.path + httpbinding.EscapePath(key, false)
-	p, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", err
-	}
-	u, err := url.Parse(ep.origin)
-	if err != nil {
-		return "", err
-	}
-	q := url.Values{"X-Amz-Expires": {strconv.FormatInt(int64(exp/time.Second), 10)}}
-	for _, kv := range query {
-		q.Add(kv[0], kv[1])
-	}
-	u.Path, u.RawPath, u.RawQuery = p, raw, q.Encode()
-	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header.Clone()}
-	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
-		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, signAt)
-	return signed, err
 }
