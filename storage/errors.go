@@ -73,15 +73,16 @@ type Error struct {
 	kind error // one of the sentinels, or nil
 }
 
-// Error formats the error as "storage: op "key": cause".
+// Error formats the error as "storage: op "key": cause", with "storage: "
+// once: a cause of this package loses its own.
 func (e *Error) Error() string {
 	switch {
 	case e.kind != nil && e.Err != nil:
-		return fmt.Sprintf("storage: %s %q: %v: %v", e.Op, e.Key, trimPrefix(e.kind), e.Err)
+		return fmt.Sprintf("storage: %s %q: %v: %v", e.Op, e.Key, trimPrefix(e.kind), trimPrefix(e.Err))
 	case e.kind != nil:
 		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, trimPrefix(e.kind))
 	default:
-		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, e.Err)
+		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, trimPrefix(e.Err))
 	}
 }
 

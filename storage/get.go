@@ -73,7 +73,7 @@ func (s *Storage) Get(ctx context.Context, name string, opts *GetOptions) (*Obje
 		o = *opts
 	}
 	if strings.Contains(o.Range, ",") || (o.Range != "" && !strings.HasPrefix(o.Range, "bytes=")) {
-		return nil, opError("get", key, fmt.Errorf("storage: Range must be one byte range, got %q", o.Range))
+		return nil, opError("get", key, fmt.Errorf("Range must be one byte range, got %q", o.Range))
 	}
 	var obj *Object
 	if o.Head {
