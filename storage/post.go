@@ -120,7 +120,7 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		conds = append(conds, map[string]string{f[0]: f[1]})
 	}
 	now := s.urls.now()
-	creds, exp, err := s.presignCredentials(ctx, exp, now)
+	creds, exp, err := s.urls.presignCredentials(ctx, exp, now)
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
@@ -262,8 +262,9 @@ type PresignedPut struct {
 
 // PresignPut returns a presigned PUT URL for name, with the storage's
 // object parameters and the signed headers of opts, which S3 checks.
-// It makes no network call (but to refresh expiring credentials) and needs
-// a storage built by New or given an *s3.Client. As URL, it never outlives
+// It makes no network call (but to refresh expiring credentials, and the
+// HEAD of IfNoneMatch when conditional writes are off) and needs a storage
+// built by New or given an *s3.Client. As URL, it never outlives
 // the credentials that sign it (PresignedPut.Expires says when it stops
 // working).
 func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptions) (*PresignedPut, error) {
@@ -298,7 +299,7 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 		}
 	}
 	now := s.urls.now()
-	creds, exp, err := s.presignCredentials(ctx, exp, now)
+	creds, exp, err := s.urls.presignCredentials(ctx, exp, now)
 	if err != nil {
 		return nil, opError(op, key, err)
 	}

@@ -394,3 +394,37 @@ func TestPresignDirectMatchesSigner(t *testing.T) {
 		}
 	}
 }
+
+// expressSessions hands out S3 Express session credentials that live one
+// minute, as CreateSession would (offline).
+type expressSessions struct{ now time.Time }
+
+func (e expressSessions) Retrieve(context.Context, string) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "SESSIONAK", SecretAccessKey: "SESSIONSK", SessionToken: "session",
+		CanExpire: true, Expires: e.now.Add(time.Minute)}, nil
+}
+
+// TestPresignSDKClamped: a URL the SDK presigns (an S3 Express directory
+// bucket) never outlives the session credentials it is signed with, as
+// URL promises; it was signed for the full querystring_expire.
+func TestPresignSDKClamped(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	client := s3.New(s3.Options{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider("AK", "SK", ""),
+		ExpressCredentials: expressSessions{now}})
+	st, err := NewWithClient(context.Background(), client, Options{BucketName: "dir--usw2-az1--x-s3", LookupEnv: noEnvironment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.urls.now = func() time.Time { return now }
+	raw, expires, err := st.URLWithExpiry(context.Background(), "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("X-Amz-Expires"); got != "60" || !expires.Equal(now.Add(time.Minute)) {
+		t.Errorf("URL on S3 Express signed for %s s, expiring %v; want 60 s, %v (the session's end)", got, expires, now.Add(time.Minute))
+	}
+}

@@ -205,12 +205,12 @@ func (p *presigner) refresh(ctx context.Context, old *credStrings, now time.Time
 }
 
 // presignCredentials applies the rule of URL to a presigned request that
-// is not a URL (PresignPut, PresignPost, PresignDirect with a signed
-// header): it returns the credentials to sign it with at now, refreshed
+// URL's presigner does not sign (PresignPut, PresignPost, URLs the SDK
+// presigns): it returns the credentials to sign it with at now, refreshed
 // first when they would expire before exp, and exp lowered to whole
 // seconds of what is left of their life when they still expire first.
-func (s *Storage) presignCredentials(ctx context.Context, exp time.Duration, now time.Time) (*credStrings, time.Duration, error) {
-	d := &s.urls.direct
+func (u *urlState) presignCredentials(ctx context.Context, exp time.Duration, now time.Time) (*credStrings, time.Duration, error) {
+	d := &u.direct
 	if d.pre == nil {
 		return nil, 0, d.err
 	}
