@@ -167,13 +167,14 @@ type urlState struct {
 	pre   *presigner
 	crc   bool              // GET URLs carry X-Amz-Checksum-Mode=ENABLED (the client validates checksums)
 	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
-	// express gives the session credentials the SDK signs with on an S3
-	// Express endpoint, which URLs must not outlive; nil on others.
-	express s3.ExpressCredentialsProvider
 	cf    CloudFrontSigner
 	cfMem *urlMemo[string] // CloudFront URLs of the window, by unsigned URL
 
 	direct directState // what the presigned uploads sign with
+
+	// express gives the session credentials the SDK signs with on an S3
+	// Express endpoint, which URLs must not outlive; nil on others.
+	express s3.ExpressCredentialsProvider
 }
 
 // directState is what PresignDirect, PresignPut and PresignPost sign
