@@ -88,36 +88,9 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	if err != nil {
 		return nil, err
 	}
-	conds, err := s.postLimits(clean, opts)
+	fields, conds, err := s.postForm(clean, key, opts)
 	if err != nil {
 		return nil, opError(op, key, err)
-	}
-	p, err := s.mergeParams(clean, key, opts.Params, "", "")
-	if err != nil {
-		return nil, opError(op, key, err)
-	}
-	fields, err := postFields(&p)
-	if err != nil {
-		return nil, opError(op, key, err)
-	}
-	if opts.ChecksumSHA256 != nil {
-		if len(opts.ChecksumSHA256) != sha256.Size {
-			return nil, opError(op, key, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size))
-		}
-		fields = append(fields, [2]string{"x-amz-checksum-algorithm", "SHA256"},
-			[2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
-	}
-	if opts.ContentTypePrefix != "" {
-		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
-			return nil, opError(op, key, fmt.Errorf("the content type %q does not start with %q", p.ContentType, opts.ContentTypePrefix))
-		}
-		conds = append(conds, []any{"starts-with", "$Content-Type", opts.ContentTypePrefix})
-	}
-	for _, f := range fields {
-		if f[0] == "Content-Type" && opts.ContentTypePrefix != "" {
-			continue // covered by the starts-with condition
-		}
-		conds = append(conds, map[string]string{f[0]: f[1]})
 	}
 	now := s.urls.now()
 	creds, exp, err := s.urls.presignCredentials(ctx, exp, now)
@@ -141,6 +114,43 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		out.Values[f[0]] = f[1]
 	}
 	return &PostPolicy{URL: out.URL, Fields: out.Values, Name: clean, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// postForm returns the fields a POST form of opts carries besides the
+// signature, and the conditions of its policy.
+func (s *Storage) postForm(clean, key string, opts *PostOptions) ([][2]string, []any, error) {
+	conds, err := s.postLimits(clean, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.mergeParams(clean, key, opts.Params, "", "")
+	if err != nil {
+		return nil, nil, err
+	}
+	fields, err := postFields(&p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.ChecksumSHA256 != nil {
+		if len(opts.ChecksumSHA256) != sha256.Size {
+			return nil, nil, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size)
+		}
+		fields = append(fields, [2]string{"x-amz-checksum-algorithm", "SHA256"},
+			[2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
+	}
+	if opts.ContentTypePrefix != "" {
+		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
+			return nil, nil, fmt.Errorf("the content type %q does not start with %q", p.ContentType, opts.ContentTypePrefix)
+		}
+		conds = append(conds, []any{"starts-with", "$Content-Type", opts.ContentTypePrefix})
+	}
+	for _, f := range fields {
+		if f[0] == "Content-Type" && opts.ContentTypePrefix != "" {
+			continue // covered by the starts-with condition
+		}
+		conds = append(conds, map[string]string{f[0]: f[1]})
+	}
+	return fields, conds, nil
 }
 
 // postLimits returns the conditions of a POST policy on the key (a
