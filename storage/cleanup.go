@@ -52,33 +52,48 @@ func sleep(ctx context.Context, d time.Duration) bool {
 }
 
 // unclaim deletes a claim that was not replaced, on a context that
-// outlives ctx. It checks the ETag first and sends If-Match too, so that
-// the object of a writer that replaced the claim is never deleted, even
-// on a server that ignores If-Match on DELETE.
+// outlives ctx (deleteMatching: the ETag checked first and sent as
+// If-Match too, so that the object of a writer that replaced the claim is
+// never deleted, even on a server that ignores If-Match on DELETE).
 func (s *Storage) unclaim(ctx context.Context, key, etag string, p *ObjectParameters) {
-	cctx, cancel := cleanupContext(ctx)
-	defer cancel()
-	head, err := s.client.HeadObject(cctx, s.headInput(key, p))
-	switch {
-	case isKind(err, ErrNotExist):
-		return // gone
-	case err == nil && aws.ToString(head.ETag) != etag:
-		return // no longer the claim
-	}
-	// The claim, or a HEAD that failed: If-Match guards the delete.
-	s.deleteIfMatch(ctx, key, etag)
+	s.cleanup(ctx, "delete the claim of a failed upload; it stays", key, func(cctx context.Context) error {
+		return s.deleteMatching(cctx, key, etag, p)
+	})
 }
 
 // deleteIfMatch deletes key if its ETag is etag, on a context that
-// outlives ctx.
+// outlives ctx: for an object this write has just seen to be its own.
 func (s *Storage) deleteIfMatch(ctx context.Context, key, etag string) {
 	s.cleanup(ctx, "delete an object of a failed upload; it stays", key, func(cctx context.Context) error {
-		_, err := s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), IfMatch: aws.String(etag)})
-		if isKind(err, errPrecondition) || isKind(err, ErrNotExist) {
-			return nil // replaced or gone: not ours to delete
-		}
-		return err
+		return s.deleteGuarded(cctx, key, etag)
 	})
+}
+
+// deleteMatching deletes key if its ETag is still etag: a HEAD first (with
+// the SSE-C key of p), as some servers ignore If-Match on DELETE, then the
+// DELETE with If-Match. A key that is gone or holds another object is
+// left as it is, and is not an error; a HEAD that fails is.
+func (s *Storage) deleteMatching(ctx context.Context, key, etag string, p *ObjectParameters) error {
+	head, err := s.client.HeadObject(ctx, s.headInput(key, p))
+	switch {
+	case isKind(err, ErrNotExist):
+		return nil // gone
+	case err != nil:
+		return err
+	case aws.ToString(head.ETag) != etag:
+		return nil // replaced: not this object
+	}
+	return s.deleteGuarded(ctx, key, etag)
+}
+
+// deleteGuarded deletes key with If-Match: etag. A key replaced or gone
+// is not an error: not ours to delete.
+func (s *Storage) deleteGuarded(ctx context.Context, key, etag string) error {
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), IfMatch: aws.String(etag)})
+	if isKind(err, errPrecondition) || isKind(err, ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // cleanup runs fn on a context that outlives ctx until it succeeds, a
@@ -98,7 +113,7 @@ func (s *Storage) abort(ctx context.Context, key, uploadID string) {
 		_, err := s.client.AbortMultipartUpload(cctx, &s3.AbortMultipartUploadInput{
 			Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
 		})
-		if isKind(err, errNoSuchUpload) {
+		if isKind(err, ErrNoUpload) {
 			return nil // aborted already, or completed
 		}
 		return err

@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,28 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 )
 
 // Direct uploads: a browser sends the parts of a multipart upload straight
 // to S3 with presigned URLs (PresignDirect), while the server creates,
 // lists, completes and aborts it here, and looks at what was stored
 // (ReadHead). The bytes never pass through the server.
-
-// The errors of direct uploads, matched by errors.Is.
-var (
-	// ErrNoUpload means S3 knows no such multipart upload: it was
-	// completed, aborted, or never existed under that key (NoSuchUpload).
-	ErrNoUpload = errors.New("storage: no such multipart upload")
-
-	// ErrPartTooSmall means a part other than the last is smaller than
-	// MinPartSize (EntityTooSmall).
-	ErrPartTooSmall = errors.New("storage: a part is smaller than the minimum part size")
-
-	// ErrInvalidPart means a part named for completion was not uploaded,
-	// or its ETag does not match (InvalidPart, InvalidPartOrder).
-	ErrInvalidPart = errors.New("storage: a part was not uploaded or its ETag does not match")
-)
 
 // MaxParts is S3's limit on the parts of one multipart upload; every
 // part but the last must hold at least MinPartSize bytes.
@@ -80,13 +63,20 @@ type UploadOptions struct {
 	// completes): complete with CompleteOptions.IfNoneMatch to be sure.
 	Conflict Conflict
 
-	// MaxLength, when positive, bounds the name to that many runes.
+	// MaxLength, when positive, bounds the final name to that many runes,
+	// as SaveOptions.MaxLength does: a longer name has the end of its root
+	// cut (or, with ConflictRename, is renamed at once within the bound).
+	// It bounds the name, not the size: bound the size with the parts
+	// (MaxParts, the sizes ListParts reports) before CompleteUpload.
 	MaxLength int
 }
 
 // CreateUpload starts a multipart upload of name, whose parts a client
-// then sends with presigned UploadPart URLs. No checksum algorithm is
-// set, so parts are sent without checksums, as browsers send them.
+// then sends with presigned UploadPart URLs. The name is chosen first, as
+// Put chooses it (the conflict policy, MaxLength), and the object's
+// parameters then asked for the name chosen (ObjectParametersFunc gets
+// the final name). No checksum algorithm is set, so parts are sent
+// without checksums, as browsers send them.
 func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOptions) (Upload, error) {
 	const op = "create-upload"
 	if opts == nil {
@@ -96,17 +86,20 @@ func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOpt
 	if err != nil {
 		return Upload{}, err
 	}
+	if opts.Params.SSECustomerKey != "" || s.opts.ObjectParameters.SSECustomerKey != "" {
+		return Upload{}, opError(op, key, errSSECDirect)
+	}
+	if clean, err = s.availableName(ctx, op, clean, s.conflictPolicy(opts.Conflict), opts.MaxLength); err != nil {
+		return Upload{}, err
+	}
+	key = s.key(clean)
 	p, err := s.mergeParams(clean, key, opts.Params, "", "")
 	if err != nil {
 		return Upload{}, opError(op, key, err)
 	}
 	if p.SSECustomerKey != "" {
-		return Upload{}, opError(op, key, errors.New("SSE-C cannot be used for direct uploads"))
+		return Upload{}, opError(op, key, errSSECDirect)
 	}
-	if clean, err = s.freeName(ctx, clean, opts); err != nil {
-		return Upload{}, err
-	}
-	key = s.key(clean)
 	in := &s3.CreateMultipartUploadInput{}
 	copyFields(in, p.putInput(s.opts.BucketName, key))
 	in.ChecksumAlgorithm = ""
@@ -117,35 +110,7 @@ func (s *Storage) CreateUpload(ctx context.Context, name string, opts *UploadOpt
 	return Upload{Name: clean, Key: key, ID: aws.ToString(out.UploadId)}, nil
 }
 
-// freeName applies the conflict policy of a new upload to clean.
-func (s *Storage) freeName(ctx context.Context, clean string, opts *UploadOptions) (string, error) {
-	policy := opts.Conflict
-	if policy == ConflictDefault {
-		policy = ConflictRename
-		if *s.opts.FileOverwrite {
-			policy = ConflictOverwrite
-		}
-	}
-	candidate := clean
-	for range maxNameAttempts {
-		if policy == ConflictOverwrite {
-			return candidate, nil
-		}
-		taken, err := s.Exists(ctx, candidate)
-		switch {
-		case err != nil:
-			return "", err
-		case !taken:
-			return candidate, nil
-		case policy == ConflictFail:
-			return "", &Error{Op: "create-upload", Key: s.key(clean), kind: ErrExist}
-		}
-		if candidate, err = s.alternativeName(clean, opts.MaxLength); err != nil {
-			return "", opError("create-upload", s.key(clean), err)
-		}
-	}
-	return "", opError("create-upload", s.key(clean), fmt.Errorf("no free name after %d attempts", maxNameAttempts))
-}
+var errSSECDirect = errors.New("SSE-C cannot be used for direct uploads")
 
 // ListParts lists every part uploaded so far, in part-number order,
 // paging through S3's answers; it stops past MaxParts parts. It needs an
@@ -165,7 +130,7 @@ func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part,
 	for len(parts) <= MaxParts { // each page adds a part: the loop ends
 		out, err := lister.ListParts(ctx, in)
 		if err != nil {
-			return nil, directError(op, key, err)
+			return nil, opError(op, key, err)
 		}
 		for _, p := range out.Parts {
 			parts = append(parts, Part{Number: aws.ToInt32(p.PartNumber), ETag: aws.ToString(p.ETag), Size: aws.ToInt64(p.Size),
@@ -183,9 +148,13 @@ func (s *Storage) ListParts(ctx context.Context, name, uploadID string) ([]Part,
 // CompleteOptions adjusts one CompleteUpload. A nil *CompleteOptions is
 // the zero value.
 type CompleteOptions struct {
-	// IfNoneMatch makes the completion a conditional create
-	// (If-None-Match: *): when an object is at the name already, it fails
-	// with ErrExist and the upload stays open.
+	// IfNoneMatch makes the completion a conditional create: when an
+	// object is at the name already, it fails with ErrExist and the upload
+	// stays open. It follows ConditionalWrites as Put does: with it on,
+	// the completion carries If-None-Match: *; with it off (or after the
+	// server answered 501 to the header), the name is checked first and
+	// the completion sent without the header, which a concurrent writer
+	// can race.
 	IfNoneMatch bool
 }
 
@@ -213,16 +182,12 @@ func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, par
 			ChecksumSHA256: str0(p.ChecksumSHA256)})
 		size += p.Size
 	}
-	if opts != nil && opts.IfNoneMatch {
-		in.IfNoneMatch = aws.String("*")
-	}
 	info := Info{Name: clean, Key: key, Size: size}
-	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	out, err := s.complete(ctx, op, clean, in, opts != nil && opts.IfNoneMatch)
 	if err == nil {
 		info.ETag = aws.ToString(out.ETag)
 		return info, nil
 	}
-	err = directError(op, key, err)
 	if errors.Is(err, ErrNoUpload) || errors.Is(err, ErrExist) {
 		if etag, ok := s.completedBefore(ctx, clean, parts); ok {
 			info.ETag = etag
@@ -230,6 +195,50 @@ func (s *Storage) CompleteUpload(ctx context.Context, name, uploadID string, par
 		}
 	}
 	return Info{}, err
+}
+
+// complete sends the completion, conditional on the name being free when
+// create is set, as ConditionalWrites says: If-None-Match: *, or a check
+// first. A 501 to the header is answered as Put answers it: the same
+// completion once more checked-then-sent, and when that works the server
+// is taken to lack conditional writes.
+func (s *Storage) complete(ctx context.Context, op, clean string, in *s3.CompleteMultipartUploadInput, create bool) (*s3.CompleteMultipartUploadOutput, error) {
+	key := aws.ToString(in.Key)
+	refused := false // a 501 to If-None-Match
+	if create && s.conditional.Load() {
+		in.IfNoneMatch = aws.String("*")
+		out, err := s.client.CompleteMultipartUpload(ctx, in)
+		if !isKind(err, errNotImplemented) {
+			return out, createError(op, key, err)
+		}
+		in.IfNoneMatch, refused = nil, true
+	}
+	if create {
+		if err := s.nameFree(ctx, op, clean); err != nil {
+			return nil, err
+		}
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		return nil, createError(op, key, err)
+	}
+	if refused && s.conditional.Load() {
+		s.noConditionalWrites(ctx) // the completion without the header worked
+	}
+	return out, nil
+}
+
+// nameFree fails with ErrExist when an object is at clean: the check of
+// check-then-write.
+func (s *Storage) nameFree(ctx context.Context, op, clean string) error {
+	taken, err := s.Exists(ctx, clean)
+	switch {
+	case err != nil:
+		return err
+	case taken:
+		return &Error{Op: op, Key: s.key(clean), kind: ErrExist}
+	}
+	return nil
 }
 
 // completedBefore reports whether the object at clean is the one parts
@@ -269,37 +278,19 @@ func (s *Storage) AbortUpload(ctx context.Context, name, uploadID string) error 
 	_, err = s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), UploadId: aws.String(uploadID),
 	})
-	if err = directError(op, key, err); errors.Is(err, ErrNoUpload) {
+	if err = opError(op, key, err); isKind(err, ErrNoUpload) {
 		return nil
 	}
 	return err
 }
 
-// directError wraps an error of a multipart call, with the kinds of
-// direct uploads: NoSuchUpload, EntityTooSmall, InvalidPart and a 412
-// (the name taken, for a conditional completion); other codes as
-// opError classifies them.
-func directError(op, key string, err error) error {
-	if err == nil {
-		return nil
+// createError is opError for a call that creates an object only if the
+// name is free (If-None-Match: *): S3's 412 then means the name is taken,
+// ErrExist.
+func createError(op, key string, err error) error {
+	err = opError(op, key, err)
+	if e, ok := err.(*Error); ok && e.kind == errPrecondition {
+		e.kind = ErrExist
 	}
-	var kind error
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		switch apiErr.ErrorCode() {
-		case "NoSuchUpload":
-			kind = ErrNoUpload
-		case "EntityTooSmall":
-			kind = ErrPartTooSmall
-		case "InvalidPart", "InvalidPartOrder":
-			kind = ErrInvalidPart
-		}
-	}
-	if kind == nil && errors.Is(kindOf(err), errPrecondition) {
-		kind = ErrExist
-	}
-	if kind == nil {
-		return opError(op, key, err)
-	}
-	return &Error{Op: op, Key: key, Err: err, kind: kind}
+	return err
 }

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -217,5 +219,47 @@ func TestPresignDirectLikeSDK(t *testing.T) {
 				t.Errorf("PresignDirect = %s signing %q, want PUT signing host only", mine.Method, mq.Get("X-Amz-SignedHeaders"))
 			}
 		})
+	}
+}
+
+// TestCreateUploadName: CreateUpload bounds the name by MaxLength as Put
+// does (it was ignored but for the renamed names), and asks
+// ObjectParametersFunc about the name it chose, not the one asked for.
+func TestCreateUploadName(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var asked []string
+	st, _ := memStorage(t, s3local.Options{}, storage.Options{
+		ObjectParametersFunc: func(name, key, ct string) (storage.ObjectParameters, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, name)
+			return storage.ObjectParameters{}, nil
+		}})
+	for _, c := range []storage.Conflict{storage.ConflictOverwrite, storage.ConflictRename, storage.ConflictFail} {
+		up, err := st.CreateUpload(ctx, "dir/a-rather-long-name.bin", &storage.UploadOptions{Conflict: c, MaxLength: 18})
+		if err != nil {
+			t.Fatalf("CreateUpload(%v) = %v", c, err)
+		}
+		if n := utf8.RuneCountInString(up.Name); n > 18 || !strings.HasPrefix(up.Name, "dir/a") || !strings.HasSuffix(up.Name, ".bin") {
+			t.Errorf("CreateUpload(%v, MaxLength 18) = %q (%d runes), want at most 18", c, up.Name, n)
+		}
+		st.AbortUpload(ctx, up.Name, up.ID)
+	}
+	if _, err := st.Save(ctx, "taken.txt", strings.NewReader("old"), &storage.SaveOptions{Params: storage.ObjectParameters{ContentType: "text/plain"}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	asked = nil
+	mu.Unlock()
+	up, err := st.CreateUpload(ctx, "taken.txt", &storage.UploadOptions{Conflict: storage.ConflictRename})
+	if err != nil || up.Name == "taken.txt" {
+		t.Fatalf("CreateUpload(taken, rename) = %q, %v", up.Name, err)
+	}
+	st.AbortUpload(ctx, up.Name, up.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 1 || asked[0] != up.Name {
+		t.Errorf("ObjectParametersFunc asked about %q, want only the final name %q", asked, up.Name)
 	}
 }

@@ -147,13 +147,18 @@
 // CloudFront (canned policy) when CloudFrontKey and CloudFrontKeyID are
 // set. SignsURLs says whether URLs expire. Hostile names fail with
 // ErrInvalidName, as in Save. PresignPost and PresignPut let browsers
-// upload straight to S3 within limits S3 enforces.
+// upload straight to S3 within limits S3 enforces; CreateUpload,
+// PresignDirect and CompleteUpload let them send a multipart upload's
+// parts straight to S3 (Uppy's AwsS3 plugin), the part URLs signing no
+// checksum unless asked (see PresignDirect).
 //
-// A presigned URL never outlives the credentials that sign it: when
-// temporary credentials would expire first, they are refreshed (when the
-// storage caches them) or X-Amz-Expires is lowered to their remaining
-// life; URLWithExpiry tells when each URL stops working. URLStableWindow
-// (url_stable_window) rounds the signing time down to a window, so that
+// A presigned URL, PUT, POST policy or direct-upload URL never outlives
+// the credentials that sign it: when temporary credentials would expire
+// first, they are refreshed (when the storage caches them), and its life
+// is lowered to what is left of theirs when they still expire first;
+// URLWithExpiry and the Expires of the others tell when each stops
+// working. URLStableWindow (url_stable_window) rounds the signing time
+// of URLs down to a window, so that
 // calls within it give the same URL and browsers can cache what pages
 // point to; CloudFront URLs follow the same rule.
 //
@@ -189,14 +194,31 @@
 // # Errors
 //
 // Errors for a named object are *Error values carrying the operation and
-// the key. errors.Is matches ErrNotExist (which is fs.ErrNotExist),
-// ErrExist, ErrPermission (fs.ErrPermission: S3's AccessDenied or a 403),
-// ErrInvalidName (also S3's KeyTooLongError), ErrNoCredentials,
-// ErrDigestMismatch (the content is not the SHA-256 expected) and
-// ErrChecksum (bytes damaged on their way: S3's BadDigest, the SDK's check
-// of a read);
+// the key, and saying "storage: " once. errors.Is matches the kind of
+// failure, one of:
+//
+//   - ErrNotExist (fs.ErrNotExist): no such object (NoSuchKey, a 404);
+//   - ErrExist (fs.ErrExist): the name is taken and the call was asked
+//     not to replace it (ConflictFail, a conditional completion);
+//   - ErrPermission (fs.ErrPermission): S3 refused the call (AccessDenied,
+//     a bad key or signature, a 403);
+//   - ErrInvalidName: the name cleaner refused the name (also S3's
+//     KeyTooLongError);
+//   - ErrNoCredentials: no credentials were found, in the order above;
+//   - ErrDigestMismatch: the content is not the SHA-256 expected;
+//   - ErrChecksum: bytes damaged on their way (S3's BadDigest, the SDK's
+//     check of a read);
+//   - ErrNoUpload: no such multipart upload (NoSuchUpload: completed,
+//     aborted or never made);
+//   - ErrPartTooSmall: a part but the last under MinPartSize
+//     (EntityTooSmall);
+//   - ErrInvalidPart: a part named for completion missing, or its ETag
+//     wrong (InvalidPart, InvalidPartOrder).
+//
 // errors.As reaches the SDK's error. kindOf is the one place that maps
-// S3's codes.
+// S3's codes and statuses to these kinds, and to the internal ones that
+// drive Put (a 412, a 501, a conflicting conditional write, a range past
+// the end).
 //
 // # Concurrency
 //
@@ -217,33 +239,48 @@
 //
 // Each file holds one concept:
 //
-//	storage.go      Storage, New, the API seam and the narrow accessors
-//	options.go      Options and its parts (TransferConfig, ClientConfig, ObjectParameters)
-//	settings.go     the settings table: one row per setting, with its typed default
-//	checks.go       the rules of the settings' values
-//	layers.go       where a setting comes from: Go, config OPTIONS, environment
-//	hints.go        the hints of setting errors (nearest key, Python literals)
-//	config.go       Config: the JSON file of named storages; SettingsTable
-//	client.go       the S3 client built from the settings
-//	names.go        CleanName, ValidName, keys, alternative names
-//	save.go         Put and the write: names tried, claims, settling lost answers
-//	source.go       the body of a Put: seekable input, or a stream read ahead; gzip
-//	buffer.go       the memory of streamed bodies: segments, the budget
-//	multipart.go    the streamed multipart upload, in named steps
-//	managed.go      the manager's path: seekable bodies, their part checksums
-//	checksum.go     S3's checksum algorithms, sums, CRCs combined
-//	integrity.go    what a write checks: its checksum, the content's SHA-256
-//	cleanup.go      what runs after a failure: retry, abort, delete-if-match, unclaim
-//	params.go       the object parameters of a write
-//	sdk.go          the SDK's inputs and the field copies between its types
-//	contenttype.go  DetectContentType; disposition.go: Attachment
-//	file.go         File and its readers (ranged, resumed, decoded)
-//	stat.go         Info, Stat, Exists, Size, ModifiedTime, Delete
-//	list.go         ListDir, Walk
-//	fs.go           the io/fs view
-//	url.go          URL and SignsURLs; presign.go: the SigV4 presigner;
-//	                cloudfront.go: CloudFront signing; escape.go: URL escaping
-//	post.go         PresignPost, PresignPut
-//	errors.go       Error, the sentinels and kindOf, the one mapper of S3's codes
-//	redact.go       printing without secrets
+//	storage.go       Storage, New, the API seam and the narrow accessors
+//	options.go       Options and its parts (TransferConfig, ClientConfig, ObjectParameters)
+//	settings.go      the settings table: one row per setting, with its typed default
+//	settingsinfo.go  Setting, a row of the table as SettingsTable prints it
+//	checks.go        the rules of the settings' values
+//	layers.go        where a setting comes from: Go, config OPTIONS, environment
+//	hints.go         the hints of setting errors (nearest key, Python literals)
+//	config.go        Config: the JSON file of named storages; SettingsTable
+//	client.go        the S3 client built from the settings; ErrNoCredentials
+//	names.go         CleanName, ValidName, keys, AvailableName and the conflict policies
+//	save.go          Put and the write: names tried, claims, settling lost answers
+//	source.go        the body of a Put: seekable input, or a stream read ahead; gzip
+//	buffer.go        the memory of streamed bodies: segments, the budget
+//	multipart.go     the streamed multipart upload, in named steps
+//	managed.go       the manager's path: seekable bodies, their part checksums
+//	checksum.go      S3's checksum algorithms, sums, CRCs combined
+//	integrity.go     what a write checks: its checksum, the content's SHA-256
+//	cleanup.go       what runs after a failure: retry, abort, delete-if-match, unclaim
+//	params.go        the object parameters of a write
+//	sdk.go           the SDK's inputs, the field copies between its types, response checksums
+//	contenttype.go   DetectContentType
+//	active.go        IsActiveType: content a browser could run
+//	disposition.go   Attachment: Content-Disposition values
+//	file.go          File and its readers (ranged, resumed, decoded)
+//	stat.go          Info, Stat, Exists, Size, ModifiedTime, Delete
+//	head.go          ReadHead, DeleteIfMatch: checking an object stored by a browser
+//	get.go           Get: one GET or HEAD with a range and conditions, for proxies
+//	list.go          ListDir, Walk
+//	fs.go            the io/fs view
+//	url.go           URL, URLWithExpiry and SignsURLs; what the presigned uploads sign with
+//	presign.go       the SigV4 presigner of URLs and direct uploads
+//	signingcreds.go  presigned things never outlive their credentials: refresh, clamp
+//	window.go        the stable window of signed URLs
+//	memo.go          the URLs of a window, signed once and looked up
+//	cloudfront.go    CloudFront signing
+//	escape.go        URL and header escaping
+//	post.go          PresignPost, PresignPut
+//	direct.go        direct uploads: CreateUpload, ListParts, CompleteUpload, AbortUpload
+//	presigndirect.go PresignDirect: the presigned calls of a direct upload
+//	errors.go        Error, the sentinels and kindOf, the one mapper of S3's codes
+//	redact.go        printing without secrets
+//
+// Package storagetest is the conformance suite every server a Storage
+// talks to must pass.
 package storage

@@ -45,11 +45,24 @@ var (
 	// and stored nothing, or a read's bytes did not match the object's
 	// checksum. Trying again may work.
 	ErrChecksum = errors.New("storage: checksum mismatch")
+
+	// ErrNoUpload means S3 knows no such multipart upload: it was
+	// completed, aborted, or never existed under that key (NoSuchUpload).
+	ErrNoUpload = errors.New("storage: no such multipart upload")
+
+	// ErrPartTooSmall means a part other than the last is smaller than
+	// MinPartSize (EntityTooSmall).
+	ErrPartTooSmall = errors.New("storage: a part is smaller than the minimum part size")
+
+	// ErrInvalidPart means a part named for completion was not uploaded,
+	// or its ETag does not match (InvalidPart, InvalidPartOrder).
+	ErrInvalidPart = errors.New("storage: a part was not uploaded or its ETag does not match")
 )
 
 // Error records a failed operation on one key. The sentinel it stands for
 // (ErrNotExist, ErrExist, ErrPermission, ErrInvalidName, ErrDigestMismatch,
-// ErrChecksum) is matched by errors.Is; the
+// ErrChecksum, ErrNoUpload, ErrPartTooSmall, ErrInvalidPart) is matched by
+// errors.Is; the
 // underlying SDK error, when there is one, is reachable with errors.As
 // (for example *smithy.GenericAPIError or *types.NoSuchKey).
 type Error struct {
@@ -60,15 +73,16 @@ type Error struct {
 	kind error // one of the sentinels, or nil
 }
 
-// Error formats the error as "storage: op "key": cause".
+// Error formats the error as "storage: op "key": cause", with "storage: "
+// once: a cause of this package loses its own.
 func (e *Error) Error() string {
 	switch {
 	case e.kind != nil && e.Err != nil:
-		return fmt.Sprintf("storage: %s %q: %v: %v", e.Op, e.Key, trimPrefix(e.kind), e.Err)
+		return fmt.Sprintf("storage: %s %q: %v: %v", e.Op, e.Key, trimPrefix(e.kind), trimPrefix(e.Err))
 	case e.kind != nil:
 		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, trimPrefix(e.kind))
 	default:
-		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, e.Err)
+		return fmt.Sprintf("storage: %s %q: %v", e.Op, e.Key, trimPrefix(e.Err))
 	}
 }
 
@@ -112,13 +126,13 @@ func nameError(op, name string) error {
 }
 
 // errPrecondition, errNotImplemented and errConditionalBusy are internal
-// kinds that drive the conditional-write logic, errNoSuchUpload the
-// cleanup of multipart uploads; callers never see them as sentinels.
+// kinds that drive the conditional-write logic, errInvalidRange the read
+// of an empty object's head; callers never see them as sentinels.
 var (
 	errPrecondition    = errors.New("storage: precondition failed")
 	errNotImplemented  = errors.New("storage: not implemented by the server")
 	errConditionalBusy = errors.New("storage: conflicting conditional write in progress")
-	errNoSuchUpload    = errors.New("storage: no such multipart upload")
+	errInvalidRange    = errors.New("storage: the range is not satisfiable")
 )
 
 // kindOf is the one place that maps S3 error codes and statuses to
@@ -150,7 +164,13 @@ func kindOf(err error) error {
 		case "NotImplemented":
 			return errNotImplemented
 		case "NoSuchUpload":
-			return errNoSuchUpload
+			return ErrNoUpload
+		case "EntityTooSmall":
+			return ErrPartTooSmall
+		case "InvalidPart", "InvalidPartOrder":
+			return ErrInvalidPart
+		case "InvalidRange":
+			return errInvalidRange
 		case "BadDigest", "XAmzContentChecksumMismatch", "XAmzContentSHA256Mismatch", "InvalidDigest":
 			// InvalidDigest: SeaweedFS's answer to a trailer checksum that
 			// does not match (s3kit sends no malformed digest).

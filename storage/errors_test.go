@@ -101,3 +101,22 @@ func TestErrorKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorPrefixOnce: an error says "storage: " once, whatever its cause
+// (get.go's said "storage: get "a": storage: Range ...", and a presigner
+// without credentials "storage: url "a": storage: no credentials ...").
+func TestErrorPrefixOnce(t *testing.T) {
+	ctx := context.Background()
+	st, err := storage.NewWithClient(ctx, failingAPI{}, storage.Options{BucketName: "b", LookupEnv: env()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, getErr := st.Get(ctx, "a", &storage.GetOptions{Range: "bytes=0-1,4-5"})
+	_, urlErr := st.URL(ctx, "a", nil)
+	_, nameErr := st.CreateUpload(ctx, "dir/a-long-name.bin", &storage.UploadOptions{MaxLength: 3, Conflict: storage.ConflictOverwrite})
+	for _, err := range []error{getErr, urlErr, nameErr} {
+		if err == nil || strings.Count(err.Error(), "storage: ") != 1 {
+			t.Errorf("error %q, want one \"storage: \"", err)
+		}
+	}
+}

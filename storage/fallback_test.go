@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"io"
 	"mime/multipart"
@@ -289,5 +290,88 @@ func putOpenAll(t *testing.T, so s3local.Options, o storage.Options) {
 	}
 	if ups, _ := srv.Uploads(testBucket); len(ups) != 0 {
 		t.Errorf("%d multipart uploads left open", len(ups))
+	}
+}
+
+// directPart creates a direct upload of name and sends its one part with
+// a presigned URL, as a browser would.
+func directPart(t *testing.T, st *storage.Storage, name string) (storage.Upload, []storage.Part) {
+	t.Helper()
+	up, err := st.CreateUpload(context.Background(), name, &storage.UploadOptions{Conflict: storage.ConflictOverwrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := do(t, presign(t, st, storage.DirectUploadPart, up.Name, &storage.DirectOptions{UploadID: up.ID, PartNumber: 1}), []byte("part"), "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("UploadPart = %d", resp.StatusCode)
+	}
+	return up, []storage.Part{{Number: 1, ETag: resp.Header.Get("ETag"), Size: 4}}
+}
+
+// presignedPut sends body with a presigned PUT, its headers as given.
+func presignedPut(t *testing.T, put *storage.PresignedPut, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(put.Method, put.URL, strings.NewReader(body))
+	for k, v := range put.Header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestFallbackDirectUploads: CompleteUpload and PresignPut follow
+// conditional_writes as Put does, on a server that answers 501 to
+// If-None-Match (as B2): off, they check the name and send no condition;
+// on, the first 501 makes the completion try again checked, and turns
+// conditional writes off. Both failed before (501 NotImplemented).
+func TestFallbackDirectUploads(t *testing.T) {
+	ctx := context.Background()
+	for _, setting := range []bool{false, true} {
+		t.Run(fmt.Sprintf("conditional_writes=%v", setting), func(t *testing.T) {
+			var conds conditionCounter
+			st, srv := memStorage(t, s3local.Options{ConditionalWrites: s3local.ConditionalWritesNotImplemented, Intercept: conds.intercept},
+				storage.Options{ConditionalWrites: storage.Bool(setting)})
+			want := 0
+			if setting {
+				want = 1 // the completion refused with 501, once
+			}
+			up, parts := directPart(t, st, "free.bin")
+			if _, err := st.CompleteUpload(ctx, up.Name, up.ID, parts, &storage.CompleteOptions{IfNoneMatch: true}); err != nil {
+				t.Fatalf("conditional CompleteUpload on a free name = %v", err)
+			}
+			if o, ok := srv.Object(testBucket, "free.bin"); !ok || string(o.Body) != "part" {
+				t.Errorf("free.bin = %q, %v; want the part", o.Body, ok)
+			}
+			if _, err := srv.PutObject(testBucket, "theirs.bin", []byte("theirs"), nil); err != nil {
+				t.Fatal(err)
+			}
+			up, parts = directPart(t, st, "theirs.bin")
+			if _, err := st.CompleteUpload(ctx, up.Name, up.ID, parts, &storage.CompleteOptions{IfNoneMatch: true}); !errors.Is(err, storage.ErrExist) {
+				t.Errorf("conditional CompleteUpload on a taken name = %v, want ErrExist", err)
+			}
+			if err := st.AbortUpload(ctx, up.Name, up.ID); err != nil {
+				t.Errorf("the upload refused is not open: %v", err)
+			}
+			if o, _ := srv.Object(testBucket, "theirs.bin"); string(o.Body) != "theirs" {
+				t.Errorf("theirs.bin = %q, overwritten", o.Body)
+			}
+			if _, err := st.PresignPut(ctx, "theirs.bin", &storage.PutURLOptions{IfNoneMatch: true}); !errors.Is(err, storage.ErrExist) {
+				t.Errorf("PresignPut(IfNoneMatch) on a taken name = %v, want ErrExist", err)
+			}
+			put, err := st.PresignPut(ctx, "put.bin", &storage.PutURLOptions{IfNoneMatch: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := presignedPut(t, put, "put"); code != http.StatusOK {
+				t.Errorf("presigned conditional PUT = %d (headers %v), want 200", code, put.Header)
+			}
+			if conds.n() != want {
+				t.Errorf("%d requests carried a condition, want %d", conds.n(), want)
+			}
+		})
 	}
 }

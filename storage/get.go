@@ -73,7 +73,7 @@ func (s *Storage) Get(ctx context.Context, name string, opts *GetOptions) (*Obje
 		o = *opts
 	}
 	if strings.Contains(o.Range, ",") || (o.Range != "" && !strings.HasPrefix(o.Range, "bytes=")) {
-		return nil, opError("get", key, fmt.Errorf("storage: Range must be one byte range, got %q", o.Range))
+		return nil, opError("get", key, fmt.Errorf("Range must be one byte range, got %q", o.Range))
 	}
 	var obj *Object
 	if o.Head {
@@ -118,15 +118,23 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 func objectOfGet(out *s3.GetObjectOutput) *Object {
-	// The headers a GET and a HEAD share.
-	obj := objectOfHead(&s3.HeadObjectOutput{
+	obj := objectOfHead(headOfGet(out))
+	obj.Body = out.Body
+	return obj
+}
+
+// headOfGet is the headers a GET answered with that a HEAD answers with
+// too, so that one function describes an object from either: infoOf,
+// objectOfHead. The checksums are left out: a ranged GET's are not the
+// object's.
+func headOfGet(out *s3.GetObjectOutput) *s3.HeadObjectOutput {
+	return &s3.HeadObjectOutput{
 		ContentLength: out.ContentLength, ContentRange: out.ContentRange, AcceptRanges: out.AcceptRanges,
 		ContentType: out.ContentType, ContentEncoding: out.ContentEncoding,
 		ContentDisposition: out.ContentDisposition, ContentLanguage: out.ContentLanguage,
 		CacheControl: out.CacheControl, ExpiresString: out.ExpiresString, ETag: out.ETag, LastModified: out.LastModified,
-	})
-	obj.Body = out.Body
-	return obj
+		Metadata: out.Metadata,
+	}
 }
 
 func objectOfHead(out *s3.HeadObjectOutput) *Object {

@@ -3,14 +3,12 @@ package storage
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
 )
 
 // ReadHead describes the object called name and returns its first n bytes
@@ -32,7 +30,7 @@ func (s *Storage) ReadHead(ctx context.Context, name string, n int) (Info, []byt
 	in.Range = aws.String("bytes=0-" + strconv.Itoa(n-1))
 	out, err := s.client.GetObject(ctx, in)
 	if err != nil {
-		if isInvalidRange(err) { // an empty object has no byte 0
+		if isKind(err, errInvalidRange) { // an empty object has no byte 0
 			info, err := s.Stat(ctx, clean)
 			return info, nil, err
 		}
@@ -43,12 +41,9 @@ func (s *Storage) ReadHead(ctx context.Context, name string, n int) (Info, []byt
 	if err != nil {
 		return Info{}, nil, opError(op, key, err)
 	}
-	info := Info{
-		Name: clean, Key: key, Size: objectSize(out), ModTime: utcSecond(out.LastModified),
-		ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
-		ContentDisposition: aws.ToString(out.ContentDisposition), CacheControl: aws.ToString(out.CacheControl),
-		ETag: aws.ToString(out.ETag), Metadata: userMetadata(out.Metadata),
-	}
+	h := headOfGet(out)
+	h.ContentLength = aws.Int64(objectSize(out))
+	info := infoOf(clean, key, h)
 	return info, head, nil
 }
 
@@ -65,36 +60,18 @@ func objectSize(out *s3.GetObjectOutput) int64 {
 	return aws.ToInt64(out.ContentLength)
 }
 
-func isInvalidRange(err error) bool {
-	var apiErr smithy.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidRange"
-}
-
 // DeleteIfMatch deletes name if its ETag is still etag (If-Match, and a
 // HEAD first for servers that ignore it on DELETE), so that an object
 // another writer stored since is never deleted. A name that is gone, or
 // holds another object, is left as it is and is not an error.
 func (s *Storage) DeleteIfMatch(ctx context.Context, name, etag string) error {
 	const op = "delete-if-match"
-	clean, key, err := s.objectKey(op, name)
+	_, key, err := s.objectKey(op, name)
 	if err != nil {
 		return err
 	}
 	if etag == "" {
-		return opError(op, key, fmt.Errorf("no ETag to match"))
+		return opError(op, key, errors.New("no ETag to match"))
 	}
-	info, err := s.Stat(ctx, clean)
-	switch {
-	case errors.Is(err, ErrNotExist):
-		return nil
-	case err != nil:
-		return err
-	case info.ETag != etag:
-		return nil // replaced: not this object
-	}
-	_, err = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key), IfMatch: aws.String(etag)})
-	if err != nil && !isKind(err, ErrNotExist) && !isKind(err, errPrecondition) {
-		return opError(op, key, err)
-	}
-	return nil
+	return opError(op, key, s.deleteMatching(ctx, key, etag, &s.opts.ObjectParameters))
 }

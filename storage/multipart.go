@@ -158,10 +158,10 @@ func (u *multipartUpload) release() { <-u.slots }
 // send hands p, with a slot taken, to a worker (one is free: there are
 // as many as slots).
 func (u *multipartUpload) send(p part) {
-	if u.num == maxParts {
+	if u.num == MaxParts {
 		u.mem.free(p)
 		u.release()
-		u.cancel(fmt.Errorf("storage: the stream needs more than %d parts (S3's limit): raise multipart_chunksize or buffer_memory", maxParts))
+		u.cancel(fmt.Errorf("storage: the stream needs more than %d parts (S3's limit): raise multipart_chunksize or buffer_memory", MaxParts))
 		return
 	}
 	u.num++
@@ -260,9 +260,6 @@ func completeChecksum(in *s3.CompleteMultipartUploadInput, alg algorithm, sums [
 func (u *multipartUpload) abort(ctx context.Context) {
 	u.s.abort(ctx, aws.ToString(u.in.Key), aws.ToString(u.id))
 }
-
-// maxParts is S3's limit on the parts of one upload.
-const maxParts = 10000
 
 type job struct {
 	num int32

@@ -300,41 +300,65 @@ func (s *Storage) fitName(dir, root, tail string, maxLen int) (string, error) {
 // on it: with file_overwrite off it writes with a conditional create and
 // picks a new name when it loses the race.
 func (s *Storage) AvailableName(ctx context.Context, name string, maxLen int) (string, error) {
-	clean, _, err := s.objectKey("available-name", name)
+	const op = "available-name"
+	clean, _, err := s.objectKey(op, name)
 	if err != nil {
 		return "", err
 	}
-	if *s.opts.FileOverwrite {
-		dir, base := "", clean
-		if i := strings.LastIndexByte(clean, '/'); i >= 0 {
-			dir, base = clean[:i+1], clean[i+1:]
-		}
-		root, ext := splitExt(base)
-		n, err := s.fitName(dir, root, ext, maxLen)
-		if err != nil {
-			return "", opError("available-name", s.key(clean), err)
-		}
-		return n, nil
+	return s.availableName(ctx, op, clean, s.conflictPolicy(ConflictDefault), maxLen)
+}
+
+// conflictPolicy resolves ConflictDefault with file_overwrite.
+func (s *Storage) conflictPolicy(c Conflict) Conflict {
+	switch {
+	case c != ConflictDefault:
+		return c
+	case *s.opts.FileOverwrite:
+		return ConflictOverwrite
 	}
-	candidate := clean
-	if maxLen > 0 && utf8.RuneCountInString(candidate) > maxLen {
-		if candidate, err = s.alternativeName(clean, maxLen); err != nil {
-			return "", opError("available-name", s.key(clean), err)
-		}
+	return ConflictRename
+}
+
+// availableName applies policy (resolved) to clean as the name of a new
+// object, checking with HEAD requests: overwrite keeps it, fail refuses it
+// when taken (ErrExist), rename looks for a free one. A name over maxLen
+// runes (0: no bound) is cut first (fitToLength).
+func (s *Storage) availableName(ctx context.Context, op, clean string, policy Conflict, maxLen int) (string, error) {
+	key := s.key(clean)
+	candidate, err := s.fitToLength(clean, policy, maxLen)
+	if err != nil || policy == ConflictOverwrite {
+		return candidate, opError(op, key, err)
 	}
 	for range maxNameAttempts {
-		ok, err := s.Exists(ctx, candidate)
-		if err != nil {
+		taken, err := s.Exists(ctx, candidate)
+		switch {
+		case err != nil:
 			return "", err
-		}
-		if !ok {
+		case !taken:
 			return candidate, nil
+		case policy == ConflictFail:
+			return "", &Error{Op: op, Key: s.key(candidate), kind: ErrExist}
 		}
 		if candidate, err = s.alternativeName(clean, maxLen); err != nil {
-			return "", opError("available-name", s.key(clean), err)
+			return "", opError(op, key, err)
 		}
 	}
-	return "", opError("available-name", s.key(clean), fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+	return "", opError(op, key, fmt.Errorf("no free name after %d attempts", maxNameAttempts))
+}
+
+// fitToLength bounds clean to maxLen runes (0: no bound), as Django's
+// get_available_name does with max_length: renaming it at once when the
+// policy renames, cutting the end of its root otherwise.
+func (s *Storage) fitToLength(clean string, policy Conflict, maxLen int) (string, error) {
+	if maxLen <= 0 || utf8.RuneCountInString(clean) <= maxLen {
+		return clean, nil
+	}
+	if policy == ConflictRename {
+		return s.alternativeName(clean, maxLen)
+	}
+	dir, file := splitDir(clean)
+	root, ext := splitExt(file)
+	return s.fitName(dir, root, ext, maxLen)
 }
 
 // maxNameAttempts bounds the search for a free name. With 62^7 suffixes a

@@ -72,8 +72,10 @@ type PostPolicy struct {
 
 // PresignPost returns a presigned POST policy that lets a browser upload
 // name straight to S3, within the limits of opts, which S3 enforces. It
-// signs with the storage's credentials and makes no network call. It needs
-// a storage built by New or given an *s3.Client.
+// signs with the storage's credentials and makes no network call (but to
+// refresh expiring credentials). It needs a storage built by New or given
+// an *s3.Client. As URL, the policy never outlives the credentials that
+// sign it (PostPolicy.Expires says when it stops being accepted).
 //
 // Unlike Save, a POST does not sniff the bytes and cannot refuse an
 // existing name: give each policy a name of its own (a random prefix).
@@ -86,39 +88,21 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 	if err != nil {
 		return nil, err
 	}
-	conds, err := s.postLimits(clean, opts)
+	fields, conds, err := s.postForm(clean, key, opts)
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
-	p, err := s.mergeParams(clean, key, opts.Params, "", "")
+	now := s.urls.now()
+	creds, exp, err := s.urls.presignCredentials(ctx, exp, now)
 	if err != nil {
 		return nil, opError(op, key, err)
 	}
-	fields, err := postFields(&p)
-	if err != nil {
-		return nil, opError(op, key, err)
-	}
-	if opts.ChecksumSHA256 != nil {
-		if len(opts.ChecksumSHA256) != sha256.Size {
-			return nil, opError(op, key, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size))
-		}
-		fields = append(fields, [2]string{"x-amz-checksum-algorithm", "SHA256"},
-			[2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
-	}
-	if opts.ContentTypePrefix != "" {
-		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
-			return nil, opError(op, key, fmt.Errorf("the content type %q does not start with %q", p.ContentType, opts.ContentTypePrefix))
-		}
-		conds = append(conds, []any{"starts-with", "$Content-Type", opts.ContentTypePrefix})
-	}
-	for _, f := range fields {
-		if f[0] == "Content-Type" && opts.ContentTypePrefix != "" {
-			continue // covered by the starts-with condition
-		}
-		conds = append(conds, map[string]string{f[0]: f[1]})
-	}
-	now := time.Now()
-	out, err := s3.NewPresignClient(client).PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
+	// The SDK reads the client options of the presign client, not those
+	// of PresignPostOptions.
+	pc := s3.NewPresignClient(client, func(o *s3.PresignOptions) {
+		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) { so.Credentials = staticProvider(creds.creds) })
+	})
+	out, err := pc.PresignPostObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.opts.BucketName), Key: aws.String(key)},
 		func(o *s3.PresignPostOptions) {
 			o.Expires = exp
 			o.Conditions = conds
@@ -130,6 +114,43 @@ func (s *Storage) PresignPost(ctx context.Context, name string, opts *PostOption
 		out.Values[f[0]] = f[1]
 	}
 	return &PostPolicy{URL: out.URL, Fields: out.Values, Name: clean, Expires: now.Add(exp).UTC().Truncate(time.Second)}, nil
+}
+
+// postForm returns the fields a POST form of opts carries besides the
+// signature, and the conditions of its policy.
+func (s *Storage) postForm(clean, key string, opts *PostOptions) ([][2]string, []any, error) {
+	conds, err := s.postLimits(clean, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := s.mergeParams(clean, key, opts.Params, "", "")
+	if err != nil {
+		return nil, nil, err
+	}
+	fields, err := postFields(&p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.ChecksumSHA256 != nil {
+		if len(opts.ChecksumSHA256) != sha256.Size {
+			return nil, nil, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size)
+		}
+		fields = append(fields, [2]string{"x-amz-checksum-algorithm", "SHA256"},
+			[2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
+	}
+	if opts.ContentTypePrefix != "" {
+		if p.ContentType != "" && !strings.HasPrefix(p.ContentType, opts.ContentTypePrefix) {
+			return nil, nil, fmt.Errorf("the content type %q does not start with %q", p.ContentType, opts.ContentTypePrefix)
+		}
+		conds = append(conds, []any{"starts-with", "$Content-Type", opts.ContentTypePrefix})
+	}
+	for _, f := range fields {
+		if f[0] == "Content-Type" && opts.ContentTypePrefix != "" {
+			continue // covered by the starts-with condition
+		}
+		conds = append(conds, map[string]string{f[0]: f[1]})
+	}
+	return fields, conds, nil
 }
 
 // postLimits returns the conditions of a POST policy on the key (a
@@ -223,8 +244,13 @@ type PutURLOptions struct {
 	// exactly this Content-Disposition, which the object gets.
 	ContentDisposition string
 
-	// IfNoneMatch makes the PUT a conditional create (If-None-Match: *):
-	// S3 answers 412 when the name is taken.
+	// IfNoneMatch makes the PUT a conditional create. It follows
+	// ConditionalWrites as Put does: with it on, If-None-Match: * is
+	// signed (a header the client must send) and S3 answers 412 when the
+	// name is taken; with it off (or after the server answered 501 to the
+	// header), PresignPut checks the name instead (one HEAD) and fails with
+	// ErrExist when it is taken, and the URL signs no condition: a writer
+	// that takes the name before the client's PUT is overwritten.
 	IfNoneMatch bool
 
 	// ChecksumSHA256, when set, is signed as the x-amz-checksum-sha256
@@ -246,8 +272,11 @@ type PresignedPut struct {
 
 // PresignPut returns a presigned PUT URL for name, with the storage's
 // object parameters and the signed headers of opts, which S3 checks.
-// It makes no network call and needs a storage built by New or given an
-// *s3.Client.
+// It makes no network call (but to refresh expiring credentials, and the
+// HEAD of IfNoneMatch when conditional writes are off) and needs a storage
+// built by New or given an *s3.Client. As URL, it never outlives
+// the credentials that sign it (PresignedPut.Expires says when it stops
+// working).
 func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptions) (*PresignedPut, error) {
 	const op = "presign-put"
 	if opts == nil {
@@ -272,13 +301,22 @@ func (s *Storage) PresignPut(ctx context.Context, name string, opts *PutURLOptio
 	if opts.ContentLength > 0 {
 		in.ContentLength = aws.Int64(opts.ContentLength)
 	}
-	if opts.IfNoneMatch {
+	if opts.IfNoneMatch && s.conditional.Load() {
 		in.IfNoneMatch = aws.String("*")
+	} else if opts.IfNoneMatch {
+		if err := s.nameFree(ctx, op, clean); err != nil {
+			return nil, err
+		}
 	}
-	now := time.Now()
+	now := s.urls.now()
+	creds, exp, err := s.urls.presignCredentials(ctx, exp, now)
+	if err != nil {
+		return nil, opError(op, key, err)
+	}
 	req, err := s3.NewPresignClient(client, s3.WithPresignExpires(exp)).PresignPutObject(ctx, in, func(o *s3.PresignOptions) {
 		o.ClientOptions = append(o.ClientOptions, func(so *s3.Options) {
 			so.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			so.Credentials = staticProvider(creds.creds)
 		})
 	})
 	if err != nil {

@@ -331,6 +331,11 @@ type presignRequest struct {
 	// checksumMode adds X-Amz-Checksum-Mode=ENABLED, as the SDK does to
 	// GetObject when the client validates response checksums.
 	checksumMode bool
+
+	// header, when its name is set, is one more signed header (lower
+	// case, sorting after "host": x-amz-checksum-sha256), which the
+	// client sends as it is.
+	header [2]string
 }
 
 // presign returns the presigned URL of r. It lowers r.expires when the
@@ -341,7 +346,7 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 	if err != nil {
 		return "", err
 	}
-	if p.memo == nil || !r.windowed || len(r.query) > 0 {
+	if p.memo == nil || !r.windowed || len(r.query) > 0 || r.header[0] != "" {
 		return p.sign(r, cs), nil
 	}
 	key := presignKey{ep: r.ep, key: r.key, method: r.method, rcd: r.rcd, rct: r.rct, expires: r.expires}
@@ -412,13 +417,24 @@ func (p *presigner) canonicalRequest(b []byte, r *presignRequest, cs *credString
 	at.pathEnd = len(b)
 	b = append(b, '\n')
 	at.query = len(b)
-	if len(r.query) == 0 {
+	if len(r.query) == 0 && r.header[0] == "" {
 		b = appendQuery(b, r, cs, ss)
 	} else {
 		b = p.appendSortedQuery(b, r, cs, &ss.date)
 	}
 	at.queryEnd = len(b)
-	return append(b, r.ep.tail...), at
+	if r.header[0] == "" {
+		return append(b, r.ep.tail...), at
+	}
+	b = append(b, "\nhost:"...)
+	b = append(b, r.ep.host...)
+	b = append(b, '\n')
+	b = append(b, r.header[0]...)
+	b = append(b, ':')
+	b = append(b, strings.TrimSpace(r.header[1])...)
+	b = append(b, "\n\nhost;"...)
+	b = append(b, r.header[0]...)
+	return append(b, "\n"+unsignedPayload...), at
 }
 
 // appendQuery appends the canonical query when there are no extra
@@ -457,6 +473,9 @@ func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrin
 		qparam{key: "X-Amz-Expires", kind: qExpires},
 		qparam{key: "X-Amz-SignedHeaders", val: "host"},
 	)
+	if r.header[0] != "" {
+		ps[len(ps)-1].val = "host;" + r.header[0]
+	}
 	if r.checksumMode {
 		ps = append(ps, qparam{key: "X-Amz-Checksum-Mode", val: "ENABLED"})
 	}

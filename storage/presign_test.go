@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
 // fixedClockPresigner is the SDK's own SigV4 presigner with the signing
@@ -333,5 +335,96 @@ func TestAppendHex(t *testing.T) {
 		if want := "x" + hex.EncodeToString(sum[:]); string(got) != want {
 			t.Fatalf("appendHex(%x) = %q, want %q", sum, got, want)
 		}
+	}
+}
+
+// TestPresignDirectMatchesSigner: PresignDirect's URLs, signed by URL's
+// presigner, are the SDK's SigV4 signer's for the same request, clock
+// and credentials, byte for byte: with the host alone signed, and with
+// the checksum header too (kept a header, as S3 checks the bytes
+// against it).
+func TestPresignDirectMatchesSigner(t *testing.T) {
+	now := time.Date(2025, 3, 9, 23, 59, 58, 0, time.UTC)
+	creds := aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", SessionToken: "tok/en+="}
+	sum := sha256.Sum256([]byte("part"))
+	for _, style := range []string{"virtual", "path"} {
+		st := newURLStorage(t, Options{AccessKey: creds.AccessKeyID, SecretKey: creds.SecretAccessKey, SecurityToken: creds.SessionToken,
+			RegionName: "eu-west-3", AddressingStyle: style, Location: "l o"})
+		st.urls.now = func() time.Time { return now }
+		for _, tc := range []struct {
+			op   DirectOp
+			opts DirectOptions
+		}{
+			{DirectUploadPart, DirectOptions{UploadID: "u/1=", PartNumber: 7}},
+			{DirectUploadPart, DirectOptions{UploadID: "u/1=", PartNumber: 7, ChecksumSHA256: sum[:]}},
+			{DirectPutObject, DirectOptions{ChecksumSHA256: sum[:]}},
+			{DirectCreateUpload, DirectOptions{}},
+			{DirectCompleteUpload, DirectOptions{UploadID: "u/1="}},
+		} {
+			got, err := st.PresignDirect(context.Background(), tc.op, "d/ü+x (1).bin", &tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			method, query, _ := tc.op.request(&tc.opts)
+			header, _ := tc.op.header(&tc.opts)
+			if header == nil {
+				header = http.Header{}
+			}
+			d := &st.urls.direct
+			raw := d.ep.path + httpbinding.EscapePath("l o/d/ü+x (1).bin", false)
+			p, _ := url.PathUnescape(raw)
+			u, _ := url.Parse(d.ep.origin)
+			q := url.Values{"X-Amz-Expires": {"3600"}}
+			for _, kv := range query {
+				q.Add(kv[0], kv[1])
+			}
+			u.Path, u.RawPath, u.RawQuery = p, raw, q.Encode()
+			req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header}
+			want, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
+				PresignHTTP(context.Background(), creds, req, unsignedPayload, "s3", "eu-west-3", now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.URL != want {
+				t.Errorf("%s %v %v:\n got %s\nwant %s", style, tc.op, tc.opts.ChecksumSHA256 != nil, got.URL, want)
+			}
+			if tc.opts.ChecksumSHA256 != nil && got.Header["X-Amz-Checksum-Sha256"] != header.Get("X-Amz-Checksum-Sha256") {
+				t.Errorf("Header = %v, want the checksum", got.Header)
+			}
+		}
+	}
+}
+
+// expressSessions hands out S3 Express session credentials that live one
+// minute, as CreateSession would (offline).
+type expressSessions struct{ now time.Time }
+
+func (e expressSessions) Retrieve(context.Context, string) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "SESSIONAK", SecretAccessKey: "SESSIONSK", SessionToken: "session",
+		CanExpire: true, Expires: e.now.Add(time.Minute)}, nil
+}
+
+// TestPresignSDKClamped: a URL the SDK presigns (an S3 Express directory
+// bucket) never outlives the session credentials it is signed with, as
+// URL promises; it was signed for the full querystring_expire.
+func TestPresignSDKClamped(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	client := s3.New(s3.Options{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider("AK", "SK", ""),
+		ExpressCredentials: expressSessions{now}})
+	st, err := NewWithClient(context.Background(), client, Options{BucketName: "dir--usw2-az1--x-s3", LookupEnv: noEnvironment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.urls.now = func() time.Time { return now }
+	raw, expires, err := st.URLWithExpiry(context.Background(), "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.Query().Get("X-Amz-Expires"); got != "60" || !expires.Equal(now.Add(time.Minute)) {
+		t.Errorf("URL on S3 Express signed for %s s, expiring %v; want 60 s, %v (the session's end)", got, expires, now.Add(time.Minute))
 	}
 }

@@ -4,16 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
-
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/encoding/httpbinding"
 )
 
 // DirectOp is an S3 call a client may be given a presigned URL for in a
@@ -88,10 +83,22 @@ type PresignedRequest struct {
 
 // PresignDirect returns a presigned URL with which a client makes one S3
 // call of a direct upload on name: op with the upload id and part number
-// of opts. It signs only the host (no content type, no checksum), as a
-// browser that PUTs a slice of a file sends neither, and makes no network
-// call but, when they expire, to refresh the credentials. It needs a
-// storage built by New or given an *s3.Client.
+// of opts, on the bucket's S3 endpoint (never a custom domain).
+//
+// Part URLs sign no checksum unless asked: a URL signs the host alone (no
+// content type, no checksum), as a browser that PUTs a slice of a file
+// (Uppy's AwsS3 plugin) sends neither, and an unsigned PUT of any bytes
+// then works. A caller that can send a per-part checksum sets
+// DirectOptions.ChecksumSHA256: the URL then signs the
+// x-amz-checksum-sha256 header (PresignedRequest.Header), which the client
+// must send, and S3 refuses other bytes.
+//
+// As URL, it never outlives the credentials that sign it: when they expire
+// before the URL would, they are refreshed first if the storage caches
+// them, and the URL's life is lowered to what is left of theirs when they
+// still expire first; PresignedRequest.Expires says when it stops working.
+// It makes no network call but, when they expire, to refresh the
+// credentials.
 func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, opts *DirectOptions) (*PresignedRequest, error) {
 	const verb = "presign-direct"
 	if opts == nil {
@@ -109,22 +116,13 @@ func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, o
 	if err != nil {
 		return nil, opError(verb, key, err)
 	}
-	query.Set("X-Amz-Expires", strconv.FormatInt(int64(exp/time.Second), 10))
 	header, err := op.header(opts)
 	if err != nil {
 		return nil, opError(verb, key, err)
 	}
-	now := time.Now()
-	u, err := s.signDirect(ctx, method, key, query, header, now)
+	pr, err := s.signDirect(ctx, method, key, query, header, exp)
 	if err != nil {
 		return nil, opError(verb, key, err)
-	}
-	pr := &PresignedRequest{Method: method, URL: u, Expires: now.Add(exp).UTC().Truncate(time.Second)}
-	for k := range header {
-		if pr.Header == nil {
-			pr.Header = map[string]string{}
-		}
-		pr.Header[k] = header.Get(k)
 	}
 	return pr, nil
 }
@@ -144,9 +142,9 @@ func (op DirectOp) header(opts *DirectOptions) (http.Header, error) {
 	return http.Header{"X-Amz-Checksum-Sha256": {base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}}, nil
 }
 
-// request returns the method and the query of op, checking opts.
-func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
-	q := url.Values{}
+// request returns the method and the extra query parameters of op,
+// checking opts.
+func (op DirectOp) request(opts *DirectOptions) (string, [][2]string, error) {
 	withID := op != DirectPutObject && op != DirectCreateUpload
 	switch {
 	case op < DirectPutObject || op > DirectAbortUpload:
@@ -158,18 +156,17 @@ func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
 	case opts.PartNumber < 0 || opts.PartNumber > MaxParts:
 		return "", nil, fmt.Errorf("part number %d is not between 1 and %d", opts.PartNumber, MaxParts)
 	}
+	var q [][2]string
 	if withID {
-		q.Set("uploadId", opts.UploadID)
+		q = append(q, [2]string{"uploadId", opts.UploadID})
 	}
 	switch op {
 	case DirectPutObject:
 		return http.MethodPut, q, nil
 	case DirectCreateUpload:
-		q.Set("uploads", "")
-		return http.MethodPost, q, nil
+		return http.MethodPost, append(q, [2]string{"uploads", ""}), nil
 	case DirectUploadPart:
-		q.Set("partNumber", strconv.Itoa(int(opts.PartNumber)))
-		return http.MethodPut, q, nil
+		return http.MethodPut, append(q, [2]string{"partNumber", strconv.Itoa(int(opts.PartNumber))}), nil
 	case DirectListParts:
 		return http.MethodGet, q, nil
 	case DirectCompleteUpload:
@@ -178,47 +175,33 @@ func (op DirectOp) request(opts *DirectOptions) (string, url.Values, error) {
 	return http.MethodDelete, q, nil
 }
 
-// signDirect presigns method on key with SigV4, the host and header the
-// only signed headers, at the bucket's endpoint as the SDK resolves it
-// (virtual-hosted or path style, FIPS, dual-stack), with the client's
-// credentials.
-func (s *Storage) signDirect(ctx context.Context, method, key string, query url.Values, header http.Header, now time.Time) (string, error) {
-	c, ok := s.client.(*s3.Client)
-	if !ok {
-		return "", errors.New("presigning needs an *s3.Client")
+// signDirect presigns method on key for exp at the bucket's S3 endpoint
+// as the SDK resolves it (virtual-hosted or path style, FIPS, dual-stack),
+// clamped to the signing credentials' life, with URL's SigV4 presigner
+// (presign.go: no SDK signer, a few allocations). header, when not nil,
+// holds the one header signed besides the host (the checksum), which the
+// client must send: it stays a header (not hoisted into the query), as S3
+// checks the bytes against it.
+func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2]string, header http.Header, exp time.Duration) (*PresignedRequest, error) {
+	d := &s.urls.direct
+	switch {
+	case d.pre == nil:
+		return nil, d.err
+	case d.scheme != "sigv4":
+		return nil, fmt.Errorf("the %s auth scheme of this bucket cannot presign direct uploads", d.scheme)
 	}
-	so := c.Options()
-	if so.Credentials == nil {
-		return "", errors.New("the S3 client has no credentials to sign with")
+	now := s.urls.now()
+	signAt := time.Unix(now.Unix(), 0)
+	r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt}
+	pr := &PresignedRequest{Method: method}
+	for k := range header { // one at most (DirectOp.header)
+		r.header = [2]string{strings.ToLower(k), header.Get(k)}
+		pr.Header = map[string]string{k: header.Get(k)}
 	}
-	ep, region, scheme, err := resolveBucketEndpoint(ctx, &so, s.opts.BucketName, "")
+	u, err := d.pre.presign(ctx, &r)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if scheme != "sigv4" {
-		return "", fmt.Errorf("the %s auth scheme of this bucket cannot presign direct uploads", scheme)
-	}
-	creds, err := so.Credentials.Retrieve(ctx)
-	if err != nil {
-		return "", fmt.Errorf("retrieving credentials: %w", err)
-	}
-	raw := ep.path + httpbinding.EscapePath(key, false)
-	p, err := url.PathUnescape(raw)
-	if err != nil {
-		return "", err
-	}
-	u, err := url.Parse(ep.origin)
-	if err != nil {
-		return "", err
-	}
-	u.Path, u.RawPath, u.RawQuery = p, raw, query.Encode()
-	if header == nil {
-		header = http.Header{}
-	}
-	req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header}
-	// The checksum stays a header the client sends (not hoisted into the
-	// query), as S3 checks the bytes against the header.
-	signed, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
-		PresignHTTP(ctx, creds, req.WithContext(ctx), unsignedPayload, "s3", region, now)
-	return signed, err
+	pr.URL, pr.Expires = u, time.Unix(signAt.Unix()+r.expires, 0).UTC()
+	return pr, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -168,26 +167,11 @@ func (s *Storage) newWrite(name string, opts *SaveOptions) (*write, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &write{s: s, policy: opts.Conflict, base: clean, maxLen: opts.MaxLength, clean: clean, key: key}
-	if w.policy == ConflictDefault {
-		w.policy = ConflictRename
-		if *s.opts.FileOverwrite {
-			w.policy = ConflictOverwrite
-		}
+	w := &write{s: s, policy: s.conflictPolicy(opts.Conflict), base: clean, maxLen: opts.MaxLength, clean: clean, key: key}
+	if clean, err = s.fitToLength(clean, w.policy, w.maxLen); err != nil {
+		return nil, opError("save", key, err)
 	}
-	if w.maxLen > 0 && utf8.RuneCountInString(clean) > w.maxLen {
-		if w.policy == ConflictRename {
-			clean, err = s.alternativeName(w.base, w.maxLen)
-		} else {
-			dir, file := splitDir(clean)
-			root, ext := splitExt(file)
-			clean, err = s.fitName(dir, root, ext, w.maxLen)
-		}
-		if err != nil {
-			return nil, opError("save", key, err)
-		}
-		w.clean, w.key = clean, s.key(clean)
-	}
+	w.clean, w.key = clean, s.key(clean)
 	var id [16]byte
 	rand.Read(id[:])
 	w.id = hex.EncodeToString(id[:])

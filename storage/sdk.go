@@ -22,6 +22,19 @@ func (s *Storage) getInput(key string) *s3.GetObjectInput {
 	}
 }
 
+// responseValidation is the response_checksum_validation of an
+// *s3.Client, 0 (unset) for another API: the one setting both HeadObject's
+// x-amz-checksum-mode (headMode: asked for unless "when_required", the
+// setting of services that refuse the header) and that of presigned GET
+// URLs (urlState.crc: only "when_supported", as the SDK's presigner adds
+// it) follow.
+func responseValidation(client API) aws.ResponseChecksumValidation {
+	if c, ok := client.(*s3.Client); ok {
+		return c.Options().ResponseChecksumValidation
+	}
+	return 0
+}
+
 // headInput is the HeadObject of key, with the SSE-C key of p, asking
 // for the object's checksum unless response checksums are checked only
 // when required.

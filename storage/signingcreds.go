@@ -203,3 +203,27 @@ func (p *presigner) refresh(ctx context.Context, old *credStrings, now time.Time
 	}
 	return cs
 }
+
+// presignCredentials applies the rule of URL to a presigned request that
+// URL's presigner does not sign (PresignPut, PresignPost, URLs the SDK
+// presigns): it returns the credentials to sign it with at now, refreshed
+// first when they would expire before exp, and exp lowered to whole
+// seconds of what is left of their life when they still expire first.
+func (u *urlState) presignCredentials(ctx context.Context, exp time.Duration, now time.Time) (*credStrings, time.Duration, error) {
+	d := &u.direct
+	if d.pre == nil {
+		return nil, 0, d.err
+	}
+	r := presignRequest{now: now, signAt: now, expires: int64(exp / time.Second)}
+	cs, err := d.pre.signingCredentials(ctx, &r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return cs, time.Duration(r.expires) * time.Second, nil
+}
+
+// staticProvider hands the SDK's presigners the credentials
+// presignCredentials chose.
+func staticProvider(c aws.Credentials) aws.CredentialsProvider {
+	return aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return c, nil })
+}

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -62,7 +64,7 @@ func expiringStorage(t *testing.T, c *testClock, creds aws.CredentialsProvider, 
 	o.RegionName = "eu-west-3"
 	st := newURLStorage(t, o)
 	st.urls.now = c.now
-	if r := st.urls.pre.refresher; r != nil {
+	if r := st.urls.direct.pre.refresher; r != nil {
 		r.now = c.now
 	}
 	return st
@@ -213,4 +215,97 @@ func TestRefreshingCredentialsKeepServingTheClient(t *testing.T) {
 	if _, err := r.Retrieve(ctx); err == nil {
 		t.Errorf("Retrieve of expired credentials with a failing provider succeeded")
 	}
+}
+
+// TestPresignedUploadsNeverOutliveCredentials: the rule of URL holds for
+// every presigned thing the storage hands out (PresignDirect, with and
+// without a signed checksum, PresignPut, PresignPost): refreshed first,
+// clamped when still short, and the expiry returned is the real one.
+func TestPresignedUploadsNeverOutliveCredentials(t *testing.T) {
+	ctx := context.Background()
+	type signer func(st *Storage) (raw string, expires time.Time, err error)
+	for _, tc := range []struct {
+		name string
+		sign signer
+	}{
+		{"direct part", func(st *Storage) (string, time.Time, error) {
+			pr, err := st.PresignDirect(ctx, DirectUploadPart, "a.bin", &DirectOptions{UploadID: "u1", PartNumber: 1})
+			if err != nil {
+				return "", time.Time{}, err
+			}
+			return pr.URL, pr.Expires, nil
+		}},
+		{"direct checksum", func(st *Storage) (string, time.Time, error) {
+			pr, err := st.PresignDirect(ctx, DirectPutObject, "a.bin", &DirectOptions{ChecksumSHA256: make([]byte, 32)})
+			if err != nil {
+				return "", time.Time{}, err
+			}
+			return pr.URL, pr.Expires, nil
+		}},
+		{"put", func(st *Storage) (string, time.Time, error) {
+			pp, err := st.PresignPut(ctx, "a.bin", &PutURLOptions{ContentType: "text/plain"})
+			if err != nil {
+				return "", time.Time{}, err
+			}
+			return pp.URL, pp.Expires, nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newTestClock()
+			p := &expiringProvider{clock: c.now, lives: []time.Duration{time.Minute}}
+			st := expiringClientStorage(t, c, p)
+			raw, expires, err := tc.sign(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, exp := signedBy(t, raw)
+			if key != "ASIA2" || exp != 60 {
+				t.Errorf("signed by %s for %d s, want ASIA2 (refreshed first) for 60 s (clamped)", key, exp)
+			}
+			if d := expires.Sub(c.now()); d < 59*time.Second || d > 61*time.Second {
+				t.Errorf("expiry returned %v after now, want the clamped 60 s", d)
+			}
+		})
+	}
+	t.Run("post", func(t *testing.T) {
+		c := newTestClock()
+		p := &expiringProvider{clock: c.now, lives: []time.Duration{time.Minute}}
+		st := expiringClientStorage(t, c, p)
+		pp, err := st.PresignPost(ctx, "a.bin", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, _, _ := strings.Cut(pp.Fields["X-Amz-Credential"], "/"); k != "ASIA2" {
+			t.Errorf("policy signed by %s, want ASIA2", k)
+		}
+		doc, err := base64.StdEncoding.DecodeString(pp.Fields["policy"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var policy struct{ Expiration time.Time }
+		if err := json.Unmarshal(doc, &policy); err != nil {
+			t.Fatal(err)
+		}
+		for _, got := range []time.Time{pp.Expires, policy.Expiration} {
+			if d := got.Sub(c.now()); d < 59*time.Second || d > 61*time.Second {
+				t.Errorf("policy expires %v after now, want the clamped 60 s", d)
+			}
+		}
+	})
+}
+
+// expiringClientStorage is expiringStorage on an *s3.Client, which
+// PresignPut and PresignPost need.
+func expiringClientStorage(t *testing.T, c *testClock, creds aws.CredentialsProvider) *Storage {
+	t.Helper()
+	st, err := NewWithClient(context.Background(), s3.New(s3.Options{Region: "eu-west-3", Credentials: creds}),
+		Options{BucketName: "bucket", RegionName: "eu-west-3", Credentials: creds, LookupEnv: noEnvironment})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.urls.now = c.now
+	if r := st.urls.direct.pre.refresher; r != nil {
+		r.now = c.now
+	}
+	return st
 }

@@ -149,7 +149,7 @@ func (s *Storage) initUploader() {
 		s.alg, _ = parseAlgorithm(s.opts.ChecksumAlgorithm) // checked by its setting
 	}
 	s.headMode = types.ChecksumModeEnabled
-	if c, ok := s.client.(*s3.Client); ok && c.Options().ResponseChecksumValidation == aws.ResponseChecksumValidationWhenRequired {
+	if responseValidation(s.client) == aws.ResponseChecksumValidationWhenRequired {
 		s.headMode = "" // a service that refuses x-amz-checksum-mode (B2): Info then has no checksum
 	}
 	s.uploader = manager.NewUploader(s.client, func(u *manager.Uploader) {

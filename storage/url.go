@@ -169,6 +169,24 @@ type urlState struct {
 	sdk   *s3.PresignClient // when the endpoint needs more than SigV4 (S3 Express, ...)
 	cf    CloudFrontSigner
 	cfMem *urlMemo[string] // CloudFront URLs of the window, by unsigned URL
+
+	direct directState // what the presigned uploads sign with
+
+	// express gives the session credentials the SDK signs with on an S3
+	// Express endpoint, which URLs must not outlive; nil on others.
+	express s3.ExpressCredentialsProvider
+}
+
+// directState is what PresignDirect, PresignPut and PresignPost sign
+// with, whatever URL's mode: the bucket's own S3 endpoint (the whole key
+// goes in the path: no location in it), its signing region and auth
+// scheme, and the presigner whose credentials they are clamped to (URL's
+// when it has one, so the two share one credentials cache and refresh).
+type directState struct {
+	ep     urlEndpoint
+	scheme string
+	pre    *presigner
+	err    error // why there is no ep
 }
 
 // initURLs computes urlState. given tells that the client came from
@@ -186,15 +204,32 @@ func (s *Storage) initURLs(ctx context.Context, client API, given bool) error {
 		}
 	}
 	so, creds := s.clientOptions(client, given)
-	_, isS3 := client.(*s3.Client)
-	u.crc = isS3 && so.ResponseChecksumValidation == aws.ResponseChecksumValidationWhenSupported
+	u.crc = responseValidation(client) == aws.ResponseChecksumValidationWhenSupported
 	if u.mode == urlInvalid || u.mode == urlPresignCustomDomain {
 		u.initS3Endpoint(ctx, &so, client, s.opts.BucketName, creds, *o.QuerystringAuth)
 	}
 	if u.pre != nil && u.window > 0 {
 		u.pre.memo = new(urlMemo[presignKey])
 	}
+	u.initDirect(ctx, &so, s.opts.BucketName, creds)
 	return nil
+}
+
+// initDirect resolves what the presigned uploads sign with. A failure is
+// kept for them to report.
+func (u *urlState) initDirect(ctx context.Context, so *s3.Options, bucket string, creds aws.CredentialsProvider) {
+	d := &u.direct
+	ep, region, scheme, err := resolveBucketEndpoint(ctx, so, bucket, "")
+	if err != nil {
+		d.err = err
+		return
+	}
+	d.ep, d.scheme = ep, scheme
+	if u.pre != nil && u.pre.region == region {
+		d.pre = u.pre
+	} else {
+		d.pre = newPresigner(creds, region)
+	}
 }
 
 // cloudFrontSigner returns the signer of CloudFront URLs, or nil.
@@ -262,6 +297,9 @@ func (u *urlState) initS3Endpoint(ctx context.Context, so *s3.Options, client AP
 		}
 		u.s3, u.mode = ep, urlPresign
 		u.sdk = s3.NewPresignClient(c)
+		if strings.HasPrefix(scheme, "sigv4-s3express") {
+			u.express = c.Options().ExpressCredentials
+		}
 	}
 }
 
@@ -480,8 +518,13 @@ func (u *urlState) request(ep *urlEndpoint, clean string, o *URLOptions, exp tim
 // domain, and returns when it expires.
 func (u *urlState) presignURL(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, time.Time, error) {
 	if u.sdk != nil {
+		now := u.now()
+		exp, err := u.sdkExpiry(ctx, bucket, exp, now)
+		if err != nil {
+			return "", time.Time{}, err
+		}
 		res, err := u.presignSDK(ctx, bucket, clean, o, exp)
-		return res, u.now().Truncate(time.Second).Add(exp), err
+		return res, now.Truncate(time.Second).Add(exp), err
 	}
 	ep := &u.s3
 	if u.mode == urlPresignCustomDomain {
@@ -492,10 +535,32 @@ func (u *urlState) presignURL(ctx context.Context, bucket, clean string, o *URLO
 	return res, time.Unix(r.signAt.Unix()+r.expires, 0), err // signAt is a whole second
 }
 
+// sdkExpiry applies the rule of URLs to one the SDK presigns: exp
+// clamped to the life of the credentials that sign it (refreshed first
+// when s3kit caches them), and on S3 Express to the life of the session
+// credentials the SDK signs with.
+func (u *urlState) sdkExpiry(ctx context.Context, bucket string, exp time.Duration, now time.Time) (time.Duration, error) {
+	_, exp, err := u.presignCredentials(ctx, exp, now)
+	if err != nil || u.express == nil {
+		return exp, err
+	}
+	c, err := u.express.Retrieve(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	if c.CanExpire {
+		left := lifeLeft(&c, now)
+		if left < 1 {
+			return 0, errors.New("storage: the session credentials that sign URLs expire in less than a second")
+		}
+		exp = min(exp, time.Duration(left)*time.Second)
+	}
+	return exp, nil
+}
+
 // presignSDK presigns with the SDK's presigner, for an endpoint that
 // needs more than SigV4 (S3 Express session auth, SigV4a): slower but
-// right. Its URLs are not clamped to the credentials' life, and have no
-// stable window.
+// right. Its URLs are clamped by sdkExpiry, and have no stable window.
 func (u *urlState) presignSDK(ctx context.Context, bucket, clean string, o *URLOptions, exp time.Duration) (string, error) {
 	if len(o.Query) > 0 {
 		return "", errors.New("storage: extra query parameters are not supported for this bucket's endpoint")

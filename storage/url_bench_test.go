@@ -147,3 +147,28 @@ func benchKey(b *testing.B) (*rsa.PrivateKey, string) {
 	}
 	return benchRSAKey, benchKeyPEM
 }
+
+// BenchmarkPresignDirect is the URL of one part of a direct upload (what
+// Uppy asks for per part), and one with a signed checksum header.
+func BenchmarkPresignDirect(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opts storage.DirectOptions
+	}{
+		{"part", storage.DirectOptions{UploadID: "2~abcdefghijklmnopqrstuvwxyz0123456789", PartNumber: 7}},
+		{"part-checksum", storage.DirectOptions{UploadID: "2~abcdefghijklmnopqrstuvwxyz0123456789", PartNumber: 7,
+			ChecksumSHA256: make([]byte, 32)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			st := benchStorage(b, storage.Options{})
+			ctx := context.Background()
+			if _, err := st.PresignDirect(ctx, storage.DirectUploadPart, benchName, &bc.opts); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				st.PresignDirect(ctx, storage.DirectUploadPart, benchName, &bc.opts)
+			}
+		})
+	}
+}
