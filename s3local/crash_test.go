@@ -160,6 +160,7 @@ func crashChild(dir string) {
 // succeeds.
 func crashServe(srv *s3local.Server, method, key, query string, body []byte, h http.Header) []byte {
 	req := httptest.NewRequest(method, "/"+testBucket+"/"+(&url.URL{Path: key}).EscapedPath()+query, bytes.NewReader(body))
+	req.Host = "localhost" // httptest's example.com is not a name the server answers
 	for k, v := range h {
 		req.Header[k] = v
 	}

@@ -154,6 +154,18 @@ type Options struct {
 	// slice allows none.
 	AllowedOrigins []string
 
+	// AllowedHosts are the host names (or IP addresses) the server
+	// answers besides its defaults: the loopback names (localhost,
+	// *.localhost, 127.0.0.0/8, [::1]), Domain and its subdomains, and the
+	// address Listen listens on (every interface's, for 0.0.0.0 or [::]).
+	// A request naming another host in its Host header fails with 421
+	// Misdirected Request, and one with a malformed Host with 400: a web
+	// page that rebinds its own DNS name to 127.0.0.1 cannot reach the
+	// server as same-origin. An entry may be ".example.test" for a domain
+	// and its subdomains, and "*" answers any name. New panics on an entry
+	// that is not a host name (see NewHostPolicy).
+	AllowedHosts []string
+
 	// AllowNonLoopback lets Listen serve on an address other than a
 	// loopback one (127.0.0.0/8, ::1, localhost). Default: false, so that
 	// a development server is not reachable from the network by mistake.
@@ -224,6 +236,7 @@ type Server struct {
 	reqSeq    atomic.Uint64
 	hostID    string
 	feats     features // Options.Lacks and Options.Ignores
+	hosts     atomic.Pointer[HostPolicy]
 
 	lmu sync.Mutex // guards what Listen starts
 	hs  *http.Server
@@ -257,6 +270,7 @@ func New(opts Options) *Server {
 	if s.domain == "" {
 		s.domain = DefaultDomain
 	}
+	s.hosts.Store(newServerHosts(s.domain, opts.AllowedHosts))
 	if s.minPart <= 0 {
 		s.minPart = DefaultMinPartSize
 	}
@@ -296,6 +310,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if n := headerSize(r); n > maxHeaderSection {
 		rc.fail(newError("RequestHeaderSectionTooLarge", "").with("MaxSizeAllowed", itoa(maxHeaderSection)))
+		return
+	}
+	if e := s.checkHost(r); e != nil {
+		rc.fail(e)
 		return
 	}
 	if s.cors.handle(rc) {
