@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -527,6 +529,10 @@ var unsupported = map[string][2]string{
 	"website":               {"{}BucketWebsite"},
 }
 
+// unsupportedNames are the keys of unsupported, sorted: a request naming
+// several (?acl&policy) is told of the same one every time.
+var unsupportedNames = slices.Sorted(maps.Keys(unsupported))
+
 // route returns the operation a request names, or 405 MethodNotAllowed,
 // or 501 NotImplemented for the operations this server leaves out (see
 // the package doc).
@@ -552,8 +558,8 @@ func route(method, bucket, key string, q url.Values, h http.Header) (string, *Er
 	if op := match(true); op != "" {
 		return op, nil
 	}
-	for sub, ops := range unsupported {
-		if on != onService && q.Has(sub) && ops[on-onBucket] != "" {
+	for _, sub := range unsupportedNames {
+		if ops := unsupported[sub]; on != onService && q.Has(sub) && ops[on-onBucket] != "" {
 			verb := strings.ToUpper(method[:1]) + strings.ToLower(method[1:])
 			return "", notImplemented(strings.ReplaceAll(ops[on-onBucket], "{}", verb))
 		}
