@@ -465,9 +465,9 @@ func lineWith(out, s string) string {
 	return ""
 }
 
-// embeddedStat describes key in the media bucket of the embedded server of
-// the serve running on data, reached with the data directory's secret.
-func embeddedStat(t *testing.T, data, key string) storage.Info {
+// embeddedMedia is the media bucket of the embedded server of the serve
+// running on data, reached with the data directory's secret.
+func embeddedMedia(t *testing.T, data string) *storage.Storage {
 	t.Helper()
 	endpoint := servedEndpoint(data)
 	secret, err := dataSecret(data, false)
@@ -479,7 +479,14 @@ func embeddedStat(t *testing.T, data, key string) storage.Info {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := st.Stat(context.Background(), key)
+	return st
+}
+
+// embeddedStat describes key in the media bucket of the embedded server of
+// the serve running on data, reached with the data directory's secret.
+func embeddedStat(t *testing.T, data, key string) storage.Info {
+	t.Helper()
+	info, err := embeddedMedia(t, data).Stat(context.Background(), key)
 	if err != nil {
 		t.Fatalf("the embedded server has no %s: %v", key, err)
 	}
