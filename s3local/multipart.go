@@ -74,7 +74,7 @@ func uploadChecksum(h http.Header) (alg, typ string, err *Error) {
 	}
 	a := lookupChecksumAlg(v)
 	if a == nil {
-		return "", "", newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		return "", "", unsupportedChecksumAlg()
 	}
 	switch typ {
 	case "":

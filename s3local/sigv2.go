@@ -47,9 +47,9 @@ func (s *Server) verifyV2(rc *reqCtx, authz string) (*authInfo, *Error) {
 			when = ""
 		}
 	}
-	c := s.credential(akid)
-	if c == nil {
-		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", akid)
+	c, e := s.knownCredential(akid)
+	if e != nil {
+		return nil, e
 	}
 	if e := s.checkTimeV2(r, presigned, when); e != nil {
 		return nil, e
@@ -95,11 +95,10 @@ func (s *Server) checkTimeV2(r *http.Request, presigned bool, when string) *Erro
 		t, err = time.Parse(time.RFC1123Z, date) // "Tue, 27 Mar 2007 19:36:42 +0000", as in S3's examples
 	}
 	if err != nil {
-		return newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+		return badDate()
 	}
 	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
-		return newError("RequestTimeTooSkewed", "").with("RequestTime", date).with("ServerTime", now.UTC().Format(time.RFC3339)).
-			with("MaxAllowedSkewMilliseconds", "900000")
+		return tooSkewed(date, now)
 	}
 	return nil
 }
