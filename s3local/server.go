@@ -136,9 +136,10 @@ type Options struct {
 	// every request is accepted, signed or not, and signatures are not
 	// checked. When not empty, every request must carry a valid AWS
 	// Signature Version 4 (Authorization header, presigned URL or POST
-	// policy), except what the canned ACLs open to anonymous requests: a
-	// public-read object may be read, a public-read bucket listed, a
-	// public-read-write bucket written.
+	// policy) or Version 2 (Authorization header, or presigned URL as
+	// s3cmd signurl makes them), except what the canned ACLs open to
+	// anonymous requests: a public-read object may be read, a public-read
+	// bucket listed, a public-read-write bucket written.
 	Credentials []Credential
 
 	// Store keeps the buckets, objects and uploads. Default: a new
