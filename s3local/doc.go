@@ -234,7 +234,9 @@
 // and etag in the query), else success_action_status 200, 201 (a
 // PostResponse document) or 204 (the default), with ETag and Location.
 // Fields after the file are ignored; the fields before it are bounded to
-// 20 KiB, as S3 bounds them (names and values; 400 MaxPOSTPreDataLengthExceeded). The policy is checked before a byte of the file is read.
+// 20 KiB, names and values, as S3 bounds them (400
+// MaxPOSTPreDataLengthExceeded). The policy is checked before a byte of
+// the file is read.
 //
 // # CORS
 //
