@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/s3kit/s3kit/internal/faultproxy"
 )
 
 // opLog is a reverse proxy in front of an S3 server that names the S3
@@ -25,9 +27,10 @@ type opLog struct {
 	ops []op
 }
 
-// op is one forwarded request: its operation name (see s3Op) and the
-// server's status.
+// op is one forwarded request: its operation, its name in the logs (see
+// s3Op) and the server's status.
 type op struct {
+	Op     faultproxy.Op
 	Name   string
 	Status int
 }
@@ -48,11 +51,13 @@ func startOpLog(t *testing.T, target string) *opLog {
 			r.Out.Host = r.In.Host                                              // so is the Host
 		},
 		ModifyResponse: func(resp *http.Response) error {
-			l.add(op{s3Op(resp.Request), resp.StatusCode})
+			o, name := s3Op(resp.Request)
+			l.add(op{o, name, resp.StatusCode})
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			l.add(op{s3Op(r), http.StatusBadGateway})
+			o, name := s3Op(r)
+			l.add(op{o, name, http.StatusBadGateway})
 			http.Error(w, "opLog: "+err.Error(), http.StatusBadGateway)
 		},
 	}
@@ -111,30 +116,34 @@ func summarize(ops []op) string {
 	return b.String()
 }
 
-// writes are the operations that change what a bucket holds.
-var writes = map[string]bool{
-	"PutObject": true, "CopyObject": true, "UploadPart": true, "UploadPartCopy": true,
-	"CreateMultipartUpload": true, "CompleteMultipartUpload": true, "DeleteObject": true,
-	"DeleteObjects": true, "PostObject": true,
-}
-
-// named returns the operations in ops whose name is in set.
-func named(ops []op, set map[string]bool) []op {
+// named returns the operations in ops whose operation is in set; with a
+// nil set, those that change what a bucket holds (faultproxy's Writes).
+func named(ops []op, set map[faultproxy.Op]bool) []op {
 	var out []op
 	for _, o := range ops {
-		if set[o.Name] {
+		if set[o.Op] || set == nil && o.Op.Writes() {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// s3Op names the S3 operation of a path-style request, as the S3 API
-// reference does; "(presigned)" is added to query-signed requests, and
-// "(v2)" when the signature is AWS's version 2.
-func s3Op(r *http.Request) string {
+// s3Op names the S3 operation of a path-style request as faultproxy's
+// Classify does (the operation names of the S3 API reference), adding
+// "(presigned)" to query-signed requests, and "(v2)" when the signature is
+// AWS's version 2. A request Classify does not know is named by its
+// method, resource and sub-resources ("GET object?acl"), so that it shows
+// in the logs.
+func s3Op(r *http.Request) (faultproxy.Op, string) {
+	c := faultproxy.Classify(r)
 	q := r.URL.Query()
-	name := s3OpName(r.Method, r.URL.Path, q, r.Header)
+	name := string(c.Op)
+	if c.Op == faultproxy.OpUnknown {
+		name = r.Method + " " + resourceKind(c)
+		if len(q) > 0 {
+			name += "?" + strings.Join(slices.Sorted(maps.Keys(q)), "&")
+		}
+	}
 	switch {
 	case q.Has("X-Amz-Signature"):
 		name += " (presigned)"
@@ -143,82 +152,19 @@ func s3Op(r *http.Request) string {
 	case strings.HasPrefix(r.Header.Get("Authorization"), "AWS "):
 		name += " (v2)"
 	}
-	return name
+	return c.Op, name
 }
 
-func s3OpName(method, path string, q url.Values, h http.Header) string {
-	bucket, key, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+// resourceKind says what a request names: the service, a bucket or an
+// object.
+func resourceKind(c faultproxy.Request) string {
 	switch {
-	case bucket == "":
-		return pick(map[string]string{"GET": "ListBuckets"}, method, "service")
-	case key == "":
-		return bucketOp(method, q)
+	case c.Bucket == "":
+		return "service"
+	case c.Key == "":
+		return "bucket"
 	}
-	copySource := h.Get("X-Amz-Copy-Source") != ""
-	switch {
-	case method == "PUT" && q.Has("partNumber") && copySource:
-		return "UploadPartCopy"
-	case method == "PUT" && q.Has("partNumber"):
-		return "UploadPart"
-	case method == "PUT" && copySource:
-		return "CopyObject"
-	case method == "POST" && q.Has("uploads"):
-		return "CreateMultipartUpload"
-	case method == "POST" && q.Has("uploadId"):
-		return "CompleteMultipartUpload"
-	case method == "DELETE" && q.Has("uploadId"):
-		return "AbortMultipartUpload"
-	case method == "GET" && q.Has("uploadId"):
-		return "ListParts"
-	}
-	for _, sub := range []string{"acl", "tagging", "attributes", "retention", "legal-hold"} {
-		if q.Has(sub) {
-			return pick(verbs, method, "?"+sub) + "Object" + subName(sub)
-		}
-	}
-	return pick(map[string]string{"GET": "GetObject", "HEAD": "HeadObject", "PUT": "PutObject",
-		"DELETE": "DeleteObject"}, method, "object")
-}
-
-func bucketOp(method string, q url.Values) string {
-	switch {
-	case method == "POST" && q.Has("delete"):
-		return "DeleteObjects"
-	case method == "GET" && q.Has("uploads"):
-		return "ListMultipartUploads"
-	case method == "GET" && q.Get("list-type") == "2":
-		return "ListObjectsV2"
-	case method == "GET" && q.Has("versions"):
-		return "ListObjectVersions"
-	}
-	for _, sub := range []string{"location", "acl", "versioning", "policy", "cors", "lifecycle", "tagging", "encryption", "object-lock"} {
-		if q.Has(sub) {
-			return pick(verbs, method, "?"+sub) + "Bucket" + subName(sub)
-		}
-	}
-	return pick(map[string]string{"GET": "ListObjects", "HEAD": "HeadBucket", "PUT": "CreateBucket",
-		"DELETE": "DeleteBucket", "POST": "PostObject"}, method, "bucket")
-}
-
-// subName turns a subresource into the name's suffix: "object-lock" is
-// "ObjectLock", "acl" "Acl".
-func subName(sub string) string {
-	var b strings.Builder
-	for part := range strings.SplitSeq(sub, "-") {
-		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-	}
-	return b.String()
-}
-
-var verbs = map[string]string{"GET": "Get", "PUT": "Put", "DELETE": "Delete"}
-
-// pick returns names[method], or a name that says what no case knew
-// ("PATCH object"), so that it shows in the logs.
-func pick(names map[string]string, method, what string) string {
-	if n, ok := names[method]; ok {
-		return n
-	}
-	return method + " " + what
+	return "object"
 }
 
 func TestS3Op(t *testing.T) {
@@ -246,7 +192,8 @@ func TestS3Op(t *testing.T) {
 		{"POST", "/b/k?uploadId=u", nil, "CompleteMultipartUpload"},
 		{"DELETE", "/b/k?uploadId=u", nil, "AbortMultipartUpload"},
 		{"GET", "/b/k?uploadId=u", nil, "ListParts"},
-		{"GET", "/b/k?acl", nil, "GetObjectAcl"},
+		{"GET", "/b/k?acl", nil, "GET object?acl"},
+		{"PUT", "/b?policy", nil, "PUT bucket?policy"},
 		{"PUT", "/b/k?tagging", nil, "PutObjectTagging"},
 		{"GET", "/b/k", nil, "GetObject"},
 		{"HEAD", "/b/k", nil, "HeadObject"},
@@ -255,10 +202,11 @@ func TestS3Op(t *testing.T) {
 		{"GET", "/b/k?Signature=00&AWSAccessKeyId=x&Expires=1", nil, "GetObject (presigned v2)"},
 		{"GET", "/b/k", http.Header{"Authorization": {"AWS key:sig"}}, "GetObject (v2)"},
 		{"PATCH", "/b/k", nil, "PATCH object"},
+		{"DELETE", "/", nil, "DELETE service"},
 	} {
 		r := httptest.NewRequest(tt.method, tt.target, nil)
 		maps.Copy(r.Header, tt.header)
-		if got := s3Op(r); got != tt.want {
+		if _, got := s3Op(r); got != tt.want {
 			t.Errorf("s3Op(%s %s %v) = %q, want %q", tt.method, tt.target, tt.header, got, tt.want)
 		}
 	}

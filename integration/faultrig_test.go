@@ -216,7 +216,7 @@ const (
 )
 
 // faultBody wraps data as kind; the func releases what it holds.
-func faultBody(t *testing.T, kind bodyKind, data []byte) (io.Reader, func()) {
+func faultBody(t testing.TB, kind bodyKind, data []byte) (io.Reader, func()) {
 	t.Helper()
 	switch kind {
 	case kindFile:

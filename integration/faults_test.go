@@ -257,7 +257,7 @@ func TestFaultMixedProfile(t *testing.T) {
 					mw.name = fmt.Sprintf("mix/shared-%d.bin", rng.IntN(3)) // renamed when taken
 				}
 				data, sum := faultData(uint64(w)<<32|uint64(i), mw.size)
-				name, err := mixPut(t, rig, uploaders, mw, data)
+				name, err := mixPut(workerT{t}, rig, uploaders, mw, data)
 				mu.Lock()
 				puts++
 				switch {
@@ -361,7 +361,7 @@ func (mw mixWrite) target() string {
 	return mw.name
 }
 
-func mixPut(t *testing.T, rig *faultRig, uploaders map[string]*faultUploader, mw mixWrite, data []byte) (string, error) {
+func mixPut(t testing.TB, rig *faultRig, uploaders map[string]*faultUploader, mw mixWrite, data []byte) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if u := uploaders[mw.via]; u != nil {

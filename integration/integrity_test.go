@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestIntegrityFlippedByte(t *testing.T) {
 			defer cancel()
 			_, err := rig.st.Put(ctx, "f.bin", body, nil)
 			var api smithy.APIError
-			if !errors.Is(err, storage.ErrChecksum) || !errors.As(err, &api) || !containsCode(c.codes, api.ErrorCode()) {
+			if !errors.Is(err, storage.ErrChecksum) || !errors.As(err, &api) || !slices.Contains(c.codes, api.ErrorCode()) {
 				t.Fatalf("Put with a flipped byte: %v; want ErrChecksum from one of %v", err, c.codes)
 			}
 			if n := rig.p.Injected(c.op, faultproxy.Corrupt); n != 1 {
@@ -81,15 +82,6 @@ func TestIntegrityFlippedByte(t *testing.T) {
 			}
 		})
 	}
-}
-
-func containsCode(codes []string, code string) bool {
-	for _, c := range codes {
-		if c == code {
-			return true
-		}
-	}
-	return false
 }
 
 // TestIntegritySHA256: the SHA-256 Put returns equals what sha256sum

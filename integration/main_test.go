@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,4 +149,28 @@ func newStorage(t *testing.T, opts storage.Options) *storage.Storage {
 		t.Fatalf("storage.New: %v", err)
 	}
 	return st
+}
+
+// workerT is the testing.TB that a goroutine of a test passes to the
+// helpers: Fatal, Fatalf and FailNow must not be called outside the
+// test's own goroutine, so these report the failure with Error and end
+// the goroutine alone (its deferred calls, such as a WaitGroup's Done,
+// still run); the test goes on to its own checks.
+type workerT struct{ testing.TB }
+
+func (w workerT) Fatal(args ...any) {
+	w.Helper()
+	w.Error(args...)
+	runtime.Goexit()
+}
+
+func (w workerT) Fatalf(format string, args ...any) {
+	w.Helper()
+	w.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (w workerT) FailNow() {
+	w.Fail()
+	runtime.Goexit()
 }

@@ -52,6 +52,7 @@ func newProxyRig(t *testing.T, opts middleware.ProxyOptions) *proxyRig {
 		t.Fatal(err)
 	}
 	r.fp = fp
+	t.Cleanup(func() { fp.Close() }) // its connections to the server
 	observed := httptest.NewServer(http.HandlerFunc(r.observe))
 	t.Cleanup(observed.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -129,7 +129,7 @@ type fileAnswer struct {
 }
 
 // upload streams files (name → body) to the handler and decodes the answer.
-func (u *uploadServer) upload(t *testing.T, files ...any) (int, []fileAnswer, string) {
+func (u *uploadServer) upload(t testing.TB, files ...any) (int, []fileAnswer, string) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -380,7 +380,7 @@ func TestUploadConcurrentSameName(t *testing.T) {
 			for i := range n {
 				wg.Go(func() {
 					r := newRandReader(byte(i), 64<<10+int64(i))
-					status, files, code := u.upload(t, "same name.txt", r)
+					status, files, code := u.upload(workerT{t}, "same name.txt", r)
 					if status != 201 || len(files) != 1 {
 						t.Errorf("upload %d = %d %s", i, status, code)
 						return

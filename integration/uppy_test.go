@@ -63,7 +63,7 @@ func newUppyServer(t *testing.T, opts handler.UppyOptions) *uppyServer {
 
 // call sends one request of Uppy's to the handler as the browser of user
 // would: same-origin fetch, with its cookie, JSON bodies.
-func (u *uppyServer) call(t *testing.T, user, method, path string, body any) (int, []byte) {
+func (u *uppyServer) call(t testing.TB, user, method, path string, body any) (int, []byte) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -93,7 +93,7 @@ func (u *uppyServer) call(t *testing.T, user, method, path string, body any) (in
 	return resp.StatusCode, b
 }
 
-func decodeOK(t *testing.T, status int, body []byte, v any) {
+func decodeOK(t testing.TB, status int, body []byte, v any) {
 	t.Helper()
 	if status != http.StatusOK {
 		t.Fatalf("answer %d %s, want 200", status, body)
@@ -115,7 +115,7 @@ type uppyPart struct {
 	ETag       string `json:"ETag"`
 }
 
-func (u *uppyServer) create(t *testing.T, user, filename, ctype string) (int, []byte) {
+func (u *uppyServer) create(t testing.TB, user, filename, ctype string) (int, []byte) {
 	return u.call(t, user, "POST", "/s3/multipart", map[string]any{
 		"filename": filename, "metadata": map[string]any{"name": filename, "type": ctype, "relativePath": nil}, "type": ctype,
 	})
@@ -128,7 +128,7 @@ func (up upload) path(suffix string) string {
 // sendPart gets part n's URL from the handler and PUTs data to S3 with it
 // as the browser does: no Content-Type, the ETag read from the answer and
 // unquoted.
-func (u *uppyServer) sendPart(t *testing.T, user string, up upload, n int, data io.Reader, size int64) uppyPart {
+func (u *uppyServer) sendPart(t testing.TB, user string, up upload, n int, data io.Reader, size int64) uppyPart {
 	t.Helper()
 	var signed struct{ URL string }
 	status, body := u.call(t, user, "GET", up.path("/"+strconv.Itoa(n)), nil)
@@ -142,7 +142,7 @@ func (u *uppyServer) sendPart(t *testing.T, user string, up upload, n int, data 
 }
 
 // putS3 sends a presigned request to S3 and returns the ETag it answers.
-func putS3(t *testing.T, method, url string, data io.Reader, size int64, ctype string) string {
+func putS3(t testing.TB, method, url string, data io.Reader, size int64, ctype string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -243,7 +243,7 @@ func TestUppyResume(t *testing.T) {
 }
 
 // started creates an upload and sends parts of the given sizes.
-func (u *uppyServer) started(t *testing.T, user, filename, ctype string, sizes ...int64) (upload, []uppyPart) {
+func (u *uppyServer) started(t testing.TB, user, filename, ctype string, sizes ...int64) (upload, []uppyPart) {
 	t.Helper()
 	var up upload
 	status, body := u.create(t, user, filename, ctype)

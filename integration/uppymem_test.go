@@ -46,11 +46,11 @@ func heapPeak(work func()) (peak, allocated uint64) {
 
 // uppyLoad runs n multipart uploads at once, each of a 5 MiB part and a
 // 64 KiB one streamed from a generator, through upload.
-func uppyLoad(t *testing.T, n int, upload func(i int, sizes ...int64) error) {
+func uppyLoad(t *testing.T, n int, upload func(t testing.TB, i int, sizes ...int64) error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for i := range n {
-		wg.Go(func() { errs <- upload(i, 5*mib, 64<<10) })
+		wg.Go(func() { errs <- upload(workerT{t}, i, 5*mib, 64<<10) })
 	}
 	wg.Wait()
 	close(errs)
@@ -74,7 +74,7 @@ func TestUppyMemory(t *testing.T) {
 	}
 	u := newUppyServer(t, handler.UppyOptions{})
 	const n = 100
-	through := func(i int, sizes ...int64) error {
+	through := func(t testing.TB, i int, sizes ...int64) error {
 		up, parts := u.started(t, fmt.Sprint("user", i%10), fmt.Sprintf("f%d.bin", i), "", sizes...)
 		status, body := u.call(t, fmt.Sprint("user", i%10), "POST", up.path("/complete"), map[string]any{"parts": parts})
 		if status != 200 {
@@ -82,7 +82,7 @@ func TestUppyMemory(t *testing.T) {
 		}
 		return nil
 	}
-	direct := func(i int, sizes ...int64) error {
+	direct := func(t testing.TB, i int, sizes ...int64) error {
 		return directUpload(t, u.st, fmt.Sprintf("direct/f%d.bin", i), sizes...)
 	}
 	base, baseAlloc := heapPeak(func() { uppyLoad(t, n, direct) })
@@ -109,7 +109,7 @@ func testServerInProcess() bool {
 
 // directUpload is the baseline of TestUppyMemory: the same calls made
 // with the storage, no handler.
-func directUpload(t *testing.T, st *storage.Storage, name string, sizes ...int64) error {
+func directUpload(t testing.TB, st *storage.Storage, name string, sizes ...int64) error {
 	ctx := context.Background()
 	up, err := st.CreateUpload(ctx, name, nil)
 	if err != nil {

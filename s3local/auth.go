@@ -155,7 +155,7 @@ func parseAuthHeader(r *http.Request, authz string) (*sigRequest, *Error) {
 		sr.amzDate = sr.t.UTC().Format(amzDateFormat)
 	}
 	if sr.amzDate == "" || err != nil {
-		return nil, newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+		return nil, badDate()
 	}
 	if sr.payload == "" {
 		return nil, newError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
@@ -199,9 +199,9 @@ func parsePresigned(q url.Values) (*sigRequest, *Error) {
 
 // verify checks what a signature states, then the signature itself.
 func (s *Server) verify(rc *reqCtx, sr *sigRequest) (*authInfo, *Error) {
-	c := s.credential(sr.scope.accessKey)
-	if c == nil {
-		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sr.scope.accessKey)
+	c, e := s.knownCredential(sr.scope.accessKey)
+	if e != nil {
+		return nil, e
 	}
 	for _, check := range []func() *Error{
 		func() *Error { return s.checkTime(sr) },
@@ -233,9 +233,7 @@ func (s *Server) checkTime(sr *sigRequest) *Error {
 	now := s.now()
 	switch d := now.Sub(sr.t); {
 	case !sr.presigned && (d > maxClockSkew || d < -maxClockSkew):
-		return newError("RequestTimeTooSkewed", "").
-			with("RequestTime", sr.amzDate).with("ServerTime", now.UTC().Format(time.RFC3339)).
-			with("MaxAllowedSkewMilliseconds", "900000")
+		return tooSkewed(sr.amzDate, now)
 	case sr.presigned && -d > maxClockSkew:
 		return newError("AccessDenied", "Request is not valid yet")
 	}
@@ -300,6 +298,28 @@ func (s *Server) checkScope(sc scope, amzDate string) *Error {
 		return malformedAuth("incorrect service \"" + sc.service + "\". This endpoint belongs to \"s3\".")
 	}
 	return nil
+}
+
+// knownCredential returns the credential of an access key, or 403
+// InvalidAccessKeyId.
+func (s *Server) knownCredential(accessKey string) (*Credential, *Error) {
+	if c := s.credential(accessKey); c != nil {
+		return c, nil
+	}
+	return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", accessKey)
+}
+
+// tooSkewed is the answer to a signature dated requestTime, more than 15
+// minutes from now.
+func tooSkewed(requestTime string, now time.Time) *Error {
+	return newError("RequestTimeTooSkewed", "").
+		with("RequestTime", requestTime).with("ServerTime", now.UTC().Format(time.RFC3339)).
+		with("MaxAllowedSkewMilliseconds", strconv.FormatInt(maxClockSkew.Milliseconds(), 10))
+}
+
+// badDate is the answer to a header-signed request without a date.
+func badDate() *Error {
+	return newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
 }
 
 func checkToken(c *Credential, token string) *Error {

@@ -134,7 +134,7 @@ func bodyChecks(h http.Header, streaming bool, o bodyOptions) (bodyCheck, *Error
 		}
 		if v := h.Get("X-Amz-Sdk-Checksum-Algorithm"); c.alg == nil && v != "" {
 			if c.alg = lookupChecksumAlg(v); c.alg == nil {
-				return c, newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+				return c, unsupportedChecksumAlg()
 			}
 		}
 		if c.expected != "" && !c.alg.validValue(c.expected) {

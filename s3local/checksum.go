@@ -12,6 +12,12 @@ import (
 	"strings"
 )
 
+// unsupportedChecksumAlg is the answer to a checksum algorithm S3 does
+// not know.
+func unsupportedChecksumAlg() *Error {
+	return newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+}
+
 // crc64NVMEPoly is the CRC-64/NVME polynomial 0xAD93D23594C93659 in the
 // reversed (LSB-first) form that hash/crc64 expects. hash/crc64 already uses
 // an all-ones initial value and final XOR, so MakeTable with this polynomial

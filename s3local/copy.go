@@ -193,8 +193,8 @@ func (s *Server) copyObject(rc *reqCtx) *Error {
 		return err
 	}
 	defer r.Close()
-	if o.Size > s.maxObject {
-		return newError("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: "+strconv.FormatInt(s.maxObject, 10))
+	if err := s.checkCopySize(o.Size); err != nil {
+		return err
 	}
 	meta, replaced, err := copiedMetadata(rc.r.Header, o.Metadata)
 	if err != nil {
@@ -224,6 +224,14 @@ func (s *Server) copyObject(rc *reqCtx) *Error {
 	return rc.writeXML(res)
 }
 
+// checkCopySize refuses a copy of more than Options.MaxObjectSize bytes.
+func (s *Server) checkCopySize(n int64) *Error {
+	if n > s.maxObject {
+		return newError("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: "+strconv.FormatInt(s.maxObject, 10))
+	}
+	return nil
+}
+
 // copyChecksumAlg returns the algorithm of a copy's checksum: the
 // requested one, else the source's when this server computes it, else
 // CRC64NVME.
@@ -231,7 +239,7 @@ func copyChecksumAlg(h http.Header, source string) (*checksumAlg, *Error) {
 	if v := h.Get("X-Amz-Checksum-Algorithm"); v != "" {
 		a := lookupChecksumAlg(v)
 		if a == nil || a.new == nil {
-			return nil, newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+			return nil, unsupportedChecksumAlg()
 		}
 		return a, nil
 	}
@@ -320,8 +328,8 @@ func (s *Server) uploadPartCopy(rc *reqCtx) *Error {
 	if err != nil {
 		return err
 	}
-	if size > s.maxObject {
-		return newError("InvalidRequest", "The specified copy source is larger than the maximum allowable size for a copy source: "+strconv.FormatInt(s.maxObject, 10))
+	if err := s.checkCopySize(size); err != nil {
+		return err
 	}
 	body, info, err := s.copyBytes(rc, r, off, size, lookupChecksumAlg(u.ChecksumAlgorithm))
 	if err != nil {

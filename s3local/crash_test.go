@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,6 +33,11 @@ import (
 // the directory it names until it is killed.
 const crashEnv = "S3LOCAL_CRASH_CHILD"
 
+// crashSeedEnv, when set, is the seed of TestDiskStoreCrash (the test logs
+// the one it used): the kill delays and the children's writes are then
+// those of the failed run, though where the kills land still varies.
+const crashSeedEnv = "S3LOCAL_CRASH_SEED"
+
 // crashKeys are the keys the child writes: plain files, keys that are
 // prefixes of others (stored under their hash), and keys no file name can
 // hold.
@@ -41,8 +47,10 @@ var crashKeys = []string{"a", "a/b", "a/b/c", "b.txt", "c/d.txt", "dir/", "x//y"
 // objects as fast as it can (SIGKILL, at a random instant, 12 times), and
 // checks after each kill that the store opens with every object one whole
 // write: its body, ETag, checksum, Content-Type and metadata carry the
-// same write number; no temporary file, journal record, orphan body or
-// orphan upload is left.
+// same write number; that every key holds what the last write the child
+// saw acknowledged left (or what the one write under way at the kill
+// leaves); no temporary file, journal record, orphan body or orphan
+// upload is left.
 func TestDiskStoreCrash(t *testing.T) {
 	if dir := os.Getenv(crashEnv); dir != "" {
 		crashChild(dir)
@@ -53,16 +61,26 @@ func TestDiskStoreCrash(t *testing.T) {
 	}
 	dir := t.TempDir()
 	const kills = 12
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(crashSeedEnv); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("%s=%q: %v", crashSeedEnv, v, err)
+		}
+	}
+	t.Logf("crash test seed: %d (replay with %s=%d)", seed, crashSeedEnv, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	acked := crashState{}
 	var writes, objects, interrupted int
 	for kill := range kills {
-		n, left := runAndKill(t, dir, kill, time.Duration(50+rng.IntN(450))*time.Millisecond)
+		n, left, under := runAndKill(t, dir, kill, seed, time.Duration(50+rng.IntN(450))*time.Millisecond, acked)
 		writes += n
 		if left {
 			interrupted++
 		}
-		objects += checkCrashedStore(t, dir, kill)
+		objects += checkCrashedStore(t, dir, kill, acked, under)
 		if t.Failed() {
+			t.Logf("crash test seed: %d", seed)
 			return
 		}
 	}
@@ -70,13 +88,43 @@ func TestDiskStoreCrash(t *testing.T) {
 		kills, writes, writes/kills, interrupted, objects)
 }
 
+// crashOp is a write of the child: key (an index in crashKeys) gets
+// write w's bytes, or is deleted.
+type crashOp struct {
+	deleted bool
+	key, w  int
+}
+
+// parseCrashOp reads the line the child prints before a write:
+// "b put|del KEY W".
+func parseCrashOp(l string) (crashOp, bool) {
+	var verb string
+	var op crashOp
+	if _, err := fmt.Sscanf(l, "b %s %d %d", &verb, &op.key, &op.w); err != nil {
+		return op, false
+	}
+	op.deleted = verb == "del"
+	return op, true
+}
+
+// crashState is what each key holds: the write number of its body, or -1
+// when it has none (deleted); a key not in the map was never written.
+type crashState map[int]int
+
+func (s crashState) apply(op crashOp) {
+	if s[op.key] = op.w; op.deleted {
+		s[op.key] = -1
+	}
+}
+
 // runAndKill runs the child on dir, waits for its first write, lets it
-// run for d, kills it, and returns the writes it reported and whether
-// it left a journal record or a staged body.
-func runAndKill(t *testing.T, dir string, run int, d time.Duration) (int, bool) {
+// run for d, kills it, and returns the writes it reported, whether it
+// left a journal record or a staged body, and the write it had begun and
+// not seen acknowledged, if any. acked gets the writes acknowledged.
+func runAndKill(t *testing.T, dir string, run int, seed uint64, d time.Duration, acked crashState) (int, bool, *crashOp) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestDiskStoreCrash$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir, "S3LOCAL_CRASH_RUN="+strconv.Itoa(run))
+	cmd.Env = append(os.Environ(), crashEnv+"="+dir, "S3LOCAL_CRASH_RUN="+strconv.Itoa(run), crashSeedEnv+"="+strconv.FormatUint(seed, 10))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -94,6 +142,16 @@ func runAndKill(t *testing.T, dir string, run int, d time.Duration) (int, bool) 
 		close(lines)
 	}()
 	writes := 0
+	var under *crashOp
+	read := func(l string) {
+		if op, ok := parseCrashOp(l); ok {
+			under = &op
+		} else if l == "w" && under != nil {
+			acked.apply(*under)
+			under = nil
+			writes++
+		}
+	}
 	deadline := time.After(60 * time.Second) // fails only on a hang
 	var kill <-chan time.Time
 	for writes == 0 || kill != nil {
@@ -103,9 +161,7 @@ func runAndKill(t *testing.T, dir string, run int, d time.Duration) (int, bool) 
 				cmd.Wait()
 				t.Fatalf("run %d: the child exited before it was killed", run)
 			}
-			if l == "w" {
-				writes++
-			}
+			read(l)
 			if writes == 1 && kill == nil {
 				kill = time.After(d)
 			}
@@ -118,17 +174,15 @@ func runAndKill(t *testing.T, dir string, run int, d time.Duration) (int, bool) 
 		}
 	}
 	for l := range lines {
-		if l == "w" {
-			writes++
-		}
+		read(l)
 	}
 	cmd.Wait()
 	journal, _ := os.ReadDir(filepath.Join(dir, ".s3local", "journal"))
-	return writes, len(journal) > 0
+	return writes, len(journal) > 0, under
 }
 
-// crashChild writes into dir until it is killed, printing "w" after each
-// acknowledged write.
+// crashChild writes into dir until it is killed, printing "b put|del KEY
+// W" before each write and "w" once it is acknowledged.
 func crashChild(dir string) {
 	store, err := s3local.NewDiskStore(dir)
 	if err != nil {
@@ -139,11 +193,20 @@ func crashChild(dir string) {
 		panic(err)
 	}
 	run, _ := strconv.Atoi(os.Getenv("S3LOCAL_CRASH_RUN"))
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(run)))
+	seed, _ := strconv.ParseUint(os.Getenv(crashSeedEnv), 10, 64)
+	rng := rand.New(rand.NewPCG(seed, uint64(run)+2))
 	out := bufio.NewWriter(os.Stdout)
 	for w := run * 1_000_000; ; w++ {
-		key := crashKeys[rng.IntN(len(crashKeys))]
-		switch r := rng.IntN(10); {
+		k := rng.IntN(len(crashKeys))
+		key := crashKeys[k]
+		r := rng.IntN(10)
+		verb := "put"
+		if r < 2 {
+			verb = "del"
+		}
+		fmt.Fprintf(out, "b %s %d %d\n", verb, k, w)
+		out.Flush()
+		switch {
 		case r < 2:
 			crashServe(srv, http.MethodDelete, key, "", nil, nil)
 		case r < 4:
@@ -160,6 +223,7 @@ func crashChild(dir string) {
 // succeeds.
 func crashServe(srv *s3local.Server, method, key, query string, body []byte, h http.Header) []byte {
 	req := httptest.NewRequest(method, "/"+testBucket+"/"+(&url.URL{Path: key}).EscapedPath()+query, bytes.NewReader(body))
+	req.Host = "localhost" // httptest's example.com is not a name the server answers
 	for k, v := range h {
 		req.Header[k] = v
 	}
@@ -198,9 +262,11 @@ func crashHeader(w int) http.Header {
 	return http.Header{"Content-Type": {fmt.Sprintf("text/x-write-%d", w)}, "X-Amz-Meta-Write": {strconv.Itoa(w)}}
 }
 
-// checkCrashedStore opens the store in dir, checks every object and the
-// files of the directory, and returns the number of objects.
-func checkCrashedStore(t *testing.T, dir string, kill int) int {
+// checkCrashedStore opens the store in dir, checks every object, that
+// each key holds what acked says or what the write under way leaves, and
+// the files of the directory, and returns the number of objects. acked
+// then holds what the store holds.
+func checkCrashedStore(t *testing.T, dir string, kill int, acked crashState, under *crashOp) int {
 	t.Helper()
 	store, err := s3local.NewDiskStore(dir)
 	if err != nil {
@@ -212,9 +278,11 @@ func checkCrashedStore(t *testing.T, dir string, kill int) int {
 	if err != nil {
 		t.Fatalf("kill %d: Objects = %v", kill, err)
 	}
+	found := crashState{}
 	for _, o := range objs {
-		checkOneWrite(t, fmt.Sprintf("kill %d", kill), o)
+		found[slices.Index(crashKeys, o.Key)] = checkOneWrite(t, fmt.Sprintf("kill %d", kill), o)
 	}
+	checkAcked(t, kill, acked, found, under)
 	ups, err := srv.Uploads(testBucket)
 	if err != nil {
 		t.Fatalf("kill %d: Uploads = %v", kill, err)
@@ -223,14 +291,42 @@ func checkCrashedStore(t *testing.T, dir string, kill int) int {
 	return len(objs)
 }
 
+// checkAcked checks that every key holds what the last write acknowledged
+// to the child left, or what the write under way at the kill leaves, then
+// sets acked to what the store holds.
+func checkAcked(t *testing.T, kill int, acked, found crashState, under *crashOp) {
+	t.Helper()
+	for k, key := range crashKeys {
+		want, ok := acked[k]
+		if !ok {
+			want = -1
+		}
+		got, ok := found[k]
+		if !ok {
+			got = -1
+		}
+		alt := want
+		if under != nil && under.key == k {
+			alt = under.w
+			if under.deleted {
+				alt = -1
+			}
+		}
+		if got != want && got != alt {
+			t.Errorf("kill %d: %q holds write %d, want write %d (the last acknowledged; -1 is none) or %d (under way)", kill, key, got, want, alt)
+		}
+		acked[k] = got
+	}
+}
+
 // checkOneWrite checks that the body, ETag, checksum, type and metadata of
-// o come from one write.
-func checkOneWrite(t *testing.T, when string, o s3local.Object) {
+// o come from one write, and returns its number (-1 when it is none).
+func checkOneWrite(t *testing.T, when string, o s3local.Object) int {
 	t.Helper()
 	var w int
 	if _, err := fmt.Sscanf(string(o.Body), "write %d;", &w); err != nil {
 		t.Errorf("%s: %q holds %.40q, not a write", when, o.Key, o.Body)
-		return
+		return -1
 	}
 	etag := fmt.Sprintf(`"%x"`, md5.Sum(o.Body))
 	if o.Parts != nil {
@@ -264,6 +360,7 @@ func checkOneWrite(t *testing.T, when string, o s3local.Object) {
 	if o.Checksum.Algorithm != "CRC64NVME" || o.Checksum.Value != crc64NVME(o.Body) {
 		t.Errorf("%s: %q: checksum %+v, want the CRC64NVME of its body", when, o.Key, o.Checksum)
 	}
+	return w
 }
 
 // checkCrashFiles checks that the directory holds the bodies and

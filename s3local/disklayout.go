@@ -101,7 +101,7 @@ func (d *DiskStore) writeJSON(rel string, v any) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(d.abs(sysDir+"/tmp"), "json-*")
+	f, err := os.CreateTemp(d.abs(tmpDir), "json-*")
 	if err != nil {
 		return err
 	}

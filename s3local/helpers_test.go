@@ -92,6 +92,12 @@ func (f *fixture) vhostClient(t *testing.T) *s3.Client {
 }
 
 // errorCode returns the S3 error code and HTTP status of an SDK error.
+// hasCode reports whether body, an S3 error document, carries code; any
+// body does when code is empty.
+func hasCode(body []byte, code string) bool {
+	return code == "" || strings.Contains(string(body), "<Code>"+code+"</Code>")
+}
+
 func errorCode(err error) (string, int) {
 	if err == nil {
 		return "", 0

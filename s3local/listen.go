@@ -60,6 +60,7 @@ func (s *Server) Listen(addr string) error {
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: errLog,
 		MaxHeaderBytes: maxHeaderRead} // larger headers get 431 from net/http; smaller ones over the limit, S3's error
 
+	s.hosts.Store(s.hosts.Load().with(listenerHosts(ln.Addr())...))
 	s.url = "http://" + ln.Addr().String()
 	go s.hs.Serve(ln)
 	return nil

@@ -15,11 +15,14 @@ const maxPartNumber = 10000
 
 // Limits of the XML documents of requests: a CompleteMultipartUpload of
 // 10000 parts with checksums takes under 2 MiB; a DeleteObjects of 1000
-// keys of 1024 bytes, 1 MiB and its markup.
+// keys of 1024 bytes, 1 MiB and its markup; a PutObjectTagging of 10
+// tags at their longest (128 and 256 characters), every character written
+// as a 10-byte character reference, under 40 KiB.
 const (
 	maxCompleteBody     = 4 << 20
 	maxDeleteBody       = 2 << 20
 	maxCreateBucketBody = 64 << 10
+	maxTaggingBody      = 64 << 10
 )
 
 type initiateMultipartUploadResult struct {
@@ -71,7 +74,7 @@ func uploadChecksum(h http.Header) (alg, typ string, err *Error) {
 	}
 	a := lookupChecksumAlg(v)
 	if a == nil {
-		return "", "", newError("InvalidRequest", "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]")
+		return "", "", unsupportedChecksumAlg()
 	}
 	switch typ {
 	case "":

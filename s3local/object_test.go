@@ -462,6 +462,23 @@ func TestObjectTagging(t *testing.T) {
 	}
 	_, err = c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("t"), Tagging: &types.Tagging{TagSet: eleven}})
 	wantError(t, "PutObjectTagging(11 tags)", err, "BadRequest", 400)
+	// Bodies beyond 10 tags: a long list within the XML bound, and a
+	// document over it, refused before it is read whole; the tags stay.
+	many := "<Tagging><TagSet>"
+	for i := range 1500 {
+		many += "<Tag><Key>" + strconv.Itoa(i) + "</Key><Value>v</Value></Tag>"
+	}
+	many += "</TagSet></Tagging>"
+	huge := "<Tagging><TagSet><Tag><Key>k</Key><Value>" + strings.Repeat(" ", 64<<10) + "</Value></Tag></TagSet></Tagging>"
+	for _, tc := range []struct{ body, code string }{{many, "BadRequest"}, {huge, "MaxMessageLengthExceeded"}} {
+		resp, body := do(t, "PUT", f.ts.URL+"/"+testBucket+"/t?tagging", []byte(tc.body), nil)
+		if resp.StatusCode != 400 || !hasCode(body, tc.code) {
+			t.Errorf("PutObjectTagging of %d bytes = %d %s, want 400 %s", len(tc.body), resp.StatusCode, body, tc.code)
+		}
+	}
+	if got := tags(); got != "" {
+		t.Errorf("GetObjectTagging after refused PutObjectTagging = %q, want none", got)
+	}
 	_, err = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String(testBucket), Key: aws.String("nope")})
 	wantError(t, "GetObjectTagging(missing)", err, "NoSuchKey", 404)
 	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(testBucket)})

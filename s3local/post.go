@@ -396,9 +396,9 @@ func (s *Server) verifyPostSignature(f *postForm, policy string) *Error {
 	if _, err := time.Parse(amzDateFormat, date); err != nil {
 		return arg("X-Amz-Date")
 	}
-	c := s.credential(sc.accessKey)
-	if c == nil {
-		return newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", sc.accessKey)
+	c, e := s.knownCredential(sc.accessKey)
+	if e != nil {
+		return e
 	}
 	if e := s.checkScope(sc, date); e != nil {
 		return e

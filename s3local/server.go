@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,9 +136,10 @@ type Options struct {
 	// every request is accepted, signed or not, and signatures are not
 	// checked. When not empty, every request must carry a valid AWS
 	// Signature Version 4 (Authorization header, presigned URL or POST
-	// policy), except what the canned ACLs open to anonymous requests: a
-	// public-read object may be read, a public-read bucket listed, a
-	// public-read-write bucket written.
+	// policy) or Version 2 (Authorization header, or presigned URL as
+	// s3cmd signurl makes them), except what the canned ACLs open to
+	// anonymous requests: a public-read object may be read, a public-read
+	// bucket listed, a public-read-write bucket written.
 	Credentials []Credential
 
 	// Store keeps the buckets, objects and uploads. Default: a new
@@ -153,6 +156,18 @@ type Options struct {
 	// development server on the same machine needs. An empty, non-nil
 	// slice allows none.
 	AllowedOrigins []string
+
+	// AllowedHosts are the host names (or IP addresses) the server
+	// answers besides its defaults: the loopback names (localhost,
+	// *.localhost, 127.0.0.0/8, [::1]), Domain and its subdomains, and the
+	// address Listen listens on (every interface's, for 0.0.0.0 or [::]).
+	// A request naming another host in its Host header fails with 421
+	// Misdirected Request, and one with a malformed Host with 400: a web
+	// page that rebinds its own DNS name to 127.0.0.1 cannot reach the
+	// server as same-origin. An entry may be ".example.test" for a domain
+	// and its subdomains, and "*" answers any name. New panics on an entry
+	// that is not a host name (see NewHostPolicy).
+	AllowedHosts []string
 
 	// AllowNonLoopback lets Listen serve on an address other than a
 	// loopback one (127.0.0.0/8, ::1, localhost). Default: false, so that
@@ -224,6 +239,7 @@ type Server struct {
 	reqSeq    atomic.Uint64
 	hostID    string
 	feats     features // Options.Lacks and Options.Ignores
+	hosts     atomic.Pointer[HostPolicy]
 
 	lmu sync.Mutex // guards what Listen starts
 	hs  *http.Server
@@ -257,6 +273,7 @@ func New(opts Options) *Server {
 	if s.domain == "" {
 		s.domain = DefaultDomain
 	}
+	s.hosts.Store(newServerHosts(s.domain, opts.AllowedHosts))
 	if s.minPart <= 0 {
 		s.minPart = DefaultMinPartSize
 	}
@@ -296,6 +313,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if n := headerSize(r); n > maxHeaderSection {
 		rc.fail(newError("RequestHeaderSectionTooLarge", "").with("MaxSizeAllowed", itoa(maxHeaderSection)))
+		return
+	}
+	if e := s.checkHost(r); e != nil {
+		rc.fail(e)
 		return
 	}
 	if s.cors.handle(rc) {
@@ -509,6 +530,10 @@ var unsupported = map[string][2]string{
 	"website":               {"{}BucketWebsite"},
 }
 
+// unsupportedNames are the keys of unsupported, sorted: a request naming
+// several (?acl&policy) is told of the same one every time.
+var unsupportedNames = slices.Sorted(maps.Keys(unsupported))
+
 // route returns the operation a request names, or 405 MethodNotAllowed,
 // or 501 NotImplemented for the operations this server leaves out (see
 // the package doc).
@@ -534,8 +559,8 @@ func route(method, bucket, key string, q url.Values, h http.Header) (string, *Er
 	if op := match(true); op != "" {
 		return op, nil
 	}
-	for sub, ops := range unsupported {
-		if on != onService && q.Has(sub) && ops[on-onBucket] != "" {
+	for _, sub := range unsupportedNames {
+		if ops := unsupported[sub]; on != onService && q.Has(sub) && ops[on-onBucket] != "" {
 			verb := strings.ToUpper(method[:1]) + strings.ToLower(method[1:])
 			return "", notImplemented(strings.ReplaceAll(ops[on-onBucket], "{}", verb))
 		}

@@ -47,21 +47,25 @@ func (s *Server) verifyV2(rc *reqCtx, authz string) (*authInfo, *Error) {
 			when = ""
 		}
 	}
-	c := s.credential(akid)
-	if c == nil {
-		return nil, newError("InvalidAccessKeyId", "").with("AWSAccessKeyId", akid)
+	c, e := s.knownCredential(akid)
+	if e != nil {
+		return nil, e
 	}
 	if e := s.checkTimeV2(r, presigned, when); e != nil {
 		return nil, e
 	}
-	sts := stringToSignV2(rc, when)
+	token := r.Header.Get("X-Amz-Security-Token")
+	if presigned {
+		token = amzQueryParam(q, "x-amz-security-token")
+	}
+	sts := stringToSignV2(rc, when, presigned)
 	mac := hmac.New(sha1.New, []byte(c.SecretAccessKey))
 	mac.Write([]byte(sts))
 	if want := base64.StdEncoding.EncodeToString(mac.Sum(nil)); !hmac.Equal([]byte(want), []byte(sig)) {
 		return nil, newError("SignatureDoesNotMatch", "").with("AWSAccessKeyId", akid).
 			with("StringToSign", sts).with("SignatureProvided", sig)
 	}
-	if e := checkToken(c, r.Header.Get("X-Amz-Security-Token")); e != nil {
+	if e := checkToken(c, token); e != nil {
 		return nil, e
 	}
 	return &authInfo{presigned: presigned, accessKey: akid}, nil
@@ -91,29 +95,54 @@ func (s *Server) checkTimeV2(r *http.Request, presigned bool, when string) *Erro
 		t, err = time.Parse(time.RFC1123Z, date) // "Tue, 27 Mar 2007 19:36:42 +0000", as in S3's examples
 	}
 	if err != nil {
-		return newError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+		return badDate()
 	}
 	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
-		return newError("RequestTimeTooSkewed", "").with("RequestTime", date).with("ServerTime", now.UTC().Format(time.RFC3339)).
-			with("MaxAllowedSkewMilliseconds", "900000")
+		return tooSkewed(date, now)
 	}
 	return nil
 }
 
-// stringToSignV2 builds what a SigV2 signature signs.
-func stringToSignV2(rc *reqCtx, when string) string {
+// amzQueryParam returns the value of an x-amz-* query parameter, whatever
+// the case of its name (botocore sends them lower case, others as headers).
+func amzQueryParam(q url.Values, lower string) string {
+	for name, vs := range q {
+		if strings.ToLower(name) == lower && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+// stringToSignV2 builds what a SigV2 signature signs. The x-amz-*
+// parameters of a presigned query are signed as the headers they stand
+// for, as S3 does: botocore's HmacV1QueryAuth moves the signed
+// x-amz-security-token header into the query, so a token added to a URL
+// signed without it fails the signature.
+func stringToSignV2(rc *reqCtx, when string, presigned bool) string {
 	r := rc.r
 	var b strings.Builder
 	b.WriteString(r.Method + "\n" + r.Header.Get("Content-Md5") + "\n" + r.Header.Get("Content-Type") + "\n" + when + "\n")
-	var amz []string
+	amz := map[string][]string{}
 	for name, vs := range r.Header {
 		if lower := strings.ToLower(name); strings.HasPrefix(lower, "x-amz-") {
-			amz = append(amz, lower+":"+strings.Join(vs, ","))
+			amz[lower] = append(amz[lower], vs...)
 		}
 	}
-	sort.Strings(amz)
-	for _, h := range amz {
-		b.WriteString(h + "\n")
+	if presigned {
+		for name, vs := range rc.q {
+			if lower := strings.ToLower(name); strings.HasPrefix(lower, "x-amz-") {
+				amz[lower] = append(amz[lower], vs...)
+			}
+		}
+	}
+	names := make([]string, 0, len(amz))
+	for name := range amz {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.WriteString(name + ":" + strings.Join(amz[name], ",") + "\n")
 	}
 	path := rawPath(r)
 	if host, _, _ := strings.Cut(r.Host, ":"); strings.HasSuffix(strings.ToLower(host), "."+rc.s.domain) {

@@ -53,7 +53,7 @@ func (s *Server) putObjectTagging(rc *reqCtx) *Error {
 	if _, err := s.bucketFor(rc); err != nil {
 		return err
 	}
-	data, err := rc.readSmall(bodyOptions{limit: maxCreateBucketBody})
+	data, err := rc.readSmall(bodyOptions{limit: maxTaggingBody})
 	if err != nil {
 		return err
 	}

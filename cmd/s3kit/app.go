@@ -336,12 +336,16 @@ func (a *app) recent(ctx context.Context) ([]listedFile, bool, error) {
 }
 
 // mediaLink is the path that redirects to a stored file.
-func mediaLink(name string) string {
-	segs := strings.Split(name, "/")
+func mediaLink(name string) string { return "/media/" + escapeSegments(name) }
+
+// escapeSegments URL-encodes each segment of a slash-separated name or
+// key, keeping the slashes: a path, or an x-amz-copy-source.
+func escapeSegments(key string) string {
+	segs := strings.Split(key, "/")
 	for i, s := range segs {
 		segs[i] = url.PathEscape(s)
 	}
-	return "/media/" + strings.Join(segs, "/")
+	return strings.Join(segs, "/")
 }
 
 // publishAssets stores the page's assets in the static storage, under

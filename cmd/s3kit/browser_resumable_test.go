@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -465,6 +468,20 @@ func TestBrowserCancel(t *testing.T) {
 	}
 	if c := parts.count(s3local.OpCompleteMultipartUpload); c != 0 {
 		t.Errorf("%d uploads completed, want none", c)
+	}
+	// The aborts counted are those asked for; the server's list says
+	// whether an upload is left open all the same (one the page started
+	// and forgot, an abort that failed).
+	out, err := embeddedMedia(t, filepath.Join(dir, "data")).Client().(*s3.Client).ListMultipartUploads(b.ctx,
+		&s3.ListMultipartUploadsInput{Bucket: aws.String(mediaBucket)})
+	if err != nil || len(out.Uploads) != 0 {
+		var open []string
+		if out != nil {
+			for _, u := range out.Uploads {
+				open = append(open, aws.ToString(u.Key))
+			}
+		}
+		t.Errorf("ListMultipartUploads after the cancels = %q, %v; want none open", open, err)
 	}
 	t.Logf("the page's requests: %s", strings.Join(compact(reqs.all()), ", "))
 }

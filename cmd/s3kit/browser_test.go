@@ -54,13 +54,12 @@ func startBrowserServe(t *testing.T, dir string, intercept func(string, *http.Re
 		t.Skip("starts a browser (S3KIT_CI=1 runs it even with -short)")
 	}
 	exe := chromium(t)
-	addr := freeAddr(t)
-	b := &browserServe{base: "http://" + addr, logs: new(syncBuffer)}
+	b := &browserServe{logs: new(syncBuffer)}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan int, 1)
 	go func() {
 		c := &cli{stdout: b.logs, stderr: b.logs, lookupEnv: func(string) (string, bool) { return "", false }, s3Intercept: intercept}
-		served <- c.main(ctx, append([]string{"serve", "-addr", addr, "-data", filepath.Join(dir, "data")}, args...))
+		served <- c.main(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data")}, args...))
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -68,6 +67,7 @@ func startBrowserServe(t *testing.T, dir string, intercept func(string, *http.Re
 			t.Errorf("serve exited with %d:\n%s", code, b.logs.String())
 		}
 	})
+	b.base = announcedBase(t, b.logs.String)
 	waitHealthy(t, b.base)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],

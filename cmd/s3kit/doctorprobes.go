@@ -434,16 +434,6 @@ func probeCopyObject(ctx context.Context, d *doctor) Result {
 	return Result{Verdict: supported}
 }
 
-// escapeSegments URL-encodes each segment of a key, as x-amz-copy-source
-// wants it.
-func escapeSegments(key string) string {
-	segs := strings.Split(key, "/")
-	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
-	}
-	return strings.Join(segs, "/")
-}
-
 // objectURL returns the unsigned URL of the probe name s, as the
 // storage's client addresses it.
 func (d *doctor) objectURL(ctx context.Context, s string) (string, error) {

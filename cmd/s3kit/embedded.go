@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/s3kit/s3kit/s3local"
@@ -149,15 +151,20 @@ func publishEndpoint(data, url string) (undo func(), err error) {
 	return func() { os.Remove(f) }, nil
 }
 
-// servedEndpoint returns the URL a running serve wrote, or "". Only a
-// loopback http URL is taken.
+// servedEndpoint returns the URL a running serve wrote, or "". Only an
+// http URL of a loopback address with a port is taken (-s3-addr may be
+// 127.0.0.0/8 or [::1]), with no path, query or user.
 func servedEndpoint(data string) string {
 	b, err := os.ReadFile(endpointFile(data))
 	if err != nil {
 		return ""
 	}
 	u, err := url.Parse(strings.TrimSpace(string(b)))
-	if err != nil || u.Scheme != "http" || !strings.HasPrefix(u.Host, "127.0.0.1:") {
+	if err != nil || u.Scheme != "http" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+		return ""
+	}
+	ip := net.ParseIP(u.Hostname())
+	if port, err := strconv.Atoi(u.Port()); err != nil || port < 1 || port > 65535 || ip == nil || !ip.IsLoopback() {
 		return ""
 	}
 	return u.String()

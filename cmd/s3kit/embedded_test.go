@@ -177,3 +177,36 @@ func TestThroughRunningServe(t *testing.T) {
 		t.Errorf("the holder's static bucket has %q after collectstatic, want one hashed css/site.*.css", hashed)
 	}
 }
+
+// TestServedEndpoint: the URL a running serve publishes is taken when it
+// names a loopback address with a port, IPv6 ([::1], for -s3-addr
+// [::1]:0) as well as IPv4, and refused otherwise.
+func TestServedEndpoint(t *testing.T) {
+	for _, tc := range []struct{ published, want string }{
+		{"http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"http://127.0.0.2:9000", "http://127.0.0.2:9000"},
+		{"http://[::1]:9000", "http://[::1]:9000"},
+		{"http://[::1]", ""},
+		{"http://127.0.0.1", ""},
+		{"http://127.0.0.1:0", ""},
+		{"http://127.0.0.1:x", ""},
+		{"https://127.0.0.1:9000", ""},
+		{"http://10.0.0.1:9000", ""},
+		{"http://[fd00::1]:9000", ""},
+		{"http://evil.example:9000", ""},
+		{"http://127.0.0.1.evil.example:9000", ""},
+		{"http://u:p@127.0.0.1:9000", ""},
+		{"http://127.0.0.1:9000/elsewhere", ""},
+	} {
+		data := t.TempDir()
+		if _, err := publishEndpoint(data, tc.published); err != nil {
+			t.Fatal(err)
+		}
+		if got := servedEndpoint(data); got != tc.want {
+			t.Errorf("servedEndpoint with %q published = %q, want %q", tc.published, got, tc.want)
+		}
+	}
+	if got := servedEndpoint(t.TempDir()); got != "" {
+		t.Errorf("servedEndpoint with nothing published = %q, want \"\"", got)
+	}
+}

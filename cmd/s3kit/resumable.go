@@ -25,15 +25,6 @@ var scriptFiles embed.FS
 // its name, so that its files may be cached for good.
 const uppyDir = "uppy-6.0.1/"
 
-// Documented defaults of serve's size flags.
-const (
-	defaultMaxFileSize        = 5 << 30   // 5 GiB: S3's largest single PUT, and far below its 5 TiB
-	defaultResumableThreshold = 100 << 20 // 100 MiB: Uppy's own default for multipart
-	minResumableThreshold     = 5 << 20   // S3's smallest part, and the least Uppy sends in parts
-	maxSingleUpload           = 5 << 30   // S3's largest single PUT or POST: the most /upload and a policy can take
-	maxObjectSize             = 5 << 40   // S3's largest object: 5 TiB
-)
-
 // scripts serves the page's scripts under /scripts/: JavaScript with its
 // type, the bundle cached for a year, the page's module revalidated.
 func scripts() http.Handler {

@@ -120,7 +120,7 @@ func TestServeHost(t *testing.T) {
 }
 
 func TestParseAllowedHosts(t *testing.T) {
-	for _, bad := range []string{"http://dev.test", "dev.test:8000", "dev.test/x", "user@dev.test", "::1", ".", ".,dev.test", ".."} {
+	for _, bad := range []string{"http://dev.test", "dev.test:8000", "dev.test/x", "user@dev.test", "[::1", "[dev.test]", ".", ".,dev.test", ".."} {
 		if _, err := parseAllowedHosts(bad); err == nil {
 			t.Errorf("parseAllowedHosts(%q) = nil error, want one", bad)
 		}

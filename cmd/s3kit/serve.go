@@ -30,6 +30,16 @@ func runServe(ctx context.Context, c *cli, fl *flag.FlagSet, args []string) erro
 	return c.serve(ctx, cfg)
 }
 
+// The defaults and bounds of serve's size flags, as its usage documents
+// them.
+const (
+	defaultMaxFileSize        = 5 << 30   // 5 GiB: S3's largest single PUT, and far below its 5 TiB
+	defaultResumableThreshold = 100 << 20 // 100 MiB: Uppy's own default for multipart
+	minResumableThreshold     = 5 << 20   // S3's smallest part, and the least Uppy sends in parts
+	maxSingleUpload           = 5 << 30   // S3's largest single PUT or POST: the most /upload and a policy can take
+	maxObjectSize             = 5 << 40   // S3's largest object: 5 TiB
+)
+
 // parseServe reads serve's command line.
 func (c *cli) parseServe(fl *flag.FlagSet, args []string) (*serveConfig, error) {
 	cfg := &serveConfig{storage: addStorageFlags(fl, "default"),

@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -37,15 +37,26 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t *testing.T) string {
+// servingLine is how serve announces where it listens, before it answers.
+var servingLine = regexp.MustCompile(`s3kit: serving (http://127\.0\.0\.1:[0-9]+)/`)
+
+// announcedBase waits for the line where a serve started with -addr
+// 127.0.0.1:0 says which port it took, in the output out returns, and
+// returns its base URL. The port is the listener's own: no port is picked
+// free, closed and bound again, which another process could take between.
+// It fails only on a hang: no line in 30 s.
+func announcedBase(t *testing.T, out func() string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := servingLine.FindStringSubmatch(out()); m != nil {
+			return m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not say where it listens in 30 s; its output:\n%s", out())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // served is a running "s3kit serve".
@@ -96,14 +107,13 @@ func startServe(t *testing.T, bin, dir string) *served {
 // to the command line.
 func startServeWith(t *testing.T, bin, dir string, env []string, args ...string) *served {
 	t.Helper()
-	addr := freeAddr(t)
 	errFile, err := os.CreateTemp(t.TempDir(), "serve-stderr-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer errFile.Close() // the child keeps its own descriptor
-	s := &served{base: "http://" + addr, stderr: &fileOutput{errFile.Name()}}
-	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", addr}, args...)...)
+	s := &served{stderr: &fileOutput{errFile.Name()}}
+	s.cmd = exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	s.cmd.Dir = dir
 	s.cmd.Env = append([]string{"HOME=" + dir}, env...)
 	s.cmd.Stderr = errFile
@@ -116,6 +126,7 @@ func startServeWith(t *testing.T, bin, dir string, env []string, args ...string)
 			s.cmd.Wait()
 		}
 	})
+	s.base = announcedBase(t, s.stderr.String)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		resp, err := http.Get(s.base + "/healthz")
@@ -454,9 +465,9 @@ func lineWith(out, s string) string {
 	return ""
 }
 
-// embeddedStat describes key in the media bucket of the embedded server of
-// the serve running on data, reached with the data directory's secret.
-func embeddedStat(t *testing.T, data, key string) storage.Info {
+// embeddedMedia is the media bucket of the embedded server of the serve
+// running on data, reached with the data directory's secret.
+func embeddedMedia(t *testing.T, data string) *storage.Storage {
 	t.Helper()
 	endpoint := servedEndpoint(data)
 	secret, err := dataSecret(data, false)
@@ -468,7 +479,14 @@ func embeddedStat(t *testing.T, data, key string) storage.Info {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := st.Stat(context.Background(), key)
+	return st
+}
+
+// embeddedStat describes key in the media bucket of the embedded server of
+// the serve running on data, reached with the data directory's secret.
+func embeddedStat(t *testing.T, data, key string) storage.Info {
+	t.Helper()
+	info, err := embeddedMedia(t, data).Stat(context.Background(), key)
 	if err != nil {
 		t.Fatalf("the embedded server has no %s: %v", key, err)
 	}

@@ -63,6 +63,26 @@ func Classify(r *http.Request) Request {
 	return Request{Op: classify(r.Method, bucket, key, r.URL.Query(), r.Header), Bucket: bucket, Key: key}
 }
 
+// The sub-resources of S3's other operations (GetObjectAcl,
+// PutBucketPolicy...): a request naming one is none of the operations
+// Classify tells apart, and not the plain one of its method.
+var (
+	otherBucketSubresources = []string{"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
+		"inventory", "logging", "metrics", "notification", "object-lock", "ownershipControls", "policy", "policyStatus",
+		"publicAccessBlock", "replication", "requestPayment", "tagging", "website"}
+	otherObjectSubresources = []string{"acl", "attributes", "legal-hold", "restore", "retention", "select", "torrent"}
+)
+
+// hasAny reports whether q names one of subs.
+func hasAny(q url.Values, subs []string) bool {
+	for _, sub := range subs {
+		if q.Has(sub) {
+			return true
+		}
+	}
+	return false
+}
+
 func classify(method, bucket, key string, q url.Values, h http.Header) Op {
 	has := q.Has
 	switch {
@@ -70,8 +90,12 @@ func classify(method, bucket, key string, q url.Values, h http.Header) Op {
 		return OpListBuckets
 	case bucket == "":
 		return OpUnknown
+	case key == "" && hasAny(q, otherBucketSubresources):
+		return OpUnknown
 	case key == "":
 		return bucketOp(method, q, h)
+	case hasAny(q, otherObjectSubresources):
+		return OpUnknown
 	}
 	switch method {
 	case http.MethodGet:

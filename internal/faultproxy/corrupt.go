@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // flipper passes a body with the payload byte at offset at flipped (XOR
@@ -14,8 +15,9 @@ import (
 // and the trailer) and counts data bytes only.
 type flipper struct {
 	r       io.Reader
-	at      int64 // payload offset of the byte to flip; -1 once flipped
-	payload int64 // payload bytes passed
+	at      int64       // payload offset of the byte to flip; -1 once flipped or out of reach
+	payload int64       // payload bytes passed
+	flipped atomic.Bool // read by the proxy while the transport may still be sending
 
 	chunked bool
 	state   chunkState
@@ -45,6 +47,9 @@ func newFlipper(r io.Reader, chunked bool, length, after int64) *flipper {
 	return &flipper{r: r, at: at, chunked: chunked}
 }
 
+// didFlip reports whether a byte was flipped; false for a nil flipper.
+func (f *flipper) didFlip() bool { return f != nil && f.flipped.Load() }
+
 func (f *flipper) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	if f.at >= 0 {
@@ -64,6 +69,7 @@ func (f *flipper) scan(b []byte) {
 			if f.at < f.payload+n {
 				b[f.at-f.payload] ^= 0x01
 				f.at = -1
+				f.flipped.Store(true)
 				return
 			}
 			f.payload += n

@@ -147,3 +147,40 @@ func containsString(l []string, s string) bool {
 	}
 	return false
 }
+
+// TestCorruptRecordedWhenFlipped: Corrupt and CorruptResponse are
+// recorded (Injected, Events) only when a byte was flipped: not for an
+// empty body, a byte beyond the body, or a HEAD's answer.
+func TestCorruptRecordedWhenFlipped(t *testing.T) {
+	up := newUpstream(t)
+	c := client(t)
+	for _, tc := range []struct {
+		name         string
+		rule         Rule
+		method, path string
+		body         string
+		want         int64
+	}{
+		{"empty request body", Rule{Op: OpPutObject, Fault: Corrupt}, "PUT", "/b/k", "", 0},
+		{"byte beyond the request body", Rule{Op: OpPutObject, Fault: Corrupt, After: 100}, "PUT", "/b/k", "ten bytes!", 0},
+		{"request body", Rule{Op: OpPutObject, Fault: Corrupt}, "PUT", "/b/k", "ten bytes!", 1},
+		{"empty answer", Rule{Op: OpGetObject, Fault: CorruptResponse}, "GET", "/b/k", "", 0},
+		{"HEAD answer", Rule{Op: OpHeadObject, Fault: CorruptResponse}, "HEAD", "/b/k?size=10", "", 0},
+		{"answer body", Rule{Op: OpGetObject, Fault: CorruptResponse}, "GET", "/b/k?size=10", "", 1},
+	} {
+		p := startProxy(t, up.srv.URL, Options{Rules: []Rule{tc.rule}})
+		req, _ := http.NewRequest(tc.method, p.URL()+tc.path, strings.NewReader(tc.body))
+		if tc.body == "" {
+			req.Body = http.NoBody
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if n := p.Injected("", tc.rule.Fault); n != tc.want {
+			t.Errorf("%s: Injected(%v) = %d, want %d", tc.name, tc.rule.Fault, n, tc.want)
+		}
+	}
+}

@@ -319,36 +319,55 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }
 // pass forwards r and streams the answer back. With ResetResponse it
 // stops after after bytes of the body (0: half) and resets the
 // connection; with Corrupt it flips a byte of the request's payload, with
-// CorruptResponse one of the answer's body.
+// CorruptResponse one of the answer's body. A Corrupt or CorruptResponse
+// is recorded only when a byte was flipped: an empty body, or one the
+// server answered before reaching the byte, passed unharmed.
 func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq uint64, fault Fault, after int64) {
-	cut := fault == ResetResponse
 	var body io.Reader = r.Body
+	var flip *flipper
 	if fault == Corrupt && hasBody(r) {
 		chunked, n := requestPayload(r)
-		body = newFlipper(r.Body, chunked, n, after)
+		flip = newFlipper(r.Body, chunked, n, after)
+		body = flip
 	}
 	resp, err := p.forward(r, body)
-	if fault == Corrupt || fault == CorruptResponse {
-		status := 0
-		if err == nil {
-			status = resp.StatusCode
-		}
-		p.record(Event{Seq: seq, Request: req, Fault: fault, Status: status})
-	}
 	if err != nil {
-		if cut {
-			p.record(Event{Seq: seq, Request: req, Fault: ResetResponse})
-			hangUp(w, true)
-			return
-		}
-		if r.Context().Err() == nil {
-			writeError(w, r, http.StatusBadGateway, "BadGateway", "faultproxy: the server could not be reached", seq)
-		}
+		p.unreachable(w, r, req, seq, fault, flip)
 		return
 	}
 	defer resp.Body.Close()
+	if flip.didFlip() {
+		p.record(Event{Seq: seq, Request: req, Fault: Corrupt, Status: resp.StatusCode})
+	}
 	p.countStatus(req.Op, resp.StatusCode)
-	h := w.Header()
+	copyAnswerHeader(w.Header(), r, resp)
+	if fault == ResetResponse {
+		p.cutAnswer(w, r, req, seq, resp, after)
+		return
+	}
+	w.WriteHeader(resp.StatusCode)
+	p.streamAnswer(w, r, req, seq, resp, fault == CorruptResponse, after)
+}
+
+// unreachable answers a request whose forwarding failed: a reset when the
+// rule wanted one, else 502 (unless the client left).
+func (p *Proxy) unreachable(w http.ResponseWriter, r *http.Request, req Request, seq uint64, fault Fault, flip *flipper) {
+	if flip.didFlip() {
+		p.record(Event{Seq: seq, Request: req, Fault: Corrupt})
+	}
+	if fault == ResetResponse {
+		p.record(Event{Seq: seq, Request: req, Fault: ResetResponse})
+		hangUp(w, true)
+		return
+	}
+	if r.Context().Err() == nil {
+		writeError(w, r, http.StatusBadGateway, "BadGateway", "faultproxy: the server could not be reached", seq)
+	}
+}
+
+// copyAnswerHeader sets h to the header of the server's answer, but the
+// connection's own fields, with no Content-Type sniffing.
+func copyAnswerHeader(h http.Header, r *http.Request, resp *http.Response) {
 	for k, v := range resp.Header {
 		if k != "Connection" && k != "Keep-Alive" && k != "Transfer-Encoding" {
 			h[k] = v
@@ -360,55 +379,69 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, req Request, seq ui
 	if resp.ContentLength >= 0 && r.Method != http.MethodHead {
 		h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
-	var limit int64 = -1
-	if cut {
-		p.record(Event{Seq: seq, Request: req, Fault: ResetResponse, Status: resp.StatusCode})
-		bodyless := r.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
-			resp.StatusCode == http.StatusNotModified || resp.ContentLength == 0
-		switch {
-		case bodyless:
-			limit = 0 // its headers would be the whole answer: send none
-		case after > 0:
-			limit = after
-		case after == 0 && resp.ContentLength > 0:
-			limit = resp.ContentLength / 2
-		default:
-			limit = 0
-		}
-		if resp.ContentLength >= 0 {
-			limit = min(limit, max(resp.ContentLength-1, 0))
-		}
-		if limit == 0 {
-			hangUp(w, true) // nothing of the answer
-			return
-		}
+}
+
+// cutLimit is how many bytes of the answer a ResetResponse lets through:
+// after (0: half the body), never the whole body, none of a bodyless one.
+func cutLimit(r *http.Request, resp *http.Response, after int64) int64 {
+	bodyless := r.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
+		resp.StatusCode == http.StatusNotModified || resp.ContentLength == 0
+	var limit int64
+	switch {
+	case bodyless:
+		return 0 // its headers would be the whole answer: send none
+	case after > 0:
+		limit = after
+	case after == 0 && resp.ContentLength > 0:
+		limit = resp.ContentLength / 2
+	}
+	if resp.ContentLength >= 0 {
+		limit = min(limit, max(resp.ContentLength-1, 0))
+	}
+	return limit
+}
+
+// cutAnswer sends the first cutLimit bytes of the answer, then closes the
+// connection; or resets it at once when that is none.
+func (p *Proxy) cutAnswer(w http.ResponseWriter, r *http.Request, req Request, seq uint64, resp *http.Response, after int64) {
+	p.record(Event{Seq: seq, Request: req, Fault: ResetResponse, Status: resp.StatusCode})
+	limit := cutLimit(r, resp, after)
+	if limit == 0 {
+		hangUp(w, true) // nothing of the answer
+		return
 	}
 	w.WriteHeader(resp.StatusCode)
+	buf := buffers.Get().(*[]byte)
+	defer buffers.Put(buf)
+	io.CopyBuffer(w, io.LimitReader(resp.Body, limit), *buf)
+	// An orderly close, not a reset: a reset would make the client's
+	// kernel drop the bytes it has not read yet, and the client would not
+	// see exactly the first limit bytes.
+	http.NewResponseController(w).Flush()
+	hangUp(w, false)
+}
+
+// streamAnswer copies the body of the answer and its trailers, with a byte
+// flipped when corrupt is set; a body cut by the server is cut for the
+// client too.
+func (p *Proxy) streamAnswer(w http.ResponseWriter, r *http.Request, req Request, seq uint64, resp *http.Response, corrupt bool, after int64) {
 	var src io.Reader = resp.Body
-	switch {
-	case cut:
-		src = io.LimitReader(resp.Body, limit)
-	case fault == CorruptResponse && r.Method != http.MethodHead:
-		src = newFlipper(resp.Body, false, resp.ContentLength, after)
+	var flip *flipper
+	if corrupt && r.Method != http.MethodHead {
+		flip = newFlipper(resp.Body, false, resp.ContentLength, after)
+		src = flip
 	}
 	buf := buffers.Get().(*[]byte)
 	defer buffers.Put(buf)
-	_, err = io.CopyBuffer(w, src, *buf)
-	if cut {
-		// An orderly close, not a reset: a reset would make the client's
-		// kernel drop the bytes it has not read yet, and the client
-		// would not see exactly the first limit bytes.
-		http.NewResponseController(w).Flush()
-		hangUp(w, false)
-		return
+	_, err := io.CopyBuffer(w, src, *buf)
+	if flip.didFlip() {
+		p.record(Event{Seq: seq, Request: req, Fault: CorruptResponse, Status: resp.StatusCode})
 	}
 	if err != nil {
 		panic(http.ErrAbortHandler) // the answer was cut: so must the client's be
 	}
-	if len(resp.Trailer) > 0 {
-		for k, v := range resp.Trailer {
-			h[http.TrailerPrefix+k] = v
-		}
+	for k, v := range resp.Trailer {
+		w.Header()[http.TrailerPrefix+k] = v
 	}
 }
 

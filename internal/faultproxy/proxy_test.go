@@ -461,8 +461,9 @@ func TestLatencyHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", p.URL()+"/b/k", nil)
 	errc := make(chan error, 1)
+	c := client(t) // t's methods that end the test are for the test's goroutine
 	go func() {
-		resp, err := client(t).Do(req)
+		resp, err := c.Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
