@@ -36,8 +36,8 @@
 //	UppyHandler            Companion's routes and /s3/presign, /s3/confirm (see # Uppy).
 //	                       Companion mode: the handler completes every upload itself, within
 //	                       the limits, and checks the bytes before answering. signRequest
-//	                       mode: S3 enforces only the key (and a sha256 given); the bytes
-//	                       are checked at /s3/confirm only.
+//	                       mode: S3 enforces the key, and the type, size and sha256 when
+//	                       the request gives them; the bytes are checked at /s3/confirm.
 //
 // # Modes
 //
@@ -344,14 +344,25 @@
 //
 // What S3 enforces in this mode is less than in Companion mode, and the
 // difference is the page's to close. Uppy's callback gives the handler
-// only the method and the key, so the URLs sign the host and the key, and
-// a PUT's SHA-256 when the request carries one ("sha256"): not the
-// content type, not the length. A browser holding a PutObject or
-// CreateMultipartUpload URL may store any type (as any Content-Type) and
-// any size S3 takes (5 GiB for a PUT). What the handler checks before it
-// signs: the type of the key's extension, the "type" and "size" a
-// callback that knows them may add to the request (refused with 415,
-// 413), and, before it signs a completion, the parts uploaded so far
+// only the method and the key; a page may add to the request it posts
+// the file's "type" and "size", and a PUT's "sha256". Every URL signs the
+// host and the key. A PutObject or CreateMultipartUpload URL also signs
+// the "type" given, exactly as sent, as the Content-Type header: S3
+// refuses another type, or none (403), so the object gets that type. Uppy
+// sends file.type || "application/octet-stream": post exactly that
+// string. A PutObject URL also signs the "size" given as the
+// Content-Length (0 is an empty file): S3 refuses a body of another
+// length (403). The answer's "headers" lists what was signed (the browser
+// sets the length itself; Uppy 6 ignores "headers" and sends the type it
+// was given). Without them, S3 enforces neither: a browser holding a
+// PutObject or CreateMultipartUpload URL may store any type (as any
+// Content-Type) and, with PutObject, any size S3 takes (5 GiB). The size
+// of a multipart upload is never signed (its parts are not known in
+// advance): the handler checks it before it signs a completion. A PUT's
+// "sha256" (PutObject or UploadPart) is signed as x-amz-checksum-sha256 and
+// S3 refuses other bytes. What the handler checks before it signs: the
+// type of the key's extension, the "type" and "size" given (refused with
+// 415, 413), and, before it signs a completion, the parts uploaded so far
 // (over the limits, the upload is aborted); parts uploaded after that,
 // within the completion URL's ControlExpire, are not seen. The checks of
 // the stored bytes (type sniffed, size, OnSaved) happen only when the page

@@ -111,9 +111,22 @@ func (f *fakeDirect) PresignDirect(_ context.Context, op storage.DirectOp, name 
 		q.Set("partNumber", strconv.Itoa(int(opts.PartNumber)))
 	}
 	q.Set("expire", opts.Expire.String())
-	pr := &storage.PresignedRequest{Method: "PUT", URL: "fake://bucket/" + f.key(name) + "?" + q.Encode()}
+	header := map[string]string{}
 	if opts.ChecksumSHA256 != nil {
-		pr.Header = map[string]string{"X-Amz-Checksum-Sha256": base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}
+		header["X-Amz-Checksum-Sha256"] = base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)
+	}
+	if opts.ContentType != "" { // signed: send refuses another
+		q.Set("type", opts.ContentType)
+		header["Content-Type"] = opts.ContentType
+	}
+	if opts.ContentLength != 0 {
+		n := max(opts.ContentLength, 0) // storage.ZeroLength is 0
+		q.Set("length", strconv.FormatInt(n, 10))
+		header["Content-Length"] = strconv.FormatInt(n, 10)
+	}
+	pr := &storage.PresignedRequest{Method: "PUT", URL: "fake://bucket/" + f.key(name) + "?" + q.Encode()}
+	if len(header) > 0 {
+		pr.Header = header
 	}
 	return pr, nil
 }
@@ -129,6 +142,9 @@ func (f *fakeDirect) send(rawURL string, body []byte, ctype string) (string, err
 	defer f.mu.Unlock()
 	name := strings.TrimPrefix(strings.TrimPrefix(u.Path, "/"), f.loc+"/")
 	q := u.Query()
+	if q.Has("type") && ctype != q.Get("type") || q.Has("length") && strconv.Itoa(len(body)) != q.Get("length") {
+		return "", fmt.Errorf("fake: SignatureDoesNotMatch: %q of %d bytes, signed %q of %s", ctype, len(body), q.Get("type"), q.Get("length"))
+	}
 	sum := md5.Sum(body)
 	etag := `"` + hex.EncodeToString(sum[:]) + `"`
 	switch q.Get("op") {

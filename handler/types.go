@@ -10,62 +10,24 @@ import (
 	"github.com/s3kit/s3kit/storage"
 )
 
-// typeSet matches media types against patterns such as "image/png",
-// "image/*" or "*/*", decided at construction.
-type typeSet struct {
-	exact  map[string]bool
-	majors map[string]bool // "image" for "image/*"
-	any    bool
-}
-
-func newTypeSet(option string, patterns []string) (typeSet, error) {
-	s := typeSet{exact: map[string]bool{}, majors: map[string]bool{}}
-	for _, p := range patterns {
-		t := strings.ToLower(strings.TrimSpace(p))
-		switch {
-		case t == "*/*" || t == "*":
-			s.any = true
-		case strings.HasSuffix(t, "/*") && !strings.ContainsAny(t[:len(t)-2], "/*; "):
-			s.majors[t[:len(t)-2]] = true
-		default:
-			mt, _, err := mime.ParseMediaType(t)
-			if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
-				return s, fmt.Errorf("handler: option %s: %q is not a media type or a type/* pattern", option, p)
-			}
-			s.exact[mt] = true
-		}
-	}
-	return s, nil
-}
-
-func (s typeSet) empty() bool { return !s.any && len(s.exact) == 0 && len(s.majors) == 0 }
-
-// match reports whether the media type mt (lower case, no parameters)
-// matches a pattern.
-func (s typeSet) match(mt string) bool {
-	if s.any || s.exact[mt] {
-		return true
-	}
-	major, _, _ := strings.Cut(mt, "/")
-	return s.majors[major]
-}
-
-// typePolicy is the allow, deny and inline lists of a handler.
+// typePolicy is the allow, deny and inline lists of a handler
+// (storage.TypePatterns, shared with the middleware package's
+// InlineTypes).
 type typePolicy struct {
-	allowed, denied, inline typeSet
+	allowed, denied, inline storage.TypePatterns
 }
 
 func newTypePolicy(allowed, denied, inline []string) (typePolicy, error) {
 	var p typePolicy
-	var err error
-	if p.allowed, err = newTypeSet("AllowedTypes", allowed); err != nil {
-		return p, err
-	}
-	if p.denied, err = newTypeSet("DeniedTypes", denied); err != nil {
-		return p, err
-	}
-	if p.inline, err = newTypeSet("InlineTypes", inline); err != nil {
-		return p, err
+	for _, o := range []struct {
+		name     string
+		patterns []string
+		set      *storage.TypePatterns
+	}{{"AllowedTypes", allowed, &p.allowed}, {"DeniedTypes", denied, &p.denied}, {"InlineTypes", inline, &p.inline}} {
+		var err error
+		if *o.set, err = storage.ParseTypePatterns(o.patterns); err != nil {
+			return p, fmt.Errorf("handler: option %s: %w", o.name, err)
+		}
 	}
 	return p, nil
 }
@@ -73,19 +35,17 @@ func newTypePolicy(allowed, denied, inline []string) (typePolicy, error) {
 // accepts reports whether files of the content type ct may be stored:
 // not denied, and allowed when there is an allow-list.
 func (p typePolicy) accepts(ct string) bool {
-	mt := mediaType(ct)
-	if p.denied.match(mt) {
+	if p.denied.Match(ct) {
 		return false
 	}
-	return p.allowed.empty() || p.allowed.match(mt)
+	return p.allowed.Empty() || p.allowed.Match(ct)
 }
 
 // attachment reports whether files of type ct are stored with
 // Content-Disposition: attachment: types a browser would run, unless
 // listed in InlineTypes.
 func (p typePolicy) attachment(ct string) bool {
-	mt := mediaType(ct)
-	return IsActive(mt) && !p.inline.match(mt)
+	return IsActive(ct) && !p.inline.Match(ct)
 }
 
 // declare checks the content type a client declares for a file of the

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"net/http"
 	"path"
 	"regexp"
@@ -21,8 +22,8 @@ type signRequest struct {
 	UploadID   string `json:"uploadId"`
 	PartNumber int32  `json:"partNumber"`
 	SHA256     string `json:"sha256"` // of the bytes of a PUT, when the client computed it
-	Type       string `json:"type"`   // of a new file, when the callback knows it
-	Size       int64  `json:"size"`   // of a new file, when the callback knows it
+	Type       string `json:"type"`   // of a new file, when the callback knows it: signed as sent
+	Size       *int64 `json:"size"`   // of a new file, when the callback knows it (0: an empty file)
 }
 
 // presign answers POST presign {method, key, uploadId?, partNumber?,
@@ -41,10 +42,13 @@ type signRequest struct {
 // the browser's writes conditional), and is answered: Uppy uses it from
 // then on. Every other call's key must lie in the caller's directory.
 // The URLs that send bytes live Expire, the others ControlExpire. They
-// sign the host and the key, and a PUT's sha256 when given: not the
-// content type or the length, which S3 then does not bound; the type and
-// size a request declares are checked here only. The bytes are checked
-// at confirm.
+// sign the host and the key; a PUT's sha256 when given; the type of a new
+// file when given (PutObject and CreateMultipartUpload), exactly as sent,
+// and the size of a PutObject when given: S3 then refuses another type or
+// length, and headers answers what the client must send (Uppy sends the
+// type and the length of the file itself). A type or size not given is
+// not enforced by S3; the size of a multipart upload is checked when its
+// completion is signed. The bytes are checked at confirm.
 func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	var req signRequest
 	if err := readJSON(r, 16<<10, &req, false); err != nil {
@@ -54,7 +58,7 @@ func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (req.Type != "" || req.Size != 0) && req.UploadID != "" {
+	if (req.Type != "" || req.Size != nil) && req.UploadID != "" {
 		return nil, newError(http.StatusBadRequest, CodeMalformed, "type and size describe a new file: PutObject and CreateMultipartUpload only")
 	}
 	var name string
@@ -82,7 +86,14 @@ func (h *UppyHandler) presign(r *http.Request, c *caller) (any, error) {
 	if sum != nil && op != storage.DirectPutObject && op != storage.DirectUploadPart {
 		return nil, newError(http.StatusBadRequest, CodeInvalidDigest, "only a PUT sends bytes to check a sha256 of")
 	}
-	pr, err := h.s.PresignDirect(r.Context(), op, name, &storage.DirectOptions{UploadID: req.UploadID, PartNumber: req.PartNumber, Expire: exp, ChecksumSHA256: sum})
+	opts := &storage.DirectOptions{UploadID: req.UploadID, PartNumber: req.PartNumber, Expire: exp, ChecksumSHA256: sum, ContentType: req.Type}
+	if op == storage.DirectPutObject && req.Size != nil {
+		if *req.Size > storage.MaxPartSize {
+			return nil, newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a PUT carries at most %d bytes: use a multipart upload", int64(storage.MaxPartSize))
+		}
+		opts.ContentLength = cmp.Or(*req.Size, storage.ZeroLength)
+	}
+	pr, err := h.s.PresignDirect(r.Context(), op, name, opts)
 	if err != nil {
 		return nil, storageError(r.Context(), err)
 	}
@@ -131,29 +142,45 @@ var uppyKeyPrefix = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-
 // newSignedName is the name of a new file of signRequest mode, from the
 // key Uppy proposes: its base name, less Uppy's UUID prefix, in a random
 // directory of the caller's. The type of its extension, and the type and
-// size the request declares, are checked against the limits; S3 will not
-// enforce them (see # Uppy in the package documentation).
+// size the request declares, are checked against the limits; presign has
+// S3 enforce the declared ones.
 func (h *UppyHandler) newSignedName(r *http.Request, c *caller, req *signRequest) (string, error) {
 	base := uppyKeyPrefix.ReplaceAllString(path.Base(req.Key), "")
 	name, err := h.newName(r, c, base, true)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case req.Size < 0:
-		return "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
-	case req.Size > h.opts.MaxFileSize:
-		return "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+	if req.Size != nil {
+		switch {
+		case *req.Size < 0:
+			return "", newError(http.StatusBadRequest, CodeMalformed, "size must not be negative")
+		case *req.Size > h.opts.MaxFileSize:
+			return "", newError(http.StatusRequestEntityTooLarge, CodeFileTooLarge, "a file is larger than %d bytes", h.opts.MaxFileSize)
+		}
 	}
 	if ct, _ := storage.DetectContentType(name, nil); !h.check.types.accepts(ct) {
 		return "", errTypeNotAllowed(ct)
 	}
 	if req.Type != "" {
+		if !printableASCII(req.Type) {
+			return "", newError(http.StatusBadRequest, CodeMalformed, "type is not a media type in printable ASCII")
+		}
 		if _, err := h.declare(name, req.Type); err != nil {
 			return "", err
 		}
 	}
 	return name, nil
+}
+
+// printableASCII reports whether s is a header value a browser sends as
+// it is, so that a signed type can match it.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // precheck lists the parts of an upload the browser is about to complete

@@ -40,8 +40,8 @@ type ProxyOptions struct {
 	// InlineTypes lists active types (storage.IsActiveType: HTML, SVG,
 	// XML, scripts) served without Content-Disposition: attachment, as
 	// media types ("image/svg+xml") or patterns ("image/*", and "*/*" for
-	// every type), as the handler package's InlineTypes. They still get
-	// the sandbox. Default: none.
+	// every type), parsed by storage.ParseTypePatterns as the handler
+	// package's InlineTypes. They still get the sandbox. Default: none.
 	InlineTypes []string
 
 	// Logger receives a record for each internal error (answered 500) at
@@ -82,7 +82,7 @@ type ProxyOptions struct {
 type Proxy struct {
 	route
 	st     Getter
-	inline typePatterns
+	inline storage.TypePatterns
 }
 
 // NewProxy returns a Proxy to the files of st. Every option is checked
@@ -96,8 +96,8 @@ func NewProxy(st Getter, opts ProxyOptions) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{route: rt, st: st}
-	if p.inline, err = newTypePatterns(opts.InlineTypes); err != nil {
-		return nil, err
+	if p.inline, err = storage.ParseTypePatterns(opts.InlineTypes); err != nil {
+		return nil, fmt.Errorf("middleware: option InlineTypes: %w", err)
 	}
 	return p, nil
 }
@@ -289,7 +289,7 @@ func (p *Proxy) cacheControl(stored string) string {
 func (p *Proxy) disposition(r *http.Request, name string, obj *storage.Object) string {
 	stored := obj.ContentDisposition
 	download := hasParam(r.URL.RawQuery, "download")
-	if !download && (!storage.IsActiveType(obj.ContentType) || p.inline.match(obj.ContentType)) {
+	if !download && (!storage.IsActiveType(obj.ContentType) || p.inline.Match(obj.ContentType)) {
 		return stored
 	}
 	if kind, _, err := mime.ParseMediaType(stored); err == nil && strings.EqualFold(kind, "attachment") {
@@ -345,43 +345,4 @@ func (p *Proxy) copyBody(w http.ResponseWriter, r *http.Request, obj *storage.Ob
 			panic(http.ErrAbortHandler) // cut short: the client must not take it for whole
 		}
 	}
-}
-
-// typePatterns matches media types against "type/subtype", "type/*" and
-// "*/*" (or "*": every type), with the rules of the handler package's
-// AllowedTypes, DeniedTypes and InlineTypes: the same patterns are
-// accepted and refused by both packages (they share no matcher, as
-// neither imports the other; storage would be the place for one).
-type typePatterns struct {
-	exact  map[string]bool
-	majors map[string]bool // "image" for "image/*"
-	any    bool
-}
-
-func newTypePatterns(patterns []string) (typePatterns, error) {
-	tp := typePatterns{exact: map[string]bool{}, majors: map[string]bool{}}
-	for _, pat := range patterns {
-		t := strings.ToLower(strings.TrimSpace(pat))
-		switch {
-		case t == "*/*" || t == "*":
-			tp.any = true
-		case strings.HasSuffix(t, "/*") && !strings.ContainsAny(t[:len(t)-2], "/*; "):
-			tp.majors[t[:len(t)-2]] = true
-		default:
-			mt, _, err := mime.ParseMediaType(t)
-			if err != nil || !strings.Contains(mt, "/") || strings.Contains(mt, "*") {
-				return tp, fmt.Errorf("middleware: option InlineTypes: %q is not a media type or a type/* pattern", pat)
-			}
-			tp.exact[mt] = true
-		}
-	}
-	return tp, nil
-}
-
-// match reports whether the content type ct matches a pattern.
-func (tp typePatterns) match(ct string) bool {
-	mt, _, _ := strings.Cut(ct, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
-	major, _, _ := strings.Cut(mt, "/")
-	return tp.any || tp.exact[mt] || tp.majors[major]
 }

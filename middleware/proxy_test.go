@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -403,13 +404,20 @@ func TestProxyMemory(t *testing.T) {
 	h := p.Handler(nil)
 	req := httptest.NewRequest("GET", "/media/big.bin", nil)
 	h.ServeHTTP(&discardWriter{h: http.Header{}}, req) // warm the pool
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
-	runtime.ReadMemStats(&after)
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<10 {
-		t.Errorf("streaming %d MiB allocated %d bytes, want a fixed few KiB", size>>20, alloc)
+	// A garbage collection during a run (other tests run beside this one)
+	// empties the pool, and the copy buffer is allocated again: the least
+	// of three runs is the proxy's own share.
+	least := uint64(math.MaxUint64)
+	for range 3 {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		h.ServeHTTP(&discardWriter{h: http.Header{}}, req)
+		runtime.ReadMemStats(&after)
+		least = min(least, after.TotalAlloc-before.TotalAlloc)
+	}
+	if least > 64<<10 {
+		t.Errorf("streaming %d MiB allocated %d bytes at the least, want a fixed few KiB", size>>20, least)
 	} else {
-		t.Logf("streaming %d MiB allocated %d bytes", size>>20, alloc)
+		t.Logf("streaming %d MiB allocated %d bytes", size>>20, least)
 	}
 }

@@ -332,10 +332,10 @@ type presignRequest struct {
 	// GetObject when the client validates response checksums.
 	checksumMode bool
 
-	// header, when its name is set, is one more signed header (lower
-	// case, sorting after "host": x-amz-checksum-sha256), which the
-	// client sends as it is.
-	header [2]string
+	// headers are more signed headers than the host, which the client
+	// sends as they are: names in lower case, sorted, none "host";
+	// values in canonical form (canonicalHeaderValue).
+	headers [][2]string
 }
 
 // presign returns the presigned URL of r. It lowers r.expires when the
@@ -346,7 +346,7 @@ func (p *presigner) presign(ctx context.Context, r *presignRequest) (string, err
 	if err != nil {
 		return "", err
 	}
-	if p.memo == nil || !r.windowed || len(r.query) > 0 || r.header[0] != "" {
+	if p.memo == nil || !r.windowed || len(r.query) > 0 || len(r.headers) > 0 {
 		return p.sign(r, cs), nil
 	}
 	key := presignKey{ep: r.ep, key: r.key, method: r.method, rcd: r.rcd, rct: r.rct, expires: r.expires}
@@ -417,24 +417,67 @@ func (p *presigner) canonicalRequest(b []byte, r *presignRequest, cs *credString
 	at.pathEnd = len(b)
 	b = append(b, '\n')
 	at.query = len(b)
-	if len(r.query) == 0 && r.header[0] == "" {
+	if len(r.query) == 0 && len(r.headers) == 0 {
 		b = appendQuery(b, r, cs, ss)
 	} else {
 		b = p.appendSortedQuery(b, r, cs, &ss.date)
 	}
 	at.queryEnd = len(b)
-	if r.header[0] == "" {
+	if len(r.headers) == 0 {
 		return append(b, r.ep.tail...), at
 	}
-	b = append(b, "\nhost:"...)
-	b = append(b, r.ep.host...)
 	b = append(b, '\n')
-	b = append(b, r.header[0]...)
-	b = append(b, ':')
-	b = append(b, strings.TrimSpace(r.header[1])...)
-	b = append(b, "\n\nhost;"...)
-	b = append(b, r.header[0]...)
+	host := false
+	for _, h := range r.headers {
+		if !host && h[0] > "host" {
+			b, host = appendHostHeader(b, r.ep.host), true
+		}
+		b = append(b, h[0]...)
+		b = append(b, ':')
+		b = append(b, h[1]...)
+		b = append(b, '\n')
+	}
+	if !host {
+		b = appendHostHeader(b, r.ep.host)
+	}
+	b = append(b, '\n')
+	b = appendSignedHeaders(b, r.headers)
 	return append(b, "\n"+unsignedPayload...), at
+}
+
+func appendHostHeader(b []byte, host string) []byte {
+	b = append(b, "host:"...)
+	b = append(b, host...)
+	return append(b, '\n')
+}
+
+// appendSignedHeaders appends the names of the signed headers, host
+// among them in its place, separated by ";".
+func appendSignedHeaders(b []byte, headers [][2]string) []byte {
+	host := false
+	for i, h := range headers {
+		if !host && h[0] > "host" {
+			b, host = append(b, "host;"...), true
+		}
+		b = append(b, h[0]...)
+		if i < len(headers)-1 {
+			b = append(b, ';')
+		}
+	}
+	if !host {
+		b = append(b, ";host"...)
+	}
+	return b
+}
+
+// canonicalHeaderValue is a header value as SigV4 signs it: trimmed, each
+// run of spaces one space.
+func canonicalHeaderValue(v string) string {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, "  ") {
+		return v
+	}
+	return strings.Join(strings.Fields(v), " ")
 }
 
 // appendQuery appends the canonical query when there are no extra
@@ -473,8 +516,8 @@ func (p *presigner) appendSortedQuery(b []byte, r *presignRequest, cs *credStrin
 		qparam{key: "X-Amz-Expires", kind: qExpires},
 		qparam{key: "X-Amz-SignedHeaders", val: "host"},
 	)
-	if r.header[0] != "" {
-		ps[len(ps)-1].val = "host;" + r.header[0]
+	if len(r.headers) > 0 {
+		ps[len(ps)-1].val = string(appendSignedHeaders(nil, r.headers))
 	}
 	if r.checksumMode {
 		ps = append(ps, qparam{key: "X-Amz-Checksum-Mode", val: "ENABLED"})

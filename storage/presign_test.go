@@ -3,8 +3,10 @@ package storage
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -358,7 +360,11 @@ func TestPresignDirectMatchesSigner(t *testing.T) {
 			{DirectUploadPart, DirectOptions{UploadID: "u/1=", PartNumber: 7}},
 			{DirectUploadPart, DirectOptions{UploadID: "u/1=", PartNumber: 7, ChecksumSHA256: sum[:]}},
 			{DirectPutObject, DirectOptions{ChecksumSHA256: sum[:]}},
+			{DirectPutObject, DirectOptions{ContentType: "image/png"}},
+			{DirectPutObject, DirectOptions{ContentLength: 5 << 20}},
+			{DirectPutObject, DirectOptions{ContentType: " text/plain;  charset=utf-8 ", ContentLength: 1, ChecksumSHA256: sum[:]}},
 			{DirectCreateUpload, DirectOptions{}},
+			{DirectCreateUpload, DirectOptions{ContentType: "application/octet-stream"}},
 			{DirectCompleteUpload, DirectOptions{UploadID: "u/1="}},
 		} {
 			got, err := st.PresignDirect(context.Background(), tc.op, "d/ü+x (1).bin", &tc.opts)
@@ -366,9 +372,12 @@ func TestPresignDirectMatchesSigner(t *testing.T) {
 				t.Fatal(err)
 			}
 			method, query, _ := tc.op.request(&tc.opts)
-			header, _ := tc.op.header(&tc.opts)
-			if header == nil {
-				header = http.Header{}
+			header := http.Header{}
+			if tc.opts.ContentType != "" {
+				header.Set("Content-Type", tc.opts.ContentType)
+			}
+			if tc.opts.ChecksumSHA256 != nil {
+				header.Set("X-Amz-Checksum-Sha256", base64.StdEncoding.EncodeToString(tc.opts.ChecksumSHA256))
 			}
 			d := &st.urls.direct
 			raw := d.ep.path + httpbinding.EscapePath("l o/d/ü+x (1).bin", false)
@@ -379,17 +388,23 @@ func TestPresignDirectMatchesSigner(t *testing.T) {
 				q.Add(kv[0], kv[1])
 			}
 			u.Path, u.RawPath, u.RawQuery = p, raw, q.Encode()
-			req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header}
-			want, _, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
+			req := &http.Request{Method: method, URL: u, Host: u.Host, Header: header, ContentLength: tc.opts.ContentLength}
+			want, signed, err := v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping, o.DisableHeaderHoisting = true, true }).
 				PresignHTTP(context.Background(), creds, req, unsignedPayload, "s3", "eu-west-3", now)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.URL != want {
-				t.Errorf("%s %v %v:\n got %s\nwant %s", style, tc.op, tc.opts.ChecksumSHA256 != nil, got.URL, want)
+				t.Errorf("%s %v %+v:\n got %s\nwant %s", style, tc.op, tc.opts, got.URL, want)
 			}
-			if tc.opts.ChecksumSHA256 != nil && got.Header["X-Amz-Checksum-Sha256"] != header.Get("X-Amz-Checksum-Sha256") {
-				t.Errorf("Header = %v, want the checksum", got.Header)
+			wantHeader := map[string]string{}
+			for k, v := range signed {
+				if k = http.CanonicalHeaderKey(k); k != "Host" {
+					wantHeader[k] = strings.Join(strings.Fields(v[0]), " ")
+				}
+			}
+			if !maps.Equal(got.Header, wantHeader) {
+				t.Errorf("%s %v %+v: Header = %v, want the signed headers %v", style, tc.op, tc.opts, got.Header, wantHeader)
 			}
 		}
 	}

@@ -5,9 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -67,17 +67,46 @@ type DirectOptions struct {
 	// browser that cannot send one (Uppy) gets URLs that sign the host
 	// alone. Refused by the other operations.
 	ChecksumSHA256 []byte
+
+	// ContentType, when set, is signed as the Content-Type header of a
+	// DirectPutObject or DirectCreateUpload, which the client must send
+	// as it is (see PresignedRequest.Header): S3 refuses another type, or
+	// none (403 SignatureDoesNotMatch), so the object, or the upload's
+	// object, gets this one. It is a media type, printable ASCII, such
+	// as the "image/png" of a browser's File.type, compared as SigV4
+	// compares header values (spaces trimmed, runs of them one space)
+	// and otherwise byte for byte: "image/PNG" is another type. Refused
+	// by the other operations. Empty: any type, or none, is accepted.
+	ContentType string
+
+	// ContentLength, when not zero, is signed as the Content-Length
+	// header of a DirectPutObject: S3 refuses a body of another length
+	// (403 SignatureDoesNotMatch). A positive value is that length, at
+	// most MaxPartSize (S3's largest PUT); ZeroLength signs an empty
+	// body. Zero signs no length: any body S3 takes (5 GiB) is accepted.
+	// A browser sets Content-Length itself, from the body: it is in
+	// PresignedRequest.Header for the other clients. Refused by the other
+	// operations (a part's length is not known in advance by Uppy, and
+	// CreateMultipartUpload sends none).
+	ContentLength int64
 }
 
+// ZeroLength is DirectOptions.ContentLength for an empty body: 0 there
+// signs no length at all.
+const ZeroLength int64 = -1
+
 // PresignedRequest is a presigned URL and the method to call it with. No
-// header is signed but Host and those of Header: the client may send any
-// Content-Type, and must send no checksum it was not asked for.
+// header is signed but Host and those of Header: without a signed
+// Content-Type the client may send any, and it must send no checksum it
+// was not asked for.
 type PresignedRequest struct {
 	Method  string    `json:"method"`
 	URL     string    `json:"url"`
 	Expires time.Time `json:"expires"`
 	// Header holds the signed headers the client must send, as they are:
-	// x-amz-checksum-sha256 with DirectOptions.ChecksumSHA256; nil else.
+	// Content-Type with DirectOptions.ContentType, Content-Length with
+	// DirectOptions.ContentLength, X-Amz-Checksum-Sha256 with
+	// DirectOptions.ChecksumSHA256; nil without any.
 	Header map[string]string `json:"headers,omitempty"`
 }
 
@@ -85,13 +114,14 @@ type PresignedRequest struct {
 // call of a direct upload on name: op with the upload id and part number
 // of opts, on the bucket's S3 endpoint (never a custom domain).
 //
-// Part URLs sign no checksum unless asked: a URL signs the host alone (no
-// content type, no checksum), as a browser that PUTs a slice of a file
-// (Uppy's AwsS3 plugin) sends neither, and an unsigned PUT of any bytes
-// then works. A caller that can send a per-part checksum sets
-// DirectOptions.ChecksumSHA256: the URL then signs the
-// x-amz-checksum-sha256 header (PresignedRequest.Header), which the client
-// must send, and S3 refuses other bytes.
+// A URL signs the host alone unless asked for more: no content type, no
+// length, no checksum, as a browser that PUTs a slice of a file (Uppy's
+// AwsS3 plugin) sends no type and no checksum, and a PUT of any bytes,
+// with any type, then works. DirectOptions asks for more: a checksum of a
+// PUT's bytes (ChecksumSHA256), the type of a new object
+// (ContentType), the length of a PutObject (ContentLength). Each is then
+// a signed header (PresignedRequest.Header), which the client must send
+// as it is, and S3 refuses a request that differs.
 //
 // As URL, it never outlives the credentials that sign it: when they expire
 // before the URL would, they are refreshed first if the storage caches
@@ -127,19 +157,65 @@ func (s *Storage) PresignDirect(ctx context.Context, op DirectOp, name string, o
 	return pr, nil
 }
 
-// header returns the headers to sign besides the host: the checksum of
-// opts, for the operations that send bytes.
-func (op DirectOp) header(opts *DirectOptions) (http.Header, error) {
-	if opts.ChecksumSHA256 == nil {
-		return nil, nil
+// header returns the headers to sign besides the host, checked: the
+// content type, the length and the checksum of opts, for the operations
+// they describe, as [lower-case name, value] sorted by name.
+func (op DirectOp) header(opts *DirectOptions) ([][2]string, error) {
+	var h [][2]string
+	if opts.ContentLength != 0 {
+		switch n := opts.ContentLength; {
+		case op != DirectPutObject:
+			return nil, fmt.Errorf("%v: a content length is signed for PutObject only", op)
+		case n == ZeroLength:
+			h = append(h, [2]string{"content-length", "0"})
+		case n < 0 || n > MaxPartSize:
+			return nil, fmt.Errorf("content length %d is not between 1 and %d (ZeroLength for an empty body)", n, int64(MaxPartSize))
+		default:
+			h = append(h, [2]string{"content-length", strconv.FormatInt(n, 10)})
+		}
 	}
-	switch {
-	case op != DirectPutObject && op != DirectUploadPart:
-		return nil, fmt.Errorf("%v sends no bytes to check a checksum of", op)
-	case len(opts.ChecksumSHA256) != sha256.Size:
-		return nil, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size)
+	if opts.ContentType != "" {
+		ct := canonicalHeaderValue(opts.ContentType)
+		if op != DirectPutObject && op != DirectCreateUpload {
+			return nil, fmt.Errorf("%v: a content type is signed for PutObject and CreateMultipartUpload only", op)
+		}
+		if err := checkSignedType(ct); err != nil {
+			return nil, err
+		}
+		h = append(h, [2]string{"content-type", ct})
 	}
-	return http.Header{"X-Amz-Checksum-Sha256": {base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)}}, nil
+	if opts.ChecksumSHA256 != nil {
+		switch {
+		case op != DirectPutObject && op != DirectUploadPart:
+			return nil, fmt.Errorf("%v sends no bytes to check a checksum of", op)
+		case len(opts.ChecksumSHA256) != sha256.Size:
+			return nil, fmt.Errorf("ChecksumSHA256 holds %d bytes, not %d", len(opts.ChecksumSHA256), sha256.Size)
+		}
+		h = append(h, [2]string{"x-amz-checksum-sha256", base64.StdEncoding.EncodeToString(opts.ChecksumSHA256)})
+	}
+	return h, nil
+}
+
+// checkSignedType checks a content type to sign: printable ASCII (a
+// header value the client can send as it is) and a media type.
+func checkSignedType(ct string) error {
+	for i := 0; i < len(ct); i++ {
+		if ct[i] < 0x20 || ct[i] > 0x7e {
+			return fmt.Errorf("content type %q holds a byte that is not printable ASCII", ct)
+		}
+	}
+	if _, _, err := mime.ParseMediaType(ct); err != nil {
+		return fmt.Errorf("content type %q is not a media type: %w", ct, err)
+	}
+	return nil
+}
+
+// headerNames are the names PresignedRequest.Header gives the signed
+// headers.
+var headerNames = map[string]string{
+	"content-length":        "Content-Length",
+	"content-type":          "Content-Type",
+	"x-amz-checksum-sha256": "X-Amz-Checksum-Sha256",
 }
 
 // request returns the method and the extra query parameters of op,
@@ -178,11 +254,11 @@ func (op DirectOp) request(opts *DirectOptions) (string, [][2]string, error) {
 // signDirect presigns method on key for exp at the bucket's S3 endpoint
 // as the SDK resolves it (virtual-hosted or path style, FIPS, dual-stack),
 // clamped to the signing credentials' life, with URL's SigV4 presigner
-// (presign.go: no SDK signer, a few allocations). header, when not nil,
-// holds the one header signed besides the host (the checksum), which the
-// client must send: it stays a header (not hoisted into the query), as S3
-// checks the bytes against it.
-func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2]string, header http.Header, exp time.Duration) (*PresignedRequest, error) {
+// (presign.go: no SDK signer, a few allocations). header holds the
+// headers signed besides the host (DirectOp.header), which the client
+// must send: they stay headers (not hoisted into the query), as S3 checks
+// the request against them.
+func (s *Storage) signDirect(ctx context.Context, method, key string, query, header [][2]string, exp time.Duration) (*PresignedRequest, error) {
 	d := &s.urls.direct
 	switch {
 	case d.pre == nil:
@@ -192,11 +268,13 @@ func (s *Storage) signDirect(ctx context.Context, method, key string, query [][2
 	}
 	now := s.urls.now()
 	signAt := time.Unix(now.Unix(), 0)
-	r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt}
+	r := presignRequest{ep: &d.ep, key: key, method: method, expires: int64(exp / time.Second), query: query, now: now, signAt: signAt, headers: header}
 	pr := &PresignedRequest{Method: method}
-	for k := range header { // one at most (DirectOp.header)
-		r.header = [2]string{strings.ToLower(k), header.Get(k)}
-		pr.Header = map[string]string{k: header.Get(k)}
+	if len(header) > 0 {
+		pr.Header = make(map[string]string, len(header))
+		for _, h := range header {
+			pr.Header[headerNames[h[0]]] = h[1]
+		}
 	}
 	u, err := d.pre.presign(ctx, &r)
 	if err != nil {
