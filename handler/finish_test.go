@@ -137,7 +137,26 @@ func TestUppyCompleteUnsure(t *testing.T) {
 	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
 	c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", htmlBytes)
 	status, raw := b.complete(c, parts)
-	if _, names := f.state(); len(names) != 0 || status != 500 {
-		t.Errorf("complete = %d %s; stored: %q, want 500 and nothing", status, raw, names)
+	if uploads, names := f.state(); len(names) != 0 || uploads != 0 || status != 500 {
+		t.Errorf("complete = %d %s; stored: %q, %d uploads open, want 500 and nothing", status, raw, names, uploads)
+	}
+}
+
+type failedComplete struct{ *faultyDirect }
+
+func (f failedComplete) CompleteUpload(ctx context.Context, name, id string, parts []storage.Part, opts *storage.CompleteOptions) (storage.Info, error) {
+	return storage.Info{}, errors.New("read tcp: i/o timeout")
+}
+
+// TestUppyCompleteUnsureNotDone: a completion that fails before S3 did it
+// leaves no open upload either: the handler, which answered a failure,
+// aborts it. (The old code left the upload and its parts open.)
+func TestUppyCompleteUnsureNotDone(t *testing.T) {
+	f := failedComplete{&faultyDirect{fakeDirect: newFakeDirect("")}}
+	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
+	c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", pngBytes)
+	status, raw := b.complete(c, parts)
+	if uploads, names := f.state(); len(names) != 0 || uploads != 0 || status != 500 {
+		t.Errorf("complete = %d %s; stored: %q, %d uploads open, want 500, nothing stored and no open upload", status, raw, names, uploads)
 	}
 }

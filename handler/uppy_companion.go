@@ -222,7 +222,7 @@ func (h *UppyHandler) complete(r *http.Request, c *caller) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.saved(context.WithoutCancel(r.Context()), key, f), nil
+	return h.saved(r.Context(), key, f), nil
 }
 
 // finish completes an upload with the parts the client names, within the
@@ -254,16 +254,18 @@ func (h *UppyHandler) finish(r *http.Request, name, id string, sent []sentPart) 
 	case errors.Is(err, storage.ErrNoUpload), errors.Is(err, storage.ErrInvalidPart):
 		return nil, h.uploadError(ctx, err)
 	case err != nil:
-		return nil, h.unsure(ctx, name, parts, err)
+		return nil, h.unsure(ctx, name, id, parts, err)
 	}
 	return h.check.inspect(r, name, info.ETag)
 }
 
 // unsure answers a completion that failed in a way that leaves it unknown
 // whether S3 completed it (a timeout, a lost answer S3 did not tell
-// again): the object the parts make, if it is there, is deleted by its
-// ETag, since nothing checked it.
-func (h *UppyHandler) unsure(ctx context.Context, name string, parts []storage.Part, err error) error {
+// again). The answer is a failure, so neither outcome may stay: the upload
+// is aborted (a no-op if S3 completed it), then the object the parts make,
+// if it is there, is deleted by its ETag, since nothing checked it.
+func (h *UppyHandler) unsure(ctx context.Context, name, id string, parts []storage.Part, err error) error {
+	h.abortUpload(ctx, name, id)
 	etag, ok := storage.MultipartETag(parts)
 	if !ok {
 		h.opts.Logger.ErrorContext(ctx, "handler: a failed completion may have stored an unchecked file (no MD5 ETags to find it by)", "name", name, "err", err)
@@ -292,7 +294,7 @@ func (h *UppyHandler) saved(ctx context.Context, key string, f *File) any {
 func (h *UppyHandler) abortUpload(ctx context.Context, name, id string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.CleanupTimeout)
 	defer cancel()
-	if err := h.s.AbortUpload(cctx, name, id); err != nil {
+	if err := h.s.AbortUpload(cctx, name, id); err != nil && !errors.Is(err, storage.ErrNoUpload) {
 		h.opts.Logger.WarnContext(ctx, "handler: could not abort a refused upload", "name", name, "err", err)
 	}
 }
