@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -57,6 +58,8 @@ func (p *HostPolicy) add(h string) error {
 		p.names[ip.String()] = true
 	case strings.ContainsAny(h, "/:@ "):
 		return fmt.Errorf("%q is not a host name (no scheme, port or path)", h)
+	case strings.Contains(h, "*"):
+		return fmt.Errorf("%q is not a host name (write .example.test for example.test and its subdomains, * alone for any name)", h)
 	case strings.HasPrefix(h, "."):
 		suffix := strings.TrimSuffix(h, ".")
 		if len(suffix) < 2 || suffix[1] == '.' {
@@ -72,7 +75,7 @@ func (p *HostPolicy) add(h string) error {
 // with returns a copy of p that also answers the names of hosts, which
 // add accepts.
 func (p *HostPolicy) with(hosts ...string) *HostPolicy {
-	q := &HostPolicy{names: make(map[string]bool, len(p.names)+len(hosts)), suffixes: p.suffixes, any: p.any}
+	q := &HostPolicy{names: make(map[string]bool, len(p.names)+len(hosts)), suffixes: slices.Clip(p.suffixes), any: p.any}
 	for n := range p.names {
 		q.names[n] = true
 	}
@@ -87,9 +90,11 @@ func (p *HostPolicy) with(hosts ...string) *HostPolicy {
 // Host is never allowed.
 func (p *HostPolicy) Allows(host string) bool {
 	name, ok := hostName(host)
-	if !ok {
-		return false
-	}
+	return ok && p.allowsName(name)
+}
+
+// allowsName is Allows for the name hostName gives.
+func (p *HostPolicy) allowsName(name string) bool {
 	if p.any || name == "localhost" || strings.HasSuffix(name, ".localhost") || p.names[name] {
 		return true
 	}
@@ -168,10 +173,11 @@ func listenerHosts(addr net.Addr) []string {
 // checkHost refuses a request whose Host the server does not answer:
 // 400 for a malformed one, 421 Misdirected Request for another name.
 func (s *Server) checkHost(r *http.Request) *Error {
-	if _, ok := hostName(r.Host); !ok {
+	name, ok := hostName(r.Host)
+	if !ok {
 		return &Error{StatusCode: http.StatusBadRequest, Code: "InvalidArgument", Message: "The Host header is malformed."}
 	}
-	if s.hosts.Load().Allows(r.Host) {
+	if s.hosts.Load().allowsName(name) {
 		return nil
 	}
 	return &Error{StatusCode: http.StatusMisdirectedRequest, Code: "MisdirectedRequest",

@@ -56,7 +56,7 @@ func TestAllowedHosts(t *testing.T) {
 
 // TestNewHostPolicy checks the entries NewHostPolicy refuses, and "*".
 func TestNewHostPolicy(t *testing.T) {
-	for _, bad := range []string{"http://example.test", "example.test:80", "example.test/x", ".", "..test", "[zz]"} {
+	for _, bad := range []string{"http://example.test", "example.test:80", "example.test/x", ".", "..test", "[zz]", "*.example.test", "app.*"} {
 		if _, err := s3local.NewHostPolicy([]string{bad}); err == nil {
 			t.Errorf("NewHostPolicy(%q) = nil error, want one", bad)
 		}
