@@ -70,3 +70,16 @@ func TestNewHostPolicy(t *testing.T) {
 		t.Errorf("the zero HostPolicy allows localhost:80 %v (want true), example.test %v (want false)", zero.Allows("localhost:80"), zero.Allows("example.test"))
 	}
 }
+
+// TestStartRefusesBadHosts: Start reports an AllowedHosts entry that is
+// not a host name as an error, where New panics.
+func TestStartRefusesBadHosts(t *testing.T) {
+	s, err := s3local.Start(s3local.Options{AllowedHosts: []string{"*.example.test"}})
+	if err == nil {
+		s.Close()
+		t.Fatal("Start with AllowedHosts *.example.test: no error")
+	}
+	if !strings.Contains(err.Error(), "*.example.test") {
+		t.Errorf("Start: %v, want the entry named", err)
+	}
+}

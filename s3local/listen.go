@@ -17,8 +17,12 @@ import (
 const DefaultAddr = "127.0.0.1:0"
 
 // Start returns a Server configured by opts, listening on DefaultAddr.
-// Its endpoint is URL(); Close stops it.
+// Its endpoint is URL(); Close stops it. An Options.AllowedHosts entry
+// that is not a host name is an error (New panics on it).
 func Start(opts Options) (*Server, error) {
+	if _, err := NewHostPolicy(opts.AllowedHosts); err != nil {
+		return nil, fmt.Errorf("s3local: Options.AllowedHosts: %w", err)
+	}
 	s := New(opts)
 	if err := s.Listen(DefaultAddr); err != nil {
 		return nil, err

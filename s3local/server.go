@@ -248,7 +248,8 @@ type Server struct {
 
 // New returns a Server configured by opts. It creates no bucket: the
 // store may have some already. It panics when opts.Lacks or opts.Ignores
-// names a feature it cannot turn off.
+// names a feature it cannot turn off, or when opts.AllowedHosts holds an
+// entry that is not a host name (Start returns an error instead).
 func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
