@@ -129,34 +129,36 @@ func (f lostComplete) CompleteUpload(ctx context.Context, name, id string, parts
 	return storage.Info{}, errors.New("read tcp: i/o timeout")
 }
 
-// TestUppyCompleteUnsure: a completion that fails after S3 did it leaves
-// no unchecked file: the object of the parts' multipart ETag is deleted,
-// and the answer is an error. (The old code left it stored.)
-func TestUppyCompleteUnsure(t *testing.T) {
-	f := lostComplete{&faultyDirect{fakeDirect: newFakeDirect("")}}
-	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
-	c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", htmlBytes)
-	status, raw := b.complete(c, parts)
-	if uploads, names := f.state(); len(names) != 0 || uploads != 0 || status != 500 {
-		t.Errorf("complete = %d %s; stored: %q, %d uploads open, want 500 and nothing", status, raw, names, uploads)
-	}
-}
-
+// failedComplete fails before S3 did anything, with an error that does
+// not say so.
 type failedComplete struct{ *faultyDirect }
 
 func (f failedComplete) CompleteUpload(ctx context.Context, name, id string, parts []storage.Part, opts *storage.CompleteOptions) (storage.Info, error) {
 	return storage.Info{}, errors.New("read tcp: i/o timeout")
 }
 
-// TestUppyCompleteUnsureNotDone: a completion that fails before S3 did it
-// leaves no open upload either: the handler, which answered a failure,
-// aborts it. (The old code left the upload and its parts open.)
-func TestUppyCompleteUnsureNotDone(t *testing.T) {
-	f := failedComplete{&faultyDirect{fakeDirect: newFakeDirect("")}}
-	b := &browser{t: t, h: newUppy(t, f, handler.UppyOptions{}), user: "alice"}
-	c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", pngBytes)
-	status, raw := b.complete(c, parts)
-	if uploads, names := f.state(); len(names) != 0 || uploads != 0 || status != 500 {
-		t.Errorf("complete = %d %s; stored: %q, %d uploads open, want 500, nothing stored and no open upload", status, raw, names, uploads)
+// TestUppyCompleteUnsure: a completion that fails without saying whether
+// S3 did it leaves nothing either way: after S3 did it, the object of the
+// parts' multipart ETag is deleted (the old code left it stored,
+// unchecked); before, the upload is aborted (the old code left it open
+// with its parts). The answer is an error.
+func TestUppyCompleteUnsure(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wrap func(*faultyDirect) handler.DirectStore
+		data []byte
+	}{
+		{"after S3 completed it", func(f *faultyDirect) handler.DirectStore { return lostComplete{f} }, htmlBytes},
+		{"before S3 completed it", func(f *faultyDirect) handler.DirectStore { return failedComplete{f} }, pngBytes},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &faultyDirect{fakeDirect: newFakeDirect("")}
+			b := &browser{t: t, h: newUppy(t, tc.wrap(f), handler.UppyOptions{}), user: "alice"}
+			c, parts := startUpload(t, b, f.fakeDirect, "cat.png", "image/png", tc.data)
+			status, raw := b.complete(c, parts)
+			if uploads, names := f.state(); len(names) != 0 || uploads != 0 || status != 500 {
+				t.Errorf("complete = %d %s; stored: %q, %d uploads open, want 500, nothing stored and no open upload", status, raw, names, uploads)
+			}
+		})
 	}
 }
