@@ -297,18 +297,27 @@ func wantParts(t *testing.T, p *partLog, inFlight int) {
 	}
 }
 
+// startResumablePage starts serve with Uppy's threshold lowered to 16 MiB
+// and its embedded server's parts logged, records the page's requests, and
+// writes a random file of size bytes to send.
+func startResumablePage(t *testing.T, name string, size int) (b *browserServe, parts *partLog, reqs *requestLog, file string, data []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	parts = &partLog{}
+	b = startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
+	t.Cleanup(parts.letGo) // before serve stops
+	reqs = b.recordRequests(t)
+	file, data = randomFile(t, dir, name, size)
+	return b, parts, reqs, file, data
+}
+
 // TestBrowserResumable: a 64 MiB file goes to S3 in 13 parts through the
 // page's Uppy; paused while part 4 is in flight, then resumed, it sends
 // part 4 again (Uppy's own retry of the cut request, 150 ms later, may
 // send it once more) and every other part once; the bar reaches 100 % and the link
 // serves the same bytes.
 func TestBrowserResumable(t *testing.T) {
-	dir := t.TempDir()
-	parts := &partLog{}
-	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
-	t.Cleanup(parts.letGo) // before serve stops
-	reqs := b.recordRequests(t)
-	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
+	b, parts, reqs, file, data := startResumablePage(t, "sixty-four.bin", resumableSize)
 
 	parts.arm(4)
 	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
@@ -346,12 +355,7 @@ func TestBrowserResumable(t *testing.T) {
 // as Uppy documents. Chosen again, Uppy lists the parts S3 has and sends
 // only the others: parts 1 to 5 once, part 6 again, the rest once.
 func TestBrowserResumeAfterReload(t *testing.T) {
-	dir := t.TempDir()
-	parts := &partLog{}
-	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
-	t.Cleanup(parts.letGo) // before serve stops
-	reqs := b.recordRequests(t)
-	file, data := randomFile(t, dir, "sixty-four.bin", resumableSize)
+	b, parts, reqs, file, data := startResumablePage(t, "sixty-four.bin", resumableSize)
 
 	parts.arm(6)
 	if err := chromedp.Do(b.ctx, chromedp.SetUploadFiles(chromedp.ID("files"), []string{file})); err != nil {
@@ -417,12 +421,8 @@ func compact(lines []string) []string {
 // file is being sent (Uppy aborts it) or a ghost after a reload (the page
 // aborts it: Uppy does not, having no uploader for it).
 func TestBrowserCancel(t *testing.T) {
-	dir := t.TempDir()
-	parts := &partLog{}
-	b := startBrowserServe(t, dir, parts.intercept, "-resumable-threshold", "16MiB")
-	t.Cleanup(parts.letGo) // before serve stops
-	reqs := b.recordRequests(t)
-	file, _ := randomFile(t, dir, "cancelled.bin", 32<<20)
+	b, parts, reqs, file, _ := startResumablePage(t, "cancelled.bin", 32<<20)
+	dir := filepath.Dir(file) // serve's working directory: its data is in dir/data
 	waitAborts := func(n int, what string) {
 		t.Helper()
 		for parts.count(s3local.OpAbortMultipartUpload) < n {
